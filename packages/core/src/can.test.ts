@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { can, editBlockReason, effectiveRole, Permission, permissionsFor, PERMISSIONS, Rule, RULES, type PermissionContext, type Role } from './index.js'
+
+// DESIGN.md's table, transcribed by hand (Y = yes, N = no, O = owner only, C = conditional).
+const TABLE: Record<Permission, Record<Role, 'Y' | 'N' | 'O'>> = {
+  VIEW_CODE: { instructor: 'Y', learner: 'Y', observer: 'Y' },
+  EDIT_CODE: { instructor: 'Y', learner: 'Y', observer: 'N' },
+  EXECUTE_CODE: { instructor: 'Y', learner: 'Y', observer: 'N' },
+  CREATE_SNAPSHOT: { instructor: 'Y', learner: 'Y', observer: 'N' },
+  RESTORE_SNAPSHOT: { instructor: 'Y', learner: 'N', observer: 'N' },
+  INVITE_PARTICIPANTS: { instructor: 'Y', learner: 'N', observer: 'N' },
+  REMOVE_PARTICIPANTS: { instructor: 'Y', learner: 'N', observer: 'N' },
+  MUTE_PARTICIPANT: { instructor: 'Y', learner: 'N', observer: 'N' },
+  KICK_PARTICIPANT: { instructor: 'Y', learner: 'N', observer: 'N' },
+  MODERATE_CHAT: { instructor: 'Y', learner: 'N', observer: 'N' },
+  CREATE_RECORDING: { instructor: 'Y', learner: 'N', observer: 'N' },
+  MANAGE_RECORDINGS: { instructor: 'Y', learner: 'N', observer: 'N' },
+  VIEW_ANALYTICS: { instructor: 'Y', learner: 'N', observer: 'N' },
+  EXPORT_DATA: { instructor: 'Y', learner: 'N', observer: 'N' },
+  MANAGE_SESSION: { instructor: 'O', learner: 'N', observer: 'N' },
+}
+const ROLES: Role[] = ['instructor', 'learner', 'observer']
+
+describe('the role → permission matrix', () => {
+  it('has exactly the fifteen permissions of the design', () => {
+    assert.deepEqual([...PERMISSIONS].sort(), Object.keys(TABLE).sort())
+    assert.equal(PERMISSIONS.length, 15)
+  })
+  for (const permission of PERMISSIONS) {
+    for (const role of ROLES) {
+      for (const owner of [false, true]) {
+        const cell = TABLE[permission][role]
+        const expected = cell === 'Y' || (cell === 'O' && owner && role === 'instructor')
+        it(`${role}${owner ? ' (owner)' : ''} ${expected ? 'has' : 'lacks'} ${permission}`, () => {
+          assert.equal(can({ role, owner }, permission), expected)
+          assert.equal(permissionsFor({ role, owner }).includes(permission), expected)
+        })
+      }
+    }
+  }
+})
+
+describe('modifiers', () => {
+  it('a muted learner cannot edit or run but can still view and snapshot', () => {
+    const ctx: PermissionContext = { role: 'learner', muted: true }
+    assert.equal(can(ctx, Permission.EDIT_CODE), false)
+    assert.equal(can(ctx, Permission.EXECUTE_CODE), false)
+    assert.equal(can(ctx, Rule.POST_CHAT), false)
+    assert.equal(can(ctx, Permission.VIEW_CODE), true)
+    assert.equal(can(ctx, Permission.CREATE_SNAPSHOT), true)
+    assert.equal(editBlockReason(ctx), 'muted')
+  })
+  it('a locked room stops learners editing, not running, and never stops instructors', () => {
+    assert.equal(can({ role: 'learner', editingLocked: true }, Permission.EDIT_CODE), false)
+    assert.equal(can({ role: 'learner', editingLocked: true }, Permission.EXECUTE_CODE), true)
+    assert.equal(editBlockReason({ role: 'learner', editingLocked: true }), 'locked')
+    assert.equal(can({ role: 'instructor', editingLocked: true }, Permission.EDIT_CODE), true)
+  })
+  it('a muted instructor who is not the owner loses editing; the owner cannot be muted', () => {
+    assert.equal(can({ role: 'instructor', muted: true }, Permission.EDIT_CODE), false)
+    assert.equal(can({ role: 'instructor', muted: true, owner: true }, Permission.EDIT_CODE), true)
+    assert.equal(can({ role: 'instructor', muted: true, owner: true }, Rule.POST_CHAT), true)
+  })
+  it('ownership grants MANAGE_SESSION only to an instructor', () => {
+    assert.equal(can({ role: 'instructor', owner: true }, Permission.MANAGE_SESSION), true)
+    assert.equal(can({ role: 'learner', owner: true }, Permission.MANAGE_SESSION), false)
+  })
+  it('a role override wins over the token role', () => {
+    assert.equal(effectiveRole('learner', 'observer'), 'observer')
+    assert.equal(effectiveRole('observer', 'learner'), 'learner')
+    assert.equal(effectiveRole('learner', null), 'learner')
+    assert.equal(can({ role: effectiveRole('learner', 'observer') }, Permission.EDIT_CODE), false)
+    assert.equal(can({ role: effectiveRole('observer', 'instructor') }, Permission.KICK_PARTICIPANT), true)
+    assert.equal(editBlockReason({ role: 'observer' }), 'observer')
+    assert.equal(editBlockReason({ role: 'learner' }), null)
+  })
+})
+
+describe('rules beyond the fifteen permissions', () => {
+  // Expected outcomes per role for a participant who is not muted, and who is muted.
+  const RULE_TABLE: Record<Rule, Record<Role, [boolean, boolean]>> = {
+    POST_CHAT: { instructor: [true, false], learner: [true, false], observer: [false, false] },
+    VIEW_OWN_ACTIVITY: { instructor: [true, true], learner: [true, true], observer: [true, true] },
+    MANAGE_FILES: { instructor: [true, false], learner: [false, false], observer: [false, false] },
+    DELETE_SNAPSHOT: { instructor: [true, true], learner: [false, false], observer: [false, false] },
+  }
+  it('covers every rule', () => assert.deepEqual([...RULES].sort(), Object.keys(RULE_TABLE).sort()))
+  for (const rule of RULES) {
+    for (const role of ROLES) {
+      for (const muted of [false, true]) {
+        const expected = RULE_TABLE[rule][role][muted ? 1 : 0]
+        it(`${role}${muted ? ' (muted)' : ''} ${expected ? 'may' : 'may not'} ${rule} (someone else's resource)`, () => {
+          assert.equal(can({ role, muted, userId: 'me' }, rule, { createdBy: 'someone-else' }), expected)
+        })
+      }
+    }
+  }
+  it('anyone who created a snapshot may delete it', () => {
+    assert.equal(can({ role: 'learner', userId: 'me' }, Rule.DELETE_SNAPSHOT, { createdBy: 'me' }), true)
+    assert.equal(can({ role: 'learner', userId: 'me' }, Rule.DELETE_SNAPSHOT), false)
+  })
+})

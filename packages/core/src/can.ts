@@ -1,0 +1,61 @@
+import { Permission, PERMISSIONS, ROLE_PERMISSIONS, Rule, type Action } from './permissions.js'
+import { Role } from './roles.js'
+
+/** Everything `can()` needs to know about who is asking and about the room. */
+export interface PermissionContext {
+  /** The effective role (the server's override already applied). */
+  role: Role
+  /** The asker's user id; needed for rules about one's own resources. */
+  userId?: string
+  /** Whether the asker owns the session. */
+  owner?: boolean
+  /** Whether an instructor muted the asker. The owner can never be muted. */
+  muted?: boolean
+  /** Whether an instructor locked learners' editing in the room. */
+  editingLocked?: boolean
+}
+
+/** A resource some rules look at: who created it. */
+export interface OwnedResource {
+  createdBy: string
+}
+
+/**
+ * The one permission check shared by server and elements. Elements use it only to decide what to
+ * render; the server checks every action itself with the same function.
+ */
+export function can(ctx: PermissionContext, action: Action, resource?: OwnedResource): boolean {
+  const muted = Boolean(ctx.muted) && !ctx.owner
+  switch (action) {
+    case Permission.MANAGE_SESSION:
+      return ctx.role === Role.Instructor && Boolean(ctx.owner)
+    case Permission.EDIT_CODE:
+      if (!ROLE_PERMISSIONS[ctx.role].has(action) || muted) return false
+      return !(ctx.role === Role.Learner && ctx.editingLocked)
+    case Permission.EXECUTE_CODE:
+      return ROLE_PERMISSIONS[ctx.role].has(action) && !muted
+    case Rule.POST_CHAT:
+      return ctx.role !== Role.Observer && !muted
+    case Rule.DELETE_SNAPSHOT:
+      return ctx.role === Role.Instructor || (resource !== undefined && ctx.userId !== undefined && resource.createdBy === ctx.userId)
+    case Rule.VIEW_OWN_ACTIVITY:
+      return can(ctx, Permission.VIEW_CODE)
+    case Rule.MANAGE_FILES:
+      return ctx.role === Role.Instructor && can(ctx, Permission.EDIT_CODE)
+    default:
+      return ROLE_PERMISSIONS[ctx.role].has(action)
+  }
+}
+
+/** The permissions a context holds, in the enum's order (what `welcome` carries). */
+export function permissionsFor(ctx: PermissionContext): Permission[] {
+  return PERMISSIONS.filter((p) => can(ctx, p))
+}
+
+/** Why EDIT_CODE is missing, for the people-facing indicator; null when editing is allowed. */
+export function editBlockReason(ctx: PermissionContext): 'observer' | 'muted' | 'locked' | null {
+  if (can(ctx, Permission.EDIT_CODE)) return null
+  if (ctx.role === Role.Observer) return 'observer'
+  if (ctx.muted && !ctx.owner) return 'muted'
+  return 'locked'
+}

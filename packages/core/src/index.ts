@@ -1,0 +1,6 @@
+export * from './roles.js'
+export * from './permissions.js'
+export * from './can.js'
+export * from './ids.js'
+export * from './tokens.js'
+export * from './protocol.js'

@@ -1,0 +1,144 @@
+import * as v from 'valibot'
+import { FileNameSchema } from './ids.js'
+import type { Permission } from './permissions.js'
+import type { Role } from './roles.js'
+
+/** Wire protocol versions this build speaks. */
+export const PROTOCOL_VERSION = 1
+export const SUPPORTED_PROTOCOLS = { min: 1, max: 1 } as const
+
+/** Largest frame a client may send (binary sync message or JSON event), in bytes. */
+export const MAX_FRAME_BYTES = 1024 * 1024
+
+/**
+ * WebSocket close codes. `retry` tells a client what to do: reconnect at once, back off, or stop.
+ */
+export const CloseCode = {
+  PermissionsChanged: 4001,
+  WriteRejected: 4003,
+  Malformed: 4400,
+  Unauthorized: 4401,
+  Forbidden: 4403,
+  NotOpenYet: 4404,
+  HelloTimeout: 4408,
+  Removed: 4409,
+  TooLarge: 4413,
+  RateLimited: 4429,
+} as const
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
+
+export type RetryPolicy = 'now' | 'backoff' | 'never'
+
+export function retryPolicy(code: number): RetryPolicy {
+  switch (code) {
+    case CloseCode.PermissionsChanged:
+    case CloseCode.WriteRejected:
+      return 'now'
+    case CloseCode.NotOpenYet:
+    case CloseCode.HelloTimeout:
+    case CloseCode.RateLimited:
+      return 'backoff'
+    case CloseCode.Malformed:
+    case CloseCode.Unauthorized:
+    case CloseCode.Forbidden:
+    case CloseCode.Removed:
+    case CloseCode.TooLarge:
+      return 'never'
+    default:
+      // 1000-range closes (server restart, network loss) are worth retrying with backoff.
+      return 'backoff'
+  }
+}
+
+// ---- client → server ----------------------------------------------------------------------
+
+export const HelloSchema = v.object({
+  type: v.literal('hello'),
+  token: v.pipe(v.string('token must be a string'), v.minLength(1, 'token is missing'), v.maxLength(8192, 'token is too long')),
+  protocol: v.pipe(v.number('protocol must be a number'), v.integer()),
+  sync: v.optional(v.boolean('sync must be true or false'), true),
+})
+export type Hello = v.InferOutput<typeof HelloSchema>
+
+const Offset = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10_000_000))
+
+/** A participant's cursor: Automerge cursors (stable under concurrent edits) or plain offsets. */
+export const CursorSchema = v.object({
+  file: FileNameSchema,
+  anchor: v.union([Offset, v.pipe(v.string(), v.maxLength(200))]),
+  head: v.union([Offset, v.pipe(v.string(), v.maxLength(200))]),
+})
+export type Cursor = v.InferOutput<typeof CursorSchema>
+
+export const ClientEventSchema = v.variant('type', [
+  v.object({ type: v.literal('presence'), cursor: v.nullable(CursorSchema) }),
+  v.object({ type: v.literal('token'), token: v.pipe(v.string(), v.minLength(1), v.maxLength(8192)) }),
+  v.object({ type: v.literal('ping') }),
+])
+export type ClientEvent = v.InferOutput<typeof ClientEventSchema>
+
+// ---- server → client ----------------------------------------------------------------------
+
+export interface ParticipantInfo {
+  userId: string
+  name: string
+  role: Role
+  color: string
+  owner: boolean
+  muted: boolean
+  avatar?: string
+  hidden?: boolean
+}
+
+export interface SessionInfo {
+  id: string
+  title: string
+  language: string
+  editingLocked: boolean
+  recording: boolean
+}
+
+export interface Welcome {
+  type: 'welcome'
+  protocol: number
+  participant: ParticipantInfo
+  permissions: Permission[]
+  session: SessionInfo
+  participants: PresenceInfo[]
+}
+
+/** What the room knows about someone who is here now. */
+export interface PresenceInfo extends ParticipantInfo {
+  cursor: Cursor | null
+}
+
+export type ErrorCode =
+  | 'malformed'
+  | 'unsupported_protocol'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'too_large'
+  | 'invalid_change'
+  | 'actor_mismatch'
+  | 'token_invalid'
+  | 'token_expired'
+  | 'internal'
+
+export interface ServerError {
+  type: 'error'
+  code: ErrorCode | string
+  message: string
+  permission?: Permission
+}
+
+export type ServerEvent =
+  | Welcome
+  | ServerError
+  | { type: 'ack'; changes: string[] }
+  | { type: 'presence'; participant: PresenceInfo }
+  | { type: 'joined'; participant: PresenceInfo }
+  | { type: 'left'; userId: string }
+  | { type: 'permissions'; participant: ParticipantInfo; permissions: Permission[]; session: SessionInfo; reason?: string }
+  | { type: 'session'; session: SessionInfo; reason?: string }
+  | { type: 'token'; ok: boolean; expiresAt?: number; message?: string }
+  | { type: 'pong' }

@@ -1,0 +1,75 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import type { UpgradeWebSocket } from 'hono/ws'
+import type { WebSocket } from 'ws'
+import type { AppEnv, Services } from './http/context.js'
+import { AppError } from './http/errors.js'
+import { demoRoutes } from './demo/routes.js'
+import { sessionRoutes } from './routes/sessions.js'
+import { tokenRoutes } from './routes/tokens.js'
+import type { Connection } from './sync/hub.js'
+
+/**
+ * The Hono app: health, the HTTP API under /v1, the WebSocket sync endpoint and (in development)
+ * the demo page. Mountable under a host's own router.
+ */
+export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocket<WebSocket>): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  const { config } = services
+
+  app.use('*', async (c, next) => {
+    c.set('services', services)
+    await next()
+  })
+  app.use(
+    '/v1/*',
+    cors({
+      origin: (origin) => (config.allowedOrigins.length === 0 ? '*' : config.allowedOrigins.includes(origin) ? origin : null),
+      allowHeaders: ['Authorization', 'Content-Type'],
+      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+      exposeHeaders: ['Retry-After', 'Content-Disposition'],
+      maxAge: 600,
+    }),
+  )
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: 2 * 1024 * 1024,
+      onError: () => {
+        throw new AppError(413, 'too_large', 'The request body is larger than 2 MB.')
+      },
+    }),
+  )
+
+  app.get('/healthz', (c) => c.json({ ok: true, db: services.db.kind }))
+
+  if (upgradeWebSocket) {
+    app.get(
+      '/v1/sessions/:sid/sync',
+      upgradeWebSocket((c) => {
+        let conn: Connection | undefined
+        const sid = c.req.param('sid') ?? ''
+        return {
+          onOpen: (_evt, ws) => {
+            conn = services.hub.connect(sid, ws.raw!)
+          },
+          onMessage: (evt) => conn?.message(evt.data as string | ArrayBuffer),
+          onClose: () => conn?.closed(),
+          onError: () => conn?.closed(),
+        }
+      }),
+    )
+  }
+  app.route('/v1/sessions', sessionRoutes())
+  app.route('/v1/tokens', tokenRoutes())
+  if (config.demo) app.route('/', demoRoutes(services))
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}.` } }, 404))
+  app.onError((err, c) => {
+    if (err instanceof AppError) return c.json(err.toJSON(), err.status)
+    services.log(`unexpected error on ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`)
+    return c.json({ error: { code: 'internal', message: 'Something went wrong on the server; it has been logged.' } }, 500)
+  })
+  return app
+}

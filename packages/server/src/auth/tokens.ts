@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs'
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose'
+import * as v from 'valibot'
+import { SERVER_ISSUER, TokenClaimsSchema, type TokenClaims } from '@session-kit/core'
+import { AppError } from '../http/errors.js'
+
+/** Why a token was refused; each has its own code and sentence, over HTTP (401) and WS (4401). */
+export class TokenError extends AppError {
+  constructor(code: string, message: string) {
+    super(401, code, message)
+    this.name = 'TokenError'
+  }
+}
+
+const ASYMMETRIC = ['ES256', 'EdDSA'] as const
+const ALGORITHMS = ['HS256', ...ASYMMETRIC]
+
+export interface VerifierOptions {
+  secret: string
+  /** A JWKS URL (https://…) or a path to a JWKS JSON file. */
+  jwks?: string
+}
+
+/** Verifies room tokens: HS256 with the shared secret, ES256/EdDSA with keys from a JWKS. */
+export class TokenVerifier {
+  readonly #secret: Uint8Array
+  readonly #jwks?: JWTVerifyGetKey
+
+  constructor(opts: VerifierOptions) {
+    this.#secret = new TextEncoder().encode(opts.secret)
+    if (opts.jwks) {
+      this.#jwks = /^https?:\/\//.test(opts.jwks)
+        ? createRemoteJWKSet(new URL(opts.jwks))
+        : createLocalJWKSet(JSON.parse(readFileSync(opts.jwks, 'utf8')))
+    }
+  }
+
+  /**
+   * Verify a token and return its claims. With `sid`, a token for any other session is refused.
+   * Throws a TokenError naming the reason.
+   */
+  async verify(token: string, opts: { sid?: string; now?: Date } = {}): Promise<TokenClaims> {
+    let alg: string | undefined
+    try {
+      alg = decodeProtectedHeader(token).alg
+    } catch {
+      throw new TokenError('token_malformed', 'The token is not a JWT (three base64url parts separated by dots).')
+    }
+    if (!alg || alg.toLowerCase() === 'none') throw new TokenError('token_unsigned', 'Unsigned tokens (alg "none") are refused: sign the token with HS256, ES256 or EdDSA.')
+    if (!ALGORITHMS.includes(alg)) throw new TokenError('token_algorithm', `Tokens signed with ${alg} are refused: use HS256, ES256 or EdDSA.`)
+    if (alg !== 'HS256' && !this.#jwks) throw new TokenError('token_algorithm', `This server has no public keys configured (SESSION_KIT_JWKS), so ${alg} tokens cannot be checked.`)
+    let payload: unknown
+    try {
+      const key: JWTVerifyGetKey = async (header, input) => (header.alg === 'HS256' ? this.#secret : this.#jwks!(header, input))
+      ;({ payload } = await jwtVerify(token, key, { algorithms: ALGORITHMS, requiredClaims: ['exp'], currentDate: opts.now }))
+    } catch (e) {
+      throw translate(e)
+    }
+    const parsed = v.safeParse(TokenClaimsSchema, payload)
+    if (!parsed.success) {
+      const issue = parsed.issues[0]
+      const path = issue.path?.map((p) => String(p.key)).join('.') ?? 'claims'
+      throw new TokenError('token_claims', `The token's ${path} claim is invalid: ${issue.message}.`)
+    }
+    if (opts.sid !== undefined && parsed.output.sid !== opts.sid) {
+      throw new TokenError('token_wrong_session', `This token is for session "${parsed.output.sid}", not "${opts.sid}".`)
+    }
+    return parsed.output
+  }
+}
+
+function translate(e: unknown): TokenError {
+  if (e instanceof errors.JWTExpired) return new TokenError('token_expired', 'The token has expired: ask the host page for a fresh one.')
+  if (e instanceof errors.JWTClaimValidationFailed) {
+    if (e.claim === 'exp') return new TokenError('token_missing_exp', 'The token has no expiry (exp claim); tokens must expire.')
+    if (e.claim === 'nbf') return new TokenError('token_not_yet_valid', 'The token is not valid yet (its nbf claim is in the future).')
+    return new TokenError('token_claims', `The token's ${e.claim} claim is invalid: ${e.reason}.`)
+  }
+  if (e instanceof errors.JWSSignatureVerificationFailed) return new TokenError('token_bad_signature', 'The token is signed with a key this server does not trust.')
+  if (e instanceof errors.JWKSNoMatchingKey) return new TokenError('token_unknown_key', 'No configured public key matches this token (check its kid).')
+  if (e instanceof errors.JOSEAlgNotAllowed) return new TokenError('token_algorithm', 'The token is signed with an algorithm this server does not accept.')
+  if (e instanceof errors.JWTInvalid || e instanceof errors.JWSInvalid) return new TokenError('token_malformed', 'The token is malformed.')
+  return new TokenError('token_invalid', 'The token could not be verified.')
+}
+
+export interface MintClaims {
+  sub: string
+  name: string
+  sid: string
+  role: TokenClaims['role']
+  email?: string
+  avatar?: string
+  iss?: string
+}
+
+/** Parse a duration like `90s`, `15m`, `2h`, `7d` (or plain seconds) into seconds. */
+export function parseTtl(ttl: string | number): number {
+  if (typeof ttl === 'number') return ttl
+  const m = /^(\d+)\s*([smhd]?)$/.exec(ttl.trim())
+  if (!m) throw new Error(`"${ttl}" is not a duration: use e.g. 90s, 15m, 2h or 7d.`)
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd']
+}
+
+/**
+ * Sign a room token with HS256, as a host backend would. `ttl` defaults to two hours.
+ *
+ * ```ts
+ * const token = await mintToken({ sub: 'u1', name: 'Ada', sid: 'intro-101', role: 'learner' }, process.env.SESSION_KIT_SECRET)
+ * ```
+ */
+export async function mintToken(claims: MintClaims, secret: string, opts: { ttl?: string | number; now?: number } = {}): Promise<string> {
+  const parsed = v.safeParse(TokenClaimsSchema, { ...claims, exp: 0 })
+  if (!parsed.success) throw new Error(`Cannot mint this token: ${parsed.issues[0].message}`)
+  const now = Math.floor((opts.now ?? Date.now()) / 1000)
+  const jwt = new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(now).setExpirationTime(now + parseTtl(opts.ttl ?? '2h'))
+  return jwt.sign(new TextEncoder().encode(secret))
+}
+
+/** A token the server signs for an invited guest; only these can be refreshed by the server. */
+export function mintGuestToken(claims: Omit<MintClaims, 'iss'>, secret: string, ttl: string | number = '12h') {
+  return mintToken({ ...claims, iss: SERVER_ISSUER }, secret, { ttl })
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+
+/** Everything the server reads from its environment, resolved once at start-up. */
+export interface ServerConfig {
+  port: number
+  host: string
+  /** PostgreSQL connection string; without it the server runs embedded PGlite in `dataDir`. */
+  databaseUrl?: string
+  dataDir: string
+  /** HS256 secret for room tokens (host-signed and server-signed guest tokens). */
+  secret: string
+  /** Bearer key for the host-admin routes; without it those routes are closed. */
+  apiKey?: string
+  /** Where the server is reachable from browsers (invitation links, demo page). */
+  publicUrl: string
+  /** Origins allowed to call the API and to frame the pages the server serves. Empty: any. */
+  allowedOrigins: string[]
+  /** A JWKS URL or file path with ES256/EdDSA public keys of hosts that sign tokens. */
+  jwks?: string
+  production: boolean
+  /** Serve the three-role demo page at `/` and seed the `demo` session. */
+  demo: boolean
+}
+
+export interface ConfigOverrides {
+  port?: number
+  host?: string
+  databaseUrl?: string
+  dataDir?: string
+  demo?: boolean
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Read the configuration. In development a missing secret is generated and kept in the data
+ * folder (so tokens survive restarts); in production the server refuses to start without one.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}, warn: (m: string) => void = console.warn): ServerConfig {
+  const production = env.NODE_ENV === 'production'
+  const port = overrides.port ?? parsePort(env.PORT ?? '8787')
+  const host = overrides.host ?? env.HOST ?? '0.0.0.0'
+  const dataDir = resolve(overrides.dataDir ?? env.DATA_DIR ?? '.data')
+  const databaseUrl = overrides.databaseUrl ?? (env.DATABASE_URL || undefined)
+  let secret = env.SESSION_KIT_SECRET
+  if (!secret) {
+    if (production) throw new ConfigError('SESSION_KIT_SECRET is required when NODE_ENV=production: set it to a long random string shared with the host that signs tokens.')
+    secret = readOrCreateDevSecret(dataDir)
+    warn(`SESSION_KIT_SECRET is not set: using a generated development secret kept in ${join(dataDir, 'secret')}. Set SESSION_KIT_SECRET before going to production.`)
+  } else if (secret.length < 16) {
+    if (production) throw new ConfigError('SESSION_KIT_SECRET must be at least 16 characters long.')
+    warn('SESSION_KIT_SECRET is shorter than 16 characters; use a long random string in production.')
+  }
+  const publicUrl = (env.SESSION_KIT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '')
+  const allowedOrigins = (env.SESSION_KIT_ALLOWED_ORIGINS ?? '').split(/[\s,]+/).filter(Boolean).map((o) => o.replace(/\/+$/, ''))
+  return {
+    port,
+    host,
+    databaseUrl,
+    dataDir,
+    secret,
+    apiKey: env.SESSION_KIT_API_KEY || undefined,
+    publicUrl,
+    allowedOrigins,
+    jwks: env.SESSION_KIT_JWKS || undefined,
+    production,
+    demo: overrides.demo ?? false,
+  }
+}
+
+function parsePort(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`PORT must be a number between 0 and 65535, not "${value}".`)
+  return n
+}
+
+/** The development secret kept in DATA_DIR, created on first use. */
+export function readOrCreateDevSecret(dataDir: string): string {
+  const file = join(dataDir, 'secret')
+  if (existsSync(file)) {
+    const existing = readFileSync(file, 'utf8').trim()
+    if (existing) return existing
+  }
+  mkdirSync(dataDir, { recursive: true })
+  const secret = randomBytes(32).toString('base64url')
+  writeFileSync(file, secret + '\n', { mode: 0o600 })
+  return secret
+}

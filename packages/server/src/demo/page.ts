@@ -1,0 +1,42 @@
+import { html, raw } from 'hono/html'
+
+interface Person {
+  role: string
+  name: string
+  token: string
+}
+
+/** The demo page: three columns, one per role, each a full room with an editor. */
+export function demoPage(opts: { origin: string; session: string; people: Person[]; built: boolean }) {
+  const column = (p: Person) => html`
+    <section class="column" aria-labelledby="h-${p.role}">
+      <h2 id="h-${p.role}"><span class="badge ${p.role}">${p.role}</span> ${p.name}</h2>
+      <session-room server="${opts.origin}" session="${opts.session}" token="${p.token}" data-role="${p.role}">
+        ${p.role === 'instructor' ? raw(`<div class="tools"><button type="button" id="lock" disabled>Lock learner editing</button><span id="lock-status" role="status"></span></div>`) : ''}
+        <session-editor file="main.js"></session-editor>
+      </session-room>
+    </section>`
+  return html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Session Kit — demo room</title>
+    <link rel="stylesheet" href="/demo/demo.css" />
+    ${opts.built ? raw('<script type="module" src="/cdn/session-kit.js"></script><script type="module" src="/demo/demo.js"></script>') : ''}
+  </head>
+  <body>
+    <header>
+      <h1>Session Kit demo</h1>
+      <p>One room, <code>${opts.session}</code>, open three times. Type as the instructor or the learner: the other panes follow live. The observer can watch but not type. Lock learner editing to see the learner's editor switch to read-only at once.</p>
+      ${opts.built ? '' : raw('<p class="warning" role="alert">The elements are not built yet: run <code>npm run build</code>, then reload.</p>')}
+    </header>
+    <main class="columns">${opts.people.map(column)}</main>
+    <details>
+      <summary>Tokens on this page</summary>
+      <p>Each pane holds a token signed with this server's secret, as a host backend would mint it (<code>npx session-kit-server token --session ${opts.session} --role learner --user u1 --name "Demo Learner"</code>).</p>
+      <dl class="tokens">${opts.people.map((p) => html`<dt>${p.role}</dt><dd><code>${p.token}</code></dd>`)}</dl>
+    </details>
+  </body>
+</html>`
+}

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises'
+import { extname, join, normalize, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Hono } from 'hono'
+import type { AppEnv, Services } from '../http/context.js'
+import { mintToken } from '../auth/tokens.js'
+import type { Sql } from '../store/db.js'
+import { createSession } from '../store/sessions.js'
+import { demoPage } from './page.js'
+
+export const DEMO_SESSION = 'demo'
+export const DEMO_PEOPLE = [
+  { role: 'instructor', sub: 'demo-instructor', name: 'Ada (instructor)' },
+  { role: 'learner', sub: 'demo-learner', name: 'Grace (learner)' },
+  { role: 'observer', sub: 'demo-observer', name: 'Linus (observer)' },
+] as const
+
+const STARTER = `// Welcome to Session Kit! Type here: the other two panes follow live.
+function greet(name) {
+  return \`Hello, \${name}!\`
+}
+
+console.log(greet('class'))
+`
+
+/** Create the demo session once, owned by the demo instructor. */
+export async function seedDemo(sql: Sql) {
+  await createSession(sql, { id: DEMO_SESSION, title: 'Demo: JavaScript warm-up', language: 'javascript', ownerId: DEMO_PEOPLE[0].sub, files: { 'main.js': STARTER } })
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url))
+/** The elements' browser bundle (built by `npm run build`) and the demo's own script. */
+const CDN_DIR = normalize(join(here, '../../../elements/dist/cdn'))
+const ASSETS_DIR = normalize(join(here, '../../demo-assets'))
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+}
+
+async function sendFile(root: string, rel: string, immutable: boolean): Promise<Response> {
+  const path = normalize(join(root, rel))
+  if (!path.startsWith(root + sep)) return new Response('Not found', { status: 404 })
+  try {
+    const data = await readFile(path)
+    return new Response(new Uint8Array(data), {
+      headers: { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': immutable ? 'public, max-age=3600' : 'no-cache' },
+    })
+  } catch {
+    return new Response('Not found', { status: 404 })
+  }
+}
+
+/** The development demo: one room open three times, as instructor, learner and observer. */
+export function demoRoutes(services: Services) {
+  const r = new Hono<AppEnv>()
+  const { config } = services
+  const frameAncestors = config.allowedOrigins.length ? `'self' ${config.allowedOrigins.join(' ')}` : '*'
+  r.get('/', async (c) => {
+    const origin = new URL(c.req.url).origin
+    const people = await Promise.all(
+      DEMO_PEOPLE.map(async (p) => ({ ...p, token: await mintToken({ sub: p.sub, name: p.name, sid: DEMO_SESSION, role: p.role }, config.secret, { ttl: '12h' }) })),
+    )
+    c.header(
+      'content-security-policy',
+      `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors ${frameAncestors}`,
+    )
+    c.header('cache-control', 'no-store')
+    return c.html(demoPage({ origin, session: DEMO_SESSION, people, built: await bundleBuilt() }))
+  })
+  r.get('/cdn/*', (c) => sendFile(CDN_DIR, c.req.path.slice('/cdn/'.length), false))
+  r.get('/demo/*', (c) => sendFile(ASSETS_DIR, c.req.path.slice('/demo/'.length), false))
+  return r
+}
+
+async function bundleBuilt(): Promise<boolean> {
+  try {
+    await readFile(join(CDN_DIR, 'session-kit.js'))
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,31 @@
+import type { PermissionContext, TokenClaims } from '@session-kit/core'
+import type { TokenVerifier } from '../auth/tokens.js'
+import type { ServerConfig } from '../config.js'
+import type { Database } from '../store/db.js'
+import type { ParticipantRow } from '../store/participants.js'
+import type { SessionRow } from '../store/sessions.js'
+import type { Hub } from '../sync/hub.js'
+
+/** What every route can reach. */
+export interface Services {
+  config: ServerConfig
+  db: Database
+  hub: Hub
+  verifier: TokenVerifier
+  log: (msg: string) => void
+}
+
+/** Who is calling a room route, resolved by `roomAuth`. */
+export interface RoomCaller {
+  claims: TokenClaims
+  session: SessionRow
+  participant: ParticipantRow | undefined
+  ctx: PermissionContext
+}
+
+export type AppEnv = {
+  Variables: {
+    services: Services
+    caller: RoomCaller
+  }
+}

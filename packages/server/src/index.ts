@@ -1,0 +1,6 @@
+export { createServer, type CreateServerOptions, type SessionKitServer } from './server.js'
+export { createApp } from './app.js'
+export { mintToken, mintGuestToken, parseTtl, TokenVerifier, TokenError, type MintClaims } from './auth/tokens.js'
+export { loadConfig, type ServerConfig } from './config.js'
+export { migrate } from './store/migrate.js'
+export { openDatabase, type Database } from './store/db.js'

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { serve, type ServerType } from '@hono/node-server'
+import { createNodeWebSocket } from '@hono/node-ws'
+import { Hono } from 'hono'
+import { MAX_FRAME_BYTES } from '@session-kit/core'
+import { createApp } from './app.js'
+import { TokenVerifier } from './auth/tokens.js'
+import { loadConfig, type ConfigOverrides, type ServerConfig } from './config.js'
+import type { AppEnv, Services } from './http/context.js'
+import { seedDemo } from './demo/routes.js'
+import { openDatabase, type Database } from './store/db.js'
+import { migrate } from './store/migrate.js'
+import { LocalBus, PgBus } from './sync/bus.js'
+import { Committer } from './sync/committer.js'
+import { Hub } from './sync/hub.js'
+
+export interface SessionKitServer {
+  /** Where it listens, e.g. http://127.0.0.1:8787 */
+  url: string
+  port: number
+  config: ServerConfig
+  app: Hono<AppEnv>
+  hub: Hub
+  db: Database
+  close(): Promise<void>
+}
+
+export interface CreateServerOptions extends ConfigOverrides {
+  /** Environment to read configuration from (defaults to process.env). */
+  env?: NodeJS.ProcessEnv
+  log?: (msg: string) => void
+  /** Listen on a port (default). Set false to get the app and hub without a listening socket. */
+  listen?: boolean
+}
+
+/**
+ * Start Session Kit inside a Node process: database (PostgreSQL or embedded PGlite), migrations,
+ * the sync hub and the HTTP/WebSocket server.
+ *
+ * ```ts
+ * const server = await createServer({ port: 8787 })
+ * console.log(server.url)
+ * ```
+ */
+export async function createServer(opts: CreateServerOptions = {}): Promise<SessionKitServer> {
+  const log = opts.log ?? ((m: string) => console.log(`[session-kit] ${m}`))
+  const config = loadConfig(opts.env ?? process.env, opts, (m) => log(`warning: ${m}`))
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  try {
+    const applied = await migrate(db.sql)
+    if (applied.length) log(`applied migrations: ${applied.join(', ')}`)
+  } catch (e) {
+    await db.close()
+    throw e
+  }
+  const instanceId = randomUUID().slice(0, 8)
+  const bus = db.canListen ? new PgBus(db.sql, instanceId, log) : new LocalBus(instanceId)
+  const committer = new Committer(db.sql, { instanceId, notify: db.canListen })
+  const verifier = new TokenVerifier({ secret: config.secret, jwks: config.jwks })
+  const hub = new Hub({ sql: db.sql, committer, bus, verifier, log })
+  await hub.start()
+  const services: Services = { config, db, hub, verifier, log }
+  if (config.demo) await seedDemo(db.sql)
+
+  const app = new Hono<AppEnv>()
+  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app })
+  // ws buffers a whole frame before we see it: cap it well above our own limit (4413).
+  ;(wss.options as { maxPayload?: number }).maxPayload = 4 * MAX_FRAME_BYTES
+  app.route('/', createApp(services, upgradeWebSocket))
+
+  let server: ServerType | undefined
+  let port = config.port
+  if (opts.listen !== false) {
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
+      s.once('error', reject)
+    })
+    injectWebSocket(server)
+    port = (server.address() as AddressInfo).port
+  }
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
+  let closed = false
+  return {
+    url,
+    port,
+    config,
+    app,
+    hub,
+    db,
+    async close() {
+      if (closed) return
+      closed = true
+      await hub.close()
+      for (const client of wss.clients) client.terminate()
+      if (server) await new Promise<void>((r) => server!.close(() => r()))
+      await db.close()
+    },
+  }
+}

@@ -1,0 +1,50 @@
+import type { Sql, Tx } from './db.js'
+
+export type EventKind = 'code_change' | 'server_change' | 'join' | 'leave' | 'run' | 'chat'
+
+export interface EventRow {
+  sessionId: string
+  kind: EventKind
+  userId: string | null
+  at: Date
+  inserted?: number
+  deleted?: number
+  ref?: string | null
+  data?: Record<string, unknown> | null
+}
+
+export async function insertEvents(sql: Sql | Tx, rows: EventRow[]): Promise<void> {
+  if (!rows.length) return
+  const values = rows.map((r) => ({
+    session_id: r.sessionId,
+    kind: r.kind,
+    user_id: r.userId,
+    at: r.at,
+    inserted: r.inserted ?? 0,
+    deleted: r.deleted ?? 0,
+    ref: r.ref ?? null,
+    data: r.data ?? null,
+  }))
+  await (sql as Sql)`insert into events ${(sql as Sql)(values as never, 'session_id', 'kind', 'user_id', 'at', 'inserted', 'deleted', 'ref', 'data')}`
+}
+
+export interface ActorState {
+  userId: string
+  seq: number
+  maxOp: number
+}
+
+export async function loadActors(sql: Sql, sessionId: string): Promise<Map<string, ActorState>> {
+  const rows = await sql<({ actor: string } & ActorState)[]>`select actor, user_id as "userId", seq, max_op as "maxOp" from actors where session_id = ${sessionId}`
+  return new Map(rows.map(({ actor, ...state }) => [actor, state]))
+}
+
+/** Record actors' latest stored change (binding new actors to their user). */
+export async function upsertActors(tx: Tx, sessionId: string, actors: Map<string, ActorState>): Promise<void> {
+  if (!actors.size) return
+  const values = [...actors].map(([actor, a]) => ({ session_id: sessionId, actor, user_id: a.userId, seq: a.seq, max_op: a.maxOp }))
+  const sql = tx as unknown as Sql
+  await sql`
+    insert into actors ${sql(values as never, 'session_id', 'actor', 'user_id', 'seq', 'max_op')}
+    on conflict (session_id, actor) do update set seq = greatest(actors.seq, excluded.seq), max_op = greatest(actors.max_op, excluded.max_op)`
+}

@@ -1,0 +1,99 @@
+import type { Role, TokenClaims } from '@session-kit/core'
+import type { Sql } from './db.js'
+
+export interface ParticipantRow {
+  sessionId: string
+  userId: string
+  name: string
+  email: string | null
+  avatar: string | null
+  tokenRole: Role
+  roleOverride: Role | null
+  muted: boolean
+  hidden: boolean
+  joinSeq: number | null
+  firstJoinedAt: Date | null
+  lastSeenAt: Date | null
+}
+
+const columns = (sql: Sql) => sql`session_id as "sessionId", user_id as "userId", name, email, avatar, token_role as "tokenRole", role_override as "roleOverride", muted, hidden, join_seq as "joinSeq", first_joined_at as "firstJoinedAt", last_seen_at as "lastSeenAt"`
+
+export async function getParticipant(sql: Sql, sessionId: string, userId: string): Promise<ParticipantRow | undefined> {
+  const [row] = await sql<ParticipantRow[]>`select ${columns(sql)} from participants where session_id = ${sessionId} and user_id = ${userId}`
+  return row
+}
+
+export async function listParticipants(sql: Sql, sessionId: string): Promise<ParticipantRow[]> {
+  return sql<ParticipantRow[]>`select ${columns(sql)} from participants where session_id = ${sessionId} order by join_seq nulls last, user_id`
+}
+
+/**
+ * Record someone joining: name, email and avatar come from the newest token; overrides, mute and
+ * hidden stay as instructors set them. The first join numbers the participant (pseudonyms).
+ */
+export async function recordJoin(sql: Sql, sessionId: string, claims: TokenClaims): Promise<ParticipantRow> {
+  return sql.begin(async (tx) => {
+    const [existing] = await tx<{ joinSeq: number | null }[]>`select join_seq as "joinSeq" from participants where session_id = ${sessionId} and user_id = ${claims.sub} for update`
+    let seq = existing?.joinSeq ?? null
+    if (seq === null) {
+      const [s] = await tx<{ seq: number }[]>`update sessions set participant_seq = participant_seq + 1 where id = ${sessionId} returning participant_seq as seq`
+      seq = s!.seq
+    }
+    const [row] = await tx<ParticipantRow[]>`
+      insert into participants (session_id, user_id, name, email, avatar, token_role, join_seq, first_joined_at, last_seen_at)
+      values (${sessionId}, ${claims.sub}, ${claims.name}, ${claims.email ?? null}, ${claims.avatar ?? null}, ${claims.role}, ${seq}, now(), now())
+      on conflict (session_id, user_id) do update set
+        name = excluded.name,
+        email = coalesce(excluded.email, participants.email),
+        avatar = coalesce(excluded.avatar, participants.avatar),
+        token_role = excluded.token_role,
+        join_seq = coalesce(participants.join_seq, excluded.join_seq),
+        first_joined_at = coalesce(participants.first_joined_at, excluded.first_joined_at),
+        last_seen_at = now(),
+        updated_at = now()
+      returning ${columns(sql)}`
+    return row!
+  }) as Promise<ParticipantRow>
+}
+
+export async function touchParticipant(sql: Sql, sessionId: string, userId: string): Promise<void> {
+  await sql`update participants set last_seen_at = now() where session_id = ${sessionId} and user_id = ${userId}`
+}
+
+/** Instructor-made changes to a participant. Only the given fields change. */
+export async function updateParticipant(
+  sql: Sql,
+  sessionId: string,
+  userId: string,
+  patch: { muted?: boolean; hidden?: boolean; roleOverride?: Role | null },
+): Promise<ParticipantRow | undefined> {
+  const [row] = await sql<ParticipantRow[]>`
+    update participants set
+      muted = coalesce(${patch.muted ?? null}, muted),
+      hidden = coalesce(${patch.hidden ?? null}, hidden),
+      role_override = ${patch.roleOverride === undefined ? sql`role_override` : patch.roleOverride},
+      updated_at = now()
+    where session_id = ${sessionId} and user_id = ${userId}
+    returning ${columns(sql)}`
+  return row
+}
+
+/** Whether a user (by id, or by email where known) is banned from a session. */
+export async function isBanned(sql: Sql, sessionId: string, userId: string, email?: string | null): Promise<boolean> {
+  const rows = await sql`
+    select 1 from bans where session_id = ${sessionId}
+      and (user_id = ${userId} or (${email ?? null}::text is not null and lower(email) = lower(${email ?? null}::text)))
+    limit 1`
+  return rows.length > 0
+}
+
+export async function ban(sql: Sql, sessionId: string, userId: string, email: string | null, bannedBy: string): Promise<void> {
+  await sql`
+    insert into bans (session_id, user_id, email, banned_by) values (${sessionId}, ${userId}, ${email}, ${bannedBy})
+    on conflict (session_id, user_id) do update set email = coalesce(excluded.email, bans.email), banned_by = excluded.banned_by, created_at = now()`
+}
+
+export async function unban(sql: Sql, sessionId: string, userId: string): Promise<boolean> {
+  const rows = await sql`delete from bans where session_id = ${sessionId} and user_id = ${userId} returning user_id`
+  return rows.length > 0
+}

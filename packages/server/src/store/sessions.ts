@@ -1,0 +1,86 @@
+import * as A from '@automerge/automerge'
+import { DEFAULT_FILE, type Language } from '@session-kit/core'
+import type { Sql } from './db.js'
+
+export interface SessionRow {
+  id: string
+  title: string
+  language: Language
+  ownerId: string
+  editingLocked: boolean
+  createdAt: Date
+  updatedAt: Date
+  endedAt: Date | null
+}
+
+/** The user id recorded for changes the server makes itself (document creation, restores). */
+export const SERVER_USER = ''
+
+const columns = (sql: Sql) => sql`id, title, language, owner_id as "ownerId", editing_locked as "editingLocked", created_at as "createdAt", updated_at as "updatedAt", ended_at as "endedAt"`
+
+export async function getSession(sql: Sql, id: string): Promise<SessionRow | undefined> {
+  const [row] = await sql<SessionRow[]>`select ${columns(sql)} from sessions where id = ${id}`
+  return row
+}
+
+export interface NewSession {
+  id: string
+  title: string
+  language: Language
+  ownerId: string
+  /** Starter files; defaults to one empty file named after the language. */
+  files?: Record<string, string>
+}
+
+/**
+ * Create a session and its document in one transaction. The server makes the document (never a
+ * client), so there is exactly one root `files` map. Returns `created: false` when the id exists.
+ */
+export async function createSession(sql: Sql, s: NewSession): Promise<{ session: SessionRow; created: boolean }> {
+  const files = s.files && Object.keys(s.files).length ? s.files : { [DEFAULT_FILE[s.language]]: '' }
+  const doc = A.from<{ files: Record<string, string> }>({ files })
+  const base = A.save(doc)
+  const heads = A.getHeads(doc)
+  const first = A.decodeChange(A.getAllChanges(doc)[0]!)
+  return sql.begin(async (tx) => {
+    const [row] = await tx<SessionRow[]>`
+      insert into sessions (id, title, language, owner_id) values (${s.id}, ${s.title}, ${s.language}, ${s.ownerId})
+      on conflict (id) do nothing
+      returning ${columns(sql)}`
+    if (!row) {
+      const [existing] = await tx<SessionRow[]>`select ${columns(sql)} from sessions where id = ${s.id}`
+      return { session: existing!, created: false }
+    }
+    await tx`insert into documents (session_id, base, heads) values (${s.id}, ${Buffer.from(base)}, ${heads})`
+    await tx`insert into actors (session_id, actor, user_id, seq, max_op) values (${s.id}, ${first.actor}, ${SERVER_USER}, ${first.seq}, ${first.startOp + first.ops.length - 1})`
+    return { session: row, created: true }
+  }) as Promise<{ session: SessionRow; created: boolean }>
+}
+
+export async function updateSession(sql: Sql, id: string, patch: { title?: string; language?: Language }): Promise<SessionRow | undefined> {
+  const [row] = await sql<SessionRow[]>`
+    update sessions set
+      title = coalesce(${patch.title ?? null}, title),
+      language = coalesce(${patch.language ?? null}, language),
+      updated_at = now()
+    where id = ${id}
+    returning ${columns(sql)}`
+  return row
+}
+
+export async function setEditingLocked(sql: Sql, id: string, locked: boolean): Promise<SessionRow | undefined> {
+  const [row] = await sql<SessionRow[]>`update sessions set editing_locked = ${locked}, updated_at = now() where id = ${id} returning ${columns(sql)}`
+  return row
+}
+
+export async function listSessions(sql: Sql, opts: { limit: number; after?: string }): Promise<SessionRow[]> {
+  return sql<SessionRow[]>`
+    select ${columns(sql)} from sessions
+    where ${opts.after ? sql`id > ${opts.after}` : sql`true`}
+    order by id limit ${opts.limit}`
+}
+
+export async function deleteSession(sql: Sql, id: string): Promise<boolean> {
+  const rows = await sql`delete from sessions where id = ${id} returning id`
+  return rows.length > 0
+}

@@ -1,0 +1,62 @@
+import type { PresenceInfo } from '@session-kit/core'
+import type { Sql } from '../store/db.js'
+import { BUS_CHANNEL } from './committer.js'
+
+/** What instances tell each other. Notifications carry ids; bulky data is read from tables. */
+export type BusMessage =
+  | { t: 'chunk'; sid: string; id: number; o: string; a?: Record<string, string> }
+  | { t: 'presence'; sid: string; o: string; p: PresenceInfo; conn: string }
+  | { t: 'left'; sid: string; o: string; userId: string; conn: string }
+  | { t: 'participant'; sid: string; o: string; userId: string; reason?: string }
+  | { t: 'session'; sid: string; o: string; reason?: string }
+  | { t: 'kick'; sid: string; o: string; userId: string; by?: string }
+
+/**
+ * Fan-out between server instances over PostgreSQL LISTEN/NOTIFY. With PGlite (one instance,
+ * one connection) there is nobody to tell: publishing does nothing and nothing arrives.
+ */
+export interface Bus {
+  readonly instanceId: string
+  publish(msg: BusMessage): void
+  start(onMessage: (msg: BusMessage) => void): Promise<void>
+  stop(): Promise<void>
+}
+
+export class LocalBus implements Bus {
+  constructor(readonly instanceId: string) {}
+  publish() {}
+  async start() {}
+  async stop() {}
+}
+
+export class PgBus implements Bus {
+  #unlisten?: () => Promise<void>
+  constructor(
+    private readonly sql: Sql,
+    readonly instanceId: string,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  publish(msg: BusMessage) {
+    const payload = JSON.stringify(msg)
+    if (payload.length > 7900) return this.log(`bus: dropped an oversized ${msg.t} notification`)
+    this.sql.notify(BUS_CHANNEL, payload).catch((e: Error) => this.log(`bus: notify failed: ${e.message}`))
+  }
+
+  async start(onMessage: (msg: BusMessage) => void) {
+    const sub = await this.sql.listen(BUS_CHANNEL, (payload) => {
+      let msg: BusMessage
+      try {
+        msg = JSON.parse(payload) as BusMessage
+      } catch {
+        return
+      }
+      if (msg.o !== this.instanceId) onMessage(msg)
+    })
+    this.#unlisten = () => sub.unlisten()
+  }
+
+  async stop() {
+    await this.#unlisten?.().catch(() => {})
+  }
+}

@@ -1,0 +1,92 @@
+import * as A from '@automerge/automerge'
+
+const MAGIC = [0x85, 0x6f, 0x4a, 0x83]
+const CHUNK_DOCUMENT = 0
+const CHUNK_BUNDLE = 3
+
+/** A change as the hub handles it: the raw chunk (relayed and stored as is) and its decoding. */
+export interface IncomingChange {
+  bytes: Uint8Array
+  change: A.DecodedChange
+}
+
+export class ChangeFormatError extends Error {}
+
+/**
+ * Split a concatenation of Automerge chunks (what a stored `doc_chunks.data` holds) into the
+ * chunks. Each chunk is: 4 magic bytes, 4 checksum bytes, 1 type byte, a ULEB128 length, data.
+ */
+export function splitChunks(data: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = []
+  let i = 0
+  while (i < data.length) {
+    for (let k = 0; k < 4; k++) if (data[i + k] !== MAGIC[k]) throw new ChangeFormatError(`not an Automerge chunk at byte ${i}`)
+    let p = i + 9
+    let len = 0
+    let shift = 0
+    for (;;) {
+      if (p >= data.length) throw new ChangeFormatError('truncated chunk header')
+      const b = data[p++]!
+      len += (b & 0x7f) * 2 ** shift
+      if (!(b & 0x80)) break
+      shift += 7
+      if (shift > 35) throw new ChangeFormatError('chunk length is too large')
+    }
+    const end = p + len
+    if (end > data.length) throw new ChangeFormatError('truncated chunk')
+    out.push(data.subarray(i, end))
+    i = end
+  }
+  return out
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let o = 0
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
+  return out
+}
+
+/**
+ * Turn the `changes` entries of a sync message into individual changes. An entry is usually one
+ * change, but Automerge packs several into one bundle when a peer has many to send (e.g. after
+ * working offline), or sends a whole document: both are unpacked into changes (re-encoded to the
+ * same bytes and hash), so every change is verified, stored and attributed on its own.
+ */
+export function readEntries(entries: readonly Uint8Array[]): IncomingChange[] {
+  const out: IncomingChange[] = []
+  for (const entry of entries) {
+    if (entry.length < 10 || MAGIC.some((m, k) => entry[k] !== m)) throw new ChangeFormatError('a change in the sync message is not an Automerge chunk')
+    const type = entry[8]
+    try {
+      if (type === CHUNK_DOCUMENT) {
+        // Automerge sends its whole document when it believes the other side has nothing. Rare
+        // (our pushes keep peers informed), so the cost of loading it is acceptable here; the
+        // caller skips the changes it already holds.
+        for (const bytes of A.getAllChanges(A.load(entry))) out.push({ bytes, change: A.decodeChange(bytes) })
+      } else if (type === CHUNK_BUNDLE) {
+        for (const change of A.readBundle(entry).changes) out.push({ bytes: A.encodeChange(change), change })
+      } else {
+        out.push({ bytes: entry, change: A.decodeChange(entry) })
+      }
+    } catch (e) {
+      throw new ChangeFormatError(`a change in the sync message could not be decoded (${(e as Error).message})`)
+    }
+  }
+  return out
+}
+
+/** Characters a verified text change inserts and deletes (each text op is one character). */
+export function countEdits(change: A.DecodedChange): { inserted: number; deleted: number } {
+  let inserted = 0
+  let deleted = 0
+  for (const raw of change.ops) {
+    const op = raw as unknown as { action: string; insert?: boolean; elemId?: string; multiOp?: number }
+    if (op.action === 'set' && op.insert) inserted += 1
+    else if (op.action === 'del' && op.elemId !== undefined) deleted += op.multiOp ?? 1
+  }
+  return { inserted, deleted }
+}

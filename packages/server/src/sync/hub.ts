@@ -1,0 +1,434 @@
+import * as A from '@automerge/automerge'
+import * as v from 'valibot'
+import type { WebSocket } from 'ws'
+import { ClientEventSchema, CloseCode, HelloSchema, MAX_FRAME_BYTES, Role, SESSION_ID_PATTERN, SUPPORTED_PROTOCOLS, PROTOCOL_VERSION, type Cursor, type ServerEvent, type TokenClaims } from '@session-kit/core'
+import { TokenError, type TokenVerifier } from '../auth/tokens.js'
+import type { Sql } from '../store/db.js'
+import { insertEvents } from '../store/events.js'
+import { getParticipant, isBanned, recordJoin, touchParticipant } from '../store/participants.js'
+import { createSession, getSession } from '../store/sessions.js'
+import type { Bus, BusMessage } from './bus.js'
+import type { Committer } from './committer.js'
+import { PRESENCE_INTERVAL_MS } from './limits.js'
+import { Peer } from './peer.js'
+import { Room } from './room.js'
+
+export interface HubDeps {
+  sql: Sql
+  committer: Committer
+  bus: Bus
+  verifier: TokenVerifier
+  log: (msg: string) => void
+}
+
+/** How long a hello may take, and how long an empty room stays loaded. */
+const HELLO_TIMEOUT_MS = 10_000
+const IDLE_UNLOAD_MS = 30_000
+const MAX_QUEUED_BEFORE_READY = 256
+
+/**
+ * The WebSocket sync hub: authenticates each connection's hello, owns the loaded rooms, applies
+ * permission changes to open connections at once, and exchanges changes and presence with other
+ * instances over the bus.
+ */
+export class Hub {
+  readonly rooms = new Map<string, Room>()
+  #loading = new Map<string, Promise<Room | undefined>>()
+  #closing = false
+
+  constructor(readonly deps: HubDeps) {}
+
+  get instanceId() {
+    return this.deps.bus.instanceId
+  }
+
+  async start() {
+    await this.deps.bus.start((msg) => this.#onBus(msg))
+  }
+
+  /** The loaded room for a session, loading it from the store if needed; undefined if no such session. */
+  async room(sid: string): Promise<Room | undefined> {
+    const loaded = this.rooms.get(sid)
+    if (loaded) return loaded
+    let loading = this.#loading.get(sid)
+    if (!loading) {
+      loading = (async () => {
+        const session = await getSession(this.deps.sql, sid)
+        if (!session) return undefined
+        const room = await Room.load(session, {
+          sql: this.deps.sql,
+          committer: this.deps.committer,
+          log: this.deps.log,
+          onReset: (r) => {
+            if (this.rooms.get(r.id) === r) this.rooms.delete(r.id)
+          },
+        })
+        this.rooms.set(sid, room)
+        this.#scheduleUnload(room)
+        return room
+      })().finally(() => this.#loading.delete(sid))
+      this.#loading.set(sid, loading)
+    }
+    return loading
+  }
+
+  /** Accept a new socket for a session; the returned handlers receive its frames. */
+  connect(sid: string, ws: WebSocket): Connection {
+    return new Connection(this, sid, ws)
+  }
+
+  // ---- changes made through HTTP routes, applied to open connections at once ----------------
+
+  /** A participant's role, mute or visibility changed in the store. */
+  async participantChanged(sid: string, userId: string, reason?: string, fromBus = false) {
+    if (!fromBus) this.deps.bus.publish({ t: 'participant', sid, o: this.instanceId, userId, reason })
+    const room = this.rooms.get(sid)
+    if (!room) return
+    const row = await getParticipant(this.deps.sql, sid, userId)
+    if (!row) return
+    for (const peer of [...room.peers]) {
+      if (peer.userId !== userId) continue
+      peer.participant = row
+      room.updatePermissions(peer, reason)
+      if (!peer.closed) this.broadcastPresence(room, peer)
+    }
+  }
+
+  /** Session settings (title, language, editing lock) changed in the store. */
+  async sessionChanged(sid: string, reason?: string, fromBus = false) {
+    if (!fromBus) this.deps.bus.publish({ t: 'session', sid, o: this.instanceId, reason })
+    const room = this.rooms.get(sid)
+    if (!room) return
+    const session = await getSession(this.deps.sql, sid)
+    if (!session) return
+    room.session = session
+    for (const peer of [...room.peers]) room.updatePermissions(peer, reason)
+  }
+
+  /** Close a banned user's connections for good (the ban itself is already stored). */
+  kick(sid: string, userId: string, message: string, fromBus = false) {
+    if (!fromBus) this.deps.bus.publish({ t: 'kick', sid, o: this.instanceId, userId, by: message })
+    const room = this.rooms.get(sid)
+    if (!room) return
+    for (const peer of [...room.peers]) {
+      if (peer.userId !== userId) continue
+      peer.send({ type: 'error', code: 'removed', message })
+      peer.close(CloseCode.Removed, message)
+    }
+  }
+
+  /** The session was deleted: everyone leaves. */
+  endSession(sid: string) {
+    const room = this.rooms.get(sid)
+    if (!room) return
+    for (const peer of [...room.peers]) peer.close(CloseCode.Forbidden, 'This session has ended.')
+    room.peers.clear()
+    this.rooms.delete(sid)
+  }
+
+  // ---- presence ----------------------------------------------------------------------------
+
+  /** Tell the others in the room about a peer (throttled per peer; hidden ones only to instructors). */
+  broadcastPresence(room: Room, peer: Peer, kind: 'presence' | 'joined' = 'presence') {
+    const participant = peer.presence
+    for (const other of room.peers) {
+      if (other === peer) continue
+      if (participant.hidden && other.ctx.role !== Role.Instructor) continue
+      other.send(kind === 'joined' ? { type: 'joined', participant } : { type: 'presence', participant })
+    }
+    this.deps.bus.publish({ t: 'presence', sid: room.id, o: this.instanceId, p: participant, conn: peer.connId })
+  }
+
+  updateCursor(room: Room, peer: Peer, cursor: Cursor | null) {
+    peer.cursor = cursor
+    if (peer.presenceTimer) {
+      peer.presenceDirty = true
+      return
+    }
+    this.broadcastPresence(room, peer)
+    const tick = () => {
+      if (peer.presenceDirty && !peer.closed) {
+        peer.presenceDirty = false
+        this.broadcastPresence(room, peer)
+        peer.presenceTimer = setTimeout(tick, PRESENCE_INTERVAL_MS)
+      } else peer.presenceTimer = undefined
+    }
+    peer.presenceTimer = setTimeout(tick, PRESENCE_INTERVAL_MS)
+  }
+
+  left(room: Room, peer: Peer) {
+    room.peers.delete(peer)
+    const stillHere = [...room.peers].some((p) => p.userId === peer.userId) || [...room.remotePresence.values()].some((p) => p.userId === peer.userId)
+    if (!stillHere) for (const other of room.peers) other.send({ type: 'left', userId: peer.userId })
+    this.deps.bus.publish({ t: 'left', sid: room.id, o: this.instanceId, userId: peer.userId, conn: peer.connId })
+    this.#scheduleUnload(room)
+  }
+
+  #scheduleUnload(room: Room) {
+    clearTimeout(room.idleTimer)
+    if (room.peers.size) return
+    room.idleTimer = setTimeout(() => {
+      if (room.peers.size || this.rooms.get(room.id) !== room) return
+      this.rooms.delete(room.id)
+      void room.compact()
+    }, IDLE_UNLOAD_MS)
+    room.idleTimer.unref()
+  }
+
+  #onBus(msg: BusMessage) {
+    const room = this.rooms.get(msg.sid)
+    switch (msg.t) {
+      case 'chunk':
+        room?.remoteChunk(msg.id, msg.a)
+        break
+      case 'participant':
+        void this.participantChanged(msg.sid, msg.userId, msg.reason, true)
+        break
+      case 'session':
+        void this.sessionChanged(msg.sid, msg.reason, true)
+        break
+      case 'kick':
+        this.kick(msg.sid, msg.userId, msg.by ?? 'You were removed from this session.', true)
+        break
+      case 'presence': {
+        if (!room) break
+        const isNew = ![...room.remotePresence.values()].some((p) => p.userId === msg.p.userId) && ![...room.peers].some((p) => p.userId === msg.p.userId)
+        room.remotePresence.set(msg.conn, msg.p)
+        for (const other of room.peers) {
+          if (msg.p.hidden && other.ctx.role !== Role.Instructor) continue
+          other.send(isNew ? { type: 'joined', participant: msg.p } : { type: 'presence', participant: msg.p })
+        }
+        break
+      }
+      case 'left': {
+        if (!room) break
+        room.remotePresence.delete(msg.conn)
+        const stillHere = [...room.peers].some((p) => p.userId === msg.userId) || [...room.remotePresence.values()].some((p) => p.userId === msg.userId)
+        if (!stillHere) for (const other of room.peers) other.send({ type: 'left', userId: msg.userId })
+        break
+      }
+    }
+  }
+
+  /** Close every connection (clients reconnect elsewhere) and save compacted documents. */
+  async close() {
+    this.#closing = true
+    for (const room of this.rooms.values()) {
+      for (const peer of [...room.peers]) peer.close(1012, 'The server is restarting; reconnecting.')
+      clearTimeout(room.idleTimer)
+    }
+    await Promise.all([...this.rooms.values()].map((r) => r.compact()))
+    await this.deps.bus.stop()
+  }
+
+  get closing() {
+    return this.#closing
+  }
+}
+
+type Frame = string | ArrayBuffer
+
+/** One socket from upgrade to close: hello, then sync frames and events. */
+export class Connection {
+  #state: 'hello' | 'joining' | 'ready' | 'closed' = 'hello'
+  #queue: Frame[] = []
+  #helloTimer: NodeJS.Timeout
+  peer?: Peer
+  room?: Room
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly sid: string,
+    private readonly ws: WebSocket,
+  ) {
+    this.#helloTimer = setTimeout(() => this.#fail(CloseCode.HelloTimeout, 'No hello within 10 seconds.'), HELLO_TIMEOUT_MS)
+    if (!SESSION_ID_PATTERN.test(sid)) this.#fail(CloseCode.Malformed, 'The session id in the URL is not valid.')
+    else if (hub.closing) this.#fail(1012, 'The server is restarting.')
+  }
+
+  #send(event: ServerEvent) {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(event))
+  }
+
+  #fail(code: number, message: string, errorCode?: string) {
+    if (this.#state === 'closed') return
+    if (errorCode) this.#send({ type: 'error', code: errorCode, message })
+    this.#state = 'closed'
+    clearTimeout(this.#helloTimer)
+    if (this.peer) this.peer.close(code, message)
+    else this.ws.close(code, Buffer.byteLength(message) > 123 ? message.slice(0, 100) + '…' : message)
+  }
+
+  message(data: Frame) {
+    if (this.#state === 'closed') return
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
+    if (size > MAX_FRAME_BYTES) return this.#fail(CloseCode.TooLarge, `Frames are limited to ${MAX_FRAME_BYTES} bytes.`, 'too_large')
+    if (this.#state === 'hello') return this.#hello(data)
+    if (this.#state === 'joining') {
+      if (this.#queue.length >= MAX_QUEUED_BEFORE_READY) return this.#fail(CloseCode.RateLimited, 'Too many messages before the hello was answered.', 'rate_limited')
+      this.#queue.push(data)
+      return
+    }
+    this.#frame(data)
+  }
+
+  closed() {
+    const wasReady = this.#state === 'ready'
+    this.#state = 'closed'
+    clearTimeout(this.#helloTimer)
+    const { peer, room } = this
+    if (!peer || !room) return
+    peer.closed = true
+    peer.dispose()
+    if (!wasReady && !room.peers.has(peer)) return
+    this.hub.left(room, peer)
+    const { sql } = this.hub.deps
+    void Promise.all([
+      touchParticipant(sql, room.id, peer.userId),
+      insertEvents(sql, [{ sessionId: room.id, kind: 'leave', userId: peer.userId, at: new Date(), data: { conn: peer.connId } }]),
+    ]).catch((e: Error) => this.hub.deps.log(`could not record a leave: ${e.message}`))
+  }
+
+  #hello(data: Frame) {
+    if (typeof data !== 'string') return this.#fail(CloseCode.Malformed, 'The first frame must be a JSON hello.', 'malformed')
+    let json: unknown
+    try {
+      json = JSON.parse(data)
+    } catch {
+      return this.#fail(CloseCode.Malformed, 'The hello is not valid JSON.', 'malformed')
+    }
+    const hello = v.safeParse(HelloSchema, json)
+    if (!hello.success) return this.#fail(CloseCode.Malformed, `Malformed hello: ${hello.issues[0].message}.`, 'malformed')
+    const { protocol } = hello.output
+    if (protocol < SUPPORTED_PROTOCOLS.min || protocol > SUPPORTED_PROTOCOLS.max) {
+      return this.#fail(CloseCode.Malformed, `Protocol ${protocol} is not supported; this server speaks ${SUPPORTED_PROTOCOLS.min}–${SUPPORTED_PROTOCOLS.max}.`, 'unsupported_protocol')
+    }
+    clearTimeout(this.#helloTimer)
+    this.#state = 'joining'
+    this.#join(hello.output.token, hello.output.sync).catch((e: Error) => {
+      this.hub.deps.log(`hello for ${this.sid} failed: ${e.stack ?? e.message}`)
+      this.#fail(1011, 'The server could not open this session; try again.', 'internal')
+    })
+  }
+
+  async #join(token: string, sync: boolean) {
+    const { sql, verifier } = this.hub.deps
+    let claims: TokenClaims
+    try {
+      claims = await verifier.verify(token, { sid: this.sid })
+    } catch (e) {
+      if (e instanceof TokenError) return this.#fail(CloseCode.Unauthorized, e.message, e.code)
+      throw e
+    }
+    if (this.#isClosed()) return
+    let session = await getSession(sql, this.sid)
+    if (!session) {
+      if (claims.role !== Role.Instructor) return this.#fail(CloseCode.NotOpenYet, 'This session is not open yet: waiting for the instructor.', 'not_open')
+      ;({ session } = await createSession(sql, { id: this.sid, title: this.sid, language: 'javascript', ownerId: claims.sub }))
+    }
+    if (await isBanned(sql, this.sid, claims.sub, claims.email)) return this.#fail(CloseCode.Removed, 'You were removed from this session by the instructor.', 'removed')
+    const room = await this.hub.room(this.sid)
+    if (!room) return this.#fail(CloseCode.NotOpenYet, 'This session is not open yet.', 'not_open')
+    const participant = await recordJoin(sql, this.sid, claims)
+    if (this.#isClosed()) return
+    const peer = new Peer(this.ws, sync, claims, participant, room.session, this.hub.instanceId)
+    this.peer = peer
+    this.room = room
+    room.peers.add(peer)
+    clearTimeout(room.idleTimer)
+    this.#armExpiry(claims)
+    peer.send({
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      participant: peer.info,
+      permissions: peer.permissions,
+      session: room.sessionInfo(),
+      participants: room.presenceList(peer.ctx.role),
+    })
+    this.hub.broadcastPresence(room, peer, 'joined')
+    void insertEvents(sql, [{ sessionId: room.id, kind: 'join', userId: claims.sub, at: new Date(), data: { conn: peer.connId, role: peer.ctx.role } }]).catch((e: Error) =>
+      this.hub.deps.log(`could not record a join: ${e.message}`),
+    )
+    this.#state = 'ready'
+    if (sync) room.startSync(peer)
+    for (const frame of this.#queue.splice(0)) this.#frame(frame)
+  }
+
+  /** The socket may close while a hello is being checked. */
+  #isClosed() {
+    return this.#state === 'closed'
+  }
+
+  #armExpiry(claims: TokenClaims) {
+    const peer = this.peer!
+    clearTimeout(peer.expiryTimer)
+    const ms = claims.exp * 1000 - Date.now()
+    peer.expiryTimer = setTimeout(() => this.#fail(CloseCode.Unauthorized, 'Your token expired; ask the page for a fresh one.', 'token_expired'), Math.max(0, Math.min(ms, 2 ** 31 - 1)))
+    peer.expiryTimer.unref()
+  }
+
+  #frame(data: Frame) {
+    const peer = this.peer!
+    const room = this.room!
+    if (peer.closed || this.#state !== 'ready') return
+    if (!peer.frames.take()) return this.#fail(CloseCode.RateLimited, 'Too many messages: slow down and reconnect.', 'rate_limited')
+    if (typeof data !== 'string') return this.#binary(peer, room, new Uint8Array(data))
+    let json: unknown
+    try {
+      json = JSON.parse(data)
+    } catch {
+      return this.#fail(CloseCode.Malformed, 'A text frame was not valid JSON.', 'malformed')
+    }
+    const parsed = v.safeParse(ClientEventSchema, json)
+    if (!parsed.success) {
+      const type = typeof json === 'object' && json && 'type' in json ? String((json as { type: unknown }).type).slice(0, 40) : '?'
+      return peer.send({ type: 'error', code: 'malformed', message: `Event "${type}" was not understood: ${parsed.issues[0].message}.` })
+    }
+    const event = parsed.output
+    switch (event.type) {
+      case 'presence':
+        return this.hub.updateCursor(room, peer, event.cursor)
+      case 'ping':
+        return peer.send({ type: 'pong' })
+      case 'token':
+        return void this.#refresh(peer, room, event.token)
+    }
+  }
+
+  #binary(peer: Peer, room: Room, bytes: Uint8Array) {
+    if (!peer.sync) return this.#fail(CloseCode.Malformed, 'This connection asked for events only (sync: false) but sent a sync message.', 'malformed')
+    let msg: A.DecodedSyncMessage
+    try {
+      msg = A.decodeSyncMessage(bytes)
+    } catch {
+      return this.#fail(CloseCode.Malformed, 'A binary frame was not an Automerge sync message.', 'malformed')
+    }
+    let durable: Promise<unknown> = Promise.resolve()
+    if (msg.changes.length) {
+      const result = room.receiveChanges(peer, msg.changes)
+      if (!result.ok) {
+        this.#state = 'closed'
+        return room.refuseWrite(peer, result.error)
+      }
+      durable = result.durable
+    }
+    room.syncMessage(peer, msg, durable)
+  }
+
+  async #refresh(peer: Peer, room: Room, token: string) {
+    const { sql, verifier } = this.hub.deps
+    let claims: TokenClaims
+    try {
+      claims = await verifier.verify(token, { sid: this.sid })
+    } catch (e) {
+      return peer.send({ type: 'token', ok: false, message: e instanceof TokenError ? e.message : 'The token could not be verified.' })
+    }
+    if (claims.sub !== peer.userId) return peer.send({ type: 'token', ok: false, message: 'A refreshed token must be for the same user.' })
+    if (await isBanned(sql, this.sid, claims.sub, claims.email)) return this.#fail(CloseCode.Removed, 'You were removed from this session by the instructor.', 'removed')
+    const roleChanged = claims.role !== peer.claims.role
+    peer.claims = claims
+    this.#armExpiry(claims)
+    peer.send({ type: 'token', ok: true, expiresAt: claims.exp })
+    if (roleChanged) room.updatePermissions(peer, 'Your role changed.')
+  }
+}

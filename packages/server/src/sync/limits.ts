@@ -1,0 +1,29 @@
+/** A token bucket: `rate` tokens per second, holding at most `burst`. */
+export class TokenBucket {
+  #tokens: number
+  #last: number
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#tokens = burst
+    this.#last = now()
+  }
+
+  take(n = 1): boolean {
+    const t = this.now()
+    this.#tokens = Math.min(this.burst, this.#tokens + ((t - this.#last) / 1000) * this.rate)
+    this.#last = t
+    if (this.#tokens < n) return false
+    this.#tokens -= n
+    return true
+  }
+}
+
+/** Frames a connection may send: generous for fast typists with cursors, fatal for floods. */
+export const FRAME_RATE = { rate: 100, burst: 400 }
+/** Presence updates forwarded per connection per second (more are coalesced, not refused). */
+export const PRESENCE_INTERVAL_MS = 50
+/** Forbidden writes within this window before a connection is closed for good (4403). */
+export const REPEAT_OFFENCE = { count: 3, windowMs: 10 * 60_000 }

@@ -1,0 +1,124 @@
+import * as A from '@automerge/automerge'
+import type { WebSocket } from 'ws'
+import { colorFor, effectiveRole, permissionsFor, type Cursor, type ParticipantInfo, type Permission, type PermissionContext, type PresenceInfo, type ServerEvent, type TokenClaims } from '@session-kit/core'
+import type { ParticipantRow } from '../store/participants.js'
+import type { SessionRow } from '../store/sessions.js'
+import { FRAME_RATE, TokenBucket } from './limits.js'
+
+let nextPeerId = 1
+
+/** A change committed and waiting to be sent to a live peer. */
+export interface Relayable {
+  bytes: Uint8Array
+  hash: string
+}
+
+/** Close reasons travel in a close frame, which holds at most 123 bytes. */
+export function closeReason(text: string): string {
+  const buf = Buffer.from(text)
+  return buf.length <= 123 ? text : buf.subarray(0, 120).toString().replace(/\uFFFD$/, '') + '…'
+}
+
+/**
+ * One WebSocket connection after a successful hello: who it is, what it may do, and where it is
+ * in the sync protocol. `handshake`: Automerge's own sync state against the folded document;
+ * `live`: committed changes are pushed as they become durable (see Room).
+ */
+export class Peer {
+  readonly id = nextPeerId++
+  readonly connId: string
+  claims: TokenClaims
+  participant: ParticipantRow
+  ctx: PermissionContext
+  permissions: Permission[]
+  mode: 'handshake' | 'live' = 'handshake'
+  syncState: A.SyncState = A.initSyncState()
+  /** Committed changes not yet sent to this peer (live mode). */
+  outbox: Relayable[] = []
+  awaitingReply = false
+  awaitingSince = 0
+  flushTimer?: NodeJS.Timeout
+  /** Serialises this peer's handshake steps behind the commits they depend on. */
+  chain: Promise<void> = Promise.resolve()
+  cursor: Cursor | null = null
+  presenceTimer?: NodeJS.Timeout
+  presenceDirty = false
+  expiryTimer?: NodeJS.Timeout
+  readonly frames = new TokenBucket(FRAME_RATE.rate, FRAME_RATE.burst)
+  closed = false
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly sync: boolean,
+    claims: TokenClaims,
+    participant: ParticipantRow,
+    session: SessionRow,
+    instanceId: string,
+  ) {
+    this.claims = claims
+    this.participant = participant
+    this.connId = `${instanceId}:${this.id}`
+    this.ctx = Peer.context(claims, participant, session)
+    this.permissions = permissionsFor(this.ctx)
+  }
+
+  static context(claims: TokenClaims, participant: ParticipantRow | undefined, session: SessionRow): PermissionContext {
+    return {
+      role: effectiveRole(claims.role, participant?.roleOverride),
+      userId: claims.sub,
+      owner: session.ownerId === claims.sub,
+      muted: participant?.muted ?? false,
+      editingLocked: session.editingLocked,
+    }
+  }
+
+  get userId() {
+    return this.claims.sub
+  }
+
+  get info(): ParticipantInfo {
+    const info: ParticipantInfo = {
+      userId: this.claims.sub,
+      name: this.claims.name,
+      role: this.ctx.role,
+      color: colorFor(this.claims.sub),
+      owner: Boolean(this.ctx.owner),
+      muted: Boolean(this.ctx.muted),
+      hidden: this.participant.hidden,
+    }
+    const avatar = this.claims.avatar ?? this.participant.avatar
+    if (avatar) info.avatar = avatar
+    return info
+  }
+
+  get presence(): PresenceInfo {
+    return { ...this.info, cursor: this.cursor }
+  }
+
+  send(event: ServerEvent) {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return
+    this.ws.send(JSON.stringify(event))
+  }
+
+  sendBinary(bytes: Uint8Array) {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return
+    this.ws.send(bytes, { binary: true })
+  }
+
+  close(code: number, reason: string) {
+    if (this.closed) return
+    this.closed = true
+    this.dispose()
+    try {
+      this.ws.close(code, closeReason(reason))
+    } catch {
+      this.ws.terminate()
+    }
+  }
+
+  dispose() {
+    clearTimeout(this.flushTimer)
+    clearTimeout(this.presenceTimer)
+    clearTimeout(this.expiryTimer)
+  }
+}
