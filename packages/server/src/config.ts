@@ -22,6 +22,8 @@ export interface ServerConfig {
   production: boolean
   /** Serve the three-role demo page at `/` and seed the `demo` session. */
   demo: boolean
+  /** How long a new socket may take to send its hello (default 10 s). */
+  helloTimeoutMs: number
 }
 
 export interface ConfigOverrides {
@@ -67,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     jwks: env.SESSION_KIT_JWKS || undefined,
     production,
     demo: overrides.demo ?? false,
+    helloTimeoutMs: Number(env.SESSION_KIT_HELLO_TIMEOUT_MS) > 0 ? Number(env.SESSION_KIT_HELLO_TIMEOUT_MS) : 10_000,
   }
 }
 

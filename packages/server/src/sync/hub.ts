@@ -19,10 +19,10 @@ export interface HubDeps {
   bus: Bus
   verifier: TokenVerifier
   log: (msg: string) => void
+  helloTimeoutMs?: number
 }
 
-/** How long a hello may take, and how long an empty room stays loaded. */
-const HELLO_TIMEOUT_MS = 10_000
+/** How long an empty room stays loaded. */
 const IDLE_UNLOAD_MS = 30_000
 const MAX_QUEUED_BEFORE_READY = 256
 
@@ -241,7 +241,8 @@ export class Connection {
     private readonly sid: string,
     private readonly ws: WebSocket,
   ) {
-    this.#helloTimer = setTimeout(() => this.#fail(CloseCode.HelloTimeout, 'No hello within 10 seconds.'), HELLO_TIMEOUT_MS)
+    const ms = hub.deps.helloTimeoutMs ?? 10_000
+    this.#helloTimer = setTimeout(() => this.#fail(CloseCode.HelloTimeout, `No hello within ${ms / 1000} seconds.`), ms)
     if (!SESSION_ID_PATTERN.test(sid)) this.#fail(CloseCode.Malformed, 'The session id in the URL is not valid.')
     else if (hub.closing) this.#fail(1012, 'The server is restarting.')
   }

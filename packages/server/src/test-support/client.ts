@@ -1,0 +1,108 @@
+import * as A from '@automerge/automerge'
+import WebSocket from 'ws'
+
+export interface DocShape {
+  files: Record<string, string>
+}
+
+/** A raw protocol client (what any Automerge peer can do), for server tests. */
+export class RawClient {
+  doc: A.Doc<DocShape>
+  sync = A.initSyncState()
+  events: any[] = []
+  welcome: any = null
+  closed: { code: number; reason: string } | null = null
+  acked = new Set<string>()
+  binaryReceived = 0
+  readonly ws: WebSocket
+  readonly opened: Promise<RawClient>
+
+  constructor(base: string, sid: string, token: string | null, opts: { sync?: boolean; protocol?: number; actor?: string; autoReply?: boolean; hello?: boolean } = {}) {
+    this.doc = A.init<DocShape>(opts.actor ? { actor: opts.actor } : undefined)
+    this.ws = new WebSocket(base.replace(/^http/, 'ws') + `/v1/sessions/${sid}/sync`)
+    this.ws.binaryType = 'nodebuffer'
+    this.opened = new Promise((resolve) => {
+      this.ws.on('open', () => {
+        if (opts.hello !== false && token !== null) this.ws.send(JSON.stringify({ type: 'hello', token, protocol: opts.protocol ?? 1, sync: opts.sync ?? true }))
+        if (opts.hello === false) resolve(this)
+      })
+      this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+        if (isBinary) {
+          this.binaryReceived++
+          ;[this.doc, this.sync] = A.receiveSyncMessage(this.doc, this.sync, new Uint8Array(data))
+          if (opts.autoReply !== false) this.flush()
+          return
+        }
+        const m = JSON.parse(data.toString())
+        this.events.push(m)
+        if (m.type === 'welcome') {
+          this.welcome = m
+          resolve(this)
+        }
+        if (m.type === 'ack') for (const h of m.changes) this.acked.add(h)
+      })
+      this.ws.on('close', (code: number, reason: Buffer) => {
+        this.closed = { code, reason: reason.toString() }
+        resolve(this)
+      })
+      this.ws.on('error', () => {})
+    })
+  }
+
+  static connect(base: string, sid: string, token: string, opts: ConstructorParameters<typeof RawClient>[3] = {}) {
+    return new RawClient(base, sid, token, opts).opened
+  }
+
+  flush() {
+    for (;;) {
+      const [s, m] = A.generateSyncMessage(this.doc, this.sync)
+      this.sync = s
+      if (!m) break
+      if (this.ws.readyState === WebSocket.OPEN) this.ws.send(m)
+    }
+  }
+
+  edit(fn: (d: DocShape) => void) {
+    this.doc = A.change(this.doc, fn)
+    this.flush()
+    return A.decodeChange(A.getLastLocalChange(this.doc)!).hash
+  }
+
+  type(file: string, at: number, text: string) {
+    return this.edit((d) => A.splice(d, ['files', file], at, 0, text))
+  }
+
+  text(file?: string): string | undefined {
+    const files = this.doc.files ?? {}
+    const name = file ?? Object.keys(files)[0]
+    return name === undefined ? undefined : files[name] === undefined ? undefined : String(files[name])
+  }
+
+  send(obj: unknown) {
+    this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj))
+  }
+
+  async waitFor(pred: () => boolean, ms = 10_000): Promise<boolean> {
+    const t0 = Date.now()
+    while (Date.now() - t0 < ms) {
+      if (pred()) return true
+      await new Promise((r) => setTimeout(r, 15))
+    }
+    return pred()
+  }
+
+  async waitClosed(ms = 10_000) {
+    await this.waitFor(() => this.closed !== null, ms)
+    return this.closed
+  }
+
+  event(type: string) {
+    return this.events.find((e) => e.type === type)
+  }
+
+  close() {
+    try {
+      this.ws.close()
+    } catch {}
+  }
+}
