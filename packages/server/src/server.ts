@@ -63,11 +63,14 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   const services: Services = { config, db, hub, verifier, log }
   if (config.demo) await seedDemo(db.sql)
 
-  const app = new Hono<AppEnv>()
-  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app })
+  // The WebSocket helper reads `init.app` only when an upgrade arrives, so the app can be built
+  // with its upgrade handler and then handed over (its own notFound/onError stay in force).
+  const init = { app: undefined as unknown as Hono<AppEnv> }
+  const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket(init)
   // ws buffers a whole frame before we see it: cap it well above our own limit (4413).
   ;(wss.options as { maxPayload?: number }).maxPayload = 4 * MAX_FRAME_BYTES
-  app.route('/', createApp(services, upgradeWebSocket))
+  const app = createApp(services, upgradeWebSocket)
+  init.app = app
 
   let server: ServerType | undefined
   let port = config.port

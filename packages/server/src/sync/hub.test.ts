@@ -55,6 +55,28 @@ for (const backend of backends()) {
       lea.close()
     })
 
+    it('random concurrent inserts, deletions and pastes by three writers all pass verification and converge', async () => {
+      const id = sid('fuzz')
+      const ins = await open(id)
+      const writers = [ins, ...(await Promise.all(['l1', 'l2'].map(async (u) => RawClient.connect(s.url, id, await s.token(id, 'learner', u)))))]
+      for (const w of writers) assert.ok(await w.waitFor(() => w.text() !== undefined), 'writer synced')
+      let seed = 42
+      const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n)
+      for (let round = 0; round < 150; round++) {
+        const w = writers[rnd(writers.length)]!
+        const len = w.text()!.length
+        const at = rnd(len + 1)
+        const del = len > at && rnd(3) === 0 ? 1 + rnd(Math.min(8, len - at)) : 0
+        const insert = rnd(4) === 0 ? 'paste-' + 'x'.repeat(rnd(40)) : String.fromCharCode(97 + rnd(26))
+        w.edit((d) => A.splice(d, ['files', 'main.js'], at, del, rnd(5) === 0 ? '' : insert))
+        if (rnd(10) === 0) await new Promise((r) => setTimeout(r, 10))
+      }
+      assert.ok(await ins.waitFor(() => writers.every((w) => w.text() === ins.text()), 15_000), 'writers did not converge')
+      for (const w of writers) assert.equal(w.closed, null, `a writer was closed: ${JSON.stringify(w.closed)} ${JSON.stringify(w.event('error'))}`)
+      assert.equal(await storedText(id, await s.token(id, 'observer', 'o')), ins.text())
+      for (const w of writers) w.close()
+    })
+
     it('records a code_change event per accepted change with characters inserted and deleted', async () => {
       const id = sid('events')
       const ins = await open(id)

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer as netServer, type AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { after, describe, it } from 'node:test'
+import * as A from '@automerge/automerge'
+import { mintToken } from '../auth/tokens.js'
+import { RawClient } from '../test-support/client.js'
+import { backends, freshDataDir, freshPostgres, removeDir } from '../test-support/db.js'
+import { startTestServer, TEST_SECRET } from '../test-support/server.js'
+
+const BIN = fileURLToPath(new URL('../../bin/session-kit-server.js', import.meta.url))
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = netServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo
+      s.close(() => resolve(port))
+    })
+  })
+
+async function spawnServer(port: number, dataDir: string, databaseUrl?: string): Promise<ChildProcess> {
+  const env = { ...process.env, SESSION_KIT_SECRET: TEST_SECRET, DATABASE_URL: databaseUrl ?? '' }
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { env, stdio: 'ignore' })
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('server did not start')
+}
+
+for (const backend of backends()) {
+  describe(`durability on ${backend}`, () => {
+    it('after SIGKILL while a client types, every acknowledged edit is there on restart', async () => {
+      const dataDir = await freshDataDir()
+      const pg = backend === 'postgres' ? await freshPostgres() : undefined
+      const port = await freePort()
+      const base = `http://127.0.0.1:${port}`
+      const sid = 'crash'
+      const token = (role: 'instructor' | 'observer', user: string) => mintToken({ sid, role, sub: user, name: user }, TEST_SECRET)
+      let child = await spawnServer(port, dataDir, pg?.url)
+      try {
+        const writer = await RawClient.connect(base, sid, await token('instructor', 'w'))
+        assert.ok(await writer.waitFor(() => writer.text() !== undefined), 'writer synced')
+        let typing = true
+        const typed = (async () => {
+          for (let i = 0; typing && writer.closed === null; i++) {
+            writer.type('main.js', writer.text()!.length, String.fromCharCode(97 + (i % 26)))
+            await new Promise((r) => setTimeout(r, 3))
+          }
+        })()
+        await writer.waitFor(() => writer.acked.size >= 150, 20_000)
+        child.kill('SIGKILL')
+        typing = false
+        await typed
+        const acked = [...writer.acked]
+        assert.ok(acked.length >= 150, `only ${acked.length} edits were acknowledged before the kill`)
+        child = await spawnServer(port, dataDir, pg?.url)
+        const reader = await RawClient.connect(base, sid, await token('observer', 'r'))
+        assert.ok(reader.welcome, `reader refused: ${JSON.stringify(reader.closed)}`)
+        await reader.waitFor(() => (reader.text() ?? '').length >= acked.length)
+        const missing = acked.filter((h) => !A.hasHeads(reader.doc, [h]))
+        assert.deepEqual(missing, [], `${missing.length} acknowledged edits were lost`)
+        reader.close()
+      } finally {
+        child.kill('SIGKILL')
+        await pg?.drop()
+        removeDir(dataDir)
+      }
+    })
+  })
+}
+
+describe('several instances on one PostgreSQL', { skip: process.env.DATABASE_URL ? false : 'DATABASE_URL is not set: multi-instance fan-out needs a real PostgreSQL (LISTEN/NOTIFY)' }, () => {
+  const servers: { close(): Promise<void> }[] = []
+  const dirs: string[] = []
+  let first: Awaited<ReturnType<typeof startTestServer>> | undefined
+  after(async () => {
+    for (const s of servers) await s.close()
+    await first?.stop()
+    dirs.forEach(removeDir)
+  })
+  it('an edit on one instance reaches a client on another, and so do presence and permission changes', async () => {
+    const a = (first = await startTestServer('postgres'))
+    const { createServer } = await import('../server.js')
+    const dataDir = await freshDataDir()
+    dirs.push(dataDir)
+    const b = await createServer({ port: 0, host: '127.0.0.1', dataDir, databaseUrl: a.databaseUrl, env: { SESSION_KIT_SECRET: TEST_SECRET }, log: () => {} })
+    servers.push(b)
+    const sid = 'multi'
+    const ins = await RawClient.connect(a.url, sid, await a.token(sid, 'instructor', 'ins'))
+    assert.ok(await ins.waitFor(() => ins.text() !== undefined), 'instructor synced')
+    const lea = await RawClient.connect(b.url, sid, await a.token(sid, 'learner', 'lea'))
+    assert.ok(await lea.waitFor(() => lea.text() !== undefined), 'learner synced on the other instance')
+    ins.type('main.js', 0, 'from A;')
+    assert.ok(await lea.waitFor(() => lea.text() === 'from A;'), `B saw ${lea.text()}`)
+    for (let i = 0; i < 20; i++) {
+      lea.type('main.js', lea.text()!.length, 'b')
+      ins.type('main.js', 0, 'a')
+    }
+    assert.ok(await ins.waitFor(() => ins.text() === lea.text() && ins.text()!.length === 47), `diverged: ${ins.text()} / ${lea.text()}`)
+    assert.ok(await ins.waitFor(() => ins.events.some((e) => e.type === 'joined' && e.participant.userId === 'lea')), 'presence crossed instances')
+    assert.equal((await a.api('POST', `/v1/sessions/${sid}/lock`, await a.token(sid, 'instructor', 'ins'))).status, 200)
+    assert.equal((await lea.waitClosed())?.code, 4001)
+    ins.close()
+  })
+})
