@@ -37,11 +37,12 @@ export function languageForFile(name: string, fallback: Language = 'javascript')
   }
 }
 
-const PALETTE = ['#d1495b', '#2e86ab', '#3f8f29', '#c45ab3', '#e07a1f', '#00798c', '#7b4fbf', '#a0522d', '#1b6ca8', '#b5179e', '#2a9d8f', '#9c6644']
+/** The colours given to participants (cursors, avatars); readable on light and dark backgrounds. */
+export const PARTICIPANT_COLORS: readonly string[] = ['#d1495b', '#2e86ab', '#3f8f29', '#c45ab3', '#e07a1f', '#00798c', '#7b4fbf', '#a0522d', '#1b6ca8', '#b5179e', '#2a9d8f', '#9c6644']
 
 /** A stable colour per user id, so a person keeps the same cursor colour everywhere. */
 export function colorFor(userId: string): string {
   let h = 2166136261
   for (let i = 0; i < userId.length; i++) h = Math.imul(h ^ userId.charCodeAt(i), 16777619)
-  return PALETTE[(h >>> 0) % PALETTE.length]!
+  return PARTICIPANT_COLORS[(h >>> 0) % PARTICIPANT_COLORS.length]!
 }

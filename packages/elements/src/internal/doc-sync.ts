@@ -1,0 +1,186 @@
+import type * as AM from '@automerge/automerge/slim'
+import type { AutomergeModule } from './automerge.js'
+import { UnsentStore } from './unsent-store.js'
+
+export interface DocShape {
+  files: Record<string, string>
+}
+
+export type Patch = AM.Patch
+
+/** Text the server refused or never acknowledged, shown so the person can copy it. */
+export interface UnsentEdit {
+  file: string
+  text: string
+}
+
+/**
+ * The browser's replica of a room's document and its side of the Automerge sync protocol.
+ * Local edits are applied at once and kept in IndexedDB until the server acknowledges them, so
+ * they survive a reload; on a reconnect the replica is kept and the handshake uploads whatever
+ * the server lacks. After a refused write the replica is discarded and rebuilt from the server.
+ *
+ * Events: `patches` (remote changes, detail: Patch[]), `ready` (first full sync), `unsent`
+ * (edits that could not be saved, detail: UnsentEdit[]), `saved` (pending count changed).
+ */
+export class DocSync extends EventTarget {
+  doc: AM.Doc<DocShape>
+  #sync: AM.SyncState
+  #send: ((bytes: Uint8Array) => void) | null = null
+  #synced = false
+  #restored = false
+  #captured: Map<string, string> | null = null
+
+  constructor(
+    readonly A: AutomergeModule,
+    readonly unsent: UnsentStore,
+  ) {
+    super()
+    this.doc = A.init<DocShape>()
+    this.#sync = A.initSyncState()
+  }
+
+  get synced() {
+    return this.#synced
+  }
+
+  get pending() {
+    return this.unsent.entries.length
+  }
+
+  /** A new connection: a fresh sync state with the same replica (offline edits go up). */
+  attach(send: (bytes: Uint8Array) => void) {
+    this.#send = send
+    this.#sync = this.A.initSyncState()
+  }
+
+  detach() {
+    this.#send = null
+  }
+
+  /**
+   * The server refused our writes or took away EDIT_CODE: remember how our files looked, drop
+   * the replica, and rejoin from the server's state.
+   */
+  discardReplica() {
+    if (this.unsent.entries.length) {
+      this.#captured = new Map()
+      for (const e of this.unsent.entries) if (!this.#captured.has(e.file)) this.#captured.set(e.file, this.text(e.file) ?? '')
+    }
+    this.doc = this.A.init<DocShape>()
+    this.#sync = this.A.initSyncState()
+    this.#synced = false
+  }
+
+  receive(bytes: Uint8Array) {
+    const patches: Patch[] = []
+    const [doc, sync] = this.A.receiveSyncMessage(this.doc, this.#sync, bytes, { patchCallback: (p) => patches.push(...p) })
+    this.doc = doc
+    this.#sync = sync
+    if (!this.#synced && this.doc.files) {
+      this.#synced = true
+      this.#afterFirstSync(patches)
+    }
+    if (patches.length) this.dispatchEvent(new CustomEvent('patches', { detail: patches }))
+    if (this.#synced && !this.#restored) void this.#restore()
+    this.flush()
+  }
+
+  #afterFirstSync(_patches: Patch[]) {
+    this.dispatchEvent(new Event('ready'))
+    // Edits refused before this rejoin: those now in the server's document were saved after all.
+    if (this.#captured) {
+      const lost = this.unsent.entries.filter((e) => !this.A.hasHeads(this.doc, [e.hash]))
+      this.unsent.clear()
+      const files = [...new Set(lost.map((e) => e.file))]
+      const edits = files.map((file) => ({ file, text: this.#captured!.get(file) ?? '' }))
+      this.#captured = null
+      this.#restored = true
+      if (edits.length) this.dispatchEvent(new CustomEvent<UnsentEdit[]>('unsent', { detail: edits }))
+    }
+  }
+
+  /** Re-apply edits kept from before a reload (once), so the handshake uploads them. */
+  async #restore() {
+    this.#restored = true
+    const entries = (await this.unsent.load()).filter((e) => !this.A.hasHeads(this.doc, [e.hash]))
+    if (!entries.length) return
+    const patches: Patch[] = []
+    try {
+      this.doc = this.A.applyChanges(this.doc, entries.map((e) => e.bytes), { patchCallback: (p) => patches.push(...p) })[0]
+    } catch {
+      // Stored changes from an incompatible replica: show them instead of losing them.
+    }
+    const stranded = entries.filter((e) => !this.A.hasHeads(this.doc, [e.hash]))
+    if (stranded.length) {
+      this.unsent.acknowledge(stranded.map((e) => e.hash))
+      const files = [...new Set(stranded.map((e) => e.file))]
+      this.dispatchEvent(new CustomEvent<UnsentEdit[]>('unsent', { detail: files.map((file) => ({ file, text: '(edits from an earlier visit could not be merged)' })) }))
+    }
+    if (patches.length) this.dispatchEvent(new CustomEvent('patches', { detail: patches }))
+    this.flush()
+    this.dispatchEvent(new Event('saved'))
+  }
+
+  flush() {
+    if (!this.#send) return
+    for (;;) {
+      const [sync, msg] = this.A.generateSyncMessage(this.doc, this.#sync)
+      this.#sync = sync
+      if (!msg) break
+      this.#send(msg)
+    }
+  }
+
+  /** Apply a local edit to one file and send it. Returns the change hash (or null if nothing changed). */
+  change(file: string, fn: (doc: DocShape) => void): string | null {
+    const before = this.doc
+    this.doc = this.A.change(this.doc, fn)
+    if (this.doc === before) return null
+    const bytes = this.A.getLastLocalChange(this.doc)
+    if (!bytes) return null
+    const hash = this.A.decodeChange(bytes).hash
+    this.unsent.add({ hash, bytes, file, at: Date.now() })
+    this.flush()
+    this.dispatchEvent(new Event('saved'))
+    return hash
+  }
+
+  splice(file: string, edits: { from: number; to: number; insert: string }[]) {
+    // Positions refer to the text before the edit: apply from the end so earlier ones stay valid.
+    return this.change(file, (d) => {
+      for (const e of [...edits].sort((a, b) => b.from - a.from)) this.A.splice(d, ['files', file], e.from, e.to - e.from, e.insert)
+    })
+  }
+
+  acknowledge(hashes: string[]) {
+    this.unsent.acknowledge(hashes)
+    this.dispatchEvent(new Event('saved'))
+  }
+
+  text(file: string): string | undefined {
+    const t = this.doc.files?.[file]
+    return t === undefined ? undefined : String(t)
+  }
+
+  files(): string[] {
+    return Object.keys(this.doc.files ?? {})
+  }
+
+  cursor(file: string, pos: number): string | number {
+    try {
+      return this.A.getCursor(this.doc, ['files', file], pos)
+    } catch {
+      return pos
+    }
+  }
+
+  cursorPosition(file: string, cursor: string | number): number | null {
+    if (typeof cursor === 'number') return cursor
+    try {
+      return this.A.getCursorPosition(this.doc, ['files', file], cursor)
+    } catch {
+      return null
+    }
+  }
+}

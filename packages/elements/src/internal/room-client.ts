@@ -1,0 +1,305 @@
+import { CloseCode, PROTOCOL_VERSION, retryPolicy, type Cursor, type ParticipantInfo, type Permission, type PresenceInfo, type ServerEvent, type SessionInfo } from '@session-kit/core'
+import { loadAutomerge } from './automerge.js'
+import { backoffDelay } from './backoff.js'
+import { DocSync } from './doc-sync.js'
+import type { RoomStatus } from './room-state.js'
+import { UnsentStore } from './unsent-store.js'
+
+export type TokenSource = () => string | undefined | Promise<string | undefined>
+
+export interface RoomClientOptions {
+  server: string
+  session: string
+  /** The token attribute's value. */
+  token: () => string | undefined
+  /** Called for a fresh token before connecting with an expiring one and before it expires. */
+  tokenProvider: () => TokenSource | undefined
+  /** Called after every state change. */
+  onChange: () => void
+  /** Server events for elements (chat, runs, moderation …) are re-dispatched here. */
+  onEvent?: (event: ServerEvent) => void
+}
+
+/** Seconds until a JWT's exp, read without verifying (the server verifies). */
+export function tokenExpiry(token: string | undefined): number | null {
+  if (!token) return null
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number }
+    return typeof payload.exp === 'number' ? payload.exp : null
+  } catch {
+    return null
+  }
+}
+
+function tokenSubject(token: string | undefined): string {
+  try {
+    return (JSON.parse(atob(token!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { sub?: string }).sub ?? 'anonymous'
+  } catch {
+    return 'anonymous'
+  }
+}
+
+const REFRESH_AHEAD_S = 60
+const WAITING_RETRY_MS = () => 5000 + Math.random() * 5000
+
+/**
+ * One room connection: hello/welcome, reconnect with backoff (or at once after 4001/4003, or a
+ * waiting state on 4404), token refresh, presence, and the document when an element needs it.
+ */
+export class RoomClient {
+  status: RoomStatus = 'idle'
+  error: { code: string; message: string } | null = null
+  participant: ParticipantInfo | null = null
+  permissions: Permission[] = []
+  session: SessionInfo | null = null
+  readonly participants = new Map<string, PresenceInfo>()
+  doc: DocSync | null = null
+  wantsDoc = false
+  /** Set when the server pushed a reason with a permission change ("Editing locked by …"). */
+  lastReason: string | null = null
+
+  #ws: WebSocket | null = null
+  #attempt = 0
+  #retryTimer?: ReturnType<typeof setTimeout>
+  #refreshTimer?: ReturnType<typeof setTimeout>
+  #presenceTimer?: ReturnType<typeof setTimeout>
+  #pendingCursor: Cursor | null | undefined
+  #stopped = true
+  #refreshedAfter401 = false
+  #currentToken: string | undefined
+  #loadingDoc: Promise<DocSync> | null = null
+
+  constructor(readonly opts: RoomClientOptions) {}
+
+  get wsUrl(): string {
+    const base = (this.opts.server || location.origin).replace(/\/+$/, '')
+    return base.replace(/^http/, 'ws') + `/v1/sessions/${encodeURIComponent(this.opts.session)}/sync`
+  }
+
+  get token(): string | undefined {
+    return this.#currentToken
+  }
+
+  start() {
+    this.#stopped = false
+    this.#attempt = 0
+    void this.#open()
+  }
+
+  stop() {
+    this.#stopped = true
+    clearTimeout(this.#retryTimer)
+    clearTimeout(this.#refreshTimer)
+    clearTimeout(this.#presenceTimer)
+    const ws = this.#ws
+    this.#ws = null
+    ws?.close(1000, 'left')
+    this.doc?.detach()
+    this.#set('idle')
+  }
+
+  /** An element needs the live document: load Automerge and (re)connect with sync. */
+  needDocument(): Promise<DocSync> {
+    if (!this.#loadingDoc) {
+      this.wantsDoc = true
+      this.#loadingDoc = loadAutomerge().then((A) => {
+        const token = this.#currentToken ?? this.opts.token()
+        this.doc = new DocSync(A, new UnsentStore(`${this.opts.server}|${this.opts.session}|${tokenSubject(token)}`))
+        this.doc.addEventListener('saved', () => this.opts.onChange())
+        // Connected events-only so far: reconnect with sync.
+        if (this.#ws && this.#ws.readyState <= WebSocket.OPEN) this.#reconnectNow()
+        this.opts.onChange()
+        return this.doc
+      })
+      this.#loadingDoc.catch(() => {
+        this.#loadingDoc = null
+        this.wantsDoc = false
+      })
+    }
+    return this.#loadingDoc
+  }
+
+  send(event: object) {
+    if (this.#ws?.readyState === WebSocket.OPEN && this.status === 'live') this.#ws.send(JSON.stringify(event))
+  }
+
+  /** Share this participant's cursor (throttled; the server stamps who it is). */
+  setCursor(cursor: Cursor | null) {
+    this.#pendingCursor = cursor
+    if (this.#presenceTimer) return
+    const tick = () => {
+      this.#presenceTimer = undefined
+      if (this.#pendingCursor === undefined) return
+      this.send({ type: 'presence', cursor: this.#pendingCursor })
+      this.#pendingCursor = undefined
+      this.#presenceTimer = setTimeout(tick, 60)
+    }
+    tick()
+  }
+
+  async #resolveToken(force = false): Promise<string | undefined> {
+    const provider = this.opts.tokenProvider()
+    let token = this.opts.token()
+    if (this.#currentToken && !force) token = this.#currentToken
+    const exp = tokenExpiry(token)
+    if (provider && (force || !token || (exp !== null && exp - Date.now() / 1000 < REFRESH_AHEAD_S))) {
+      try {
+        token = (await provider()) ?? token
+      } catch (e) {
+        this.error = { code: 'token_provider', message: `The page could not provide a token: ${(e as Error).message}` }
+      }
+    }
+    this.#currentToken = token
+    return token
+  }
+
+  async #open() {
+    if (this.#stopped) return
+    clearTimeout(this.#retryTimer)
+    const token = await this.#resolveToken()
+    if (this.#stopped) return
+    if (!token) return this.#fail('token_missing', 'This room has no token: the page must set the token attribute or a tokenProvider.')
+    const exp = tokenExpiry(token)
+    if (exp !== null && exp < Date.now() / 1000) return this.#fail('token_expired', 'The room token has expired. Reload the page to get a new one.')
+    if (this.wantsDoc && !this.doc) await this.#loadingDoc
+    this.#set(this.status === 'live' || this.status === 'idle' ? 'connecting' : this.status)
+    let ws: WebSocket
+    try {
+      ws = new WebSocket(this.wsUrl)
+    } catch {
+      return this.#fail('bad_server', `"${this.opts.server}" is not a valid server address.`)
+    }
+    ws.binaryType = 'arraybuffer'
+    this.#ws = ws
+    const sync = Boolean(this.wantsDoc && this.doc)
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: 'hello', token, protocol: PROTOCOL_VERSION, sync }))
+      if (sync) this.doc!.attach((bytes) => ws.readyState === WebSocket.OPEN && ws.send(bytes))
+    }
+    ws.onmessage = (e) => {
+      if (this.#ws !== ws) return
+      if (typeof e.data === 'string') this.#event(JSON.parse(e.data) as ServerEvent)
+      else this.doc?.receive(new Uint8Array(e.data as ArrayBuffer))
+    }
+    ws.onclose = (e) => {
+      if (this.#ws !== ws) return
+      this.#ws = null
+      this.doc?.detach()
+      this.#closed(e.code, e.reason)
+    }
+  }
+
+  #event(event: ServerEvent) {
+    switch (event.type) {
+      case 'welcome':
+        this.#attempt = 0
+        this.#refreshedAfter401 = false
+        this.error = null
+        this.participant = event.participant
+        this.permissions = event.permissions
+        this.session = event.session
+        this.participants.clear()
+        for (const p of event.participants) this.participants.set(p.userId, p)
+        this.#scheduleRefresh()
+        this.#set('live')
+        break
+      case 'ack':
+        this.doc?.acknowledge(event.changes)
+        break
+      case 'joined':
+      case 'presence':
+        this.participants.set(event.participant.userId, event.participant)
+        this.opts.onChange()
+        break
+      case 'left':
+        this.participants.delete(event.userId)
+        this.opts.onChange()
+        break
+      case 'permissions':
+        this.participant = event.participant
+        this.permissions = event.permissions
+        this.session = event.session
+        this.lastReason = event.reason ?? null
+        this.participants.set(event.participant.userId, { ...event.participant, cursor: this.participants.get(event.participant.userId)?.cursor ?? null })
+        this.opts.onChange()
+        break
+      case 'session':
+        this.session = event.session
+        this.lastReason = event.reason ?? null
+        this.opts.onChange()
+        break
+      case 'error':
+        this.error = { code: event.code, message: event.message }
+        this.opts.onChange()
+        break
+      case 'token':
+        if (!event.ok) this.error = { code: 'token_refresh', message: event.message ?? 'The token could not be refreshed.' }
+        break
+    }
+    this.opts.onEvent?.(event)
+  }
+
+  #scheduleRefresh() {
+    clearTimeout(this.#refreshTimer)
+    const exp = tokenExpiry(this.#currentToken)
+    if (exp === null || !this.opts.tokenProvider()) return
+    const ms = Math.max(1000, (exp - REFRESH_AHEAD_S) * 1000 - Date.now())
+    this.#refreshTimer = setTimeout(async () => {
+      const fresh = await this.#resolveToken(true)
+      if (fresh) this.send({ type: 'token', token: fresh })
+      this.#scheduleRefresh()
+    }, Math.min(ms, 2 ** 31 - 1))
+  }
+
+  #closed(code: number, reason: string) {
+    if (this.#stopped) return
+    clearTimeout(this.#refreshTimer)
+    if (code === CloseCode.Unauthorized && this.opts.tokenProvider() && !this.#refreshedAfter401) {
+      // One fresh token from the page, then give up.
+      this.#refreshedAfter401 = true
+      void this.#resolveToken(true).then(() => this.#open())
+      return
+    }
+    const policy = retryPolicy(code)
+    if (code === CloseCode.WriteRejected || code === CloseCode.PermissionsChanged || code === CloseCode.Forbidden) {
+      // Our replica may hold changes the server will not take: rebuild it from the server.
+      this.doc?.discardReplica()
+    }
+    if (policy === 'never') {
+      return this.#fail(this.error?.code ?? String(code), reason || this.error?.message || 'The server closed the connection.')
+    }
+    if (policy === 'now') {
+      this.lastReason = reason || this.lastReason
+      this.#set('connecting')
+      void this.#open()
+      return
+    }
+    if (code === CloseCode.NotOpenYet) {
+      this.error = { code: 'not_open', message: reason || 'Waiting for the instructor to open this session.' }
+      this.#set('waiting')
+      this.#retryTimer = setTimeout(() => this.#open(), WAITING_RETRY_MS())
+      return
+    }
+    this.#set('offline')
+    this.#retryTimer = setTimeout(() => this.#open(), backoffDelay(this.#attempt++))
+  }
+
+  #reconnectNow() {
+    const ws = this.#ws
+    this.#ws = null
+    ws?.close(1000, 'reconnecting with the document')
+    this.doc?.detach()
+    void this.#open()
+  }
+
+  #fail(code: string, message: string) {
+    this.error = { code, message }
+    this.#stopped = true
+    this.#set('error')
+  }
+
+  #set(status: RoomStatus) {
+    this.status = status
+    this.opts.onChange()
+  }
+}

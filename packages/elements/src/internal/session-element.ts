@@ -1,0 +1,85 @@
+import { ContextRoot } from '@lit/context'
+import { css, LitElement } from 'lit'
+
+export const VERSION = '0.1.0'
+
+// Elements may be defined in any order (a room after its editors): a context root replays
+// requests made before their provider existed.
+const ROOT_KEY = Symbol.for('session-kit.context-root')
+const g = globalThis as unknown as Record<symbol, unknown>
+if (typeof document !== 'undefined' && !g[ROOT_KEY]) {
+  const root = new ContextRoot()
+  root.attach(document.documentElement)
+  g[ROOT_KEY] = root
+}
+
+const VERSIONS_KEY = Symbol.for('session-kit.versions')
+const versions = (g[VERSIONS_KEY] ??= new Map<string, string>()) as Map<string, string>
+
+/**
+ * The base of every Session Kit element: shared tokens and an idempotent `define()`.
+ */
+export class SessionElement extends LitElement {
+  /**
+   * Register this class under a tag. Does nothing if the tag is already registered (two copies of
+   * the bundle on a page do not throw) and warns when the copies' versions differ.
+   */
+  static define(tag: string) {
+    const existing = customElements.get(tag)
+    if (existing) {
+      const other = versions.get(tag)
+      if (other && other !== VERSION) console.warn(`<${tag}> is already defined by Session Kit ${other}; this copy (${VERSION}) is not used.`)
+      return
+    }
+    customElements.define(tag, this)
+    versions.set(tag, VERSION)
+  }
+
+  static baseStyles = css`
+    :host {
+      --_fg: var(--session-color-text, light-dark(#1f2328, #e6edf3));
+      --_muted: var(--session-color-muted, light-dark(#59636e, #9198a1));
+      --_bg: var(--session-color-background, light-dark(#ffffff, #0d1117));
+      --_surface: var(--session-color-surface, light-dark(#f6f8fa, #161b22));
+      --_border: var(--session-color-border, light-dark(#d1d9e0, #3d444d));
+      --_accent: var(--session-color-accent, light-dark(#6d28d9, #a78bfa));
+      --_danger: var(--session-color-danger, light-dark(#b42318, #f97066));
+      --_warning: var(--session-color-warning, light-dark(#8a5300, #f5b74c));
+      --_ok: var(--session-color-success, light-dark(#1a7f37, #3fb950));
+      --_radius: var(--session-radius, 8px);
+      --_font: var(--session-font-family, system-ui, -apple-system, 'Segoe UI', sans-serif);
+      --_mono: var(--session-font-mono, ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace);
+      color-scheme: light dark;
+      font-family: var(--_font);
+      color: var(--_fg);
+    }
+    :host([theme='light']) {
+      color-scheme: light;
+    }
+    :host([theme='dark']) {
+      color-scheme: dark;
+    }
+    :host([hidden]) {
+      display: none !important;
+    }
+    button {
+      font: inherit;
+      cursor: pointer;
+    }
+    :focus-visible {
+      outline: 2px solid var(--_accent);
+      outline-offset: 2px;
+    }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      padding: 0;
+      margin: -1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+      white-space: nowrap;
+      border: 0;
+    }
+  `
+}

@@ -1,0 +1,224 @@
+import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands'
+import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language'
+import { ChangeSet, Compartment, EditorState, StateEffect, StateField, Transaction, type Extension } from '@codemirror/state'
+import { Decoration, drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, WidgetType, type DecorationSet } from '@codemirror/view'
+import { PARTICIPANT_COLORS, type Language } from '@session-kit/core'
+import type { Patch } from '../internal/doc-sync.js'
+import { loadLanguage } from './languages.js'
+
+/** A remote participant's caret and selection, in this editor's coordinates. */
+export interface RemoteCursor {
+  userId: string
+  name: string
+  color: string
+  anchor: number
+  head: number
+}
+
+export interface EditorOptions {
+  parent: HTMLElement
+  root: ShadowRoot
+  text: string
+  language: Language
+  readOnly: boolean
+  label: string
+  onLocalChange(edits: { from: number; to: number; insert: string }[], text: () => string): void
+  onSelection(anchor: number, head: number): void
+}
+
+const setCursors = StateEffect.define<RemoteCursor[]>()
+
+class CaretWidget extends WidgetType {
+  constructor(
+    readonly name: string,
+    readonly color: string,
+  ) {
+    super()
+  }
+  override eq(other: CaretWidget) {
+    return other.name === this.name && other.color === this.color
+  }
+  toDOM() {
+    const caret = document.createElement('span')
+    caret.className = 'sk-caret'
+    caret.style.borderColor = this.color
+    caret.setAttribute('aria-hidden', 'true')
+    const label = document.createElement('span')
+    label.className = 'sk-caret-label'
+    label.style.backgroundColor = this.color
+    label.textContent = this.name
+    caret.append(label)
+    return caret
+  }
+  override ignoreEvent() {
+    return true
+  }
+}
+
+// Selections are coloured by class, not by inline style, so the editor works under a strict CSP.
+const colorClass = (color: string) => `sk-sel-${Math.max(0, PARTICIPANT_COLORS.indexOf(color))}`
+
+const remoteCursors = StateField.define<{ cursors: RemoteCursor[]; deco: DecorationSet }>({
+  create: () => ({ cursors: [], deco: Decoration.none }),
+  update(value, tr) {
+    let cursors = value.cursors
+    for (const e of tr.effects) if (e.is(setCursors)) cursors = e.value
+    if (cursors === value.cursors && !tr.docChanged) return value
+    if (cursors === value.cursors) {
+      cursors = cursors.map((c) => ({ ...c, anchor: tr.changes.mapPos(c.anchor), head: tr.changes.mapPos(c.head) }))
+    }
+    const len = tr.state.doc.length
+    const ranges = []
+    for (const c of cursors) {
+      const anchor = Math.min(c.anchor, len)
+      const head = Math.min(c.head, len)
+      if (anchor !== head) ranges.push(Decoration.mark({ class: `sk-sel ${colorClass(c.color)}` }).range(Math.min(anchor, head), Math.max(anchor, head)))
+      ranges.push(Decoration.widget({ widget: new CaretWidget(c.name, c.color), side: 1 }).range(head))
+    }
+    return { cursors, deco: Decoration.set(ranges, true) }
+  },
+  provide: (f) => EditorView.decorations.from(f, (v) => v.deco),
+})
+
+const remote = Transaction.remote
+
+const theme = EditorView.theme({
+  '&': { height: '100%', backgroundColor: 'var(--_bg)', color: 'var(--_fg)' },
+  '.cm-scroller': { fontFamily: 'var(--_mono)', fontSize: 'var(--session-editor-font-size, 14px)', lineHeight: '1.5' },
+  '.cm-gutters': { backgroundColor: 'var(--_surface)', color: 'var(--_muted)', borderRight: '1px solid var(--_border)' },
+  '.cm-activeLine': { backgroundColor: 'color-mix(in srgb, var(--_accent) 6%, transparent)' },
+  '.cm-activeLineGutter': { backgroundColor: 'color-mix(in srgb, var(--_accent) 12%, transparent)' },
+  '&.cm-focused': { outline: 'none' },
+  '.cm-cursor': { borderLeftColor: 'var(--_fg)' },
+  '.sk-caret': { position: 'relative', borderLeft: '2px solid', marginLeft: '-1px', marginRight: '-1px' },
+  '.sk-caret-label': {
+    position: 'absolute',
+    top: '-1.35em',
+    left: '-2px',
+    fontSize: '11px',
+    lineHeight: '1.3',
+    padding: '0 4px',
+    borderRadius: '3px 3px 3px 0',
+    color: '#fff',
+    whiteSpace: 'nowrap',
+    pointerEvents: 'none',
+    fontFamily: 'var(--_font)',
+    zIndex: '5',
+  },
+  ...Object.fromEntries(PARTICIPANT_COLORS.map((c, i) => [`.sk-sel-${i}`, { backgroundColor: `${c}40` }])),
+})
+
+/**
+ * The CodeMirror side of `<session-editor>`: one EditorView whose text always equals the file's
+ * Automerge text. Local edits go out through `onLocalChange`; remote Automerge patches come in
+ * through `applyPatches`, marked as remote so undo only reverses the participant's own edits.
+ */
+export class CodeEditor {
+  readonly view: EditorView
+  #readOnly = new Compartment()
+  #language = new Compartment()
+  #a11y = new Compartment()
+  #languageName: Language
+
+  constructor(private readonly opts: EditorOptions) {
+    this.#languageName = opts.language
+    const extensions: Extension[] = [
+      lineNumbers(),
+      highlightActiveLineGutter(),
+      history(),
+      drawSelection(),
+      indentOnInput(),
+      bracketMatching(),
+      highlightActiveLine(),
+      syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+      keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+      theme,
+      remoteCursors,
+      this.#readOnly.of(this.#readOnlyExt(opts.readOnly)),
+      this.#language.of([]),
+      this.#a11y.of(this.#a11yExt(opts.label)),
+      EditorView.updateListener.of((u) => {
+        // One call per local transaction: its positions refer to the text just before it.
+        for (const tr of u.transactions) {
+          if (!tr.docChanged || tr.annotation(remote)) continue
+          const edits: { from: number; to: number; insert: string }[] = []
+          tr.changes.iterChanges((fromA, toA, _fromB, _toB, inserted) => edits.push({ from: fromA, to: toA, insert: inserted.toString() }))
+          opts.onLocalChange(edits, () => u.state.doc.toString())
+        }
+        if (u.selectionSet && u.view.hasFocus) {
+          const sel = u.state.selection.main
+          opts.onSelection(sel.anchor, sel.head)
+        }
+      }),
+    ]
+    this.view = new EditorView({ parent: opts.parent, root: opts.root, state: EditorState.create({ doc: opts.text, extensions }) })
+    void this.setLanguage(opts.language)
+  }
+
+  #readOnlyExt(readOnly: boolean): Extension {
+    return [EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]
+  }
+
+  #a11yExt(label: string): Extension {
+    return EditorView.contentAttributes.of({ 'aria-label': label })
+  }
+
+  get text() {
+    return this.view.state.doc.toString()
+  }
+
+  setReadOnly(readOnly: boolean, label: string) {
+    this.view.dispatch({ effects: [this.#readOnly.reconfigure(this.#readOnlyExt(readOnly)), this.#a11y.reconfigure(this.#a11yExt(label))] })
+  }
+
+  async setLanguage(language: Language) {
+    this.#languageName = language
+    const ext = await loadLanguage(language)
+    if (this.#languageName === language) this.view.dispatch({ effects: this.#language.reconfigure(ext) })
+  }
+
+  /** Replace the whole text (the first live sync, or a fresh replica), not as an undoable edit. */
+  setText(text: string) {
+    if (text === this.text) return
+    this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: text }, annotations: [remote.of(true), Transaction.addToHistory.of(false)] })
+  }
+
+  /** Apply Automerge patches for this file (each relative to the text after the previous). */
+  applyPatches(patches: Patch[], file: string) {
+    let changes: ChangeSet | null = null
+    let length = this.view.state.doc.length
+    let replace: string | null = null
+    for (const p of patches) {
+      if (p.path[0] !== 'files' || p.path[1] !== file) continue
+      if (p.path.length === 2) {
+        // The file itself was replaced (e.g. an instructor re-created it).
+        if (p.action === 'put') replace = ''
+        continue
+      }
+      const index = p.path[2]
+      if (typeof index !== 'number' || p.path.length !== 3) continue
+      let spec: { from: number; to?: number; insert?: string } | null = null
+      if (p.action === 'splice') spec = { from: index, insert: p.value }
+      else if (p.action === 'del') spec = { from: index, to: index + (p.length ?? 1) }
+      if (!spec) continue
+      const step = ChangeSet.of([spec], length)
+      changes = changes ? changes.compose(step) : step
+      length = step.newLength
+    }
+    if (replace !== null) return true
+    if (changes) this.view.dispatch({ changes, annotations: [remote.of(true), Transaction.addToHistory.of(false)] })
+    return false
+  }
+
+  setRemoteCursors(cursors: RemoteCursor[]) {
+    this.view.dispatch({ effects: setCursors.of(cursors) })
+  }
+
+  focus() {
+    this.view.focus()
+  }
+
+  destroy() {
+    this.view.destroy()
+  }
+}

@@ -1,0 +1,82 @@
+import { css, unsafeCSS } from 'lit'
+import { PARTICIPANT_COLORS } from '@session-kit/core'
+
+// Colours by class, never inline styles: the elements must work under a strict CSP.
+const colorClasses = unsafeCSS(PARTICIPANT_COLORS.map((c, i) => `.c${i} { --_c: ${c}; }`).join('\n'))
+
+export const styles = css`
+  :host {
+    display: block;
+  }
+  .status {
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    min-height: 2rem;
+    padding: 0.25rem 0.6rem;
+    margin-bottom: 0.5rem;
+    background: var(--_surface);
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    font-size: 0.85rem;
+  }
+  .dot {
+    inline-size: 0.6rem;
+    block-size: 0.6rem;
+    border-radius: 50%;
+    background: var(--_muted);
+    flex: none;
+  }
+  .live .dot {
+    background: var(--_ok);
+  }
+  .connecting .dot,
+  .waiting .dot {
+    background: var(--_warning);
+  }
+  .offline .dot,
+  .error .dot {
+    background: var(--_danger);
+  }
+  .status-text {
+    flex: 1;
+    min-width: 0;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .presence {
+    display: flex;
+    gap: 0.25rem;
+    list-style: none;
+    margin: 0;
+    padding: 0;
+  }
+  .avatar {
+    position: relative;
+    display: grid;
+    place-items: center;
+    inline-size: 1.6rem;
+    block-size: 1.6rem;
+    border-radius: 50%;
+    background: var(--_c, var(--_accent));
+    color: #fff;
+    font-size: 0.7rem;
+    font-weight: 600;
+    overflow: hidden;
+  }
+  .avatar img {
+    inline-size: 100%;
+    block-size: 100%;
+    object-fit: cover;
+  }
+  ${colorClasses}
+  .error {
+    margin: 0 0 0.5rem;
+    padding: 0.5rem 0.75rem;
+    border-radius: var(--_radius);
+    border: 1px solid var(--_danger);
+    color: var(--_danger);
+    background: var(--_bg);
+  }
+`

@@ -1,0 +1,242 @@
+import { ContextProvider } from '@lit/context'
+import { html, nothing, type PropertyValues } from 'lit'
+import { property, state } from 'lit/decorators.js'
+import { PARTICIPANT_COLORS, type Action, type ParticipantInfo, type Permission, type PresenceInfo, type SessionInfo } from '@session-kit/core'
+import { SessionErrorEvent, SessionPermissionsChangedEvent, SessionStatusEvent } from '../events/events.js'
+import { roomContext } from '../internal/context.js'
+import { RoomClient, type TokenSource } from '../internal/room-client.js'
+import { RoomState, type RoomStatus } from '../internal/room-state.js'
+import { SessionElement } from '../internal/session-element.js'
+import { styles } from './session-room.styles.js'
+
+const STATUS_TEXT: Record<RoomStatus, string> = {
+  idle: 'Not connected',
+  connecting: 'Connecting…',
+  live: 'Live',
+  offline: 'Offline — reconnecting…',
+  waiting: 'Waiting for the instructor to open this session…',
+  error: 'Not connected',
+}
+
+function initials(name: string) {
+  const parts = name.replace(/\(.*?\)/g, '').trim().split(/\s+/).filter(Boolean)
+  return ((parts[0]?.[0] ?? '?') + (parts.length > 1 ? parts[parts.length - 1]![0] : '')).toUpperCase()
+}
+
+function tokenSession(token: string | undefined): string | null {
+  try {
+    return (JSON.parse(atob(token!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { sid?: string }).sid ?? null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * A live coding room. It connects to a Session Kit server with the permission token the host page
+ * signed, keeps the connection alive (reconnecting with backoff), and gives every Session Kit
+ * element inside it the room and the participant's permissions.
+ *
+ * @summary The connection, permission context and presence of one session.
+ *
+ * @slot - The room's elements: `<session-editor>` and friends, and any of your own markup.
+ *
+ * @csspart status - The status bar above the room's content.
+ * @csspart indicator - The coloured dot showing the connection state.
+ * @csspart status-text - The connection state in words.
+ * @csspart presence - The list of people in the room.
+ * @csspart avatar - One person in the presence list.
+ * @csspart error - The message shown when the room cannot connect.
+ *
+ * @cssprop --session-color-accent - Accent colour (focus rings, live indicator).
+ * @cssprop --session-color-surface - Background of the status bar.
+ * @cssprop --session-color-border - Borders.
+ * @cssprop --session-color-text - Text colour.
+ * @cssprop --session-color-danger - Error colour.
+ * @cssprop --session-radius - Corner radius.
+ * @cssprop --session-font-family - Font of the room's chrome.
+ *
+ * @event session-status - The connection status changed (`status`: connecting, live, offline, waiting, error; `reason`).
+ * @event session-permissions-changed - The server changed what this participant may do (`permissions`, `participant`, `reason`).
+ * @event session-error - The server reported an error (`code`, `message`).
+ */
+export class SessionRoom extends SessionElement {
+  static override styles = [SessionElement.baseStyles, styles]
+
+  /** Base URL of the Session Kit server, e.g. `https://rooms.example.edu`. Defaults to the page's origin. */
+  @property({ reflect: true }) server = ''
+
+  /** The session id. Must match the token's `sid`. */
+  @property({ reflect: true }) session = ''
+
+  /** The room token signed by the host (a JWT). Not reflected: it stays out of serialised markup. */
+  @property() token?: string
+
+  /** Hide the built-in status bar (the room still announces changes to screen readers). */
+  @property({ type: Boolean, reflect: true, attribute: 'hide-status' }) hideStatus = false
+
+  /** Light or dark chrome; follows the system when absent. */
+  @property({ reflect: true }) theme?: 'light' | 'dark'
+
+  /**
+   * Returns a fresh token; called before connecting with an expiring token, before the token
+   * expires, and once after the server refuses one.
+   */
+  @property({ attribute: false }) tokenProvider?: TokenSource
+
+  @state() private _state: RoomState | undefined
+  @state() private _announcement = ''
+
+  #provider = new ContextProvider(this, { context: roomContext })
+  #client: RoomClient | null = null
+  #startTimer?: ReturnType<typeof setTimeout>
+  #last: { status: RoomStatus; permissions: string; error: string | null } = { status: 'idle', permissions: '', error: null }
+
+  /** The connection status: idle, connecting, live, offline, waiting or error. */
+  get status(): RoomStatus {
+    return this._state?.status ?? 'idle'
+  }
+
+  /** The session as the server describes it (title, language, editingLocked …), once live. */
+  get sessionInfo(): SessionInfo | null {
+    return this._state?.session ?? null
+  }
+
+  /** Who you are in this room, once live. */
+  get participant(): ParticipantInfo | null {
+    return this._state?.participant ?? null
+  }
+
+  /** Your permissions, as the server granted them. */
+  get permissions(): readonly Permission[] {
+    return this._state?.permissions ?? []
+  }
+
+  /** Everyone here now (hidden participants only if you are an instructor). */
+  get participants(): readonly PresenceInfo[] {
+    return this._state?.participants ?? []
+  }
+
+  /** The last error, if any. */
+  get error(): { code: string; message: string } | null {
+    return this._state?.error ?? null
+  }
+
+  /** Whether you may do something, by the same rules the server applies. */
+  can(action: Action): boolean {
+    return this._state?.can(action) ?? false
+  }
+
+  override connectedCallback() {
+    super.connectedCallback()
+    this.#schedule()
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback()
+    clearTimeout(this.#startTimer)
+    this.#client?.stop()
+    this.#client = null
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>) {
+    if (!this.#client) return
+    if (changed.has('server') || changed.has('session')) {
+      this.#client.stop()
+      this.#client = null
+      this.#schedule()
+    } else if (changed.has('token') && this.token && this.#client.status === 'live') {
+      this.#client.send({ type: 'token', token: this.token })
+    } else if (changed.has('token') && this.#client.status === 'error') {
+      this.#client.stop()
+      this.#client = null
+      this.#schedule()
+    }
+  }
+
+  // Start after the children have connected, so they can ask for the document first.
+  #schedule() {
+    clearTimeout(this.#startTimer)
+    this.#startTimer = setTimeout(() => this.#start(), 0)
+  }
+
+  #start() {
+    if (!this.isConnected || this.#client) return
+    const client = new RoomClient({
+      server: this.server,
+      session: this.session,
+      token: () => this.token ?? this.getAttribute('token') ?? undefined,
+      tokenProvider: () => this.tokenProvider,
+      onChange: () => this.#publish(client),
+    })
+    this.#client = client
+    if (!this.session) {
+      this.#publish(client, { code: 'no_session', message: 'This room has no session attribute.' })
+      return
+    }
+    const sid = tokenSession(this.token ?? this.getAttribute('token') ?? undefined)
+    if (sid && sid !== this.session) {
+      this.#publish(client, { code: 'token_wrong_session', message: `The token is for session "${sid}", but this room is "${this.session}".` })
+      return
+    }
+    client.start()
+  }
+
+  #publish(client: RoomClient, localError?: { code: string; message: string }) {
+    if (client !== this.#client) return
+    const status: RoomStatus = localError ? 'error' : client.status
+    const error = localError ?? client.error
+    const next = new RoomState(client, status, client.participant, client.permissions, client.session, [...client.participants.values()], error, client.doc)
+    this._state = next
+    this.#provider.setValue(next, true)
+    const perms = client.permissions.join(',') + '|' + (client.session?.editingLocked ? 'L' : '') + (client.participant?.muted ? 'M' : '') + (client.participant?.role ?? '')
+    const reason = client.lastReason
+    if (status !== this.#last.status) {
+      this.dispatchEvent(new SessionStatusEvent(status, error?.message ?? null))
+      this._announcement = status === 'error' ? `Not connected: ${error?.message ?? ''}` : STATUS_TEXT[status]
+    }
+    if (perms !== this.#last.permissions && client.participant) {
+      if (this.#last.permissions) this.dispatchEvent(new SessionPermissionsChangedEvent(client.permissions, client.participant, reason))
+      if (this.#last.permissions && reason) this._announcement = reason
+    }
+    const errorKey = error ? `${error.code}:${error.message}` : null
+    if (errorKey && errorKey !== this.#last.error) this.dispatchEvent(new SessionErrorEvent(error!.code, error!.message))
+    this.#last = { status, permissions: perms, error: errorKey }
+  }
+
+  /** The room's client, for Session Kit elements. */
+  get client(): RoomClient | null {
+    return this.#client
+  }
+
+  protected override render() {
+    const st = this._state
+    const status = st?.status ?? 'idle'
+    const people = st?.participants ?? []
+    return html`
+      ${this.hideStatus
+        ? nothing
+        : html`<div part="status" class="status ${status}">
+            <span part="indicator" class="dot" aria-hidden="true"></span>
+            <span part="status-text" class="status-text">${st?.session?.title ? html`<strong>${st.session.title}</strong> · ` : nothing}${STATUS_TEXT[status]}</span>
+            ${people.length
+              ? html`<ul part="presence" class="presence" aria-label="In the room">
+                  ${people.map(
+                    (p) => html`<li part="avatar" class="avatar c${Math.max(0, PARTICIPANT_COLORS.indexOf(p.color))}" title="${p.name} (${p.role}${p.muted ? ', muted' : ''})">
+                      ${p.avatar ? html`<img src=${p.avatar} alt="" />` : initials(p.name)}<span class="visually-hidden">${p.name}, ${p.role}${p.userId === st?.participant?.userId ? ' (you)' : ''}</span>
+                    </li>`,
+                  )}
+                </ul>`
+              : nothing}
+          </div>`}
+      ${status === 'error' && st?.error ? html`<p part="error" class="error" role="alert">${st.error.message}</p>` : nothing}
+      <div class="visually-hidden" role="status" aria-live="polite">${this._announcement}</div>
+      <slot></slot>
+    `
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'session-room': SessionRoom
+  }
+}
