@@ -37,8 +37,8 @@ export function languageForFile(name: string, fallback: Language = 'javascript')
   }
 }
 
-/** The colours given to participants (cursors, avatars); readable on light and dark backgrounds. */
-export const PARTICIPANT_COLORS: readonly string[] = ['#d1495b', '#2e86ab', '#3f8f29', '#c45ab3', '#e07a1f', '#00798c', '#7b4fbf', '#a0522d', '#1b6ca8', '#b5179e', '#2a9d8f', '#9c6644']
+/** The colours given to participants (cursors, avatars): white text on each has a contrast of at least 5:1. */
+export const PARTICIPANT_COLORS: readonly string[] = ['#b42335', '#1f6f9c', '#2f7a1f', '#a23d93', '#b04a05', '#00707f', '#6b3fae', '#8b4513', '#1b5e9e', '#9c1585', '#1e7a70', '#7a5230']
 
 /** A stable colour per user id, so a person keeps the same cursor colour everywhere. */
 export function colorFor(userId: string): string {

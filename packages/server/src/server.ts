@@ -96,6 +96,9 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
       closed = true
       await hub.close()
       for (const client of wss.clients) client.terminate()
+      // Let the sockets' close events run, then wait for the leave records they write.
+      await new Promise((r) => setImmediate(r))
+      await hub.drain()
       if (server) await new Promise<void>((r) => server!.close(() => r()))
       await db.close()
     },

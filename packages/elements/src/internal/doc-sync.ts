@@ -20,7 +20,8 @@ export interface UnsentEdit {
  * they survive a reload; on a reconnect the replica is kept and the handshake uploads whatever
  * the server lacks. After a refused write the replica is discarded and rebuilt from the server.
  *
- * Events: `patches` (remote changes, detail: Patch[]), `ready` (first full sync), `unsent`
+ * Events: `patches` (remote changes, detail: Patch[]), `ready` (first full sync), `reset` (the
+ * replica was discarded; `ready` follows after the rejoin), `unsent`
  * (edits that could not be saved, detail: UnsentEdit[]), `saved` (pending count changed).
  */
 export class DocSync extends EventTarget {
@@ -70,6 +71,7 @@ export class DocSync extends EventTarget {
     this.doc = this.A.init<DocShape>()
     this.#sync = this.A.initSyncState()
     this.#synced = false
+    this.dispatchEvent(new Event('reset'))
   }
 
   receive(bytes: Uint8Array) {

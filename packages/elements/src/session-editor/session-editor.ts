@@ -207,6 +207,7 @@ export class SessionEditor extends SessionElement {
     if (this.#doc === doc) return
     this.#doc = doc
     doc.addEventListener('ready', this.#onReady)
+    doc.addEventListener('reset', this.#onReset)
     doc.addEventListener('patches', this.#onPatches as EventListener)
     doc.addEventListener('unsent', this.#onUnsent as EventListener)
     doc.addEventListener('saved', this.#onSaved)
@@ -217,6 +218,7 @@ export class SessionEditor extends SessionElement {
     const doc = this.#doc
     if (!doc) return
     doc.removeEventListener('ready', this.#onReady)
+    doc.removeEventListener('reset', this.#onReset)
     doc.removeEventListener('patches', this.#onPatches as EventListener)
     doc.removeEventListener('unsent', this.#onUnsent as EventListener)
     doc.removeEventListener('saved', this.#onSaved)
@@ -224,6 +226,11 @@ export class SessionEditor extends SessionElement {
   }
 
   #onReady = () => this.#showLive()
+
+  // The replica is being rebuilt from the server: keep showing the code, read-only, until it is.
+  #onReset = () => {
+    if (this._phase === 'live') this._phase = 'plain'
+  }
 
   #onPatches = (e: CustomEvent<Patch[]>) => {
     if (this._phase !== 'live' || !this.#editor) return

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import { mintGuestToken } from '../auth/tokens.js'
-import { backends } from '../test-support/db.js'
-import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from '../test-support/server.js'
+import { backends } from '../testing/db.js'
+import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from '../testing/server.js'
 
 const BIN = fileURLToPath(new URL('../../bin/session-kit-server.js', import.meta.url))
 const run = promisify(execFile)

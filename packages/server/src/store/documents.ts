@@ -13,8 +13,45 @@ export async function loadDocument(sql: Sql, sessionId: string): Promise<StoredD
   return { base: doc.base, chunks }
 }
 
-export async function insertChunk(tx: Tx, sessionId: string, data: Uint8Array, hashes: string[]): Promise<number> {
-  const [row] = await tx<{ id: number }[]>`insert into doc_chunks (session_id, data, hashes) values (${sessionId}, ${Buffer.from(data.buffer, data.byteOffset, data.byteLength)}, ${hashes}) returning id`
+export interface AppendedChanges {
+  sessionId: string
+  /** Concatenated change chunks, in order. */
+  data: Uint8Array
+  hashes: string[]
+  kind: 'code_change' | 'server_change'
+  userId: string
+  at: Date
+  inserted: number[]
+  deleted: number[]
+  /** Actors seen for the first time, bound to their user here. */
+  newActors: { actor: string; userId: string }[]
+  /** When set, other instances are told (LISTEN/NOTIFY) as the statement commits. */
+  notify?: { channel: string; instanceId: string }
+}
+
+/**
+ * Append changes in one statement: the chunk, a `code_change` (or `server_change`) event per change
+ * and any new actor bindings, atomically — and notify other instances when it commits. One round
+ * trip per batch keeps the per-keystroke cost of the database low.
+ */
+export async function appendChanges(sql: Sql | Tx, a: AppendedChanges): Promise<number> {
+  const q = sql as Sql
+  const data = Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength)
+  const actors = a.newActors.map((x) => x.actor)
+  const actorUsers = a.newActors.map((x) => x.userId)
+  const [row] = await q<{ id: number }[]>`
+    with chunk as (
+      insert into doc_chunks (session_id, data, hashes) values (${a.sessionId}, ${data}, ${a.hashes}) returning id
+    ), ev as (
+      insert into events (session_id, kind, user_id, at, inserted, deleted, ref)
+      select ${a.sessionId}, ${a.kind}, ${a.userId}, ${a.at}, i, d, r
+      from unnest(${a.inserted}::int[], ${a.deleted}::int[], ${a.hashes}::text[]) as t(i, d, r)
+    ), act as (
+      insert into actors (session_id, actor, user_id, seq, max_op)
+      select ${a.sessionId}, x, u, 0, 0 from unnest(${actors}::text[], ${actorUsers}::text[]) as t(x, u)
+      on conflict do nothing
+    )
+    select id${a.notify ? q`, pg_notify(${a.notify.channel}, json_build_object('t', 'chunk', 'sid', ${a.sessionId}::text, 'id', id, 'o', ${a.notify.instanceId}::text, 'a', json_object(${actors}::text[], ${actorUsers}::text[]))::text)` : q``} from chunk`
   return row!.id
 }
 
@@ -27,10 +64,25 @@ export async function getChunk(sql: Sql, id: number): Promise<{ sessionId: strin
  * Replace the base with a fresh `save()` and drop the chunks it contains. Chunks another instance
  * appended meanwhile (not in `chunkIds`) stay.
  */
-export async function compactDocument(sql: Sql, sessionId: string, base: Uint8Array, heads: string[], chunkIds: number[]): Promise<void> {
+export async function compactDocument(
+  sql: Sql,
+  sessionId: string,
+  base: Uint8Array,
+  heads: string[],
+  chunkIds: number[],
+  actors: Map<string, { seq: number; maxOp: number }>,
+): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`update documents set base = ${Buffer.from(base.buffer, base.byteOffset, base.byteLength)}, heads = ${heads}, compacted_at = now() where session_id = ${sessionId}`
     if (chunkIds.length) await tx`delete from doc_chunks where session_id = ${sessionId} and id = any(${chunkIds})`
+    // Actors' sequence numbers as of this base (changes in later chunks advance them on load).
+    const names = [...actors.keys()]
+    const seqs = names.map((n) => actors.get(n)!.seq)
+    const ops = names.map((n) => actors.get(n)!.maxOp)
+    await tx`
+      update actors set seq = greatest(actors.seq, t.s), max_op = greatest(actors.max_op, t.m)
+      from unnest(${names}::text[], ${seqs}::int[], ${ops}::bigint[]) as t(a, s, m)
+      where actors.session_id = ${sessionId} and actors.actor = t.a`
   })
 }
 

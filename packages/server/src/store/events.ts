@@ -38,13 +38,3 @@ export async function loadActors(sql: Sql, sessionId: string): Promise<Map<strin
   const rows = await sql<({ actor: string } & ActorState)[]>`select actor, user_id as "userId", seq, max_op as "maxOp" from actors where session_id = ${sessionId}`
   return new Map(rows.map(({ actor, ...state }) => [actor, state]))
 }
-
-/** Record actors' latest stored change (binding new actors to their user). */
-export async function upsertActors(tx: Tx, sessionId: string, actors: Map<string, ActorState>): Promise<void> {
-  if (!actors.size) return
-  const values = [...actors].map(([actor, a]) => ({ session_id: sessionId, actor, user_id: a.userId, seq: a.seq, max_op: a.maxOp }))
-  const sql = tx as unknown as Sql
-  await sql`
-    insert into actors ${sql(values as never, 'session_id', 'actor', 'user_id', 'seq', 'max_op')}
-    on conflict (session_id, actor) do update set seq = greatest(actors.seq, excluded.seq), max_op = greatest(actors.max_op, excluded.max_op)`
-}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import postgres from 'postgres'
-import { backends, freshDataDir, freshPostgres, removeDir } from '../test-support/db.js'
+import { backends, freshDataDir, freshPostgres, removeDir } from '../testing/db.js'
 import { openDatabase } from './db.js'
 import { migrate } from './migrate.js'
 

@@ -56,7 +56,7 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
  * working offline), or sends a whole document: both are unpacked into changes (re-encoded to the
  * same bytes and hash), so every change is verified, stored and attributed on its own.
  */
-export function readEntries(entries: readonly Uint8Array[]): IncomingChange[] {
+export function readEntries(entries: readonly Uint8Array[], held?: { heads: readonly string[]; has(hash: string): boolean }): IncomingChange[] {
   const out: IncomingChange[] = []
   for (const entry of entries) {
     if (entry.length < 10 || MAGIC.some((m, k) => entry[k] !== m)) throw new ChangeFormatError('a change in the sync message is not an Automerge chunk')
@@ -64,9 +64,13 @@ export function readEntries(entries: readonly Uint8Array[]): IncomingChange[] {
     try {
       if (type === CHUNK_DOCUMENT) {
         // Automerge sends its whole document when it believes the other side has nothing. Rare
-        // (our pushes keep peers informed), so the cost of loading it is acceptable here; the
-        // caller skips the changes it already holds.
-        for (const bytes of A.getAllChanges(A.load(entry))) out.push({ bytes, change: A.decodeChange(bytes) })
+        // (our pushes keep peers informed); decode only the changes beyond what we hold.
+        const backend = A.getBackend(A.load(entry))
+        const base = (held?.heads ?? []).filter((h) => backend.getChangeMetaByHash(h) !== null)
+        for (const bytes of backend.getChanges(base)) {
+          const change = A.decodeChange(bytes)
+          if (!held?.has(change.hash)) out.push({ bytes, change })
+        }
       } else if (type === CHUNK_BUNDLE) {
         for (const change of A.readBundle(entry).changes) out.push({ bytes: A.encodeChange(change), change })
       } else {

@@ -1,6 +1,5 @@
-import type { Sql } from '../store/db.js'
-import { insertChunk } from '../store/documents.js'
-import { insertEvents, upsertActors, type ActorState, type EventRow } from '../store/events.js'
+import type { Sql, Tx } from '../store/db.js'
+import { appendChanges } from '../store/documents.js'
 import { concatBytes, countEdits, type IncomingChange } from './changes.js'
 
 export const BUS_CHANNEL = 'session_kit'
@@ -10,7 +9,8 @@ export interface CommitItem {
   changes: readonly IncomingChange[]
   /** Who made the changes ('' for the server itself). */
   userId: string
-  actors: Map<string, ActorState>
+  /** Actors used for the first time, to bind to `userId` (or '' for the server's own). */
+  newActors: { actor: string; userId: string }[]
   at: Date
   kind: 'code_change' | 'server_change'
   /** Checked inside the transaction: a room that failed an earlier commit stores nothing more. */
@@ -39,6 +39,22 @@ export class Committer {
     private readonly opts: { instanceId: string; notify: boolean },
   ) {}
 
+  #append(q: Sql | Tx, item: CommitItem) {
+    const edits = item.changes.map((c) => countEdits(c.change))
+    return appendChanges(q, {
+      sessionId: item.sessionId,
+      data: concatBytes(item.changes.map((c) => c.bytes)),
+      hashes: item.changes.map((c) => c.change.hash),
+      kind: item.kind,
+      userId: item.userId,
+      at: item.at,
+      inserted: edits.map((e) => e.inserted),
+      deleted: edits.map((e) => e.deleted),
+      newActors: item.newActors,
+      notify: this.opts.notify ? { channel: BUS_CHANNEL, instanceId: this.opts.instanceId } : undefined,
+    })
+  }
+
   commit(item: CommitItem): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ item, resolve, reject })
@@ -52,27 +68,13 @@ export class Committer {
       while (this.#queue.length) {
         const batch = this.#queue.splice(0)
         try {
-          const ids = (await this.sql.begin(async (tx) => {
+          // One statement per item; a batch of several items shares one transaction.
+          const run = async (q: Sql | Tx) => {
             const ids: number[] = []
-            for (const { item } of batch) {
-              if (item.isCancelled?.()) {
-                ids.push(-1)
-                continue
-              }
-              const id = await insertChunk(tx, item.sessionId, concatBytes(item.changes.map((c) => c.bytes)), item.changes.map((c) => c.change.hash))
-              const rows: EventRow[] = item.changes.map((c) => ({ sessionId: item.sessionId, kind: item.kind, userId: item.userId, at: item.at, ref: c.change.hash, ...countEdits(c.change) }))
-              await insertEvents(tx, rows)
-              await upsertActors(tx, item.sessionId, item.actors)
-              if (this.opts.notify) {
-                const actors: Record<string, string> = {}
-                for (const [actor, a] of item.actors) actors[actor] = a.userId
-                const payload = JSON.stringify({ t: 'chunk', sid: item.sessionId, id, o: this.opts.instanceId, a: actors })
-                await tx`select pg_notify(${BUS_CHANNEL}, ${payload.length < 7900 ? payload : JSON.stringify({ t: 'chunk', sid: item.sessionId, id, o: this.opts.instanceId })})`
-              }
-              ids.push(id)
-            }
+            for (const { item } of batch) ids.push(item.isCancelled?.() ? -1 : await this.#append(q, item))
             return ids
-          })) as number[]
+          }
+          const ids = batch.length === 1 ? await run(this.sql) : ((await this.sql.begin((tx) => run(tx))) as number[])
           this.stats.transactions++
           batch.forEach((q, i) => {
             if (ids[i] === -1) return q.reject(new Error('cancelled: an earlier save for this room failed'))

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import * as A from '@automerge/automerge'
 import { mintToken } from '../auth/tokens.js'
-import { RawClient } from '../test-support/client.js'
-import { backends, freshDataDir, freshPostgres, removeDir } from '../test-support/db.js'
-import { startTestServer, TEST_SECRET } from '../test-support/server.js'
+import { RawClient } from '../testing/client.js'
+import { backends, freshDataDir, freshPostgres, removeDir } from '../testing/db.js'
+import { startTestServer, TEST_SECRET } from '../testing/server.js'
 
 const BIN = fileURLToPath(new URL('../../bin/session-kit-server.js', import.meta.url))
 

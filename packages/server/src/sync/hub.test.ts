@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import * as A from '@automerge/automerge'
 import { SignJWT } from 'jose'
-import { backends } from '../test-support/db.js'
-import { RawClient } from '../test-support/client.js'
-import { startTestServer, TEST_SECRET, type TestServer } from '../test-support/server.js'
+import { backends } from '../testing/db.js'
+import { RawClient } from '../testing/client.js'
+import { startTestServer, TEST_SECRET, type TestServer } from '../testing/server.js'
 
 let n = 0
 const sid = (label: string) => `${label}-${Date.now().toString(36)}-${n++}`

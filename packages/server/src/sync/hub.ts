@@ -33,6 +33,8 @@ const MAX_QUEUED_BEFORE_READY = 256
  */
 export class Hub {
   readonly rooms = new Map<string, Room>()
+  /** Bookkeeping writes (joins, leaves) still in flight; awaited before the database closes. */
+  readonly #writes = new Set<Promise<unknown>>()
   #loading = new Map<string, Promise<Room | undefined>>()
   #closing = false
 
@@ -224,6 +226,17 @@ export class Hub {
   get closing() {
     return this.#closing
   }
+
+  /** Run a write that must not outlive the server (leave events, last-seen times). */
+  track(write: Promise<unknown>) {
+    const p = write.catch((e: Error) => this.deps.log(`could not record presence: ${e.message}`)).finally(() => this.#writes.delete(p))
+    this.#writes.add(p)
+  }
+
+  /** Wait for the bookkeeping writes started so far. */
+  async drain() {
+    while (this.#writes.size) await Promise.all([...this.#writes])
+  }
 }
 
 type Frame = string | ArrayBuffer
@@ -284,10 +297,12 @@ export class Connection {
     if (!wasReady && !room.peers.has(peer)) return
     this.hub.left(room, peer)
     const { sql } = this.hub.deps
-    void Promise.all([
-      touchParticipant(sql, room.id, peer.userId),
-      insertEvents(sql, [{ sessionId: room.id, kind: 'leave', userId: peer.userId, at: new Date(), data: { conn: peer.connId } }]),
-    ]).catch((e: Error) => this.hub.deps.log(`could not record a leave: ${e.message}`))
+    this.hub.track(
+      Promise.all([
+        touchParticipant(sql, room.id, peer.userId),
+        insertEvents(sql, [{ sessionId: room.id, kind: 'leave', userId: peer.userId, at: new Date(), data: { conn: peer.connId } }]),
+      ]),
+    )
   }
 
   #hello(data: Frame) {
@@ -347,9 +362,7 @@ export class Connection {
       participants: room.presenceList(peer.ctx.role),
     })
     this.hub.broadcastPresence(room, peer, 'joined')
-    void insertEvents(sql, [{ sessionId: room.id, kind: 'join', userId: claims.sub, at: new Date(), data: { conn: peer.connId, role: peer.ctx.role } }]).catch((e: Error) =>
-      this.hub.deps.log(`could not record a join: ${e.message}`),
-    )
+    this.hub.track(insertEvents(sql, [{ sessionId: room.id, kind: 'join', userId: claims.sub, at: new Date(), data: { conn: peer.connId, role: peer.ctx.role } }]))
     this.#state = 'ready'
     if (sync) room.startSync(peer)
     for (const frame of this.#queue.splice(0)) this.#frame(frame)

@@ -34,7 +34,7 @@ export interface RoomDeps {
 const EMPTY_BLOOM = new Uint8Array(0)
 /** Fold committed changes into the document after this much quiet, and at least this often. */
 const FOLD_IDLE_MS = 1000
-const FOLD_MAX_MS = 10_000
+const FOLD_MAX_MS = 3_000
 const FOLD_MAX_PENDING = 2000
 /** Compact the stored document once this many chunks sit beyond its base. */
 const COMPACT_CHUNKS = 500
@@ -117,7 +117,15 @@ export class Room implements DocIndex {
         }
       }
     }
+    // Actor sequence numbers are stored as of the base; the chunks after it advance them.
     const actors = await loadActors(deps.sql, session.id)
+    for (const chunk of stored.chunks) {
+      try {
+        for (const bytes of splitChunks(chunk.data)) advanceActor(actors, A.decodeChange(bytes))
+      } catch {
+        // An unreadable chunk was skipped above; its actors stay as they were.
+      }
+    }
     return new Room(session.id, session, doc, actors, stored.chunks.map((c) => c.id), deps)
   }
 
@@ -169,7 +177,7 @@ export class Room implements DocIndex {
     }
     let incoming: IncomingChange[]
     try {
-      incoming = readEntries(entries)
+      incoming = readEntries(entries, { heads: this.heads, has: (h) => this.hasChange(h) })
     } catch (e) {
       return { ok: false, error: { type: 'error', code: 'invalid_change', message: e instanceof ChangeFormatError ? `Your change was refused: ${e.message}.` : 'Your change could not be read.' } }
     }
@@ -206,10 +214,14 @@ export class Room implements DocIndex {
       this.#addEffects(effect)
       this.#inFlight.set(c.change.hash, effect)
     })
-    for (const [actor, state] of actors) this.#actors.set(actor, state)
+    const newActors: { actor: string; userId: string }[] = []
+    for (const [actor, state] of actors) {
+      if (!this.#actors.has(actor)) newActors.push({ actor, userId: state.userId })
+      this.#actors.set(actor, state)
+    }
     this.stats.accepted += changes.length
     const durable = this.deps.committer
-      .commit({ sessionId: this.id, changes, userId, actors, at: new Date(), kind, isCancelled: () => this.#failed })
+      .commit({ sessionId: this.id, changes, userId, newActors, at: new Date(), kind, isCancelled: () => this.#failed })
       .then(
         (chunkId) => this.#committed(changes, origin, chunkId),
         (err) => this.#commitFailed(err),
@@ -414,7 +426,7 @@ export class Room implements DocIndex {
     if (!ids.length) return
     this.#compacting = true
     try {
-      await compactDocument(this.deps.sql, this.id, A.save(this.doc), A.getHeads(this.doc), ids)
+      await compactDocument(this.deps.sql, this.id, A.save(this.doc), A.getHeads(this.doc), ids, this.#actors)
       this.#foldedChunkIds = this.#foldedChunkIds.filter((id) => !ids.includes(id))
     } catch (e) {
       this.deps.log(`room ${this.id}: compaction failed (${(e as Error).message}); will try again later`)
@@ -466,8 +478,7 @@ export class Room implements DocIndex {
         const change = A.decodeChange(bytes)
         if (this.hasChange(change.hash)) continue
         this.#addEffects(effectsOf(change, this.filesObj))
-        const userId = actorUsers[change.actor] ?? this.#actors.get(change.actor)?.userId ?? ''
-        this.#actors.set(change.actor, { userId, seq: change.seq, maxOp: change.startOp + change.ops.length - 1 })
+        advanceActor(this.#actors, change, actorUsers[change.actor])
         const c: Committed = { bytes, hash: change.hash, deps: change.deps, origin: null }
         this.#addCommitted(c)
         relay.push(c)
@@ -521,6 +532,13 @@ export class Room implements DocIndex {
   get pendingCount() {
     return this.#pending.length
   }
+}
+
+/** Record an actor's newest change (binding it to `userId` if it is new). */
+function advanceActor(actors: Map<string, ActorState>, change: A.DecodedChange, userId?: string) {
+  const prior = actors.get(change.actor)
+  if (prior && prior.seq >= change.seq) return
+  actors.set(change.actor, { userId: prior?.userId ?? userId ?? '', seq: change.seq, maxOp: change.startOp + change.ops.length - 1 })
 }
 
 /** Texts and elements a change creates (for changes verified elsewhere, e.g. another instance). */

@@ -49,7 +49,7 @@ export class RawClient {
     })
   }
 
-  static connect(base: string, sid: string, token: string, opts: ConstructorParameters<typeof RawClient>[3] = {}) {
+  static connect(base: string, sid: string, token: string | null, opts: ConstructorParameters<typeof RawClient>[3] = {}) {
     return new RawClient(base, sid, token, opts).opened
   }
 

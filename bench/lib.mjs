@@ -1,0 +1,113 @@
+// Shared pieces of the benchmarks: a server in its own process, tokens, statistics, reports.
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer as netServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const SECRET = 'bench-secret-' + 'b'.repeat(24)
+export const API_KEY = 'bench-api-key'
+const BIN = join(root, 'packages/server/bin/session-kit-server.js')
+
+export const freePort = () =>
+  new Promise((resolve) => {
+    const s = netServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+  })
+
+/**
+ * Start `session-kit-server serve` in a child process: on PGlite, or — when DATABASE_URL is set —
+ * on a fresh database of that PostgreSQL server, dropped when the server stops.
+ */
+export async function startServer() {
+  const { freshDataDir, freshPostgres } = await import('@session-kit/server/testing')
+  const dataDir = await freshDataDir()
+  const pg = process.env.DATABASE_URL ? await freshPostgres() : undefined
+  const databaseUrl = pg?.url
+  const port = await freePort()
+  const env = { ...process.env, SESSION_KIT_SECRET: SECRET, SESSION_KIT_API_KEY: API_KEY, DATABASE_URL: databaseUrl ?? '' }
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  const url = `http://127.0.0.1:${port}`
+  const orphan = () => child.kill('SIGKILL')
+  process.once('exit', orphan)
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url + '/healthz')).ok) break
+    } catch {}
+    await sleep(100)
+  }
+  return {
+    url,
+    pid: child.pid,
+    child,
+    async stop() {
+      process.off('exit', orphan)
+      child.kill('SIGTERM')
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)))
+      rmSync(dataDir, { recursive: true, force: true })
+      await pg?.drop()
+    },
+  }
+}
+
+/** Busy and total CPU ticks of the whole machine, from /proc/stat. */
+export function machineTicks() {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  const idle = cpu[3] + cpu[4]
+  const total = cpu.reduce((a, b) => a + b, 0)
+  return { busy: total - idle, total }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/** CPU seconds (user + system) and RSS of a process, from /proc. */
+export function processStats(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  const ticks = Number(stat[11]) + Number(stat[12])
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024
+  return { cpu: ticks / 100, rss }
+}
+
+export function percentile(sorted, p) {
+  if (!sorted.length) return NaN
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[i]
+}
+
+export function summarize(values) {
+  const s = [...values].sort((a, b) => a - b)
+  return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: s[s.length - 1] }
+}
+
+export async function createSession(url, id, files) {
+  const res = await fetch(`${url}/v1/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id, title: id, ownerId: 'bench-instructor', files }),
+  })
+  if (res.status !== 201) throw new Error(`create ${id}: ${res.status} ${await res.text()}`)
+}
+
+export function writeResult(name, data) {
+  mkdirSync(join(root, 'bench/results'), { recursive: true })
+  const file = join(root, 'bench/results', `${name}.json`)
+  writeFileSync(file, JSON.stringify({ name, at: new Date().toISOString(), node: process.version, ...data }, null, 2))
+  return file
+}
+
+export function table(rows) {
+  const cols = Object.keys(rows[0])
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)))
+  const line = (vals) => vals.map((v, i) => String(v).padEnd(width[i])).join('  ')
+  console.log(line(cols))
+  console.log(line(width.map((w) => '-'.repeat(w))))
+  for (const r of rows) console.log(line(cols.map((c) => r[c])))
+}
+
+export function tempDir(prefix) {
+  return mkdtempSync(join(tmpdir(), prefix))
+}

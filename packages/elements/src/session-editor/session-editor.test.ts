@@ -1,0 +1,98 @@
+import { expect, fixture } from '@open-wc/testing'
+import { html } from 'lit'
+import type { SessionEditor } from './session-editor.js'
+import { api, createSession, freshSid, live, mountRoom, shadowText, token, typeAt, viewOf, waitFor } from '../test-support/room.js'
+
+describe('<session-editor>', () => {
+  it('two editors converge under concurrent typing', async () => {
+    const sid = freshSid('converge')
+    await createSession(sid, { 'main.js': 'start\n' })
+    const a = await mountRoom(sid, 'instructor', 'ins')
+    const b = await mountRoom(sid, 'learner', 'lea')
+    const va = await live(a.editor)
+    const vb = await live(b.editor)
+    for (let i = 0; i < 25; i++) {
+      typeAt(va, 0, 'A')
+      typeAt(vb, vb.state.doc.length, 'b')
+      if (i % 5 === 0) await new Promise((r) => setTimeout(r, 5))
+    }
+    await waitFor(() => a.editor.value === b.editor.value && a.editor.value.length === 56, 10000, 'convergence')
+    expect(a.editor.value.startsWith('A'.repeat(25))).to.equal(true)
+    expect(b.editor.value.endsWith('b'.repeat(25))).to.equal(true)
+    await waitFor(() => shadowText(a.editor, '[part=save-state]') === 'All changes saved', 5000, 'saved')
+  })
+
+  it('an observer sees the code read-only, with the reason and what they can do', async () => {
+    const sid = freshSid('observe')
+    await createSession(sid, { 'main.js': 'const x = 1\n' })
+    const { editor } = await mountRoom(sid, 'observer', 'obs')
+    const view = await live(editor)
+    expect(view.state.readOnly).to.equal(true)
+    expect(shadowText(editor, '[part=indicator]')).to.equal('View only')
+    expect(view.contentDOM.getAttribute('aria-label')).to.contain('read-only')
+    const button = editor.shadowRoot!.querySelector('[part=help-button]') as HTMLButtonElement
+    button.click()
+    await editor.updateComplete
+    const help = shadowText(editor, '[part=help]')
+    expect(help).to.contain('You are observing')
+    expect(button.getAttribute('aria-expanded')).to.equal('true')
+    await expect(editor).to.be.accessible()
+  })
+
+  it('a learner is switched to read-only when editing is locked and back when unlocked, without reloading', async () => {
+    const sid = freshSid('lock')
+    await createSession(sid, { 'main.js': '' })
+    const ins = await token(sid, 'instructor', 'ins', 'Ada')
+    const { editor, room } = await mountRoom(sid, 'learner', 'lea')
+    let view = await live(editor)
+    expect(view.state.readOnly).to.equal(false)
+    await api('POST', `/v1/sessions/${sid}/lock`, ins)
+    await waitFor(() => shadowText(editor, '[part=indicator]') === 'Editing locked by instructor', 8000, 'locked indicator')
+    view = await live(editor)
+    expect(view.state.readOnly).to.equal(true)
+    await api('POST', `/v1/sessions/${sid}/unlock`, ins)
+    await waitFor(() => shadowText(editor, '[part=indicator]') === 'Editing', 8000, 'unlocked indicator')
+    view = await live(editor)
+    expect(view.state.readOnly).to.equal(false)
+    typeAt(view, 0, 'back')
+    await waitFor(() => shadowText(editor, '[part=save-state]') === 'All changes saved' && editor.value === 'back', 5000, 'saved after unlock')
+    const doc = await (await api('GET', `/v1/sessions/${sid}/document`, ins)).json()
+    expect(doc.files['main.js']).to.equal('back')
+    expect(room.status).to.equal('live')
+    await expect(editor).to.be.accessible()
+  })
+
+  it('shows remote cursors with names', async () => {
+    const sid = freshSid('cursor')
+    await createSession(sid, { 'main.js': 'hello world\n' })
+    const a = await mountRoom(sid, 'instructor', 'ins', { name: 'Ada Lovelace' })
+    const b = await mountRoom(sid, 'learner', 'lea', { name: 'Grace Hopper' })
+    const va = await live(a.editor)
+    await live(b.editor)
+    va.focus()
+    va.dispatch({ selection: { anchor: 5 } })
+    await waitFor(() => (b.editor.shadowRoot!.querySelector('.sk-caret-label')?.textContent ?? '') === 'Ada Lovelace', 6000, 'a remote caret')
+  })
+
+  it('reports an unknown file clearly', async () => {
+    const sid = freshSid('nofile')
+    await createSession(sid, { 'main.js': '' })
+    const { editor } = await mountRoom(sid, 'learner', 'lea', { file: 'missing.py' })
+    await waitFor(() => shadowText(editor, '[part=banner]').includes('There is no file named'), 8000, 'missing-file message')
+    expect(shadowText(editor, '[part=banner]')).to.contain('main.js')
+  })
+
+  it('is a local playground outside a room, starting from its text content', async () => {
+    const editor = await fixture<SessionEditor>(html`<session-editor language="python">
+      print("hi")
+    </session-editor>`)
+    await waitFor(() => viewOf(editor) !== null, 5000, 'playground editor')
+    const view = viewOf(editor)!
+    expect(editor.value).to.equal('print("hi")')
+    expect(view.state.readOnly).to.equal(false)
+    typeAt(view, view.state.doc.length, '\nprint(2)')
+    expect(editor.value).to.equal('print("hi")\nprint(2)')
+    expect(shadowText(editor, '[part=indicator]')).to.equal('Playground')
+    await expect(editor).to.be.accessible()
+  })
+})

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { Browser, Page } from 'playwright-core'
+import { startTestServer, type TestServer } from '@session-kit/server/testing'
+import { editorValue, launch, watch } from './browser.js'
+
+// The README's demo: one room open three times, as instructor, learner and observer.
+describe('the demo page (npm start)', () => {
+  let server: TestServer
+  let browser: Browser
+  let page: Page
+  let problems: string[]
+  before(async () => {
+    server = await startTestServer('pglite', { demo: true })
+    browser = await launch()
+    page = await browser.newPage({ viewport: { width: 1500, height: 900 } })
+    problems = await watch(page)
+    await page.goto(server.url + '/')
+  })
+  after(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+
+  const pane = (role: string) => `session-room[data-role="${role}"] session-editor`
+  const value = (role: string) => editorValue(page.locator(pane(role)))
+  const indicator = (role: string) => page.locator(pane(role)).locator('[part=indicator]').textContent()
+  async function until(fn: () => Promise<boolean>, what: string, ms = 10_000) {
+    const t0 = Date.now()
+    while (Date.now() - t0 < ms) {
+      if (await fn()) return
+      await page.waitForTimeout(50)
+    }
+    assert.fail(`timed out waiting for ${what}`)
+  }
+
+  it('shows the room live in three panes, each with its role', async () => {
+    for (const role of ['instructor', 'learner', 'observer']) {
+      await until(async () => (await page.locator(pane(role)).locator('.editor.live').count()) === 1, `${role} live`)
+    }
+    assert.equal(await indicator('instructor'), 'Editing')
+    assert.equal(await indicator('learner'), 'Editing')
+    assert.equal(await indicator('observer'), 'View only')
+    assert.match(await value('observer'), /Welcome to Session Kit/)
+  })
+
+  it('typing in one pane shows in the others at once', async () => {
+    await page.locator(pane('instructor')).locator('.cm-content').click()
+    await page.keyboard.press('Control+End')
+    await page.keyboard.type('\n// from the instructor')
+    await until(async () => (await value('learner')).includes('// from the instructor') && (await value('observer')).includes('// from the instructor'), 'instructor text in the other panes')
+    await page.locator(pane('learner')).locator('.cm-content').click()
+    await page.keyboard.press('Control+End')
+    await page.keyboard.type('\n// and the learner')
+    await until(async () => (await value('instructor')).includes('// and the learner'), 'learner text in the instructor pane')
+  })
+
+  it('the observer cannot type', async () => {
+    const before = await value('observer')
+    await page.locator(pane('observer')).locator('.cm-content').click()
+    await page.keyboard.type('sneaky')
+    await page.waitForTimeout(300)
+    assert.equal(await value('observer'), before)
+    assert.ok(!(await value('instructor')).includes('sneaky'), 'nothing reached the others')
+  })
+
+  it('the instructor locks and unlocks learner editing, and the learner pane follows', async () => {
+    const lock = page.locator('#lock')
+    await until(async () => !(await lock.isDisabled()), 'lock button enabled')
+    await lock.click()
+    await until(async () => (await indicator('learner')) === 'Editing locked by instructor', 'learner locked')
+    assert.equal(await lock.textContent(), 'Unlock learner editing')
+    const before = await value('learner')
+    await page.locator(pane('learner')).locator('.cm-content').click()
+    await page.keyboard.type('blocked')
+    await page.waitForTimeout(300)
+    assert.equal(await value('learner'), before)
+    await lock.click()
+    await until(async () => (await indicator('learner')) === 'Editing', 'learner unlocked')
+    await until(async () => (await page.locator(pane('learner')).locator('.editor.live').count()) === 1, 'learner live again')
+    await page.locator(pane('learner')).locator('.cm-content').click()
+    await page.keyboard.press('Control+End')
+    await page.keyboard.type('\n// unlocked')
+    await until(async () => (await value('instructor')).includes('// unlocked'), 'learner edit after unlock')
+  })
+
+  it('runs under the page’s strict Content-Security-Policy without errors', () => {
+    assert.deepEqual(problems, [])
+  })
+})
