@@ -61,12 +61,9 @@ class Client {
   }
 
   flush() {
-    for (;;) {
-      const [s, m] = A.generateSyncMessage(this.doc, this.sync)
-      this.sync = s
-      if (!m) break
-      if (this.ws.readyState === WebSocket.OPEN) this.ws.send(m)
-    }
+    const [s, m] = A.generateSyncMessage(this.doc, this.sync)
+    this.sync = s
+    if (m && this.ws.readyState === WebSocket.OPEN) this.ws.send(m)
   }
 
   /** One keystroke: mostly a character at the cursor, sometimes a backspace or a new line. */

@@ -124,14 +124,16 @@ export class DocSync extends EventTarget {
     this.dispatchEvent(new Event('saved'))
   }
 
+  /**
+   * Send what the server lacks. One message per received message or local change is all the
+   * protocol needs; looping until Automerge returns nothing would spin forever when it answers a
+   * reset (it repeats the reset until the server replies).
+   */
   flush() {
     if (!this.#send) return
-    for (;;) {
-      const [sync, msg] = this.A.generateSyncMessage(this.doc, this.#sync)
-      this.#sync = sync
-      if (!msg) break
-      this.#send(msg)
-    }
+    const [sync, msg] = this.A.generateSyncMessage(this.doc, this.#sync)
+    this.#sync = sync
+    if (msg) this.#send(msg)
   }
 
   /** Apply a local edit to one file and send it. Returns the change hash (or null if nothing changed). */

@@ -1,25 +1,20 @@
 import { expect, fixture } from '@open-wc/testing'
 import { html } from 'lit'
 import type { SessionEditor } from './session-editor.js'
-import { api, createSession, freshSid, live, mountRoom, shadowText, token, typeAt, viewOf, waitFor } from '../test-support/room.js'
+import { api, createSession, freshSid, live, liveEditorPair, mountRoom, shadowText, token, typeAt, viewOf, waitFor } from '../test-support/room.js'
 
 describe('<session-editor>', () => {
   it('two editors converge under concurrent typing', async () => {
-    const sid = freshSid('converge')
-    await createSession(sid, { 'main.js': 'start\n' })
-    const a = await mountRoom(sid, 'instructor', 'ins')
-    const b = await mountRoom(sid, 'learner', 'lea')
-    const va = await live(a.editor)
-    const vb = await live(b.editor)
+    const { a, b, va, vb } = await liveEditorPair('converge', 'start\n')
     for (let i = 0; i < 25; i++) {
       typeAt(va, 0, 'A')
       typeAt(vb, vb.state.doc.length, 'b')
       if (i % 5 === 0) await new Promise((r) => setTimeout(r, 5))
     }
-    await waitFor(() => a.editor.value === b.editor.value && a.editor.value.length === 56, 10000, 'convergence')
-    expect(a.editor.value.startsWith('A'.repeat(25))).to.equal(true)
-    expect(b.editor.value.endsWith('b'.repeat(25))).to.equal(true)
-    await waitFor(() => shadowText(a.editor, '[part=save-state]') === 'All changes saved', 5000, 'saved')
+    await waitFor(() => a.value === b.value && a.value.length === 56, 10000, 'convergence')
+    expect(a.value.startsWith('A'.repeat(25))).to.equal(true)
+    expect(b.value.endsWith('b'.repeat(25))).to.equal(true)
+    await waitFor(() => shadowText(a, '[part=save-state]') === 'All changes saved', 5000, 'saved')
   })
 
   it('an observer sees the code read-only, with the reason and what they can do', async () => {
@@ -59,6 +54,32 @@ describe('<session-editor>', () => {
     const doc = await (await api('GET', `/v1/sessions/${sid}/document`, ins)).json()
     expect(doc.files['main.js']).to.equal('back')
     expect(room.status).to.equal('live')
+    await expect(editor).to.be.accessible()
+  })
+
+  it('undo reverses only your own edits', async () => {
+    const { a, b, va, vb } = await liveEditorPair('undo', '')
+    typeAt(va, 0, 'mine ')
+    await waitFor(() => b.value === 'mine ', 5000, 'a’s text at b')
+    typeAt(vb, vb.state.doc.length, 'theirs')
+    await waitFor(() => a.value === 'mine theirs', 5000, 'b’s text at a')
+    const { undo } = await import('@codemirror/commands')
+    undo(va)
+    expect(a.value).to.equal('theirs')
+    await waitFor(() => b.value === 'theirs', 5000, 'the undo reached b')
+  })
+
+  it('shows edits the server refused, so they can be copied', async () => {
+    const sid = freshSid('refused')
+    await createSession(sid, { 'main.js': 'shared\n' })
+    const { editor, room } = await mountRoom(sid, 'observer', 'obs')
+    await live(editor)
+    // A write from a participant without EDIT_CODE (as when a lock races with typing).
+    room.client!.doc!.splice('main.js', [{ from: 0, to: 0, insert: 'my draft ' }])
+    await waitFor(() => editor.shadowRoot!.querySelector('[part=unsent]') !== null, 8000, 'the unsent panel')
+    expect(shadowText(editor, '[part=unsent] pre')).to.equal('my draft shared')
+    await live(editor)
+    expect(editor.value).to.equal('shared\n')
     await expect(editor).to.be.accessible()
   })
 

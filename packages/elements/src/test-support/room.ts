@@ -76,3 +76,12 @@ export function typeAt(view: EditorView, pos: number, text: string) {
     pos++
   }
 }
+
+/** A new session with an instructor's and a learner's live editor on it. */
+export async function liveEditorPair(label: string, text: string) {
+  const sid = freshSid(label)
+  await createSession(sid, { 'main.js': text })
+  const a = await mountRoom(sid, 'instructor', 'ins')
+  const b = await mountRoom(sid, 'learner', 'lea')
+  return { sid, a: a.editor, b: b.editor, va: await live(a.editor), vb: await live(b.editor) }
+}

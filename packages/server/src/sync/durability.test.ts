@@ -7,7 +7,7 @@ import * as A from '@automerge/automerge'
 import { mintToken } from '../auth/tokens.js'
 import { RawClient } from '../testing/client.js'
 import { backends, freshDataDir, freshPostgres, removeDir } from '../testing/db.js'
-import { startTestServer, TEST_SECRET } from '../testing/server.js'
+import { TEST_SECRET } from '../testing/server.js'
 
 const BIN = fileURLToPath(new URL('../../bin/session-kit-server.js', import.meta.url))
 
@@ -74,37 +74,38 @@ for (const backend of backends()) {
   })
 }
 
-describe('several instances on one PostgreSQL', { skip: process.env.DATABASE_URL ? false : 'DATABASE_URL is not set: multi-instance fan-out needs a real PostgreSQL (LISTEN/NOTIFY)' }, () => {
-  const servers: { close(): Promise<void> }[] = []
-  const dirs: string[] = []
-  let first: Awaited<ReturnType<typeof startTestServer>> | undefined
-  after(async () => {
-    for (const s of servers) await s.close()
-    await first?.stop()
-    dirs.forEach(removeDir)
-  })
-  it('an edit on one instance reaches a client on another, and so do presence and permission changes', async () => {
-    const a = (first = await startTestServer('postgres'))
-    const { createServer } = await import('../server.js')
-    const dataDir = await freshDataDir()
-    dirs.push(dataDir)
-    const b = await createServer({ port: 0, host: '127.0.0.1', dataDir, databaseUrl: a.databaseUrl, env: { SESSION_KIT_SECRET: TEST_SECRET }, log: () => {} })
-    servers.push(b)
-    const sid = 'multi'
-    const ins = await RawClient.connect(a.url, sid, await a.token(sid, 'instructor', 'ins'))
-    assert.ok(await ins.waitFor(() => ins.text() !== undefined), 'instructor synced')
-    const lea = await RawClient.connect(b.url, sid, await a.token(sid, 'learner', 'lea'))
-    assert.ok(await lea.waitFor(() => lea.text() !== undefined), 'learner synced on the other instance')
-    ins.type('main.js', 0, 'from A;')
-    assert.ok(await lea.waitFor(() => lea.text() === 'from A;'), `B saw ${lea.text()}`)
-    for (let i = 0; i < 20; i++) {
-      lea.type('main.js', lea.text()!.length, 'b')
-      ins.type('main.js', 0, 'a')
+describe('several server processes on one PostgreSQL', { skip: process.env.DATABASE_URL ? false : 'DATABASE_URL is not set: fan-out between instances needs a real PostgreSQL (LISTEN/NOTIFY)' }, () => {
+  it('an edit on one process reaches a client on the other, and so do presence and permission changes', async () => {
+    const pg = await freshPostgres()
+    const dirs = [await freshDataDir(), await freshDataDir()]
+    const ports = [await freePort(), await freePort()]
+    const children: ChildProcess[] = []
+    try {
+      for (let i = 0; i < 2; i++) children.push(await spawnServer(ports[i]!, dirs[i]!, pg.url))
+      const [a, b] = ports.map((p) => `http://127.0.0.1:${p}`) as [string, string]
+      const sid = 'multi'
+      const tok = (role: 'instructor' | 'learner', user: string) => mintToken({ sid, role, sub: user, name: user }, TEST_SECRET)
+      const ins = await RawClient.connect(a, sid, await tok('instructor', 'ins'))
+      assert.ok(await ins.waitFor(() => ins.text() !== undefined), 'instructor synced')
+      const lea = await RawClient.connect(b, sid, await tok('learner', 'lea'))
+      assert.ok(await lea.waitFor(() => lea.text() !== undefined), 'learner synced on the other process')
+      ins.type('main.js', 0, 'from A;')
+      assert.ok(await lea.waitFor(() => lea.text() === 'from A;'), `B saw ${lea.text()}`)
+      for (let i = 0; i < 20; i++) {
+        lea.type('main.js', lea.text()!.length, 'b')
+        ins.type('main.js', 0, 'a')
+      }
+      assert.ok(await ins.waitFor(() => ins.text() === lea.text() && ins.text()!.length === 47), `diverged: ${ins.text()} / ${lea.text()}`)
+      assert.ok(await ins.waitFor(() => ins.events.some((e) => e.type === 'joined' && e.participant.userId === 'lea')), 'presence crossed processes')
+      assert.deepEqual([ins.resets, lea.resets], [0, 0], 'the servers never made a client reset its sync state')
+      const res = await fetch(`${a}/v1/sessions/${sid}/lock`, { method: 'POST', headers: { authorization: `Bearer ${await tok('instructor', 'ins')}` } })
+      assert.equal(res.status, 200)
+      assert.equal((await lea.waitClosed())?.code, 4001)
+      ins.close()
+    } finally {
+      for (const c of children) c.kill('SIGKILL')
+      await pg.drop()
+      dirs.forEach(removeDir)
     }
-    assert.ok(await ins.waitFor(() => ins.text() === lea.text() && ins.text()!.length === 47), `diverged: ${ins.text()} / ${lea.text()}`)
-    assert.ok(await ins.waitFor(() => ins.events.some((e) => e.type === 'joined' && e.participant.userId === 'lea')), 'presence crossed instances')
-    assert.equal((await a.api('POST', `/v1/sessions/${sid}/lock`, await a.token(sid, 'instructor', 'ins'))).status, 200)
-    assert.equal((await lea.waitClosed())?.code, 4001)
-    ins.close()
   })
 })

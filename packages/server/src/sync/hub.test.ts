@@ -51,6 +51,7 @@ for (const backend of backends()) {
       assert.ok(await ins.waitFor(() => ins.text() === lea.text() && ins.text()!.length === 60), `diverged: ${ins.text()} vs ${lea.text()}`)
       assert.ok(await ins.waitFor(() => hashes.every((h) => ins.acked.has(h) || lea.acked.has(h))), 'not every change was acknowledged')
       assert.equal(await storedText(id, await s.token(id, 'observer', 'obs')), ins.text())
+      assert.deepEqual([ins.resets, lea.resets], [0, 0], 'the server never made a client reset its sync state')
       ins.close()
       lea.close()
     })
@@ -73,6 +74,7 @@ for (const backend of backends()) {
       }
       assert.ok(await ins.waitFor(() => writers.every((w) => w.text() === ins.text()), 15_000), 'writers did not converge')
       for (const w of writers) assert.equal(w.closed, null, `a writer was closed: ${JSON.stringify(w.closed)} ${JSON.stringify(w.event('error'))}`)
+      assert.deepEqual(writers.map((w) => w.resets), [0, 0, 0], 'the server never made a client reset its sync state')
       assert.equal(await storedText(id, await s.token(id, 'observer', 'o')), ins.text())
       for (const w of writers) w.close()
     })
@@ -138,6 +140,27 @@ for (const backend of backends()) {
       const closed = await lea.waitClosed()
       assert.equal(closed?.code, 4001)
       ins.close()
+    })
+
+    it('muting applies at once (4001 for a writer) and a role override lets an observer type without reconnecting', async () => {
+      const id = sid('moderate')
+      const ins = await open(id)
+      const lea = await RawClient.connect(s.url, id, await s.token(id, 'learner', 'lea'))
+      assert.ok(await lea.waitFor(() => lea.text() !== undefined), 'learner synced')
+      await s.db.sql`update participants set muted = true where session_id = ${id} and user_id = 'lea'`
+      await s.hub.participantChanged(id, 'lea', 'You were muted by Ada.')
+      assert.equal((await lea.waitClosed())?.code, 4001)
+      assert.match(lea.events.find((e) => e.type === 'permissions').reason, /muted by Ada/)
+      const obs = await RawClient.connect(s.url, id, await s.token(id, 'observer', 'obs'))
+      assert.ok(await obs.waitFor(() => obs.text() !== undefined), 'observer synced')
+      await s.db.sql`update participants set role_override = 'learner' where session_id = ${id} and user_id = 'obs'`
+      await s.hub.participantChanged(id, 'obs', 'You can now edit.')
+      assert.ok(await obs.waitFor(() => obs.events.some((e) => e.type === 'permissions' && e.permissions.includes('EDIT_CODE'))), 'EDIT_CODE granted live')
+      const h = obs.type('main.js', 0, 'promoted')
+      assert.ok(await obs.waitFor(() => obs.acked.has(h)), 'the promoted observer’s edit was saved')
+      assert.equal(obs.closed, null)
+      ins.close()
+      obs.close()
     })
 
     it('a learner change that adds or removes a file is refused like a forbidden write', async () => {

@@ -74,6 +74,8 @@ export class Room implements DocIndex {
   #foldedChunkIds: number[]
   #pendingChunkIds: number[] = []
   #lastCommit: Promise<unknown> = Promise.resolve()
+  /** Chunks from other instances are taken one after another, each after our own earlier commits. */
+  #remoteChain: Promise<unknown> = Promise.resolve()
   #foldTimer?: NodeJS.Timeout
   #firstUnfoldedAt = 0
   #offences = new Map<string, number[]>()
@@ -465,8 +467,9 @@ export class Room implements DocIndex {
 
   /** Another instance committed a chunk for this session: take its changes as durable. */
   remoteChunk(chunkId: number, actorUsers: Record<string, string> = {}) {
-    // Wait for our own commits so relays stay causal.
-    this.#lastCommit = this.#lastCommit.then(async () => {
+    // In notification order, and after our own commits accepted before it arrived, so relays
+    // stay causal (a peer must never receive a change before the changes it depends on).
+    this.#remoteChain = Promise.all([this.#remoteChain, this.#lastCommit.catch(() => {})]).then(async () => {
       const chunk = await getChunk(this.deps.sql, chunkId)
       if (!chunk) {
         // Compacted away before we read it: everything is in the base now.

@@ -14,6 +14,8 @@ export class RawClient {
   closed: { code: number; reason: string } | null = null
   acked = new Set<string>()
   binaryReceived = 0
+  /** Sync resets this client had to send (the server should never cause one). */
+  resets = 0
   readonly ws: WebSocket
   readonly opened: Promise<RawClient>
 
@@ -53,13 +55,15 @@ export class RawClient {
     return new RawClient(base, sid, token, opts).opened
   }
 
+  /** Answer the server: one message per received message (or local change) is all the protocol needs. */
   flush() {
-    for (;;) {
-      const [s, m] = A.generateSyncMessage(this.doc, this.sync)
-      this.sync = s
-      if (!m) break
-      if (this.ws.readyState === WebSocket.OPEN) this.ws.send(m)
-    }
+    const [s, m] = A.generateSyncMessage(this.doc, this.sync)
+    this.sync = s
+    if (!m) return
+    const have = A.decodeSyncMessage(m).have
+    // A reset (empty lastSync after we held a document) means the server named heads we lack.
+    if (have.length === 1 && have[0]!.lastSync.length === 0 && A.getHeads(this.doc).length && this.binaryReceived > 1) this.resets++
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(m)
   }
 
   edit(fn: (d: DocShape) => void) {
