@@ -70,10 +70,36 @@ export const CursorSchema = v.object({
 })
 export type Cursor = v.InferOutput<typeof CursorSchema>
 
+/** Longest chat message, in characters. */
+export const MAX_CHAT_LENGTH = 2000
+/** Longest run output kept and shared, in characters. */
+export const MAX_RUN_OUTPUT = 4000
+
+export const ChatTextSchema = v.pipe(
+  v.string('a chat message is text'),
+  v.trim(),
+  v.minLength(1, 'a chat message cannot be empty'),
+  v.maxLength(MAX_CHAT_LENGTH, `a chat message is at most ${MAX_CHAT_LENGTH} characters`),
+)
+
+/** What a participant's run produced, as reported to the room. */
+export const RunReportSchema = v.object({
+  file: FileNameSchema,
+  language: v.pipe(v.string(), v.maxLength(40)),
+  ok: v.boolean(),
+  errors: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000_000)),
+  durationMs: v.pipe(v.number(), v.minValue(0), v.maxValue(3_600_000)),
+  timedOut: v.optional(v.boolean(), false),
+  output: v.pipe(v.string(), v.maxLength(MAX_RUN_OUTPUT, `run output is capped at ${MAX_RUN_OUTPUT} characters`)),
+})
+export type RunReport = v.InferOutput<typeof RunReportSchema>
+
 export const ClientEventSchema = v.variant('type', [
   v.object({ type: v.literal('presence'), cursor: v.nullable(CursorSchema) }),
   v.object({ type: v.literal('token'), token: v.pipe(v.string(), v.minLength(1), v.maxLength(8192)) }),
   v.object({ type: v.literal('ping') }),
+  v.object({ type: v.literal('chat'), text: ChatTextSchema }),
+  v.object({ type: v.literal('run'), run: RunReportSchema }),
 ])
 export type ClientEvent = v.InferOutput<typeof ClientEventSchema>
 
@@ -131,6 +157,23 @@ export interface ServerError {
   permission?: Permission
 }
 
+export interface ChatMessage {
+  id: number
+  userId: string
+  name: string
+  role: Role
+  color: string
+  text: string
+  at: string
+}
+
+export interface RunInfo extends RunReport {
+  id: number
+  userId: string
+  name: string
+  at: string
+}
+
 export type ServerEvent =
   | Welcome
   | ServerError
@@ -142,3 +185,7 @@ export type ServerEvent =
   | { type: 'session'; session: SessionInfo; reason?: string }
   | { type: 'token'; ok: boolean; expiresAt?: number; message?: string }
   | { type: 'pong' }
+  | { type: 'chat'; message: ChatMessage }
+  | { type: 'chat-deleted'; id: number }
+  | { type: 'run'; run: RunInfo }
+  | { type: 'rate_limited'; what: 'chat' | 'run'; retryAfterMs: number; message: string }

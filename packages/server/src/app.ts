@@ -6,6 +6,8 @@ import type { WebSocket } from 'ws'
 import type { AppEnv, Services } from './http/context.js'
 import { AppError } from './http/errors.js'
 import { demoRoutes } from './demo/routes.js'
+import { chatRoutes } from './routes/chat.js'
+import { participantRoutes } from './routes/participants.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { tokenRoutes } from './routes/tokens.js'
 import type { Connection } from './sync/hub.js'
@@ -62,6 +64,8 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
     )
   }
   app.route('/v1/sessions', sessionRoutes())
+  app.route('/v1/sessions', participantRoutes())
+  app.route('/v1/sessions', chatRoutes())
   app.route('/v1/tokens', tokenRoutes())
   if (config.demo) app.route('/', demoRoutes(services))
 

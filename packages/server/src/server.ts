@@ -58,7 +58,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   const bus = db.canListen ? new PgBus(db.sql, instanceId, log) : new LocalBus(instanceId)
   const committer = new Committer(db.sql, { instanceId, notify: db.canListen })
   const verifier = new TokenVerifier({ secret: config.secret, jwks: config.jwks })
-  const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, helloTimeoutMs: config.helloTimeoutMs })
+  const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, helloTimeoutMs: config.helloTimeoutMs, singleInstance: db.kind === 'pglite' })
   await hub.start()
   const services: Services = { config, db, hub, verifier, log }
   if (config.demo) await seedDemo(db.sql)

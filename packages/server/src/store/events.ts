@@ -38,3 +38,22 @@ export async function loadActors(sql: Sql, sessionId: string): Promise<Map<strin
   const rows = await sql<({ actor: string } & ActorState)[]>`select actor, user_id as "userId", seq, max_op as "maxOp" from actors where session_id = ${sessionId}`
   return new Map(rows.map(({ actor, ...state }) => [actor, state]))
 }
+
+export interface RunRow {
+  id: number
+  userId: string
+  at: Date
+  data: { name: string; file: string; language: string; ok: boolean; errors: number; durationMs: number; timedOut: boolean; output: string }
+}
+
+export async function insertRun(sql: Sql, sessionId: string, userId: string, data: RunRow['data']): Promise<RunRow> {
+  const [row] = await sql<RunRow[]>`
+    insert into events (session_id, kind, user_id, data) values (${sessionId}, 'run', ${userId}, ${sql.json(data as never)})
+    returning id, user_id as "userId", at, data`
+  return row!
+}
+
+export async function getRun(sql: Sql, sessionId: string, id: number): Promise<RunRow | undefined> {
+  const [row] = await sql<RunRow[]>`select id, user_id as "userId", at, data from events where session_id = ${sessionId} and id = ${id} and kind = 'run'`
+  return row
+}

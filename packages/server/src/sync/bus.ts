@@ -10,6 +10,9 @@ export type BusMessage =
   | { t: 'participant'; sid: string; o: string; userId: string; reason?: string }
   | { t: 'session'; sid: string; o: string; reason?: string }
   | { t: 'kick'; sid: string; o: string; userId: string; by?: string }
+  | { t: 'chat'; sid: string; o: string; id: number }
+  | { t: 'chat-deleted'; sid: string; o: string; id: number }
+  | { t: 'run'; sid: string; o: string; id: number }
 
 /**
  * Fan-out between server instances over PostgreSQL LISTEN/NOTIFY. With PGlite (one instance,

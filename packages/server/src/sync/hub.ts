@@ -1,15 +1,17 @@
 import * as A from '@automerge/automerge'
 import * as v from 'valibot'
 import type { WebSocket } from 'ws'
-import { ClientEventSchema, CloseCode, HelloSchema, MAX_FRAME_BYTES, Role, SESSION_ID_PATTERN, SUPPORTED_PROTOCOLS, PROTOCOL_VERSION, type Cursor, type ServerEvent, type TokenClaims } from '@session-kit/core'
+import { can, ClientEventSchema, CloseCode, colorFor, HelloSchema, MAX_FRAME_BYTES, Permission, Role, Rule, SESSION_ID_PATTERN, SUPPORTED_PROTOCOLS, PROTOCOL_VERSION, type ChatMessage, type Cursor, type RunInfo, type RunReport, type ServerEvent, type TokenClaims } from '@session-kit/core'
 import { TokenError, type TokenVerifier } from '../auth/tokens.js'
 import type { Sql } from '../store/db.js'
-import { insertEvents } from '../store/events.js'
+import { getChat, insertChat, type ChatRow } from '../store/chat.js'
+import { getRun, insertEvents, insertRun, type RunRow } from '../store/events.js'
+import { addConnection, heartbeat, removeConnection, removeInstanceConnections, sweepInstances } from '../store/presence.js'
 import { getParticipant, isBanned, recordJoin, touchParticipant } from '../store/participants.js'
 import { createSession, getSession } from '../store/sessions.js'
 import type { Bus, BusMessage } from './bus.js'
 import type { Committer } from './committer.js'
-import { PRESENCE_INTERVAL_MS } from './limits.js'
+import { CHAT_RATE, PRESENCE_INTERVAL_MS, RUN_RATE, TokenBucket } from './limits.js'
 import { Peer } from './peer.js'
 import { Room } from './room.js'
 
@@ -20,7 +22,11 @@ export interface HubDeps {
   verifier: TokenVerifier
   log: (msg: string) => void
   helloTimeoutMs?: number
+  /** Embedded PGlite: this is the only instance, so connections left by an earlier run are stale. */
+  singleInstance?: boolean
 }
+
+const HEARTBEAT_MS = 15_000
 
 /** How long an empty room stays loaded. */
 const IDLE_UNLOAD_MS = 30_000
@@ -37,6 +43,10 @@ export class Hub {
   readonly #writes = new Set<Promise<unknown>>()
   #loading = new Map<string, Promise<Room | undefined>>()
   #closing = false
+  #heartbeat?: NodeJS.Timeout
+  /** Chat and run allowances per session and user. */
+  #chatLimits = new Map<string, TokenBucket>()
+  #runLimits = new Map<string, TokenBucket>()
 
   constructor(readonly deps: HubDeps) {}
 
@@ -45,7 +55,67 @@ export class Hub {
   }
 
   async start() {
+    const { sql } = this.deps
+    if (this.deps.singleInstance) await sql`delete from connections`
+    await heartbeat(sql, this.instanceId)
+    await sweepInstances(sql)
+    let beats = 0
+    this.#heartbeat = setInterval(() => {
+      void heartbeat(sql, this.instanceId)
+        .then(() => (++beats % 4 === 0 ? sweepInstances(sql) : undefined))
+        .catch((e: Error) => this.deps.log(`heartbeat failed: ${e.message}`))
+    }, HEARTBEAT_MS)
+    this.#heartbeat.unref()
     await this.deps.bus.start((msg) => this.#onBus(msg))
+  }
+
+  /** Send an event to every peer of a room that `who` allows. */
+  broadcast(room: Room, event: ServerEvent, who: (peer: Peer) => boolean = () => true) {
+    for (const peer of room.peers) if (who(peer)) peer.send(event)
+  }
+
+  // ---- chat and runs -----------------------------------------------------------------------
+
+  async chat(room: Room, peer: Peer, text: string) {
+    if (!can(peer.ctx, Rule.POST_CHAT)) {
+      return peer.send({ type: 'error', code: 'forbidden', message: peer.ctx.role === Role.Observer ? 'Observers can read the chat but not post.' : 'You are muted by the instructor, so you cannot post in the chat.' })
+    }
+    const bucket = this.#bucket(this.#chatLimits, room.id, peer.userId, CHAT_RATE)
+    if (!bucket.take()) {
+      const retryAfterMs = bucket.waitFor()
+      return peer.send({ type: 'rate_limited', what: 'chat', retryAfterMs, message: `You are sending messages too fast; try again in ${Math.ceil(retryAfterMs / 1000)} s.` })
+    }
+    const row = await insertChat(this.deps.sql, { sessionId: room.id, userId: peer.userId, name: peer.claims.name, role: peer.ctx.role, body: text })
+    this.broadcast(room, { type: 'chat', message: chatMessage(row) })
+    this.deps.bus.publish({ t: 'chat', sid: room.id, o: this.instanceId, id: row.id })
+  }
+
+  /** A message was deleted through the API: everyone's chat drops it. */
+  chatDeleted(sid: string, id: number, fromBus = false) {
+    if (!fromBus) this.deps.bus.publish({ t: 'chat-deleted', sid, o: this.instanceId, id })
+    const room = this.rooms.get(sid)
+    if (room) this.broadcast(room, { type: 'chat-deleted', id })
+  }
+
+  async run(room: Room, peer: Peer, report: RunReport) {
+    if (!can(peer.ctx, Permission.EXECUTE_CODE)) {
+      return peer.send({ type: 'error', code: 'forbidden', permission: Permission.EXECUTE_CODE, message: 'Your role cannot run code in this session.' })
+    }
+    const bucket = this.#bucket(this.#runLimits, room.id, peer.userId, RUN_RATE)
+    if (!bucket.take()) {
+      const retryAfterMs = bucket.waitFor()
+      return peer.send({ type: 'rate_limited', what: 'run', retryAfterMs, message: `Runs are shared at most every two seconds; this one was not shared.` })
+    }
+    const row = await insertRun(this.deps.sql, room.id, peer.userId, { name: peer.claims.name, ...report, timedOut: report.timedOut ?? false })
+    this.broadcast(room, { type: 'run', run: runInfo(row) })
+    this.deps.bus.publish({ t: 'run', sid: room.id, o: this.instanceId, id: row.id })
+  }
+
+  #bucket(map: Map<string, TokenBucket>, sid: string, userId: string, rate: { rate: number; burst: number }) {
+    const key = `${sid}\u0000${userId}`
+    let b = map.get(key)
+    if (!b) map.set(key, (b = new TokenBucket(rate.rate, rate.burst)))
+    return b
   }
 
   /** The loaded room for a session, loading it from the store if needed; undefined if no such session. */
@@ -88,11 +158,21 @@ export class Hub {
     if (!room) return
     const row = await getParticipant(this.deps.sql, sid, userId)
     if (!row) return
+    let visibilityChanged = false
+    let announced = false
     for (const peer of [...room.peers]) {
       if (peer.userId !== userId) continue
+      visibilityChanged ||= peer.participant.hidden !== row.hidden
       peer.participant = row
       room.updatePermissions(peer, reason)
-      if (!peer.closed) this.broadcastPresence(room, peer)
+      // Everyone sees the new role or mute at once, even if this connection is rejoining.
+      if (!announced) this.broadcastPresence(room, peer)
+      announced = true
+    }
+    if (visibilityChanged) {
+      // Learners and observers stop (or start) seeing a participant who was hidden (or shown).
+      const here = [...room.peers].find((p) => p.userId === userId && !p.closed)
+      this.broadcast(room, row.hidden ? { type: 'left', userId } : { type: 'joined', participant: here!.presence }, (p) => p.ctx.role !== Role.Instructor && p.userId !== userId)
     }
   }
 
@@ -192,6 +272,15 @@ export class Hub {
       case 'kick':
         this.kick(msg.sid, msg.userId, msg.by ?? 'You were removed from this session.', true)
         break
+      case 'chat':
+        if (room) void getChat(this.deps.sql, msg.sid, msg.id).then((row) => row && !row.deleted && this.broadcast(room, { type: 'chat', message: chatMessage(row) }))
+        break
+      case 'chat-deleted':
+        this.chatDeleted(msg.sid, msg.id, true)
+        break
+      case 'run':
+        if (room) void getRun(this.deps.sql, msg.sid, msg.id).then((row) => row && this.broadcast(room, { type: 'run', run: runInfo(row) }))
+        break
       case 'presence': {
         if (!room) break
         const isNew = ![...room.remotePresence.values()].some((p) => p.userId === msg.p.userId) && ![...room.peers].some((p) => p.userId === msg.p.userId)
@@ -220,6 +309,9 @@ export class Hub {
       clearTimeout(room.idleTimer)
     }
     await Promise.all([...this.rooms.values()].map((r) => r.compact()))
+    clearInterval(this.#heartbeat)
+    await this.drain()
+    await removeInstanceConnections(this.deps.sql, this.instanceId).catch(() => {})
     await this.deps.bus.stop()
   }
 
@@ -301,6 +393,7 @@ export class Connection {
       Promise.all([
         touchParticipant(sql, room.id, peer.userId),
         insertEvents(sql, [{ sessionId: room.id, kind: 'leave', userId: peer.userId, at: new Date(), data: { conn: peer.connId } }]),
+        removeConnection(sql, peer.connId),
       ]),
     )
   }
@@ -363,6 +456,7 @@ export class Connection {
     })
     this.hub.broadcastPresence(room, peer, 'joined')
     this.hub.track(insertEvents(sql, [{ sessionId: room.id, kind: 'join', userId: claims.sub, at: new Date(), data: { conn: peer.connId, role: peer.ctx.role } }]))
+    this.hub.track(addConnection(sql, { connId: peer.connId, sessionId: room.id, userId: claims.sub, instanceId: this.hub.instanceId }))
     this.#state = 'ready'
     if (sync) room.startSync(peer)
     for (const frame of this.#queue.splice(0)) this.#frame(frame)
@@ -406,7 +500,16 @@ export class Connection {
         return peer.send({ type: 'pong' })
       case 'token':
         return void this.#refresh(peer, room, event.token)
+      case 'chat':
+        return void this.hub.chat(room, peer, event.text).catch((e: Error) => this.#eventFailed(peer, 'chat', e))
+      case 'run':
+        return void this.hub.run(room, peer, event.run).catch((e: Error) => this.#eventFailed(peer, 'run', e))
     }
+  }
+
+  #eventFailed(peer: Peer, what: string, e: Error) {
+    this.hub.deps.log(`could not store a ${what}: ${e.message}`)
+    peer.send({ type: 'error', code: 'internal', message: `The server could not save your ${what}; try again.` })
   }
 
   #binary(peer: Peer, room: Room, bytes: Uint8Array) {
@@ -445,4 +548,13 @@ export class Connection {
     peer.send({ type: 'token', ok: true, expiresAt: claims.exp })
     if (roleChanged) room.updatePermissions(peer, 'Your role changed.')
   }
+}
+
+export function chatMessage(row: ChatRow): ChatMessage {
+  return { id: row.id, userId: row.userId, name: row.name, role: row.role, color: colorFor(row.userId), text: row.body, at: row.createdAt.toISOString() }
+}
+
+export function runInfo(row: RunRow): RunInfo {
+  const { name, file, language, ok, errors, durationMs, timedOut, output } = row.data
+  return { id: row.id, userId: row.userId, name, file, language, ok, errors, durationMs, timedOut, output, at: new Date(row.at).toISOString() }
 }

@@ -11,6 +11,13 @@ export class TokenBucket {
     this.#last = now()
   }
 
+  /** Milliseconds until `n` tokens are available (0 if they are now). */
+  waitFor(n = 1): number {
+    const t = this.now()
+    const tokens = Math.min(this.burst, this.#tokens + ((t - this.#last) / 1000) * this.rate)
+    return tokens >= n ? 0 : Math.ceil(((n - tokens) / this.rate) * 1000)
+  }
+
   take(n = 1): boolean {
     const t = this.now()
     this.#tokens = Math.min(this.burst, this.#tokens + ((t - this.#last) / 1000) * this.rate)
@@ -27,3 +34,7 @@ export const FRAME_RATE = { rate: 100, burst: 400 }
 export const PRESENCE_INTERVAL_MS = 50
 /** Forbidden writes within this window before a connection is closed for good (4403). */
 export const REPEAT_OFFENCE = { count: 3, windowMs: 10 * 60_000 }
+/** Chat per participant: a burst of 5, then one message a second. */
+export const CHAT_RATE = { rate: 1, burst: 5 }
+/** Run reports per participant: a burst of 5, then one every two seconds. */
+export const RUN_RATE = { rate: 0.5, burst: 5 }

@@ -1,0 +1,131 @@
+import { Hono, type Context } from 'hono'
+import * as v from 'valibot'
+import { colorFor, effectiveRole, Permission, ROLES, Role, type Role as RoleT } from '@session-kit/core'
+import { requirePermission, roomAuth } from '../http/auth.js'
+import type { AppEnv, RoomCaller } from '../http/context.js'
+import { AppError, badRequest, notFound } from '../http/errors.js'
+import { body } from '../http/validate.js'
+import type { Sql } from '../store/db.js'
+import { ban, getParticipant, listParticipants, unban, updateParticipant, type ParticipantRow } from '../store/participants.js'
+import { onlineUsers } from '../store/presence.js'
+
+const PatchParticipant = v.pipe(
+  v.object({ role: v.optional(v.picklist(ROLES, `role must be one of ${ROLES.join(', ')}`)), hidden: v.optional(v.boolean('hidden must be true or false')) }),
+  v.check((p) => p.role !== undefined || p.hidden !== undefined, 'send a role or hidden to change'),
+)
+
+/** A participant as the API shows them. */
+export function participantJson(p: ParticipantRow, ownerId: string, online: boolean, banned = false) {
+  return {
+    userId: p.userId,
+    name: p.name,
+    role: effectiveRole(p.tokenRole, p.roleOverride),
+    tokenRole: p.tokenRole,
+    color: colorFor(p.userId),
+    avatar: p.avatar,
+    owner: p.userId === ownerId,
+    online,
+    lastSeenAt: p.lastSeenAt,
+    muted: p.muted,
+    hidden: p.hidden,
+    banned,
+  }
+}
+
+async function present(sql: Sql, caller: RoomCaller, row: ParticipantRow) {
+  return participantJson(row, caller.session.ownerId, (await onlineUsers(sql, caller.session.id)).has(row.userId))
+}
+
+async function target(c: Context<AppEnv>, caller: RoomCaller, sql: Sql, action: 'mute' | 'remove' | 'change the role of' | 'hide'): Promise<ParticipantRow> {
+  const uid = c.req.param('uid') ?? ''
+  const row = await getParticipant(sql, caller.session.id, uid)
+  if (!row) throw notFound(`Nobody with user id "${uid}" has joined this session.`, 'participant_not_found')
+  if (action !== 'hide' && uid === caller.session.ownerId) throw new AppError(403, 'owner_protected', `Nobody can ${action} the session owner.`)
+  if (action === 'remove' && uid === caller.claims.sub) throw badRequest('You cannot remove yourself from the session.', 'cannot_remove_self')
+  return row
+}
+
+/** Moderation: who is here, and the instructor's actions on them. */
+export function participantRoutes() {
+  const r = new Hono<AppEnv>()
+
+  r.get('/:sid/participants', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
+    const { caller } = c.var
+    const { db } = c.var.services
+    const sid = caller.session.id
+    const [rows, online, banned] = await Promise.all([
+      listParticipants(db.sql, sid),
+      onlineUsers(db.sql, sid),
+      db.sql<{ userId: string }[]>`select user_id as "userId" from bans where session_id = ${sid}`,
+    ])
+    const instructor = caller.ctx.role === Role.Instructor
+    const bannedIds = new Set(banned.map((b) => b.userId))
+    const visible = rows.filter((p) => instructor || !p.hidden).filter((p) => instructor || !bannedIds.has(p.userId))
+    return c.json({ participants: visible.map((p) => participantJson(p, caller.session.ownerId, online.has(p.userId), bannedIds.has(p.userId))) })
+  })
+
+  for (const [path, muted] of [['mute', true], ['unmute', false]] as const) {
+    r.post(`/:sid/participants/:uid/${path}`, roomAuth, requirePermission(Permission.MUTE_PARTICIPANT), async (c) => {
+      const { caller } = c.var
+      const { db, hub } = c.var.services
+      const row = await target(c, caller, db.sql, 'mute')
+      const updated = await updateParticipant(db.sql, caller.session.id, row.userId, { muted })
+      await hub.participantChanged(caller.session.id, row.userId, muted ? `You were muted by ${caller.claims.name}.` : `You were unmuted by ${caller.claims.name}.`)
+      return c.json(await present(db.sql, caller, updated!))
+    })
+  }
+
+  r.post('/:sid/participants/:uid/kick', roomAuth, requirePermission(Permission.KICK_PARTICIPANT), async (c) => {
+    const { caller } = c.var
+    const { db, hub } = c.var.services
+    const row = await target(c, caller, db.sql, 'remove')
+    await ban(db.sql, caller.session.id, row.userId, row.email, caller.claims.sub)
+    hub.kick(caller.session.id, row.userId, `You were removed from this session by ${caller.claims.name}.`)
+    return c.json({ userId: row.userId, banned: true })
+  })
+
+  r.post('/:sid/participants/:uid/unban', roomAuth, requirePermission(Permission.KICK_PARTICIPANT), async (c) => {
+    const { caller } = c.var
+    const uid = c.req.param('uid')
+    if (!(await unban(c.var.services.db.sql, caller.session.id, uid))) throw notFound(`"${uid}" is not banned from this session.`, 'not_banned')
+    return c.json({ userId: uid, banned: false })
+  })
+
+  r.patch('/:sid/participants/:uid', roomAuth, requirePermission(Permission.REMOVE_PARTICIPANTS), async (c) => {
+    const { caller } = c.var
+    const { db, hub } = c.var.services
+    const patch = await body(c, PatchParticipant)
+    const row = await target(c, caller, db.sql, patch.role !== undefined ? 'change the role of' : 'hide')
+    const reasons: string[] = []
+    let roleOverride: RoleT | null | undefined
+    if (patch.role !== undefined && patch.role !== effectiveRole(row.tokenRole, row.roleOverride)) {
+      roleOverride = patch.role === row.tokenRole ? null : patch.role
+      reasons.push(`${caller.claims.name} changed your role to ${patch.role}.`)
+    }
+    if (patch.hidden !== undefined && patch.hidden !== row.hidden) {
+      reasons.push(patch.hidden ? `${caller.claims.name} hid you from learners and observers.` : `${caller.claims.name} made you visible to everyone.`)
+    }
+    const updated = await updateParticipant(db.sql, caller.session.id, row.userId, { hidden: patch.hidden, roleOverride })
+    if (reasons.length) await hub.participantChanged(caller.session.id, row.userId, reasons.join(' '))
+    return c.json(await present(db.sql, caller, updated!))
+  })
+
+  for (const [path, muted] of [['mute-all', true], ['unmute-all', false]] as const) {
+    r.post(`/:sid/${path}`, roomAuth, requirePermission(Permission.MUTE_PARTICIPANT), async (c) => {
+      const { caller } = c.var
+      const { db, hub } = c.var.services
+      const sid = caller.session.id
+      // Everyone but instructors (by effective role) and the owner.
+      const rows = await db.sql<{ userId: string }[]>`
+        update participants set muted = ${muted}, updated_at = now()
+        where session_id = ${sid} and muted <> ${muted} and user_id <> ${caller.session.ownerId}
+          and coalesce(role_override, token_role) <> 'instructor'
+        returning user_id as "userId"`
+      const reason = muted ? `You were muted by ${caller.claims.name}.` : `You were unmuted by ${caller.claims.name}.`
+      for (const { userId } of rows) await hub.participantChanged(sid, userId, reason)
+      return c.json({ changed: rows.map((r) => r.userId) })
+    })
+  }
+
+  return r
+}
