@@ -2,27 +2,49 @@
 // element, code-split so the editor (CodeMirror) and Automerge load only where an editor is used.
 // The Automerge wasm is emitted as a file and fetched by URL, never inlined.
 // The npm package itself ships the unbundled ES modules that `tsc -b` writes to dist/.
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import commonjs from '@rollup/plugin-commonjs'
 import { nodeResolve } from '@rollup/plugin-node-resolve'
 import terser from '@rollup/plugin-terser'
 
-const require = createRequire(new URL('./packages/elements/package.json', import.meta.url))
-const WASM_REF = /new URL\(\s*['"]\.\.\/\.\.\/assets\/automerge\.wasm['"]\s*,\s*import\.meta\.url\s*\)/
+// Start from an empty output folder so stale chunks never linger.
+rmSync(new URL('./packages/elements/dist/cdn', import.meta.url), { recursive: true, force: true })
 
-/** Emit automerge.wasm beside the chunks and point the loader at it. */
-function automergeWasm() {
+const require = createRequire(new URL('./packages/elements/package.json', import.meta.url))
+
+// Files the elements fetch by URL (`new URL('…/assets/x', import.meta.url)`): emitted beside the
+// chunks, never inlined. The wasm must be the one of the installed Automerge release.
+const ASSETS = [
+  { name: 'automerge.wasm', file: () => require.resolve('@automerge/automerge/automerge.wasm') },
+  { name: 'runner-frame.html', file: () => new URL('./packages/elements/assets/runner-frame.html', import.meta.url) },
+  { name: 'ts-transform.js', file: () => new URL('./packages/elements/assets/ts-transform.js', import.meta.url) },
+]
+
+function assetUrls() {
   return {
-    name: 'session-kit-automerge-wasm',
-    transform(code, id) {
-      if (!WASM_REF.test(code)) return null
-      const ref = this.emitFile({ type: 'asset', name: 'automerge.wasm', source: readFileSync(require.resolve('@automerge/automerge/automerge.wasm')) })
-      return { code: code.replace(WASM_REF, `new URL(import.meta.ROLLUP_FILE_URL_${ref})`), map: null }
+    name: 'session-kit-assets',
+    transform(code) {
+      let out = code
+      for (const asset of ASSETS) {
+        const pattern = new RegExp(`new URL\\(\\s*['"](?:\\.\\./)+assets/${asset.name.replace('.', '\\.')}['"]\\s*,\\s*import\\.meta\\.url\\s*\\)`)
+        if (!pattern.test(out)) continue
+        const ref = this.emitFile({ type: 'asset', name: asset.name, source: readFileSync(asset.file()) })
+        out = out.replace(pattern, `new URL(import.meta.ROLLUP_FILE_URL_${ref})`)
+      }
+      return out === code ? null : { code: out, map: null }
     },
   }
 }
 
-export default {
+/** Sucrase as one ES module, for TypeScript runs (built first: the CDN bundle emits it as an asset). */
+const tsTransform = {
+  input: 'packages/elements/vendor/ts-transform.js',
+  output: { file: 'packages/elements/assets/ts-transform.js', format: 'es' },
+  plugins: [nodeResolve({ browser: true }), commonjs(), terser({ ecma: 2021, module: true })],
+}
+
+const cdn = {
   input: { 'session-kit': 'packages/elements/dist/session-kit.js' },
   output: {
     dir: 'packages/elements/dist/cdn',
@@ -32,9 +54,11 @@ export default {
     assetFileNames: 'assets/[name]-[hash][extname]',
     sourcemap: true,
   },
-  plugins: [nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), automergeWasm(), terser({ ecma: 2021, module: true })],
+  plugins: [nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), commonjs(), assetUrls(), terser({ ecma: 2021, module: true })],
   onwarn(warning, warn) {
     if (warning.code === 'THIS_IS_UNDEFINED') return
     warn(warning)
   },
 }
+
+export default [tsTransform, cdn]

@@ -34,7 +34,9 @@ function sessionKitServer() {
 export default {
   rootDir: '.',
   files: ['packages/elements/src/**/*.test.ts'],
-  nodeResolve: { exportConditions: ['browser', 'import', 'default'] },
+  // ES modules only: without the "browser" condition, packages that ship UMD for browsers (e.g.
+  // Sucrase's source-map helpers) resolve to their ESM build, which the dev server can serve as is.
+  nodeResolve: { exportConditions: ['import', 'default'], browser: false },
   concurrency: 1,
   browserStartTimeout: 60000,
   testsFinishTimeout: 240000,

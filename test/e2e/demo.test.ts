@@ -65,11 +65,11 @@ describe('the demo page (npm start)', () => {
   })
 
   it('the instructor locks and unlocks learner editing, and the learner pane follows', async () => {
-    const lock = page.locator('#lock')
-    await until(async () => !(await lock.isDisabled()), 'lock button enabled')
+    const lock = page.locator('session-room[data-role="instructor"] session-moderation').getByRole('button', { name: /learner editing/ })
+    await until(async () => (await lock.count()) === 1 && !(await lock.isDisabled()), 'lock button enabled')
     await lock.click()
     await until(async () => (await indicator('learner')) === 'Editing locked by instructor', 'learner locked')
-    assert.equal(await lock.textContent(), 'Unlock learner editing')
+    await until(async () => (await lock.textContent())?.trim() === 'Unlock learner editing', 'the button says unlock')
     const before = await value('learner')
     await page.locator(pane('learner')).locator('.cm-content').click()
     await page.keyboard.type('blocked')
@@ -82,6 +82,17 @@ describe('the demo page (npm start)', () => {
     await page.keyboard.press('Control+End')
     await page.keyboard.type('\n// unlocked')
     await until(async () => (await value('instructor')).includes('// unlocked'), 'learner edit after unlock')
+  })
+
+  it('runs code in the sandbox and chats, and the room sees both', async () => {
+    const learner = page.locator('session-room[data-role="learner"]')
+    const observer = page.locator('session-room[data-role="observer"]')
+    await learner.locator('session-runner').getByRole('button', { name: /^Run / }).click()
+    await until(async () => ((await learner.locator('session-runner [part~=output]').textContent()) ?? '').includes('Hello, class!'), 'the code ran')
+    await until(async () => ((await observer.locator('session-runner [part=activity]').textContent()) ?? '').includes('Grace (learner) ran main.js'), 'the observer saw the run')
+    await learner.locator('session-chat textarea').fill('Done! <b>not bold</b>')
+    await page.keyboard.press('Enter')
+    await until(async () => ((await observer.locator('session-chat [part=messages]').textContent()) ?? '').includes('Done! <b>not bold</b>'), 'the chat message arrived as text')
   })
 
   it('runs under the page’s strict Content-Security-Policy without errors', () => {

@@ -4,5 +4,10 @@
  */
 import './define/session-room.js'
 import './define/session-editor.js'
+import './define/session-runner.js'
+import './define/session-chat.js'
+import './define/session-participants.js'
+import './define/session-moderation.js'
+import './define/session-gate.js'
 
 export * from './index.js'

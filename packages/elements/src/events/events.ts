@@ -1,5 +1,6 @@
 import type { ParticipantInfo, Permission } from '@session-kit/core'
 import type { RoomStatus } from '../internal/room-state.js'
+import type { RunResult } from '../internal/runners/runners.js'
 
 /** Fired by `<session-room>` when its connection status changes. */
 export class SessionStatusEvent extends Event {
@@ -46,11 +47,23 @@ export class SessionChangeEvent extends Event {
   }
 }
 
+/** Fired by `<session-runner>` when a run finishes. */
+export class SessionRunEvent extends Event {
+  static readonly type = 'session-run'
+  constructor(
+    readonly file: string,
+    readonly result: RunResult,
+  ) {
+    super(SessionRunEvent.type, { bubbles: true, composed: true })
+  }
+}
+
 declare global {
   interface HTMLElementEventMap {
     'session-status': SessionStatusEvent
     'session-permissions-changed': SessionPermissionsChangedEvent
     'session-error': SessionErrorEvent
     'session-change': SessionChangeEvent
+    'session-run': SessionRunEvent
   }
 }

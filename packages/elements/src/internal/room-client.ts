@@ -7,6 +7,13 @@ import { UnsentStore } from './unsent-store.js'
 
 export type TokenSource = () => string | undefined | Promise<string | undefined>
 
+/** A server event re-dispatched to elements: `client.events.addEventListener('chat', e => e.detail)`. */
+export class ServerEventMessage<T extends ServerEvent = ServerEvent> extends Event {
+  constructor(readonly detail: T) {
+    super(detail.type)
+  }
+}
+
 export interface RoomClientOptions {
   server: string
   session: string
@@ -57,6 +64,8 @@ export class RoomClient {
   wantsDoc = false
   /** Set when the server pushed a reason with a permission change ("Editing locked by …"). */
   lastReason: string | null = null
+  /** Every server event, by its type, for elements (chat, runs, rate limits …). */
+  readonly events = new EventTarget()
 
   #ws: WebSocket | null = null
   #attempt = 0
@@ -119,8 +128,24 @@ export class RoomClient {
     return this.#loadingDoc
   }
 
-  send(event: object) {
-    if (this.#ws?.readyState === WebSocket.OPEN && this.status === 'live') this.#ws.send(JSON.stringify(event))
+  /** Send an event; false when not connected (the caller tells the person). */
+  send(event: object): boolean {
+    if (this.#ws?.readyState !== WebSocket.OPEN || this.status !== 'live') return false
+    this.#ws.send(JSON.stringify(event))
+    return true
+  }
+
+  /** The server's base URL and an authorised fetch for the HTTP API. */
+  get baseUrl(): string {
+    return (this.opts.server || location.origin).replace(/\/+$/, '')
+  }
+
+  async api(method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${this.baseUrl}/v1/sessions/${encodeURIComponent(this.opts.session)}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.#currentToken ?? this.opts.token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
   }
 
   /** Share this participant's cursor (throttled; the server stamps who it is). */
@@ -237,6 +262,7 @@ export class RoomClient {
         break
     }
     this.opts.onEvent?.(event)
+    this.events.dispatchEvent(new ServerEventMessage(event))
   }
 
   #scheduleRefresh() {

@@ -5,6 +5,7 @@ import { Decoration, drawSelection, EditorView, highlightActiveLine, highlightAc
 import { PARTICIPANT_COLORS, type Language } from '@session-kit/core'
 import type { Patch } from '../internal/doc-sync.js'
 import { loadLanguage } from './languages.js'
+import { colorIndex } from '../internal/colors.js'
 
 /** A remote participant's caret and selection, in this editor's coordinates. */
 export interface RemoteCursor {
@@ -24,6 +25,8 @@ export interface EditorOptions {
   label: string
   onLocalChange(edits: { from: number; to: number; insert: string }[], text: () => string): void
   onSelection(anchor: number, head: number): void
+  /** Ctrl/Cmd+Enter. */
+  onRun(): void
 }
 
 const setCursors = StateEffect.define<RemoteCursor[]>()
@@ -56,7 +59,7 @@ class CaretWidget extends WidgetType {
 }
 
 // Selections are coloured by class, not by inline style, so the editor works under a strict CSP.
-const colorClass = (color: string) => `sk-sel-${Math.max(0, PARTICIPANT_COLORS.indexOf(color))}`
+const colorClass = (color: string) => `sk-sel-${colorIndex(color)}`
 
 const remoteCursors = StateField.define<{ cursors: RemoteCursor[]; deco: DecorationSet }>({
   create: () => ({ cursors: [], deco: Decoration.none }),
@@ -131,7 +134,7 @@ export class CodeEditor {
       bracketMatching(),
       highlightActiveLine(),
       syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-      keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+      keymap.of([{ key: 'Mod-Enter', run: () => (opts.onRun(), true) }, ...defaultKeymap, ...historyKeymap, indentWithTab]),
       theme,
       remoteCursors,
       this.#readOnly.of(this.#readOnlyExt(opts.readOnly)),

@@ -48,6 +48,15 @@ export const styles = css`
   .spacer {
     flex: 1;
   }
+  .run-button {
+    background: var(--_accent);
+    border: 1px solid var(--_accent);
+    color: var(--session-color-on-accent, #fff);
+    border-radius: 999px;
+    padding: 0.1rem 0.8rem;
+    font-size: 0.8rem;
+    font-weight: 600;
+  }
   .help-button {
     background: none;
     border: 1px solid var(--_border);

@@ -46,6 +46,7 @@ const BLOCKED: Record<'observer' | 'muted' | 'locked', { badge: string; why: str
  * @csspart file - The file name.
  * @csspart indicator - What you can do here: "Editing", "View only", "Muted", "Editing locked by instructor".
  * @csspart save-state - "Saving…" / "All changes saved" / "Offline".
+ * @csspart run-button - The Run button (when a `<session-runner>` is in the room, or points at this editor with `for`).
  * @csspart help-button - The "What can I do?" button.
  * @csspart help - The panel listing what the participant can do.
  * @csspart banner - Offline and error messages above the code.
@@ -181,9 +182,7 @@ export class SessionEditor extends SessionElement {
     this.#plainFetched = true
     const client = room.client
     try {
-      const res = await fetch(`${(client.opts.server || location.origin).replace(/\/+$/, '')}/v1/sessions/${encodeURIComponent(client.opts.session)}/document`, {
-        headers: { authorization: `Bearer ${client.token}` },
-      })
+      const res = await client.api('GET', '/document')
       if (!res.ok) return
       const { files } = (await res.json()) as { files: Record<string, string> }
       this._files = Object.keys(files)
@@ -280,6 +279,7 @@ export class SessionEditor extends SessionElement {
         label: this.#label(),
         onLocalChange: (edits, current) => this.#localChange(edits, current),
         onSelection: (anchor, head) => this.#selection(anchor, head),
+        onRun: () => void this.run(),
       })
       this.#editor = editor
       this.#syncReadOnly()
@@ -326,6 +326,20 @@ export class SessionEditor extends SessionElement {
       cursors.push({ userId: p.userId, name: p.name, color: p.color, anchor, head })
     }
     this.#editor.setRemoteCursors(cursors)
+  }
+
+  /** The runner that runs this editor's code: one pointing at it with `for`, else one in the room. */
+  get #runner(): (HTMLElement & { run(r: { file?: string; code?: string; language?: string }): Promise<unknown>; canRun: boolean }) | null {
+    const byFor = this.id ? this.ownerDocument.querySelector(`session-runner[for="${CSS.escape(this.id)}"]`) : null
+    const found = byFor ?? (this._room ? this.closest('session-room')?.querySelector('session-runner:not([for])') : null)
+    return (found as never) ?? null
+  }
+
+  /** Run this editor's code in its runner (Ctrl/Cmd+Enter). */
+  async run() {
+    const runner = this.#runner
+    if (!runner || !runner.canRun) return
+    await runner.run({ file: this._phase === 'playground' ? undefined : this.#fileName, code: this.value, language: this.#language })
   }
 
   async #copy(text: string) {
@@ -378,6 +392,9 @@ export class SessionEditor extends SessionElement {
         <span part="indicator" class="indicator ${ind.kind}" title=${ind.why}>${ind.badge}</span>
         ${this.#saveState()}
         <span class="spacer"></span>
+        ${this.#runner?.canRun && (this._phase === 'live' || this._phase === 'playground' || this._phase === 'plain')
+          ? html`<button part="run-button" class="run-button" type="button" title="Run (Ctrl+Enter)" @click=${() => this.run()}>Run</button>`
+          : nothing}
         ${room
           ? html`<button part="help-button" class="help-button" type="button" aria-expanded=${String(this._help)} aria-controls="help" @click=${() => (this._help = !this._help)}>
               What can I do?

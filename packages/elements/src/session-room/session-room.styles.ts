@@ -1,8 +1,5 @@
-import { css, unsafeCSS } from 'lit'
-import { PARTICIPANT_COLORS } from '@session-kit/core'
-
-// Colours by class, never inline styles: the elements must work under a strict CSP.
-const colorClasses = unsafeCSS(PARTICIPANT_COLORS.map((c, i) => `.c${i} { --_c: ${c}; }`).join('\n'))
+import { css } from 'lit'
+import { participantColorClasses } from '../internal/colors.js'
 
 export const styles = css`
   :host {
@@ -45,6 +42,9 @@ export const styles = css`
     text-overflow: ellipsis;
     white-space: nowrap;
   }
+  .notice {
+    color: var(--_warning);
+  }
   .presence {
     display: flex;
     gap: 0.25rem;
@@ -70,7 +70,7 @@ export const styles = css`
     block-size: 100%;
     object-fit: cover;
   }
-  ${colorClasses}
+  ${participantColorClasses}
   .error {
     margin: 0 0 0.5rem;
     padding: 0.5rem 0.75rem;

@@ -1,12 +1,14 @@
 import { ContextProvider } from '@lit/context'
 import { html, nothing, type PropertyValues } from 'lit'
 import { property, state } from 'lit/decorators.js'
-import { PARTICIPANT_COLORS, type Action, type ParticipantInfo, type Permission, type PresenceInfo, type SessionInfo } from '@session-kit/core'
+import { type Action, type ParticipantInfo, type Permission, type PresenceInfo, type SessionInfo } from '@session-kit/core'
 import { SessionErrorEvent, SessionPermissionsChangedEvent, SessionStatusEvent } from '../events/events.js'
 import { roomContext } from '../internal/context.js'
 import { RoomClient, type TokenSource } from '../internal/room-client.js'
 import { RoomState, type RoomStatus } from '../internal/room-state.js'
 import { SessionElement } from '../internal/session-element.js'
+import { initials } from '../internal/format.js'
+import { colorIndex } from '../internal/colors.js'
 import { styles } from './session-room.styles.js'
 
 const STATUS_TEXT: Record<RoomStatus, string> = {
@@ -16,11 +18,6 @@ const STATUS_TEXT: Record<RoomStatus, string> = {
   offline: 'Offline — reconnecting…',
   waiting: 'Waiting for the instructor to open this session…',
   error: 'Not connected',
-}
-
-function initials(name: string) {
-  const parts = name.replace(/\(.*?\)/g, '').trim().split(/\s+/).filter(Boolean)
-  return ((parts[0]?.[0] ?? '?') + (parts.length > 1 ? parts[parts.length - 1]![0] : '')).toUpperCase()
 }
 
 function tokenSession(token: string | undefined): string | null {
@@ -46,6 +43,7 @@ function tokenSession(token: string | undefined): string | null {
  * @csspart presence - The list of people in the room.
  * @csspart avatar - One person in the presence list.
  * @csspart error - The message shown when the room cannot connect.
+ * @csspart notice - Why your permissions last changed ("You were muted by Ada.").
  *
  * @cssprop --session-color-accent - Accent colour (focus rings, live indicator).
  * @cssprop --session-color-surface - Background of the status bar.
@@ -85,6 +83,8 @@ export class SessionRoom extends SessionElement {
 
   @state() private _state: RoomState | undefined
   @state() private _announcement = ''
+  /** The last reason the server gave for a change of permissions, shown until the next one. */
+  @state() private _notice = ''
 
   #provider = new ContextProvider(this, { context: roomContext })
   #client: RoomClient | null = null
@@ -192,11 +192,13 @@ export class SessionRoom extends SessionElement {
     const reason = client.lastReason
     if (status !== this.#last.status) {
       this.dispatchEvent(new SessionStatusEvent(status, error?.message ?? null))
-      this._announcement = status === 'error' ? `Not connected: ${error?.message ?? ''}` : STATUS_TEXT[status]
+      // A quick rejoin after a permission change (connecting → live) is not news; the reason is.
+      const blip = (status === 'live' && this.#last.status === 'connecting') || status === 'connecting'
+      if (!blip) this._announcement = status === 'error' ? `Not connected: ${error?.message ?? ''}` : STATUS_TEXT[status]
     }
     if (perms !== this.#last.permissions && client.participant) {
       if (this.#last.permissions) this.dispatchEvent(new SessionPermissionsChangedEvent(client.permissions, client.participant, reason))
-      if (this.#last.permissions && reason) this._announcement = reason
+      if (this.#last.permissions && reason) this._announcement = this._notice = reason
     }
     const errorKey = error ? `${error.code}:${error.message}` : null
     if (errorKey && errorKey !== this.#last.error) this.dispatchEvent(new SessionErrorEvent(error!.code, error!.message))
@@ -217,11 +219,11 @@ export class SessionRoom extends SessionElement {
         ? nothing
         : html`<div part="status" class="status ${status}">
             <span part="indicator" class="dot" aria-hidden="true"></span>
-            <span part="status-text" class="status-text">${st?.session?.title ? html`<strong>${st.session.title}</strong> · ` : nothing}${STATUS_TEXT[status]}</span>
+            <span part="status-text" class="status-text">${st?.session?.title ? html`<strong>${st.session.title}</strong> · ` : nothing}${STATUS_TEXT[status]}${this._notice ? html` · <span part="notice" class="notice">${this._notice}</span>` : nothing}</span>
             ${people.length
               ? html`<ul part="presence" class="presence" aria-label="In the room">
                   ${people.map(
-                    (p) => html`<li part="avatar" class="avatar c${Math.max(0, PARTICIPANT_COLORS.indexOf(p.color))}" title="${p.name} (${p.role}${p.muted ? ', muted' : ''})">
+                    (p) => html`<li part="avatar" class="avatar c${colorIndex(p.color)}" title="${p.name} (${p.role}${p.muted ? ', muted' : ''})">
                       ${p.avatar ? html`<img src=${p.avatar} alt="" />` : initials(p.name)}<span class="visually-hidden">${p.name}, ${p.role}${p.userId === st?.participant?.userId ? ' (you)' : ''}</span>
                     </li>`,
                   )}

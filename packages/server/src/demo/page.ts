@@ -12,8 +12,13 @@ export function demoPage(opts: { origin: string; session: string; people: Person
     <section class="column" aria-labelledby="h-${p.role}">
       <h2 id="h-${p.role}"><span class="badge ${p.role}">${p.role}</span> ${p.name}</h2>
       <session-room server="${opts.origin}" session="${opts.session}" token="${p.token}" data-role="${p.role}">
-        ${p.role === 'instructor' ? raw(`<div class="tools"><button type="button" id="lock" disabled>Lock learner editing</button><span id="lock-status" role="status"></span></div>`) : ''}
         <session-editor file="main.js"></session-editor>
+        <session-runner file="main.js"></session-runner>
+        <session-chat></session-chat>
+        <details class="people" ${p.role === 'instructor' ? raw('open') : ''}>
+          <summary>${p.role === 'instructor' ? 'Moderation' : 'People'}</summary>
+          ${p.role === 'instructor' ? raw('<session-moderation></session-moderation>') : raw('<session-participants></session-participants>')}
+        </details>
       </session-room>
     </section>`
   return html`<!doctype html>
@@ -23,12 +28,12 @@ export function demoPage(opts: { origin: string; session: string; people: Person
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>Session Kit — demo room</title>
     <link rel="stylesheet" href="/demo/demo.css" />
-    ${opts.built ? raw('<script type="module" src="/cdn/session-kit.js"></script><script type="module" src="/demo/demo.js"></script>') : ''}
+    ${opts.built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
   </head>
   <body>
     <header>
       <h1>Session Kit demo</h1>
-      <p>One room, <code>${opts.session}</code>, open three times. Type as the instructor or the learner: the other panes follow live. The observer can watch but not type. Lock learner editing to see the learner's editor switch to read-only at once.</p>
+      <p>One room, <code>${opts.session}</code>, open three times. Type as the instructor or the learner: the other panes follow live; the observer can watch but not type. Run the code (Ctrl+Enter), chat, and use the instructor's moderation panel — mute the learner, change roles, lock learner editing — to see every pane follow at once.</p>
       ${opts.built ? '' : raw('<p class="warning" role="alert">The elements are not built yet: run <code>npm run build</code>, then reload.</p>')}
     </header>
     <main class="columns">${opts.people.map(column)}</main>

@@ -39,6 +39,7 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
   '.map': 'application/json',
   '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
   '.svg': 'image/svg+xml',
 }
 

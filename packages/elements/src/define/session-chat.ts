@@ -1,0 +1,5 @@
+import { SessionChat } from '../session-chat/session-chat.js'
+
+SessionChat.define('session-chat')
+
+export { SessionChat }

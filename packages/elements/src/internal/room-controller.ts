@@ -1,0 +1,61 @@
+import { ContextConsumer } from '@lit/context'
+import type { ReactiveController, ReactiveControllerHost } from 'lit'
+import type { ServerEvent } from '@session-kit/core'
+import { roomContext } from './context.js'
+import type { RoomClient, ServerEventMessage } from './room-client.js'
+import type { RoomState } from './room-state.js'
+
+export type ServerEventHandlers = { [K in ServerEvent['type']]?: (event: Extract<ServerEvent, { type: K }>) => void }
+
+/**
+ * Gives an element the nearest room: its state (re-rendering the host on every change) and the
+ * server events it asks for. Elements that show the code ask for the document.
+ */
+export class RoomController implements ReactiveController {
+  state: RoomState | undefined
+  #client: RoomClient | undefined
+  #listeners: [string, EventListener][] = []
+
+  constructor(
+    private readonly host: ReactiveControllerHost & HTMLElement,
+    private readonly opts: { needsDocument?: boolean; events?: ServerEventHandlers; onChange?: (state: RoomState | undefined, previous: RoomState | undefined) => void } = {},
+  ) {
+    host.addController(this)
+    new ContextConsumer(host, { context: roomContext, subscribe: true, callback: (value) => this.#set(value) })
+  }
+
+  #set(value: RoomState | undefined) {
+    const previous = this.state
+    this.state = value
+    if (value?.client !== this.#client) {
+      this.#unsubscribe()
+      this.#client = value?.client
+      this.#subscribe()
+      if (value && this.opts.needsDocument) void value.client.needDocument().catch(() => {})
+    }
+    this.opts.onChange?.(value, previous)
+    this.host.requestUpdate()
+  }
+
+  #subscribe() {
+    if (!this.#client || !this.opts.events) return
+    for (const [type, handler] of Object.entries(this.opts.events)) {
+      const listener = ((e: ServerEventMessage) => (handler as (event: ServerEvent) => void)(e.detail)) as EventListener
+      this.#client.events.addEventListener(type, listener)
+      this.#listeners.push([type, listener])
+    }
+  }
+
+  #unsubscribe() {
+    for (const [type, listener] of this.#listeners) this.#client?.events.removeEventListener(type, listener)
+    this.#listeners = []
+  }
+
+  hostConnected() {
+    if (!this.#listeners.length) this.#subscribe()
+  }
+
+  hostDisconnected() {
+    this.#unsubscribe()
+  }
+}

@@ -1,0 +1,66 @@
+import { expect, fixture } from '@open-wc/testing'
+import { html } from 'lit'
+import '../define/session-moderation.js'
+import '../define/session-participants.js'
+import type { SessionRoom } from '../session-room/session-room.js'
+import { createSession, freshSid, mountRoom, testServer, token, waitFor } from '../test-support/room.js'
+
+async function panel(sid: string, role: 'instructor' | 'learner' | 'observer', user: string, name: string, tag: 'session-moderation' | 'session-participants') {
+  const { url } = await testServer()
+  const tok = await token(sid, role, user, name)
+  const room = await fixture<SessionRoom>(
+    tag === 'session-moderation'
+      ? html`<session-room server=${url} session=${sid} token=${tok}><session-moderation show-denied></session-moderation></session-room>`
+      : html`<session-room server=${url} session=${sid} token=${tok}><session-participants></session-participants></session-room>`,
+  )
+  const el = room.querySelector(tag)!
+  await waitFor(() => room.status === 'live', 6000, 'live')
+  return { room, el, root: el.shadowRoot! }
+}
+
+const person = (root: ShadowRoot, name: string) => [...root.querySelectorAll('[part=participant]')].find((p) => p.querySelector('.name')!.textContent!.startsWith(name)) as HTMLElement | undefined
+const button = (scope: ParentNode, label: RegExp) => [...scope.querySelectorAll('button')].find((b) => label.test(b.textContent!.trim())) as HTMLButtonElement
+
+describe('<session-moderation> and <session-participants>', () => {
+  it('lists people with presence and statistics, and instructors mute, change roles and remove', async () => {
+    const sid = freshSid('mod')
+    await createSession(sid, { 'main.js': '' }, 'ins')
+    const learner = await mountRoom(sid, 'learner', 'lea', { name: 'Grace' })
+    await waitFor(() => learner.room.status === 'live')
+    const mod = await panel(sid, 'instructor', 'ins', 'Ada', 'session-moderation')
+    await waitFor(() => person(mod.root, 'Grace') !== undefined, 6000, 'Grace listed')
+    expect(mod.root.querySelector('[part=stats]')!.textContent!.replace(/\s+/g, ' ')).to.contain('2 of 2 online')
+    expect(person(mod.root, 'Ada')!.textContent).to.contain('Owner — cannot be muted or removed')
+    await expect(mod.el).to.be.accessible()
+
+    button(person(mod.root, 'Grace')!, /^Mute/).click()
+    await waitFor(() => learner.room.participant?.muted === true, 6000, 'Grace muted at once')
+    await waitFor(() => (learner.room.shadowRoot!.querySelector('[role=status]')!.textContent ?? '').includes('You were muted by Ada'), 6000, 'Grace is told why')
+    await waitFor(() => person(mod.root, 'Grace')?.textContent?.includes('muted') ?? false, 6000, 'the list shows muted')
+
+    const select = person(mod.root, 'Grace')!.querySelector('select')!
+    select.value = 'observer'
+    select.dispatchEvent(new Event('change'))
+    await waitFor(() => learner.room.participant?.role === 'observer', 6000, 'Grace is an observer now')
+    await waitFor(() => person(mod.root, 'Grace')?.querySelector('.badge')?.textContent === 'observer', 6000, 'the list shows the new role')
+
+    button(person(mod.root, 'Grace')!, /^Remove/).click()
+    await waitFor(() => button(person(mod.root, 'Grace')!, /^Remove$/) !== undefined, 4000, 'the confirmation')
+    button(person(mod.root, 'Grace')!, /^Remove$/).click()
+    await waitFor(() => learner.room.status === 'error', 10000, 'Grace removed')
+    expect(learner.room.error?.message).to.contain('removed from this session by Ada')
+    await waitFor(() => button(person(mod.root, 'Grace')!, /^Unban/) !== undefined, 6000, 'unban offered')
+  })
+
+  it('shows learners the list without controls, and explains moderation is for instructors', async () => {
+    const sid = freshSid('mod-learner')
+    await createSession(sid, { 'main.js': '' }, 'ins')
+    const list = await panel(sid, 'learner', 'lea', 'Grace', 'session-participants')
+    await waitFor(() => person(list.root, 'Grace') !== undefined, 6000, 'listed')
+    expect(list.root.querySelectorAll('button').length).to.equal(0)
+    await expect(list.el).to.be.accessible()
+    const denied = await panel(sid, 'observer', 'obs', 'Linus', 'session-moderation')
+    expect(denied.root.querySelector('[part=denied]')!.textContent).to.contain('Only instructors can moderate')
+    await expect(denied.el).to.be.accessible()
+  })
+})

@@ -1,0 +1,180 @@
+import { css, html, nothing } from 'lit'
+import { property, state } from 'lit/decorators.js'
+import { Permission, ROLES, type Role } from '@session-kit/core'
+import { SessionElement } from '../internal/session-element.js'
+import { participantStyles, SessionParticipants, type ParticipantEntry } from '../session-participants/session-participants.js'
+
+/**
+ * The instructor's control of the room: the participant list with presence and statistics, and
+ * for each person mute / unmute, change role, hide / show and remove (with a confirmation), plus
+ * mute all, unmute all, lock / unlock learner editing and unban. Every action takes effect at once
+ * on open connections, and the person affected is told why. The session owner cannot be muted,
+ * removed or demoted. Renders nothing for roles that cannot moderate, unless `show-denied`.
+ *
+ * @summary Moderation panel: mute, roles, visibility, removal and the editing lock.
+ *
+ * @csspart stats - The statistics strip.
+ * @csspart list - The list of participants.
+ * @csspart participant - One participant.
+ * @csspart actions - A participant's controls.
+ * @csspart room-actions - Mute all, unmute all, lock editing.
+ * @csspart denied - The explanation shown to others with `show-denied`.
+ *
+ * @cssprop --session-color-danger - The remove button.
+ * @cssprop --session-color-accent - Focus rings and the lock button.
+ */
+export class SessionModeration extends SessionParticipants {
+  static override styles = [
+    SessionElement.baseStyles,
+    participantStyles,
+    css`
+      .room-actions,
+      .actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.35rem;
+        align-items: center;
+      }
+      .room-actions {
+        margin-bottom: 0.5rem;
+      }
+      button,
+      select {
+        font: inherit;
+        font-size: 0.8rem;
+        border: 1px solid var(--_border);
+        background: var(--_bg);
+        color: inherit;
+        border-radius: 6px;
+        padding: 0.15rem 0.5rem;
+      }
+      button.danger {
+        border-color: var(--_danger);
+        color: var(--_danger);
+      }
+      button.primary {
+        background: var(--_accent);
+        border-color: var(--_accent);
+        color: var(--session-color-on-accent, #fff);
+      }
+      button[disabled] {
+        opacity: 0.55;
+        cursor: progress;
+      }
+      .confirm {
+        display: inline-flex;
+        gap: 0.35rem;
+        align-items: center;
+      }
+    `,
+  ]
+
+  /** Explain to participants who cannot moderate why there is nothing here (default: render nothing). */
+  @property({ type: Boolean, reflect: true, attribute: 'show-denied' }) showDenied = false
+
+  @state() private _busy = ''
+  @state() private _confirming: string | null = null
+  @state() private _announce = ''
+  @state() private _actionError = ''
+
+  get #may() {
+    const s = this.room.state
+    return {
+      mute: Boolean(s?.can(Permission.MUTE_PARTICIPANT)),
+      kick: Boolean(s?.can(Permission.KICK_PARTICIPANT)),
+      manage: Boolean(s?.can(Permission.REMOVE_PARTICIPANTS)),
+    }
+  }
+
+  async #act(key: string, method: string, path: string, body: unknown, done: string) {
+    const client = this.room.state?.client
+    if (!client) return
+    this._busy = key
+    this._actionError = ''
+    try {
+      const res = await client.api(method, path, body)
+      if (!res.ok) {
+        this._actionError = ((await res.json().catch(() => null)) as { error?: { message?: string } } | null)?.error?.message ?? `That did not work (${res.status}).`
+      } else {
+        this._announce = done
+        this.refresh(0)
+      }
+    } catch {
+      this._actionError = 'The server could not be reached.'
+    } finally {
+      this._busy = ''
+      this._confirming = null
+    }
+  }
+
+  protected override renderActions(p: ParticipantEntry) {
+    const may = this.#may
+    const me = p.userId === this.room.state?.participant?.userId
+    const id = encodeURIComponent(p.userId)
+    const busy = this._busy.startsWith(p.userId + ':')
+    if (p.banned) {
+      return may.kick
+        ? html`<span part="actions" class="actions"
+            ><button type="button" ?disabled=${busy} @click=${() => this.#act(`${p.userId}:unban`, 'POST', `/participants/${id}/unban`, undefined, `${p.name} may join again.`)}>
+              Unban ${p.name}
+            </button></span
+          >`
+        : nothing
+    }
+    if (p.owner) return html`<span part="actions" class="actions meta">Owner — cannot be muted or removed</span>`
+    return html`<span part="actions" class="actions">
+      ${may.mute
+        ? html`<button type="button" ?disabled=${busy} @click=${() => this.#act(`${p.userId}:mute`, 'POST', `/participants/${id}/${p.muted ? 'unmute' : 'mute'}`, undefined, p.muted ? `${p.name} is unmuted.` : `${p.name} is muted.`)}>
+            ${p.muted ? 'Unmute' : 'Mute'}<span class="visually-hidden"> ${p.name}</span>
+          </button>`
+        : nothing}
+      ${may.manage
+        ? html`<label class="visually-hidden" for="role-${p.userId}">Role of ${p.name}</label>
+            <select id="role-${p.userId}" ?disabled=${busy} @change=${(e: Event) => this.#act(`${p.userId}:role`, 'PATCH', `/participants/${id}`, { role: (e.target as HTMLSelectElement).value }, `${p.name} is now ${(e.target as HTMLSelectElement).value}.`)}>
+              ${ROLES.map((r: Role) => html`<option value=${r} ?selected=${r === p.role}>${r[0]!.toUpperCase() + r.slice(1)}</option>`)}
+            </select>
+            <button type="button" ?disabled=${busy} @click=${() => this.#act(`${p.userId}:hide`, 'PATCH', `/participants/${id}`, { hidden: !p.hidden }, p.hidden ? `${p.name} is visible to everyone.` : `${p.name} is hidden from learners and observers.`)}>
+              ${p.hidden ? 'Show' : 'Hide'}<span class="visually-hidden"> ${p.name}</span>
+            </button>`
+        : nothing}
+      ${may.kick && !me
+        ? this._confirming === p.userId
+          ? html`<span class="confirm" role="group" aria-label="Confirm removal of ${p.name}">
+              Remove ${p.name}?
+              <button type="button" class="danger" ?disabled=${busy} @click=${() => this.#act(`${p.userId}:kick`, 'POST', `/participants/${id}/kick`, undefined, `${p.name} was removed.`)}>Remove</button>
+              <button type="button" @click=${() => (this._confirming = null)}>Cancel</button>
+            </span>`
+          : html`<button type="button" class="danger" @click=${() => (this._confirming = p.userId)}>Remove<span class="visually-hidden"> ${p.name}</span></button>`
+        : nothing}
+    </span>`
+  }
+
+  protected override render(): unknown {
+    const may = this.#may
+    const state = this.room.state
+    if (!may.mute && !may.kick && !may.manage) {
+      if (!this.showDenied) return nothing
+      return html`<p part="denied" class="empty">${state?.participant ? 'Only instructors can moderate this session.' : 'Connecting…'}</p>`
+    }
+    const locked = Boolean(state?.session?.editingLocked)
+    return html`
+      ${may.mute
+        ? html`<div part="room-actions" class="room-actions" role="group" aria-label="Whole room">
+            <button type="button" ?disabled=${this._busy === 'all'} @click=${() => this.#act('all', 'POST', '/mute-all', undefined, 'Everyone but instructors is muted.')}>Mute all</button>
+            <button type="button" ?disabled=${this._busy === 'all'} @click=${() => this.#act('all', 'POST', '/unmute-all', undefined, 'Everyone is unmuted.')}>Unmute all</button>
+            <button type="button" class="primary" aria-pressed=${String(locked)} ?disabled=${this._busy === 'lock'} @click=${() => this.#act('lock', 'POST', locked ? '/unlock' : '/lock', undefined, locked ? 'Learners can edit again.' : 'Learner editing is locked.')}>
+              ${locked ? 'Unlock learner editing' : 'Lock learner editing'}
+            </button>
+          </div>`
+        : nothing}
+      ${this.renderList()} ${this._actionError ? html`<p class="error" role="alert">${this._actionError}</p>` : nothing}
+      <div class="visually-hidden" role="status" aria-live="polite">${this._announce}</div>
+    `
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'session-moderation': SessionModeration
+  }
+}

@@ -1,0 +1,266 @@
+import { css, html, nothing, type TemplateResult } from 'lit'
+import { property, state } from 'lit/decorators.js'
+import type { Role } from '@session-kit/core'
+import { colorIndex, participantColorClasses } from '../internal/colors.js'
+import { initials, relativeTime } from '../internal/format.js'
+import { RoomController } from '../internal/room-controller.js'
+import { SessionElement } from '../internal/session-element.js'
+
+/** A participant as `GET …/participants` returns them. */
+export interface ParticipantEntry {
+  userId: string
+  name: string
+  role: Role
+  tokenRole: Role
+  color: string
+  avatar: string | null
+  owner: boolean
+  online: boolean
+  lastSeenAt: string | null
+  muted: boolean
+  hidden: boolean
+  banned: boolean
+}
+
+const ROLE_ORDER: Record<Role, number> = { instructor: 0, learner: 1, observer: 2 }
+
+export const participantStyles = css`
+  :host {
+    display: block;
+    font-size: 0.9rem;
+  }
+  .stats {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.25rem 0.9rem;
+    margin: 0 0 0.5rem;
+    padding: 0.35rem 0.6rem;
+    background: var(--_surface);
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    font-size: 0.8rem;
+    list-style: none;
+  }
+  .stats strong {
+    font-variant-numeric: tabular-nums;
+  }
+  .list {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+    display: grid;
+    gap: 0.25rem;
+  }
+  .person {
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    padding: 0.3rem 0.4rem;
+    border-radius: 6px;
+    flex-wrap: wrap;
+  }
+  .person.banned {
+    opacity: 0.75;
+  }
+  .avatar {
+    position: relative;
+    flex: none;
+    display: grid;
+    place-items: center;
+    inline-size: 2rem;
+    block-size: 2rem;
+    border-radius: 50%;
+    background: var(--_c, var(--_accent));
+    color: #fff;
+    font-size: 0.75rem;
+    font-weight: 600;
+  }
+  .avatar img {
+    inline-size: 100%;
+    block-size: 100%;
+    border-radius: 50%;
+    object-fit: cover;
+  }
+  .presence-dot {
+    position: absolute;
+    inset-block-end: -1px;
+    inset-inline-end: -1px;
+    inline-size: 0.7rem;
+    block-size: 0.7rem;
+    border-radius: 50%;
+    border: 2px solid var(--_bg);
+    background: var(--_muted);
+  }
+  .online .presence-dot {
+    background: var(--_ok);
+  }
+  .who {
+    flex: 1;
+    min-width: 8rem;
+    display: grid;
+  }
+  .name {
+    font-weight: 600;
+  }
+  .meta {
+    color: var(--_muted);
+    font-size: 0.78rem;
+  }
+  .badge {
+    font-size: 0.7rem;
+    padding: 0.05rem 0.45rem;
+    border-radius: 999px;
+    border: 1px solid currentColor;
+    text-transform: capitalize;
+  }
+  .badge.instructor {
+    color: var(--session-color-instructor, light-dark(#6d28d9, #c4b5fd));
+  }
+  .badge.learner {
+    color: var(--session-color-learner, light-dark(#0f766e, #5eead4));
+  }
+  .badge.observer {
+    color: var(--_muted);
+  }
+  .flag {
+    font-size: 0.72rem;
+    color: var(--_warning);
+  }
+  ${participantColorClasses}
+  .empty,
+  .error {
+    color: var(--_muted);
+    margin: 0.5rem 0;
+  }
+  .error {
+    color: var(--_danger);
+  }
+`
+
+/**
+ * Who is in the session: presence (online now, last seen), role badges, avatars or initials, and
+ * a statistics strip (online / total, per role, muted). Learners and observers do not see
+ * participants an instructor has hidden.
+ *
+ * @summary The participant list with presence.
+ *
+ * @csspart stats - The statistics strip.
+ * @csspart list - The list of participants.
+ * @csspart participant - One participant.
+ * @csspart avatar - A participant's avatar or initials.
+ * @csspart badge - A role badge.
+ *
+ * @cssprop --session-color-instructor - Colour of the instructor badge.
+ * @cssprop --session-color-learner - Colour of the learner badge.
+ * @cssprop --session-color-success - The "online" dot.
+ */
+export class SessionParticipants extends SessionElement {
+  static override styles = [SessionElement.baseStyles, participantStyles]
+
+  @property({ reflect: true }) theme?: 'light' | 'dark'
+
+  @state() protected _list: ParticipantEntry[] | null = null
+  @state() protected _error = ''
+
+  #timer?: ReturnType<typeof setTimeout>
+  protected readonly room = new RoomController(this, {
+    events: { joined: () => this.refresh(), left: () => this.refresh(), presence: () => this.refresh(), permissions: () => this.refresh(), session: () => this.refresh() },
+    onChange: (state, previous) => {
+      if (state?.status === 'live' && previous?.status !== 'live') this.refresh(0)
+    },
+  })
+
+  /** Reload the list (debounced). */
+  refresh(delay = 250) {
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => void this.#load(), delay)
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback()
+    clearTimeout(this.#timer)
+  }
+
+  async #load() {
+    const state = this.room.state
+    if (!state || state.status !== 'live') return
+    try {
+      const res = await state.client.api('GET', '/participants')
+      if (!res.ok) {
+        this._error = ((await res.json().catch(() => null)) as { error?: { message?: string } } | null)?.error?.message ?? `The list could not be loaded (${res.status}).`
+        return
+      }
+      this._list = ((await res.json()) as { participants: ParticipantEntry[] }).participants
+      this._error = ''
+    } catch {
+      this._error = 'The server could not be reached; the list may be out of date.'
+    }
+  }
+
+  /** Everyone, sorted: online first, then by role and name; live presence wins over the last fetch. */
+  protected get people(): ParticipantEntry[] {
+    const live = new Set((this.room.state?.participants ?? []).map((p) => p.userId))
+    return (this._list ?? [])
+      .map((p) => ({ ...p, online: !p.banned && (p.online || live.has(p.userId)) }))
+      .sort((a, b) => Number(b.online) - Number(a.online) || ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.name.localeCompare(b.name))
+  }
+
+  protected renderStats(people: ParticipantEntry[]) {
+    const members = people.filter((p) => !p.banned)
+    const count = (role: Role) => members.filter((p) => p.role === role).length
+    const plural = (n: number, word: string) => `${word}${n === 1 ? '' : 's'}`
+    return html`<ul part="stats" class="stats" aria-label="Statistics">
+      <li><strong>${members.filter((p) => p.online).length}</strong> of <strong>${members.length}</strong> online</li>
+      <li><strong>${count('instructor')}</strong> ${plural(count('instructor'), 'instructor')}</li>
+      <li><strong>${count('learner')}</strong> ${plural(count('learner'), 'learner')}</li>
+      <li><strong>${count('observer')}</strong> ${plural(count('observer'), 'observer')}</li>
+      <li><strong>${members.filter((p) => p.muted).length}</strong> muted</li>
+    </ul>`
+  }
+
+  /** Controls shown beside a participant (none here; `<session-moderation>` adds them). */
+  protected renderActions(_p: ParticipantEntry): TemplateResult | typeof nothing {
+    return nothing
+  }
+
+  protected renderPerson(p: ParticipantEntry) {
+    const me = p.userId === this.room.state?.participant?.userId
+    const when = p.online ? 'online now' : p.banned ? 'removed from the session' : p.lastSeenAt ? `last seen ${relativeTime(p.lastSeenAt)}` : 'has not joined yet'
+    return html`<li part="participant" class="person ${p.online ? 'online' : ''} ${p.banned ? 'banned' : ''}">
+      <span part="avatar" class="avatar c${colorIndex(p.color)}" aria-hidden="true">
+        ${p.avatar ? html`<img src=${p.avatar} alt="" />` : initials(p.name)}<span class="presence-dot"></span>
+      </span>
+      <span class="who">
+        <span class="name">${p.name}${me ? ' (you)' : ''}</span>
+        <span class="meta">${when}</span>
+      </span>
+      <span part="badge" class="badge ${p.role}">${p.role}</span>
+      ${p.owner ? html`<span class="flag">owner</span>` : nothing} ${p.muted ? html`<span class="flag">muted</span>` : nothing}
+      ${p.hidden ? html`<span class="flag">hidden</span>` : nothing}
+      ${this.renderActions(p)}
+    </li>`
+  }
+
+  protected renderList() {
+    if (this._error && !this._list) return html`<p class="error" role="alert">${this._error}</p>`
+    if (!this.room.state) return html`<p class="empty">Not in a room.</p>`
+    if (this._list === null) return html`<p class="empty" role="status">Loading participants…</p>`
+    const people = this.people
+    if (!people.length) return html`<p class="empty">Nobody has joined yet.</p>`
+    return html`${this.renderStats(people)}
+      <ul part="list" class="list" aria-label="Participants">
+        ${people.map((p) => this.renderPerson(p))}
+      </ul>
+      ${this._error ? html`<p class="error" role="alert">${this._error}</p>` : nothing}`
+  }
+
+  protected override render(): unknown {
+    return this.renderList()
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'session-participants': SessionParticipants
+  }
+}
