@@ -65,6 +65,25 @@ export class SessionElement extends LitElement {
     button {
       font: inherit;
       cursor: pointer;
+      border: 1px solid var(--_border);
+      background: var(--_bg);
+      color: inherit;
+      border-radius: 6px;
+      padding: 0.2rem 0.7rem;
+    }
+    button.primary {
+      background: var(--_accent);
+      border-color: var(--_accent);
+      color: var(--session-color-on-accent, #fff);
+      font-weight: 600;
+    }
+    button.danger {
+      border-color: var(--_danger);
+      color: var(--_danger);
+    }
+    button[disabled] {
+      opacity: 0.55;
+      cursor: not-allowed;
     }
     :focus-visible {
       outline: 2px solid var(--_accent);

@@ -82,13 +82,6 @@ export class SessionChat extends SessionElement {
         align-self: center;
         font-size: 0.8rem;
       }
-      button {
-        border: 1px solid var(--_border);
-        background: var(--_bg);
-        color: inherit;
-        border-radius: 6px;
-        padding: 0.2rem 0.7rem;
-      }
       form {
         display: flex;
         gap: 0.4rem;
@@ -107,12 +100,6 @@ export class SessionChat extends SessionElement {
         padding: 0.3rem 0.45rem;
         background: var(--_bg);
         color: inherit;
-      }
-      .send {
-        background: var(--_accent);
-        border-color: var(--_accent);
-        color: var(--session-color-on-accent, #fff);
-        font-weight: 600;
       }
       .notice {
         margin: 0;
@@ -260,7 +247,7 @@ export class SessionChat extends SessionElement {
         : html`<form part="composer" @submit=${(e: Event) => this.#send(e)}>
             <label class="visually-hidden" for="message">Message</label>
             <textarea id="message" rows="1" maxlength=${MAX_CHAT_LENGTH} placeholder="Write a message…" .value=${this._draft} @input=${(e: Event) => (this._draft = (e.target as HTMLTextAreaElement).value)} @keydown=${this.#keydown}></textarea>
-            <button class="send" type="submit" ?disabled=${!this._draft.trim()}>Send</button>
+            <button class="primary" type="submit" ?disabled=${!this._draft.trim()}>Send</button>
           </form>`}
       ${this._notice ? html`<p part="notice" class="notice" role="alert">${this._notice}</p>` : nothing}
     `

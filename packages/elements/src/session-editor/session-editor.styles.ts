@@ -48,22 +48,14 @@ export const styles = css`
   .spacer {
     flex: 1;
   }
-  .run-button {
-    background: var(--_accent);
-    border: 1px solid var(--_accent);
-    color: var(--session-color-on-accent, #fff);
+  .run-button,
+  .help-button {
     border-radius: 999px;
-    padding: 0.1rem 0.8rem;
+    padding: 0.1rem 0.7rem;
     font-size: 0.8rem;
-    font-weight: 600;
   }
   .help-button {
     background: none;
-    border: 1px solid var(--_border);
-    border-radius: 999px;
-    color: inherit;
-    padding: 0.1rem 0.6rem;
-    font-size: 0.8rem;
   }
   .help {
     padding: 0.5rem 0.75rem;
@@ -122,13 +114,6 @@ export const styles = css`
     display: flex;
     justify-content: space-between;
     align-items: center;
-  }
-  .unsent button {
-    background: none;
-    border: 1px solid var(--_border);
-    border-radius: 4px;
-    color: inherit;
-    padding: 0.1rem 0.5rem;
   }
   .editor {
     position: relative;

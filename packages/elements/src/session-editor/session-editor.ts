@@ -393,7 +393,7 @@ export class SessionEditor extends SessionElement {
         ${this.#saveState()}
         <span class="spacer"></span>
         ${this.#runner?.canRun && (this._phase === 'live' || this._phase === 'playground' || this._phase === 'plain')
-          ? html`<button part="run-button" class="run-button" type="button" title="Run (Ctrl+Enter)" @click=${() => this.run()}>Run</button>`
+          ? html`<button part="run-button" class="run-button primary" type="button" title="Run (Ctrl+Enter)" @click=${() => this.run()}>Run</button>`
           : nothing}
         ${room
           ? html`<button part="help-button" class="help-button" type="button" aria-expanded=${String(this._help)} aria-controls="help" @click=${() => (this._help = !this._help)}>

@@ -42,24 +42,13 @@ export class SessionModeration extends SessionParticipants {
       select {
         font: inherit;
         font-size: 0.8rem;
+        padding: 0.15rem 0.5rem;
+      }
+      select {
         border: 1px solid var(--_border);
         background: var(--_bg);
         color: inherit;
         border-radius: 6px;
-        padding: 0.15rem 0.5rem;
-      }
-      button.danger {
-        border-color: var(--_danger);
-        color: var(--_danger);
-      }
-      button.primary {
-        background: var(--_accent);
-        border-color: var(--_accent);
-        color: var(--session-color-on-accent, #fff);
-      }
-      button[disabled] {
-        opacity: 0.55;
-        cursor: progress;
       }
       .confirm {
         display: inline-flex;

@@ -57,23 +57,6 @@ export class SessionRunner extends SessionElement {
         font-size: 0.85rem;
         flex-wrap: wrap;
       }
-      button {
-        border: 1px solid var(--_border);
-        background: var(--_bg);
-        color: inherit;
-        border-radius: 6px;
-        padding: 0.2rem 0.7rem;
-      }
-      .run {
-        background: var(--_accent);
-        border-color: var(--_accent);
-        color: var(--session-color-on-accent, #fff);
-        font-weight: 600;
-      }
-      button[disabled] {
-        opacity: 0.55;
-        cursor: not-allowed;
-      }
       .status {
         color: var(--_muted);
       }
@@ -272,7 +255,7 @@ export class SessionRunner extends SessionElement {
     const target = this.#target
     return html`
       <div part="toolbar" class="toolbar">
-        <button part="run-button" class="run" type="button" ?disabled=${this._running || blocked !== null} aria-describedby=${blocked ? 'why' : nothing} @click=${() => this.run()}>
+        <button part="run-button" class="primary" type="button" ?disabled=${this._running || blocked !== null} aria-describedby=${blocked ? 'why' : nothing} @click=${() => this.run()}>
           Run ${target.file}
         </button>
         ${this._running ? html`<button type="button" @click=${() => this.stop()}>Stop</button>` : nothing}
