@@ -189,3 +189,4 @@ export type ServerEvent =
   | { type: 'chat-deleted'; id: number }
   | { type: 'run'; run: RunInfo }
   | { type: 'rate_limited'; what: 'chat' | 'run'; retryAfterMs: number; message: string }
+  | { type: 'invitation'; id: string; status: string }

@@ -9,5 +9,6 @@ import './define/session-chat.js'
 import './define/session-participants.js'
 import './define/session-moderation.js'
 import './define/session-gate.js'
+import './define/session-invitations.js'
 
 export * from './index.js'

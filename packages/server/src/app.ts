@@ -5,8 +5,9 @@ import type { UpgradeWebSocket } from 'hono/ws'
 import type { WebSocket } from 'ws'
 import type { AppEnv, Services } from './http/context.js'
 import { AppError } from './http/errors.js'
-import { demoRoutes } from './demo/routes.js'
+import { demoRoutes, inviteRoutes } from './demo/routes.js'
 import { chatRoutes } from './routes/chat.js'
+import { invitationRoutes } from './routes/invitations.js'
 import { participantRoutes } from './routes/participants.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { tokenRoutes } from './routes/tokens.js'
@@ -67,6 +68,8 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.route('/v1/sessions', participantRoutes())
   app.route('/v1/sessions', chatRoutes())
   app.route('/v1/tokens', tokenRoutes())
+  app.route('/v1', invitationRoutes())
+  app.route('/', inviteRoutes(services))
   if (config.demo) app.route('/', demoRoutes(services))
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}.` } }, 404))

@@ -24,6 +24,14 @@ export interface ServerConfig {
   demo: boolean
   /** How long a new socket may take to send its hello (default 10 s). */
   helloTimeoutMs: number
+  /** SMTP server for invitation mail (smtp://user:pass@host:587); without it mail goes to the outbox table and the log. */
+  smtpUrl?: string
+  /** Sender of invitation mail. */
+  mailFrom: string
+  /** The page invitation links open, with `?invite=<token>` (default: PUBLIC_URL/invite). */
+  inviteUrl: string
+  /** Whether publicUrl / inviteUrl were configured (else they follow the port actually bound). */
+  explicitUrls: { publicUrl: boolean; inviteUrl: boolean }
 }
 
 export interface ConfigOverrides {
@@ -70,7 +78,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     production,
     demo: overrides.demo ?? false,
     helloTimeoutMs: Number(env.SESSION_KIT_HELLO_TIMEOUT_MS) > 0 ? Number(env.SESSION_KIT_HELLO_TIMEOUT_MS) : 10_000,
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.SESSION_KIT_MAIL_FROM || 'Session Kit <no-reply@session-kit.invalid>',
+    inviteUrl: inviteUrl(env.SESSION_KIT_INVITE_URL, publicUrl),
+    explicitUrls: { publicUrl: Boolean(env.SESSION_KIT_PUBLIC_URL), inviteUrl: Boolean(env.SESSION_KIT_INVITE_URL) },
   }
+}
+
+function inviteUrl(configured: string | undefined, publicUrl: string): string {
+  const url = configured || `${publicUrl}/invite`
+  try {
+    const parsed = new URL(url)
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error()
+  } catch {
+    throw new ConfigError(`SESSION_KIT_INVITE_URL must be a full http(s) URL, not "${url}".`)
+  }
+  return url
 }
 
 function parsePort(value: string): number {

@@ -14,8 +14,10 @@ import { migrate } from './store/migrate.js'
 import { LocalBus, PgBus } from './sync/bus.js'
 import { Committer } from './sync/committer.js'
 import { Hub } from './sync/hub.js'
+import { Mailer } from './mail/mailer.js'
 
 export interface SessionKitServer {
+  services: Services
   /** Where it listens, e.g. http://127.0.0.1:8787 */
   url: string
   port: number
@@ -32,6 +34,8 @@ export interface CreateServerOptions extends ConfigOverrides {
   log?: (msg: string) => void
   /** Listen on a port (default). Set false to get the app and hub without a listening socket. */
   listen?: boolean
+  /** The time (for tests of expiry); defaults to the system clock. */
+  clock?: () => Date
 }
 
 /**
@@ -60,7 +64,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   const verifier = new TokenVerifier({ secret: config.secret, jwks: config.jwks })
   const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, helloTimeoutMs: config.helloTimeoutMs, singleInstance: db.kind === 'pglite' })
   await hub.start()
-  const services: Services = { config, db, hub, verifier, log }
+  const mailer = new Mailer(db.sql, { smtpUrl: config.smtpUrl, from: config.mailFrom, log })
+  const services: Services = { config, db, hub, verifier, mailer, clock: opts.clock ?? (() => new Date()), log }
   if (config.demo) await seedDemo(db.sql)
 
   // The WebSocket helper reads `init.app` only when an upgrade arrives, so the app can be built
@@ -81,6 +86,9 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
     })
     injectWebSocket(server)
     port = (server.address() as AddressInfo).port
+    // Port 0 asks for any free port: links must name the one we got.
+    if (!config.explicitUrls.publicUrl) config.publicUrl = `http://localhost:${port}`
+    if (!config.explicitUrls.inviteUrl) config.inviteUrl = `${config.publicUrl}/invite`
   }
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
   let closed = false
@@ -88,6 +96,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
     url,
     port,
     config,
+    services,
     app,
     hub,
     db,
@@ -100,6 +109,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
       await new Promise((r) => setImmediate(r))
       await hub.drain()
       if (server) await new Promise<void>((r) => server!.close(() => r()))
+      mailer.close()
       await db.close()
     },
   }

@@ -71,6 +71,38 @@ export const styles = css`
     object-fit: cover;
   }
   ${participantColorClasses}
+  .invitation {
+    max-width: 32rem;
+    padding: 1rem 1.25rem;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_surface);
+  }
+  .invitation h2 {
+    margin: 0 0 0.5rem;
+    font-size: 1.1rem;
+  }
+  .invitation form {
+    display: grid;
+    gap: 0.75rem;
+  }
+  .invitation label {
+    display: grid;
+    gap: 0.25rem;
+    font-size: 0.9rem;
+  }
+  .invitation input {
+    font: inherit;
+    padding: 0.35rem 0.5rem;
+    border: 1px solid var(--_border);
+    border-radius: 6px;
+    background: var(--_bg);
+    color: var(--_fg);
+  }
+  .invitation-actions {
+    display: flex;
+    gap: 0.5rem;
+  }
   .error {
     margin: 0 0 0.5rem;
     padding: 0.5rem 0.75rem;

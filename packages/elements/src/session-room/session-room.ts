@@ -1,13 +1,13 @@
 import { ContextProvider } from '@lit/context'
 import { html, nothing, type PropertyValues } from 'lit'
 import { property, state } from 'lit/decorators.js'
-import { type Action, type ParticipantInfo, type Permission, type PresenceInfo, type SessionInfo } from '@session-kit/core'
+import type { Action, ParticipantInfo, Permission, PresenceInfo, Role, SessionInfo } from '@session-kit/core'
 import { SessionErrorEvent, SessionPermissionsChangedEvent, SessionStatusEvent } from '../events/events.js'
 import { roomContext } from '../internal/context.js'
 import { RoomClient, type TokenSource } from '../internal/room-client.js'
 import { RoomState, type RoomStatus } from '../internal/room-state.js'
 import { SessionElement } from '../internal/session-element.js'
-import { initials } from '../internal/format.js'
+import { initials, relativeTime } from '../internal/format.js'
 import { colorIndex } from '../internal/colors.js'
 import { styles } from './session-room.styles.js'
 
@@ -44,6 +44,7 @@ function tokenSession(token: string | undefined): string | null {
  * @csspart avatar - One person in the presence list.
  * @csspart error - The message shown when the room cannot connect.
  * @csspart notice - Why your permissions last changed ("You were muted by Ada.").
+ * @csspart invitation - The accept/decline card shown for an invitation link.
  *
  * @cssprop --session-color-accent - Accent colour (focus rings, live indicator).
  * @cssprop --session-color-surface - Background of the status bar.
@@ -69,6 +70,13 @@ export class SessionRoom extends SessionElement {
   /** The room token signed by the host (a JWT). Not reflected: it stays out of serialised markup. */
   @property() token?: string
 
+  /**
+   * An invitation token (as in the link an invitee received). Without it, the page URL's
+   * `?invite=` is used. The room then shows an accept/decline card and, on accept, joins with the
+   * room token the server returns (kept on this device so the guest can come back).
+   */
+  @property() invite?: string
+
   /** Hide the built-in status bar (the room still announces changes to screen readers). */
   @property({ type: Boolean, reflect: true, attribute: 'hide-status' }) hideStatus = false
 
@@ -83,6 +91,7 @@ export class SessionRoom extends SessionElement {
 
   @state() private _state: RoomState | undefined
   @state() private _announcement = ''
+  @state() private _invitation: InvitationView | null = null
   /** The last reason the server gave for a change of permissions, shown until the next one. */
   @state() private _notice = ''
 
@@ -159,13 +168,31 @@ export class SessionRoom extends SessionElement {
     this.#startTimer = setTimeout(() => this.#start(), 0)
   }
 
+  /** The invitation token to handle: the attribute, else `?invite=` in the page URL. */
+  get #inviteToken(): string | null {
+    if (this.invite) return this.invite
+    try {
+      return new URL(location.href).searchParams.get('invite')
+    } catch {
+      return null
+    }
+  }
+
   #start() {
     if (!this.isConnected || this.#client) return
+    const invite = this.#inviteToken
+    if (invite && (!this._invitation || this._invitation.token !== invite)) {
+      void this.#loadInvitation(invite)
+      return
+    }
+    if (this._invitation && this._invitation.phase !== 'joined') return
+    const guest = () => readGuestToken(this.#base, this.session)
     const client = new RoomClient({
       server: this.server,
       session: this.session,
-      token: () => this.token ?? this.getAttribute('token') ?? undefined,
-      tokenProvider: () => this.tokenProvider,
+      token: () => this.token ?? this.getAttribute('token') ?? guest() ?? undefined,
+      // Guests hold server-signed tokens: renew them with the server unless the page provides tokens.
+      tokenProvider: () => this.tokenProvider ?? (!this.token && !this.getAttribute('token') && guest() ? () => this.#refreshGuest() : undefined),
       onChange: () => this.#publish(client),
     })
     this.#client = client
@@ -205,12 +232,127 @@ export class SessionRoom extends SessionElement {
     this.#last = { status, permissions: perms, error: errorKey }
   }
 
+  get #base(): string {
+    return (this.server || location.origin).replace(/\/+$/, '')
+  }
+
+  async #loadInvitation(token: string) {
+    this._invitation = { token, phase: 'loading' }
+    try {
+      const res = await fetch(`${this.#base}/v1/invitations/${encodeURIComponent(token)}`)
+      const body = (await res.json()) as InvitationInfo & { error?: { message: string } }
+      if (!res.ok) {
+        this._invitation = { token, phase: 'problem', message: body.error?.message ?? 'This invitation link is not valid.' }
+        return
+      }
+      if (this.session && body.sessionId !== this.session) {
+        this._invitation = { token, phase: 'problem', message: `This invitation is for another session (“${body.sessionTitle}”).` }
+        return
+      }
+      const phase = body.status === 'pending' ? 'ask' : 'problem'
+      const problem: Record<string, string> = {
+        accepted: 'This invitation has already been used. If you accepted it on this device, the room opens below.',
+        declined: 'You declined this invitation.',
+        revoked: 'This invitation was withdrawn by the instructor.',
+        expired: 'This invitation has expired: ask the instructor for a new one.',
+      }
+      this._invitation = { token, phase, info: body, message: problem[body.status] }
+      if (body.status === 'accepted' && readGuestToken(this.#base, body.sessionId)) this.#joined(body.sessionId)
+    } catch {
+      this._invitation = { token, phase: 'problem', message: 'The server could not be reached. Check your connection and reload the page.' }
+    }
+  }
+
+  async #respond(action: 'accept' | 'decline', name: string) {
+    const inv = this._invitation
+    if (!inv?.info) return
+    this._invitation = { ...inv, phase: 'sending' }
+    try {
+      const res = await fetch(`${this.#base}/v1/invitations/${encodeURIComponent(inv.token)}/${action}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(action === 'accept' ? { name } : {}),
+      })
+      const body = (await res.json()) as { token?: string; sessionId?: string; error?: { message: string } }
+      if (!res.ok) {
+        this._invitation = { ...inv, phase: 'problem', message: body.error?.message ?? 'That did not work.' }
+        return
+      }
+      if (action === 'decline') {
+        this._invitation = { ...inv, phase: 'problem', message: 'You declined the invitation. You can close this page.' }
+        this.#forgetInviteInUrl()
+        return
+      }
+      writeGuestToken(this.#base, body.sessionId!, body.token!)
+      this.#joined(body.sessionId!)
+    } catch {
+      this._invitation = { ...inv, phase: 'ask', message: 'The server could not be reached; try again.' }
+    }
+  }
+
+  /** The invitation is done: join the room with the guest token. */
+  #joined(sessionId: string) {
+    if (!this.session) this.session = sessionId
+    this._invitation = { ...this._invitation!, phase: 'joined' }
+    this.#forgetInviteInUrl()
+    this.#schedule()
+  }
+
+  /** Drop `?invite=` from the address bar so a reload or a shared URL does not carry it. */
+  #forgetInviteInUrl() {
+    try {
+      const url = new URL(location.href)
+      if (url.searchParams.has('invite')) {
+        url.searchParams.delete('invite')
+        history.replaceState(history.state, '', url)
+      }
+    } catch {
+      // Not in a browsing context with history: nothing to clean.
+    }
+  }
+
+  async #refreshGuest(): Promise<string | undefined> {
+    const current = readGuestToken(this.#base, this.session)
+    if (!current) return undefined
+    const res = await fetch(`${this.#base}/v1/tokens/refresh`, { method: 'POST', headers: { authorization: `Bearer ${current}` } })
+    if (!res.ok) return current
+    const { token } = (await res.json()) as { token: string }
+    writeGuestToken(this.#base, this.session, token)
+    return token
+  }
+
+  #renderInvitation(inv: InvitationView) {
+    const info = inv.info
+    return html`<section part="invitation" class="invitation" aria-labelledby="inv-title">
+      <h2 id="inv-title">${info ? html`You are invited to “${info.sessionTitle}”` : 'Invitation'}</h2>
+      ${inv.phase === 'loading' ? html`<p role="status">Checking your invitation…</p>` : nothing}
+      ${info && (inv.phase === 'ask' || inv.phase === 'sending')
+        ? html`<p>${info.inviterName} invited you to join as ${ROLE_ARTICLE[info.role]} <strong>${info.role}</strong>. The invitation expires ${relativeTime(info.expiresAt)}.</p>
+            <form
+              @submit=${(e: Event) => {
+                e.preventDefault()
+                const name = String(new FormData(e.target as HTMLFormElement).get('name') ?? '').trim()
+                void this.#respond('accept', name || info.name || info.email.split('@')[0]!)
+              }}
+            >
+              <label>Your name, as others will see it <input name="name" autocomplete="name" required maxlength="200" .value=${info.name ?? ''} /></label>
+              <div class="invitation-actions">
+                <button class="primary" type="submit" ?disabled=${inv.phase === 'sending'}>Accept and join</button>
+                <button type="button" ?disabled=${inv.phase === 'sending'} @click=${() => this.#respond('decline', '')}>Decline</button>
+              </div>
+            </form>`
+        : nothing}
+      ${inv.message ? html`<p role=${inv.phase === 'problem' ? 'alert' : 'status'}>${inv.message}</p>` : nothing}
+    </section>`
+  }
+
   /** The room's client, for Session Kit elements. */
   get client(): RoomClient | null {
     return this.#client
   }
 
   protected override render() {
+    if (this._invitation && this._invitation.phase !== 'joined') return this.#renderInvitation(this._invitation)
     const st = this._state
     const status = st?.status ?? 'idle'
     const people = st?.participants ?? []
@@ -234,6 +376,46 @@ export class SessionRoom extends SessionElement {
       <div class="visually-hidden" role="status" aria-live="polite">${this._announcement}</div>
       <slot></slot>
     `
+  }
+}
+
+interface InvitationInfo {
+  id: string
+  sessionId: string
+  sessionTitle: string
+  role: Role
+  inviterName: string
+  email: string
+  name: string | null
+  status: 'pending' | 'accepted' | 'declined' | 'expired' | 'revoked'
+  expiresAt: string
+}
+
+interface InvitationView {
+  token: string
+  phase: 'loading' | 'ask' | 'sending' | 'problem' | 'joined'
+  info?: InvitationInfo
+  message?: string
+}
+
+const ROLE_ARTICLE: Record<Role, string> = { instructor: 'an', learner: 'a', observer: 'an' }
+
+const guestKey = (base: string, sid: string) => `session-kit:guest:${base}|${sid}`
+
+/** A guest's server-signed token, kept on this device so they can come back without the link. */
+function readGuestToken(base: string, sid: string): string | null {
+  try {
+    return sid ? localStorage.getItem(guestKey(base, sid)) : null
+  } catch {
+    return null
+  }
+}
+
+function writeGuestToken(base: string, sid: string, token: string) {
+  try {
+    localStorage.setItem(guestKey(base, sid), token)
+  } catch {
+    // Storage is blocked (private mode, third-party frame): the guest stays for this page only.
   }
 }
 

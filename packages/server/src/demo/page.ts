@@ -7,7 +7,14 @@ interface Person {
 }
 
 /** The demo page: three columns, one per role, each a full room with an editor. */
-export function demoPage(opts: { origin: string; session: string; people: Person[]; built: boolean }) {
+interface OutboxMail {
+  to: string
+  subject: string
+  link: string | null
+  createdAt: Date
+}
+
+export function demoPage(opts: { origin: string; session: string; people: Person[]; built: boolean; outbox: OutboxMail[] }) {
   const column = (p: Person) => html`
     <section class="column" aria-labelledby="h-${p.role}">
       <h2 id="h-${p.role}"><span class="badge ${p.role}">${p.role}</span> ${p.name}</h2>
@@ -19,6 +26,7 @@ export function demoPage(opts: { origin: string; session: string; people: Person
           <summary>${p.role === 'instructor' ? 'Moderation' : 'People'}</summary>
           ${p.role === 'instructor' ? raw('<session-moderation></session-moderation>') : raw('<session-participants></session-participants>')}
         </details>
+        ${p.role === 'instructor' ? raw('<details class="people"><summary>Invitations</summary><session-invitations></session-invitations></details>') : ''}
       </session-room>
     </section>`
   return html`<!doctype html>
@@ -37,11 +45,42 @@ export function demoPage(opts: { origin: string; session: string; people: Person
       ${opts.built ? '' : raw('<p class="warning" role="alert">The elements are not built yet: run <code>npm run build</code>, then reload.</p>')}
     </header>
     <main class="columns">${opts.people.map(column)}</main>
+    <section class="outbox" aria-labelledby="outbox-title">
+      <h2 id="outbox-title">Outbox</h2>
+      <p>Without <code>SMTP_URL</code>, invitation mail is kept here (and in the server log). Invite someone from the instructor's pane, reload, and open the link in another browser profile.</p>
+      ${opts.outbox.length
+        ? html`<ul>${opts.outbox.map((m) => html`<li><strong>${m.to}</strong> — ${m.subject}${m.link ? html` — <a href="${m.link}">${m.link}</a>` : ''}</li>`)}</ul>`
+        : html`<p><em>No mail yet.</em></p>`}
+    </section>
     <details>
       <summary>Tokens on this page</summary>
       <p>Each pane holds a token signed with this server's secret, as a host backend would mint it (<code>npx session-kit-server token --session ${opts.session} --role learner --user u1 --name "Demo Learner"</code>).</p>
       <dl class="tokens">${opts.people.map((p) => html`<dt>${p.role}</dt><dd><code>${p.token}</code></dd>`)}</dl>
     </details>
+  </body>
+</html>`
+}
+
+/** The default landing page of invitation links: a room that asks to accept, then opens. */
+export function invitePage(opts: { origin: string; built: boolean }) {
+  return html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Session Kit — invitation</title>
+    <link rel="stylesheet" href="/demo/demo.css" />
+    ${opts.built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
+  </head>
+  <body>
+    <main class="invite">
+      ${opts.built ? '' : raw('<p class="warning" role="alert">The elements are not built yet: run <code>npm run build</code>, then reload.</p>')}
+      <session-room server="${opts.origin}">
+        <session-editor></session-editor>
+        <session-runner></session-runner>
+        <session-chat></session-chat>
+      </session-room>
+    </main>
   </body>
 </html>`
 }

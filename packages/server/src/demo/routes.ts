@@ -6,7 +6,8 @@ import type { AppEnv, Services } from '../http/context.js'
 import { mintToken } from '../auth/tokens.js'
 import type { Sql } from '../store/db.js'
 import { createSession } from '../store/sessions.js'
-import { demoPage } from './page.js'
+import { recentOutbox } from '../mail/mailer.js'
+import { demoPage, invitePage } from './page.js'
 
 export const DEMO_SESSION = 'demo'
 export const DEMO_PEOPLE = [
@@ -56,6 +57,29 @@ async function sendFile(root: string, rel: string, immutable: boolean): Promise<
   }
 }
 
+const pageCsp = (frameAncestors: string) =>
+  `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors ${frameAncestors}`
+
+/**
+ * The page invitation links open by default (SESSION_KIT_PUBLIC_URL/invite?invite=…): a room that
+ * shows the accept/decline card, then the code and the chat. Hosts usually point
+ * SESSION_KIT_INVITE_URL at their own course page instead.
+ */
+export function inviteRoutes(services: Services) {
+  const r = new Hono<AppEnv>()
+  const { config } = services
+  const frameAncestors = config.allowedOrigins.length ? `'self' ${config.allowedOrigins.join(' ')}` : '*'
+  r.get('/invite', async (c) => {
+    c.header('content-security-policy', pageCsp(frameAncestors))
+    c.header('cache-control', 'no-store')
+    c.header('referrer-policy', 'no-referrer')
+    return c.html(invitePage({ origin: new URL(c.req.url).origin, built: await bundleBuilt() }))
+  })
+  r.get('/cdn/*', (c) => sendFile(CDN_DIR, c.req.path.slice('/cdn/'.length), false))
+  r.get('/demo/*', (c) => sendFile(ASSETS_DIR, c.req.path.slice('/demo/'.length), false))
+  return r
+}
+
 /** The development demo: one room open three times, as instructor, learner and observer. */
 export function demoRoutes(services: Services) {
   const r = new Hono<AppEnv>()
@@ -66,15 +90,10 @@ export function demoRoutes(services: Services) {
     const people = await Promise.all(
       DEMO_PEOPLE.map(async (p) => ({ ...p, token: await mintToken({ sub: p.sub, name: p.name, sid: DEMO_SESSION, role: p.role }, config.secret, { ttl: '12h' }) })),
     )
-    c.header(
-      'content-security-policy',
-      `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors ${frameAncestors}`,
-    )
+    c.header('content-security-policy', pageCsp(frameAncestors))
     c.header('cache-control', 'no-store')
-    return c.html(demoPage({ origin, session: DEMO_SESSION, people, built: await bundleBuilt() }))
+    return c.html(demoPage({ origin, session: DEMO_SESSION, people, built: await bundleBuilt(), outbox: services.mailer.smtp ? [] : await recentOutbox(services.db.sql, 5) }))
   })
-  r.get('/cdn/*', (c) => sendFile(CDN_DIR, c.req.path.slice('/cdn/'.length), false))
-  r.get('/demo/*', (c) => sendFile(ASSETS_DIR, c.req.path.slice('/demo/'.length), false))
   return r
 }
 

@@ -5,6 +5,7 @@ import type { Database } from '../store/db.js'
 import type { ParticipantRow } from '../store/participants.js'
 import type { SessionRow } from '../store/sessions.js'
 import type { Hub } from '../sync/hub.js'
+import type { Mailer } from '../mail/mailer.js'
 
 /** What every route can reach. */
 export interface Services {
@@ -12,6 +13,9 @@ export interface Services {
   db: Database
   hub: Hub
   verifier: TokenVerifier
+  mailer: Mailer
+  /** The time, injectable for tests (invitation expiry and rate windows use it). */
+  clock: () => Date
   log: (msg: string) => void
 }
 

@@ -13,6 +13,7 @@ export type BusMessage =
   | { t: 'chat'; sid: string; o: string; id: number }
   | { t: 'chat-deleted'; sid: string; o: string; id: number }
   | { t: 'run'; sid: string; o: string; id: number }
+  | { t: 'invitation'; sid: string; o: string; id: string; status: string }
 
 /**
  * Fan-out between server instances over PostgreSQL LISTEN/NOTIFY. With PGlite (one instance,

@@ -74,6 +74,13 @@ export class Hub {
     for (const peer of room.peers) if (who(peer)) peer.send(event)
   }
 
+  /** An invitation changed (accepted, declined, revoked, resent): tell those who manage invitations. */
+  invitationChanged(sid: string, id: string, status: string, fromBus = false) {
+    if (!fromBus) this.deps.bus.publish({ t: 'invitation', sid, o: this.instanceId, id, status })
+    const room = this.rooms.get(sid)
+    if (room) this.broadcast(room, { type: 'invitation', id, status }, (p) => can(p.ctx, Permission.INVITE_PARTICIPANTS))
+  }
+
   // ---- chat and runs -----------------------------------------------------------------------
 
   async chat(room: Room, peer: Peer, text: string) {
@@ -277,6 +284,9 @@ export class Hub {
         break
       case 'chat-deleted':
         this.chatDeleted(msg.sid, msg.id, true)
+        break
+      case 'invitation':
+        this.invitationChanged(msg.sid, msg.id, msg.status, true)
         break
       case 'run':
         if (room) void getRun(this.deps.sql, msg.sid, msg.id).then((row) => row && this.broadcast(room, { type: 'run', run: runInfo(row) }))

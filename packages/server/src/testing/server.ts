@@ -16,7 +16,7 @@ export interface TestServer extends SessionKitServer {
 }
 
 /** A real server on a free port, on a fresh database of the given backend. */
-export async function startTestServer(backend: Backend, opts: { env?: Record<string, string>; demo?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(backend: Backend, opts: { env?: Record<string, string>; demo?: boolean; clock?: () => Date } = {}): Promise<TestServer> {
   const dataDir = await freshDataDir()
   const pg = backend === 'postgres' ? await freshPostgres() : undefined
   const logs: string[] = []
@@ -26,6 +26,7 @@ export async function startTestServer(backend: Backend, opts: { env?: Record<str
     dataDir,
     databaseUrl: pg?.url,
     demo: opts.demo,
+    clock: opts.clock,
     env: { SESSION_KIT_SECRET: TEST_SECRET, SESSION_KIT_API_KEY: TEST_API_KEY, ...opts.env },
     log: (m) => {
       logs.push(m)

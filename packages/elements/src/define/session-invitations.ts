@@ -1,0 +1,5 @@
+import { SessionInvitations } from '../session-invitations/session-invitations.js'
+
+SessionInvitations.define('session-invitations')
+
+export { SessionInvitations }

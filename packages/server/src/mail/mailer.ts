@@ -1,0 +1,63 @@
+import nodemailer, { type Transporter } from 'nodemailer'
+import type { Sql } from '../store/db.js'
+
+export interface Mail {
+  to: string
+  subject: string
+  text: string
+  html: string
+  /** The link the mail carries (shown in the log line when there is no SMTP server). */
+  link?: string
+  sessionId?: string
+}
+
+/**
+ * Sends mail with nodemailer over SMTP_URL. Every mail is also written to the outbox table (the
+ * delivery log, with `sent_at` or `error`); without SMTP the outbox and a log line carrying the link
+ * are the delivery, which is what development and the demo use.
+ */
+export class Mailer {
+  readonly #transport?: Transporter
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly opts: { smtpUrl?: string; from: string; log: (msg: string) => void },
+  ) {
+    if (opts.smtpUrl) this.#transport = nodemailer.createTransport(opts.smtpUrl)
+  }
+
+  get smtp(): boolean {
+    return Boolean(this.#transport)
+  }
+
+  async send(mail: Mail): Promise<{ id: number; delivered: boolean; error?: string }> {
+    const [row] = await this.sql<{ id: number }[]>`
+      insert into outbox (session_id, to_address, subject, text_body, html_body, link)
+      values (${mail.sessionId ?? null}, ${mail.to}, ${mail.subject}, ${mail.text}, ${mail.html}, ${mail.link ?? null})
+      returning id`
+    const id = row!.id
+    if (!this.#transport) {
+      this.opts.log(`mail (no SMTP_URL; kept in the outbox) to ${mail.to}: ${mail.subject}${mail.link ? ` — ${mail.link}` : ''}`)
+      return { id, delivered: false }
+    }
+    try {
+      await this.#transport.sendMail({ from: this.opts.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html })
+      await this.sql`update outbox set sent_at = now() where id = ${id}`
+      return { id, delivered: true }
+    } catch (e) {
+      const error = (e as Error).message
+      await this.sql`update outbox set error = ${error} where id = ${id}`
+      this.opts.log(`mail to ${mail.to} failed: ${error}`)
+      return { id, delivered: false, error }
+    }
+  }
+
+  close() {
+    this.#transport?.close()
+  }
+}
+
+export async function recentOutbox(sql: Sql, limit = 10) {
+  return sql<{ id: number; to: string; subject: string; link: string | null; createdAt: Date; sentAt: Date | null; error: string | null }[]>`
+    select id, to_address as "to", subject, link, created_at as "createdAt", sent_at as "sentAt", error from outbox order by id desc limit ${limit}`
+}
