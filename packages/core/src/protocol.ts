@@ -121,7 +121,10 @@ export interface SessionInfo {
   title: string
   language: string
   editingLocked: boolean
+  /** The session is being recorded right now (everyone sees a "Recording" indicator). */
   recording: boolean
+  /** off, recording or paused. */
+  recordingState: 'off' | 'recording' | 'paused'
 }
 
 export interface Welcome {

@@ -8,6 +8,8 @@ import { AppError } from './http/errors.js'
 import { demoRoutes, inviteRoutes } from './demo/routes.js'
 import { chatRoutes } from './routes/chat.js'
 import { invitationRoutes } from './routes/invitations.js'
+import { recordingRoutes } from './routes/recordings.js'
+import { snapshotRoutes } from './routes/snapshots.js'
 import { participantRoutes } from './routes/participants.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { tokenRoutes } from './routes/tokens.js'
@@ -69,6 +71,8 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.route('/v1/sessions', chatRoutes())
   app.route('/v1/tokens', tokenRoutes())
   app.route('/v1', invitationRoutes())
+  app.route('/v1/sessions', snapshotRoutes())
+  app.route('/v1', recordingRoutes())
   app.route('/', inviteRoutes(services))
   if (config.demo) app.route('/', demoRoutes(services))
 

@@ -15,6 +15,8 @@ import { LocalBus, PgBus } from './sync/bus.js'
 import { Committer } from './sync/committer.js'
 import { Hub } from './sync/hub.js'
 import { Mailer } from './mail/mailer.js'
+import { buildReplay } from './routes/recordings.js'
+import { getRecording } from './store/recordings.js'
 
 export interface SessionKitServer {
   services: Services
@@ -67,6 +69,10 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   const mailer = new Mailer(db.sql, { smtpUrl: config.smtpUrl, from: config.mailFrom, log })
   const services: Services = { config, db, hub, verifier, mailer, clock: opts.clock ?? (() => new Date()), log }
   if (config.demo) await seedDemo(db.sql)
+  // Replays whose build was cut short (a crash after stop) are built again.
+  for (const rec of await db.sql<{ id: string }[]>`select id from recordings where status = 'processing'`) {
+    void getRecording(db.sql, rec.id).then((r) => r && buildReplay(services, r))
+  }
 
   // The WebSocket helper reads `init.app` only when an upgrade arrives, so the app can be built
   // with its upgrade handler and then handed over (its own notFound/onError stay in force).

@@ -14,6 +14,7 @@ export type BusMessage =
   | { t: 'chat-deleted'; sid: string; o: string; id: number }
   | { t: 'run'; sid: string; o: string; id: number }
   | { t: 'invitation'; sid: string; o: string; id: string; status: string }
+  | { t: 'recording'; sid: string; o: string; state: 'off' | 'recording' | 'paused'; reason: string }
 
 /**
  * Fan-out between server instances over PostgreSQL LISTEN/NOTIFY. With PGlite (one instance,

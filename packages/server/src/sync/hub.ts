@@ -74,6 +74,15 @@ export class Hub {
     for (const peer of room.peers) if (who(peer)) peer.send(event)
   }
 
+  /** A recording started, paused, resumed or stopped: everyone in the room is told, with the reason. */
+  async recordingChanged(sid: string, state: 'off' | 'recording' | 'paused', reason: string, fromBus = false) {
+    if (!fromBus) this.deps.bus.publish({ t: 'recording', sid, o: this.instanceId, state, reason })
+    const room = this.rooms.get(sid)
+    if (!room) return
+    room.recordingState = state
+    this.broadcast(room, { type: 'session', session: room.sessionInfo(), reason })
+  }
+
   /** An invitation changed (accepted, declined, revoked, resent): tell those who manage invitations. */
   invitationChanged(sid: string, id: string, status: string, fromBus = false) {
     if (!fromBus) this.deps.bus.publish({ t: 'invitation', sid, o: this.instanceId, id, status })
@@ -287,6 +296,9 @@ export class Hub {
         break
       case 'invitation':
         this.invitationChanged(msg.sid, msg.id, msg.status, true)
+        break
+      case 'recording':
+        void this.recordingChanged(msg.sid, msg.state, msg.reason, true)
         break
       case 'run':
         if (room) void getRun(this.deps.sql, msg.sid, msg.id).then((row) => row && this.broadcast(room, { type: 'run', run: runInfo(row) }))
@@ -510,11 +522,17 @@ export class Connection {
         return peer.send({ type: 'pong' })
       case 'token':
         return void this.#refresh(peer, room, event.token)
+      // One connection's messages and runs are stored in the order they were sent.
       case 'chat':
-        return void this.hub.chat(room, peer, event.text).catch((e: Error) => this.#eventFailed(peer, 'chat', e))
+        return this.#inOrder(() => this.hub.chat(room, peer, event.text).catch((e: Error) => this.#eventFailed(peer, 'chat', e)))
       case 'run':
-        return void this.hub.run(room, peer, event.run).catch((e: Error) => this.#eventFailed(peer, 'run', e))
+        return this.#inOrder(() => this.hub.run(room, peer, event.run).catch((e: Error) => this.#eventFailed(peer, 'run', e)))
     }
+  }
+
+  #events: Promise<unknown> = Promise.resolve()
+  #inOrder(task: () => Promise<unknown>) {
+    this.#events = this.#events.then(task)
   }
 
   #eventFailed(peer: Peer, what: string, e: Error) {

@@ -82,6 +82,8 @@ export class Room implements DocIndex {
   #failed = false
   #compacting = false
   idleTimer?: NodeJS.Timeout
+  /** Whether a recording is running (shown to everyone in the room). */
+  recordingState: 'off' | 'recording' | 'paused' = 'off'
   /** Changes accepted from peers (for the benchmarks and health). */
   stats = { accepted: 0, folds: 0, foldMs: 0 }
 
@@ -128,7 +130,10 @@ export class Room implements DocIndex {
         // An unreadable chunk was skipped above; its actors stay as they were.
       }
     }
-    return new Room(session.id, session, doc, actors, stored.chunks.map((c) => c.id), deps)
+    const room = new Room(session.id, session, doc, actors, stored.chunks.map((c) => c.id), deps)
+    const [active] = await deps.sql<{ status: 'recording' | 'paused' }[]>`select status from recordings where session_id = ${session.id} and status in ('recording', 'paused')`
+    room.recordingState = active?.status ?? 'off'
+    return room
   }
 
   // ---- DocIndex: what the verifier may ask -------------------------------------------------
@@ -521,7 +526,14 @@ export class Room implements DocIndex {
   }
 
   sessionInfo() {
-    return { id: this.session.id, title: this.session.title, language: this.session.language, editingLocked: this.session.editingLocked, recording: false }
+    return {
+      id: this.session.id,
+      title: this.session.title,
+      language: this.session.language,
+      editingLocked: this.session.editingLocked,
+      recording: this.recordingState === 'recording',
+      recordingState: this.recordingState,
+    }
   }
 
   /** Who is here now, as a viewer with `role` may see it (hidden people only for instructors). */

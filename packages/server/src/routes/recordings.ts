@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto'
+import { gunzipSync } from 'node:zlib'
+import { Hono, type Context } from 'hono'
+import * as v from 'valibot'
+import { Permission } from '@session-kit/core'
+import { requirePermission, roomAuth } from '../http/auth.js'
+import type { AppEnv, Services } from '../http/context.js'
+import { AppError, conflict, notFound } from '../http/errors.js'
+import { body } from '../http/validate.js'
+import { compileReplay, packReplay } from '../recordings/compile.js'
+import { activeRecording, deleteRecording, durationMs, getRecording, getReplay, insertRecording, listRecordings, saveRecording, saveReplay, type RecordingRow } from '../store/recordings.js'
+import { getSession } from '../store/sessions.js'
+
+const Title = v.pipe(v.string('title must be text'), v.trim(), v.minLength(1, 'give the recording a title'), v.maxLength(200, 'a title is at most 200 characters'))
+const Description = v.pipe(v.string(), v.trim(), v.maxLength(2000, 'a description is at most 2,000 characters'))
+const Create = v.object({ title: Title, description: v.optional(Description), isPublic: v.optional(v.boolean('isPublic must be true or false'), false) })
+const Patch = v.pipe(
+  v.object({ title: v.optional(Title), description: v.optional(v.nullable(Description)), isPublic: v.optional(v.boolean('isPublic must be true or false')) }),
+  v.check((p) => p.title !== undefined || p.description !== undefined || p.isPublic !== undefined, 'send a title, description or isPublic to change'),
+)
+
+export function recordingJson(r: RecordingRow, now: number) {
+  return {
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    isPublic: r.isPublic,
+    status: r.status,
+    createdBy: r.createdBy,
+    creatorName: r.creatorName,
+    startedAt: r.startedAt,
+    stoppedAt: r.stoppedAt,
+    durationSeconds: Math.round(durationMs(r, r.stoppedAt ? new Date(r.stoppedAt).getTime() : now) / 1000),
+    durationMs: durationMs(r, r.stoppedAt ? new Date(r.stoppedAt).getTime() : now),
+    /** The recorded spans (pauses are the gaps between them). */
+    spans: r.spans.map(([from, to]) => ({ from: new Date(from).toISOString(), to: to === null ? null : new Date(to).toISOString() })),
+    error: r.error,
+  }
+}
+
+/** Build the replay of a stopped recording in the background; `ready` (or `failed`) when done. */
+export async function buildReplay(services: Services, rec: RecordingRow) {
+  try {
+    const room = await services.hub.room(rec.sessionId)
+    const session = await getSession(services.db.sql, rec.sessionId)
+    if (!room || !session) throw new Error('the session no longer exists')
+    const { replay, changes } = await compileReplay(services.db.sql, room, rec, session.title)
+    await saveReplay(services.db.sql, rec.id, packReplay(replay), changes)
+    await saveRecording(services.db.sql, { ...rec, status: 'ready', error: null })
+  } catch (e) {
+    services.log(`recording ${rec.id}: the replay could not be built: ${(e as Error).stack ?? e}`)
+    await saveRecording(services.db.sql, { ...rec, status: 'failed', error: 'The replay could not be built.' }).catch(() => {})
+  }
+}
+
+/** Send a stored (gzipped) replay, compressed on the wire when the client accepts it. */
+async function sendReplay(c: Context<AppEnv>, rec: RecordingRow, download: boolean) {
+  if (rec.status === 'recording' || rec.status === 'paused') throw conflict('This recording is still going: stop it to play it.', 'recording_in_progress')
+  if (rec.status === 'processing') throw conflict('This recording is being prepared; try again in a few seconds.', 'recording_processing')
+  const data = rec.status === 'ready' ? await getReplay(c.var.services.db.sql, rec.id) : undefined
+  if (!data) throw new AppError(410, 'recording_unavailable', rec.error ?? 'This recording has no replay.')
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'private, max-age=60', vary: 'accept-encoding' }
+  if (download) headers['content-disposition'] = `attachment; filename="recording-${rec.title.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || rec.id}.json"`
+  if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) return c.body(new Uint8Array(data), 200, { ...headers, 'content-encoding': 'gzip' })
+  return c.body(new Uint8Array(gunzipSync(data)), 200, headers)
+}
+
+/** Recordings: start, pause, resume, stop; list and manage; replay (public ones without a token). */
+export function recordingRoutes() {
+  const r = new Hono<AppEnv>()
+
+  r.post('/sessions/:sid/recordings', roomAuth, requirePermission(Permission.CREATE_RECORDING), async (c) => {
+    const input = await body(c, Create)
+    const { caller, services } = c.var
+    const now = services.clock()
+    const row = await insertRecording(services.db.sql, { id: randomUUID(), sessionId: caller.session.id, title: input.title, description: input.description || null, isPublic: input.isPublic, createdBy: caller.claims.sub, creatorName: caller.claims.name, now })
+    if (!row) {
+      const active = await activeRecording(services.db.sql, caller.session.id)
+      throw conflict(`“${active?.title ?? 'A recording'}” is already recording this session: stop it first.`, 'recording_in_progress')
+    }
+    await services.hub.recordingChanged(caller.session.id, 'recording', `${caller.claims.name} started recording this session.`)
+    return c.json(recordingJson(row, now.getTime()), 201)
+  })
+
+  const transitions = { pause: ['recording'], resume: ['paused'], stop: ['recording', 'paused'] } as const
+  for (const action of ['pause', 'resume', 'stop'] as const) {
+    r.post(`/sessions/:sid/recordings/:id/${action}`, roomAuth, requirePermission(Permission.MANAGE_RECORDINGS), async (c) => {
+      const { caller, services } = c.var
+      const now = services.clock().getTime()
+      const rec = await getRecording(services.db.sql, c.req.param('id'), caller.session.id)
+      if (!rec) throw notFound('No such recording in this session.', 'recording_not_found')
+      if (!(transitions[action] as readonly string[]).includes(rec.status)) throw conflict(`The recording is ${rec.status}: it cannot ${action}.`, 'recording_state')
+      const spans = rec.spans.map(([a, b]) => [a, b] as [number, number | null])
+      const open = spans.at(-1)
+      if (action === 'resume') spans.push([now, null])
+      else if (open && open[1] === null) open[1] = now
+      const next = await saveRecording(services.db.sql, {
+        ...rec,
+        spans,
+        status: action === 'pause' ? 'paused' : action === 'resume' ? 'recording' : 'processing',
+        stoppedAt: action === 'stop' ? new Date(now) : rec.stoppedAt,
+      })
+      const who = caller.claims.name
+      const reason = { pause: `${who} paused the recording.`, resume: `${who} resumed the recording.`, stop: `${who} stopped recording this session.` }[action]
+      await services.hub.recordingChanged(caller.session.id, action === 'pause' ? 'paused' : action === 'resume' ? 'recording' : 'off', reason)
+      if (action === 'stop') void buildReplay(services, next)
+      return c.json(recordingJson(next, now))
+    })
+  }
+
+  r.get('/sessions/:sid/recordings', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
+    const { caller, services } = c.var
+    const now = services.clock().getTime()
+    return c.json({ recordings: (await listRecordings(services.db.sql, caller.session.id)).map((x) => recordingJson(x, now)) })
+  })
+
+  r.get('/sessions/:sid/recordings/:id', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
+    const { caller, services } = c.var
+    const rec = await getRecording(services.db.sql, c.req.param('id'), caller.session.id)
+    if (!rec) throw notFound('No such recording in this session.', 'recording_not_found')
+    return c.json(recordingJson(rec, services.clock().getTime()))
+  })
+
+  r.patch('/sessions/:sid/recordings/:id', roomAuth, requirePermission(Permission.MANAGE_RECORDINGS), async (c) => {
+    const input = await body(c, Patch)
+    const { caller, services } = c.var
+    const rec = await getRecording(services.db.sql, c.req.param('id'), caller.session.id)
+    if (!rec) throw notFound('No such recording in this session.', 'recording_not_found')
+    const next = await saveRecording(services.db.sql, {
+      ...rec,
+      title: input.title ?? rec.title,
+      description: input.description === undefined ? rec.description : input.description || null,
+      isPublic: input.isPublic ?? rec.isPublic,
+    })
+    return c.json(recordingJson(next, services.clock().getTime()))
+  })
+
+  r.delete('/sessions/:sid/recordings/:id', roomAuth, requirePermission(Permission.MANAGE_RECORDINGS), async (c) => {
+    const { caller, services } = c.var
+    const rec = await getRecording(services.db.sql, c.req.param('id'), caller.session.id)
+    if (!rec) throw notFound('No such recording in this session.', 'recording_not_found')
+    await deleteRecording(services.db.sql, rec.id)
+    if (rec.status === 'recording' || rec.status === 'paused') await services.hub.recordingChanged(caller.session.id, 'off', `${caller.claims.name} stopped and deleted the recording.`)
+    return c.body(null, 204)
+  })
+
+  for (const [path, download] of [['events', false], ['download', true]] as const) {
+    r.get(`/sessions/:sid/recordings/:id/${path}`, roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
+      const rec = await getRecording(c.var.services.db.sql, c.req.param('id'), c.var.caller.session.id)
+      if (!rec) throw notFound('No such recording in this session.', 'recording_not_found')
+      return sendReplay(c, rec, download)
+    })
+  }
+
+  r.get('/recordings/:id/public', async (c) => {
+    const rec = await getRecording(c.var.services.db.sql, c.req.param('id'))
+    // Private and unknown recordings look the same from outside.
+    if (!rec || !rec.isPublic) throw notFound('No such public recording.', 'recording_not_found')
+    return sendReplay(c, rec, false)
+  })
+
+  return r
+}

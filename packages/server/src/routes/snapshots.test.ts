@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { RawClient } from '../testing/client.js'
+import { backends } from '../testing/db.js'
+import { startTestServer, type TestServer } from '../testing/server.js'
+
+for (const backend of backends()) {
+  describe(`snapshots on ${backend}`, () => {
+    let s: TestServer
+    before(async () => {
+      s = await startTestServer(backend)
+    })
+    after(() => s.stop())
+
+    it('learners keep personal snapshots, cannot restore; an instructor’s restore reaches a learner live; export round-trips', async () => {
+      const id = `snap-${Date.now().toString(36)}`
+      const ins = await RawClient.connect(s.url, id, await s.token(id, 'instructor', 'ins', { name: 'Ada' }))
+      assert.ok(await ins.waitFor(() => ins.text() !== undefined), 'synced')
+      const h = ins.type('main.js', 0, 'const answer = 42\n')
+      assert.ok(await ins.waitFor(() => ins.acked.has(h)), 'saved')
+      const insToken = await s.token(id, 'instructor', 'ins', { name: 'Ada' })
+      const l1 = await s.token(id, 'learner', 'l1', { name: 'Grace' })
+      const l2 = await s.token(id, 'learner', 'l2', { name: 'Linus' })
+
+      const mine = await s.api('POST', `/v1/sessions/${id}/snapshots`, l1, { title: 'My attempt', description: 'before refactoring' })
+      assert.equal(mine.status, 201)
+      assert.equal(mine.json.creatorName, 'Grace')
+      const theirs = await s.api('POST', `/v1/sessions/${id}/snapshots`, insToken, { title: 'Reference' })
+      assert.equal((await s.api('POST', `/v1/sessions/${id}/snapshots`, await s.token(id, 'observer', 'o'), { title: 'x' })).status, 403)
+      assert.equal((await s.api('POST', `/v1/sessions/${id}/snapshots`, l1, { title: '' })).status, 400)
+
+      const l2List = await s.api('GET', `/v1/sessions/${id}/snapshots`, l2)
+      assert.deepEqual(l2List.json.snapshots.map((x: { title: string }) => x.title), ['Reference'], 'another learner sees only instructors’ snapshots')
+      assert.equal((await s.api('GET', `/v1/sessions/${id}/snapshots/${mine.json.id}`, l2)).status, 404)
+      assert.equal((await s.api('GET', `/v1/sessions/${id}/snapshots`, insToken)).json.snapshots.length, 2, 'instructors see all')
+      assert.equal((await s.api('GET', `/v1/sessions/${id}/snapshots/${mine.json.id}`, l1)).json.files['main.js'], 'const answer = 42\n')
+
+      const refused = await s.api('POST', `/v1/sessions/${id}/snapshots/${theirs.json.id}/restore`, l1)
+      assert.equal(refused.status, 403)
+      assert.equal(refused.json.error.permission, 'RESTORE_SNAPSHOT')
+
+      // Change the code, then restore the reference: a connected learner sees it live.
+      const learner = await RawClient.connect(s.url, id, l1)
+      assert.ok(await learner.waitFor(() => learner.text() === 'const answer = 42\n'), 'learner synced')
+      learner.type('main.js', 0, '// learner was here\n')
+      ins.edit((d) => {
+        d.files['extra.js'] = 'added later'
+      })
+      assert.ok(await learner.waitFor(() => Object.keys(learner.doc.files).length === 2), 'learner has both files')
+      const restored = await s.api('POST', `/v1/sessions/${id}/snapshots/${theirs.json.id}/restore`, insToken)
+      assert.equal(restored.status, 200)
+      assert.deepEqual(restored.json.files, { 'main.js': 'const answer = 42\n' })
+      assert.ok(await learner.waitFor(() => learner.text('main.js') === 'const answer = 42\n' && !('extra.js' in learner.doc.files)), `live restore reached the learner: ${JSON.stringify(learner.doc.files)}`)
+      assert.equal(learner.closed, null)
+      const [{ n }] = await s.db.sql`select count(*)::int as n from events where session_id = ${id} and kind = 'server_change' and user_id = 'ins'`
+      assert.ok(n >= 1, 'the restore is a recorded change: history kept')
+
+      const exported = await s.api('GET', `/v1/sessions/${id}/snapshots/${mine.json.id}/export`, l1)
+      assert.match(exported.headers.get('content-disposition') ?? '', /attachment; filename=".*My-attempt\.json"/)
+      assert.deepEqual(exported.json.files, { 'main.js': 'const answer = 42\n' })
+      assert.equal(exported.json.title, 'My attempt')
+      assert.equal(exported.json.format, 'session-kit-snapshot')
+
+      assert.equal((await s.api('DELETE', `/v1/sessions/${id}/snapshots/${theirs.json.id}`, l1)).status, 403, 'a learner cannot delete an instructor’s snapshot')
+      assert.equal((await s.api('DELETE', `/v1/sessions/${id}/snapshots/${mine.json.id}`, l1)).status, 204, 'the creator can')
+      assert.equal((await s.api('DELETE', `/v1/sessions/${id}/snapshots/${theirs.json.id}`, insToken)).status, 204)
+      ins.close()
+      learner.close()
+    })
+  })
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto'
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import { Permission, Role, Rule } from '@session-kit/core'
+import { assertCan, requirePermission, roomAuth } from '../http/auth.js'
+import type { AppEnv, RoomCaller } from '../http/context.js'
+import { notFound } from '../http/errors.js'
+import { body } from '../http/validate.js'
+import { deleteSnapshot, getSnapshot, insertSnapshot, listSnapshots, type SnapshotRow } from '../store/snapshots.js'
+import type { Sql } from '../store/db.js'
+import type { Hub } from '../sync/hub.js'
+import type { DocShape } from '../sync/room.js'
+import * as A from '@automerge/automerge'
+
+const Title = v.pipe(v.string('title must be text'), v.trim(), v.minLength(1, 'give the snapshot a title'), v.maxLength(200, 'a title is at most 200 characters'))
+const Create = v.object({ title: Title, description: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(2000, 'a description is at most 2,000 characters'))) })
+
+export function snapshotJson(s: SnapshotRow, withFiles = false) {
+  return {
+    id: s.id,
+    title: s.title,
+    description: s.description,
+    createdBy: s.createdBy,
+    creatorName: s.creatorName,
+    creatorRole: s.creatorRole,
+    createdAt: s.createdAt,
+    heads: s.heads,
+    fileNames: Object.keys(s.files),
+    ...(withFiles ? { files: s.files } : {}),
+  }
+}
+
+/** A snapshot the caller may see (learners: their own and instructors'), or 404. */
+async function visible(sql: Sql, caller: RoomCaller, id: string): Promise<SnapshotRow> {
+  const s = await getSnapshot(sql, caller.session.id, id)
+  const mine = s && (caller.ctx.role === Role.Instructor || s.createdBy === caller.claims.sub || s.creatorRole === Role.Instructor)
+  if (!s || !mine) throw notFound('No such snapshot in this session (or it is another learner’s).', 'snapshot_not_found')
+  return s
+}
+
+/**
+ * Make the room's files equal to the snapshot's with the smallest edits: per file, only the
+ * changed region is spliced (a whole-text replacement is slow in Automerge and would make every
+ * cursor jump), files missing from the snapshot are removed, new ones added.
+ */
+export function restoreInto(d: DocShape, files: Record<string, string>) {
+  for (const name of Object.keys(d.files)) if (!(name in files)) delete d.files[name]
+  for (const [name, target] of Object.entries(files)) {
+    if (!(name in d.files)) {
+      d.files[name] = target
+      continue
+    }
+    const current = String(d.files[name])
+    if (current === target) continue
+    let start = 0
+    while (start < current.length && start < target.length && current[start] === target[start]) start++
+    let endC = current.length
+    let endT = target.length
+    while (endC > start && endT > start && current[endC - 1] === target[endT - 1]) {
+      endC--
+      endT--
+    }
+    A.splice(d, ['files', name], start, endC - start, target.slice(start, endT))
+  }
+}
+
+async function openRoom(hub: Hub, sid: string) {
+  const room = await hub.room(sid)
+  if (!room) throw notFound(`Session "${sid}" does not exist.`, 'session_not_found')
+  return room
+}
+
+/** Snapshots: named copies of the room's code, restorable as a normal change everyone receives. */
+export function snapshotRoutes() {
+  const r = new Hono<AppEnv>()
+
+  r.post('/:sid/snapshots', roomAuth, requirePermission(Permission.CREATE_SNAPSHOT), async (c) => {
+    const input = await body(c, Create)
+    const { caller, services } = c.var
+    const room = await openRoom(services.hub, caller.session.id)
+    const { files, heads } = room.snapshot()
+    const row = await insertSnapshot(services.db.sql, {
+      id: randomUUID(),
+      sessionId: caller.session.id,
+      title: input.title,
+      description: input.description || null,
+      createdBy: caller.claims.sub,
+      creatorName: caller.claims.name,
+      creatorRole: caller.ctx.role,
+      files,
+      heads,
+    })
+    return c.json(snapshotJson(row), 201)
+  })
+
+  r.get('/:sid/snapshots', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
+    const { caller, services } = c.var
+    const rows = await listSnapshots(services.db.sql, caller.session.id, { userId: caller.claims.sub, instructor: caller.ctx.role === Role.Instructor })
+    return c.json({ snapshots: rows.map((s) => snapshotJson(s)) })
+  })
+
+  r.get('/:sid/snapshots/:id', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
+    const { caller, services } = c.var
+    return c.json(snapshotJson(await visible(services.db.sql, caller, c.req.param('id')), true))
+  })
+
+  r.get('/:sid/snapshots/:id/export', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
+    const { caller, services } = c.var
+    const s = await visible(services.db.sql, caller, c.req.param('id'))
+    const safe = s.title.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'snapshot'
+    c.header('content-disposition', `attachment; filename="${caller.session.id}-${safe}.json"`)
+    return c.json({ format: 'session-kit-snapshot', version: 1, sessionId: caller.session.id, sessionTitle: caller.session.title, ...snapshotJson(s, true) })
+  })
+
+  r.post('/:sid/snapshots/:id/restore', roomAuth, requirePermission(Permission.RESTORE_SNAPSHOT), async (c) => {
+    const { caller, services } = c.var
+    const s = await visible(services.db.sql, caller, c.req.param('id'))
+    const room = await openRoom(services.hub, caller.session.id)
+    const heads = await room.serverChange((d) => restoreInto(d, s.files), caller.claims.sub)
+    return c.json({ restored: s.id, heads, files: room.snapshot().files })
+  })
+
+  r.delete('/:sid/snapshots/:id', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
+    const { caller, services } = c.var
+    const s = await visible(services.db.sql, caller, c.req.param('id'))
+    assertCan(caller, Rule.DELETE_SNAPSHOT, { createdBy: s.createdBy })
+    await deleteSnapshot(services.db.sql, s.id)
+    return c.body(null, 204)
+  })
+
+  return r
+}
