@@ -30,7 +30,7 @@ export async function startServer() {
   const databaseUrl = pg?.url
   const port = await freePort()
   const env = { ...process.env, SESSION_KIT_SECRET: SECRET, SESSION_KIT_API_KEY: API_KEY, DATABASE_URL: databaseUrl ?? '' }
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { env, stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] })
   const url = `http://127.0.0.1:${port}`
   const orphan = () => child.kill('SIGKILL')
   process.once('exit', orphan)

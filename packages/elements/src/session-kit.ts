@@ -10,5 +10,8 @@ import './define/session-participants.js'
 import './define/session-moderation.js'
 import './define/session-gate.js'
 import './define/session-invitations.js'
+import './define/session-snapshots.js'
+import './define/session-recording.js'
+import './define/session-player.js'
 
 export * from './index.js'

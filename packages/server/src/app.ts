@@ -5,7 +5,7 @@ import type { UpgradeWebSocket } from 'hono/ws'
 import type { WebSocket } from 'ws'
 import type { AppEnv, Services } from './http/context.js'
 import { AppError } from './http/errors.js'
-import { demoRoutes, inviteRoutes } from './demo/routes.js'
+import { demoRoutes, pageRoutes } from './demo/routes.js'
 import { chatRoutes } from './routes/chat.js'
 import { invitationRoutes } from './routes/invitations.js'
 import { recordingRoutes } from './routes/recordings.js'
@@ -73,7 +73,7 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.route('/v1', invitationRoutes())
   app.route('/v1/sessions', snapshotRoutes())
   app.route('/v1', recordingRoutes())
-  app.route('/', inviteRoutes(services))
+  app.route('/', pageRoutes(services))
   if (config.demo) app.route('/', demoRoutes(services))
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}.` } }, 404))

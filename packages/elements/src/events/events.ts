@@ -58,6 +58,28 @@ export class SessionRunEvent extends Event {
   }
 }
 
+/**
+ * Fired (cancelable) by `<session-snapshots>` before a snapshot replaces everyone's code. Call
+ * `preventDefault()` to stop the restore.
+ */
+export class SessionBeforeRestoreEvent extends Event {
+  static readonly type = 'session-before-restore'
+  constructor(readonly snapshot: { id: string; title: string; createdBy: string; creatorName: string }) {
+    super(SessionBeforeRestoreEvent.type, { bubbles: true, composed: true, cancelable: true })
+  }
+}
+
+/** Fired by `<session-player>` when the code shown matches a new position. */
+export class SessionSeekEvent extends Event {
+  static readonly type = 'session-seek'
+  constructor(
+    readonly t: number,
+    readonly renderMs: number,
+  ) {
+    super(SessionSeekEvent.type, { bubbles: true, composed: true })
+  }
+}
+
 declare global {
   interface HTMLElementEventMap {
     'session-status': SessionStatusEvent
@@ -65,5 +87,7 @@ declare global {
     'session-error': SessionErrorEvent
     'session-change': SessionChangeEvent
     'session-run': SessionRunEvent
+    'session-before-restore': SessionBeforeRestoreEvent
+    'session-seek': SessionSeekEvent
   }
 }

@@ -7,6 +7,13 @@ import type { Patch } from '../internal/doc-sync.js'
 import { loadLanguage } from './languages.js'
 import { colorIndex } from '../internal/colors.js'
 
+/** An edit at a plain index: delete `del` characters at `at`, then insert `ins`. */
+export interface TextEdit {
+  at: number
+  del: number
+  ins: string
+}
+
 /** A remote participant's caret and selection, in this editor's coordinates. */
 export interface RemoteCursor {
   userId: string
@@ -186,31 +193,37 @@ export class CodeEditor {
     this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: text }, annotations: [remote.of(true), Transaction.addToHistory.of(false)] })
   }
 
-  /** Apply Automerge patches for this file (each relative to the text after the previous). */
-  applyPatches(patches: Patch[], file: string) {
-    let changes: ChangeSet | null = null
-    let length = this.view.state.doc.length
-    let replace: string | null = null
+  /**
+   * Apply Automerge patches for this file (each relative to the text after the previous).
+   * Returns true when the file itself was replaced and the caller must reload its text.
+   */
+  applyPatches(patches: Patch[], file: string): boolean {
+    const edits: TextEdit[] = []
     for (const p of patches) {
       if (p.path[0] !== 'files' || p.path[1] !== file) continue
       if (p.path.length === 2) {
-        // The file itself was replaced (e.g. an instructor re-created it).
-        if (p.action === 'put') replace = ''
+        if (p.action === 'put') return true
         continue
       }
       const index = p.path[2]
       if (typeof index !== 'number' || p.path.length !== 3) continue
-      let spec: { from: number; to?: number; insert?: string } | null = null
-      if (p.action === 'splice') spec = { from: index, insert: p.value }
-      else if (p.action === 'del') spec = { from: index, to: index + (p.length ?? 1) }
-      if (!spec) continue
-      const step = ChangeSet.of([spec], length)
+      if (p.action === 'splice') edits.push({ at: index, del: 0, ins: p.value })
+      else if (p.action === 'del') edits.push({ at: index, del: p.length ?? 1, ins: '' })
+    }
+    this.applyEdits(edits)
+    return false
+  }
+
+  /** Apply edits made elsewhere, in order (each relative to the text after the previous), outside undo history. */
+  applyEdits(edits: readonly TextEdit[]) {
+    let changes: ChangeSet | null = null
+    let length = this.view.state.doc.length
+    for (const e of edits) {
+      const step = ChangeSet.of([{ from: e.at, to: e.at + e.del, insert: e.ins }], length)
       changes = changes ? changes.compose(step) : step
       length = step.newLength
     }
-    if (replace !== null) return true
     if (changes) this.view.dispatch({ changes, annotations: [remote.of(true), Transaction.addToHistory.of(false)] })
-    return false
   }
 
   setRemoteCursors(cursors: RemoteCursor[]) {

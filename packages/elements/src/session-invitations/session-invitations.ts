@@ -2,6 +2,7 @@ import { css, html, nothing } from 'lit'
 import { property, state } from 'lit/decorators.js'
 import { Permission, ROLE_RANK, ROLES, type Role } from '@session-kit/core'
 import { relativeTime } from '../internal/format.js'
+import { errorMessage } from '../internal/http.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
 
@@ -233,17 +234,12 @@ export class SessionInvitations extends SessionElement {
     if (!client) return
     try {
       const res = await client.api('GET', '/invitations')
-      if (!res.ok) throw new Error(await this.#message(res))
+      if (!res.ok) throw new Error(await errorMessage(res))
       this._list = ((await res.json()) as { invitations: InvitationEntry[] }).invitations
       this._error = ''
     } catch (e) {
       this._error = `The invitations could not be loaded: ${(e as Error).message}`
     }
-  }
-
-  async #message(res: Response): Promise<string> {
-    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null
-    return body?.error?.message ?? `the server answered ${res.status}`
   }
 
   async #submit(e: Event) {
@@ -268,7 +264,7 @@ export class SessionInvitations extends SessionElement {
     try {
       const res = await this.#room.state!.client.api('POST', '/invitations', several ? { emails, role, expiresInHours: hours } : { email: emails, role, expiresInHours: hours })
       if (!res.ok && res.status !== 200) {
-        this._formError = await this.#message(res)
+        this._formError = await errorMessage(res)
         return
       }
       const body = (await res.json()) as { results?: (BulkResult & { invitation?: InvitationEntry })[] } & InvitationEntry
@@ -290,7 +286,7 @@ export class SessionInvitations extends SessionElement {
     try {
       const res = await this.#room.state!.client.api('POST', `/invitations/${inv.id}/resend`, { notify })
       if (!res.ok) {
-        this._error = await this.#message(res)
+        this._error = await errorMessage(res)
         return null
       }
       const fresh = (await res.json()) as InvitationEntry
@@ -307,7 +303,7 @@ export class SessionInvitations extends SessionElement {
     this._busy = inv.id
     try {
       const res = await this.#room.state!.client.api('DELETE', `/invitations/${inv.id}`)
-      if (!res.ok) this._error = await this.#message(res)
+      if (!res.ok) this._error = await errorMessage(res)
       else this._announce = `The invitation to ${inv.email} was revoked.`
       await this.#load()
     } finally {

@@ -2,6 +2,7 @@ import { css, html, nothing } from 'lit'
 import { property, state } from 'lit/decorators.js'
 import { Permission, ROLES, type Role } from '@session-kit/core'
 import { SessionElement } from '../internal/session-element.js'
+import { errorMessage } from '../internal/http.js'
 import { participantStyles, SessionParticipants, type ParticipantEntry } from '../session-participants/session-participants.js'
 
 /**
@@ -83,7 +84,7 @@ export class SessionModeration extends SessionParticipants {
     try {
       const res = await client.api(method, path, body)
       if (!res.ok) {
-        this._actionError = ((await res.json().catch(() => null)) as { error?: { message?: string } } | null)?.error?.message ?? `That did not work (${res.status}).`
+        this._actionError = `That did not work: ${await errorMessage(res)}.`
       } else {
         this._announce = done
         this.refresh(0)

@@ -5,6 +5,7 @@ import { colorIndex, participantColorClasses } from '../internal/colors.js'
 import { initials, relativeTime } from '../internal/format.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
+import { errorMessage } from '../internal/http.js'
 
 /** A participant as `GET …/participants` returns them. */
 export interface ParticipantEntry {
@@ -187,7 +188,7 @@ export class SessionParticipants extends SessionElement {
     try {
       const res = await state.client.api('GET', '/participants')
       if (!res.ok) {
-        this._error = ((await res.json().catch(() => null)) as { error?: { message?: string } } | null)?.error?.message ?? `The list could not be loaded (${res.status}).`
+        this._error = `The list could not be loaded: ${await errorMessage(res)}.`
         return
       }
       this._list = ((await res.json()) as { participants: ParticipantEntry[] }).participants

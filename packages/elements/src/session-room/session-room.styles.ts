@@ -42,6 +42,20 @@ export const styles = css`
     text-overflow: ellipsis;
     white-space: nowrap;
   }
+  .recording {
+    flex: none;
+    font-size: 0.75rem;
+    font-weight: 700;
+    padding: 0.05rem 0.5rem;
+    border-radius: 999px;
+    color: #fff;
+    background: var(--session-color-recording, #b42318);
+  }
+  .recording.paused {
+    color: var(--_fg);
+    background: none;
+    border: 1px solid var(--_warning);
+  }
   .notice {
     color: var(--_warning);
   }

@@ -45,6 +45,7 @@ function tokenSession(token: string | undefined): string | null {
  * @csspart error - The message shown when the room cannot connect.
  * @csspart notice - Why your permissions last changed ("You were muted by Ada.").
  * @csspart invitation - The accept/decline card shown for an invitation link.
+ * @csspart recording - The "Recording" badge everyone sees while the session is recorded.
  *
  * @cssprop --session-color-accent - Accent colour (focus rings, live indicator).
  * @cssprop --session-color-surface - Background of the status bar.
@@ -215,7 +216,7 @@ export class SessionRoom extends SessionElement {
     const next = new RoomState(client, status, client.participant, client.permissions, client.session, [...client.participants.values()], error, client.doc)
     this._state = next
     this.#provider.setValue(next, true)
-    const perms = client.permissions.join(',') + '|' + (client.session?.editingLocked ? 'L' : '') + (client.participant?.muted ? 'M' : '') + (client.participant?.role ?? '')
+    const perms = client.permissions.join(',') + '|' + (client.session?.editingLocked ? 'L' : '') + (client.participant?.muted ? 'M' : '') + (client.participant?.role ?? '') + (client.session?.recordingState ?? '')
     const reason = client.lastReason
     if (status !== this.#last.status) {
       this.dispatchEvent(new SessionStatusEvent(status, error?.message ?? null))
@@ -361,6 +362,9 @@ export class SessionRoom extends SessionElement {
         ? nothing
         : html`<div part="status" class="status ${status}">
             <span part="indicator" class="dot" aria-hidden="true"></span>
+            ${st?.session?.recordingState && st.session.recordingState !== 'off'
+              ? html`<span part="recording" class="recording ${st.session.recordingState}">${st.session.recordingState === 'recording' ? 'Recording' : 'Recording paused'}</span>`
+              : nothing}
             <span part="status-text" class="status-text">${st?.session?.title ? html`<strong>${st.session.title}</strong> · ` : nothing}${STATUS_TEXT[status]}${this._notice ? html` · <span part="notice" class="notice">${this._notice}</span>` : nothing}</span>
             ${people.length
               ? html`<ul part="presence" class="presence" aria-label="In the room">

@@ -27,6 +27,8 @@ export function demoPage(opts: { origin: string; session: string; people: Person
           ${p.role === 'instructor' ? raw('<session-moderation></session-moderation>') : raw('<session-participants></session-participants>')}
         </details>
         ${p.role === 'instructor' ? raw('<details class="people"><summary>Invitations</summary><session-invitations></session-invitations></details>') : ''}
+        <details class="people"><summary>Snapshots</summary><session-snapshots></session-snapshots></details>
+        <details class="people"><summary>Recordings</summary><session-recording></session-recording></details>
       </session-room>
     </section>`
   return html`<!doctype html>
@@ -80,6 +82,25 @@ export function invitePage(opts: { origin: string; built: boolean }) {
         <session-runner></session-runner>
         <session-chat></session-chat>
       </session-room>
+    </main>
+  </body>
+</html>`
+}
+
+/** The share link of a public recording. */
+export function playerPage(opts: { origin: string; recording: string; built: boolean }) {
+  return html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Session Kit — recording</title>
+    <link rel="stylesheet" href="/demo/demo.css" />
+    ${opts.built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
+  </head>
+  <body>
+    <main class="invite">
+      <session-player server="${opts.origin}" recording="${opts.recording}"></session-player>
     </main>
   </body>
 </html>`

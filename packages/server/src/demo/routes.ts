@@ -7,7 +7,7 @@ import { mintToken } from '../auth/tokens.js'
 import type { Sql } from '../store/db.js'
 import { createSession } from '../store/sessions.js'
 import { recentOutbox } from '../mail/mailer.js'
-import { demoPage, invitePage } from './page.js'
+import { demoPage, invitePage, playerPage } from './page.js'
 
 export const DEMO_SESSION = 'demo'
 export const DEMO_PEOPLE = [
@@ -61,11 +61,12 @@ const pageCsp = (frameAncestors: string) =>
   `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors ${frameAncestors}`
 
 /**
- * The page invitation links open by default (SESSION_KIT_PUBLIC_URL/invite?invite=…): a room that
- * shows the accept/decline card, then the code and the chat. Hosts usually point
- * SESSION_KIT_INVITE_URL at their own course page instead.
+ * Pages the server serves to people without a host page: where invitation links land by default
+ * (SESSION_KIT_PUBLIC_URL/invite?invite=…: a room that shows the accept/decline card, then the code
+ * and the chat — hosts usually point SESSION_KIT_INVITE_URL at their own course page instead), and
+ * the share links of public recordings (/recordings/:id).
  */
-export function inviteRoutes(services: Services) {
+export function pageRoutes(services: Services) {
   const r = new Hono<AppEnv>()
   const { config } = services
   const frameAncestors = config.allowedOrigins.length ? `'self' ${config.allowedOrigins.join(' ')}` : '*'
@@ -74,6 +75,12 @@ export function inviteRoutes(services: Services) {
     c.header('cache-control', 'no-store')
     c.header('referrer-policy', 'no-referrer')
     return c.html(invitePage({ origin: new URL(c.req.url).origin, built: await bundleBuilt() }))
+  })
+  // The share link of a public recording: a page that plays it to anyone.
+  r.get('/recordings/:id', async (c) => {
+    c.header('content-security-policy', pageCsp(frameAncestors))
+    c.header('cache-control', 'no-store')
+    return c.html(playerPage({ origin: new URL(c.req.url).origin, recording: c.req.param('id'), built: await bundleBuilt() }))
   })
   r.get('/cdn/*', (c) => sendFile(CDN_DIR, c.req.path.slice('/cdn/'.length), false))
   r.get('/demo/*', (c) => sendFile(ASSETS_DIR, c.req.path.slice('/demo/'.length), false))

@@ -1,27 +1,12 @@
 import { gzipSync } from 'node:zlib'
 import * as A from '@automerge/automerge'
-import { colorFor } from '@session-kit/core'
+import { applyReplayEvent, colorFor, type Replay, type ReplayEvent } from '@session-kit/core'
 import type { Sql } from '../store/db.js'
 import { durationMs as recordedMs, type RecordingRow } from '../store/recordings.js'
 import type { Room } from '../sync/room.js'
-import { applySplices, DocMirror, type Splice } from './text-mirror.js'
+import { DocMirror } from './text-mirror.js'
 
-export type ReplayEvent =
-  | { t: number; type: 'edit'; userId: string; splices: Splice[]; created?: string[]; removed?: string[] }
-  | { t: number; type: 'chat'; userId: string; text: string }
-  | { t: number; type: 'run'; userId: string; file: string; ok: boolean; errors: number; timedOut: boolean; durationMs: number }
-  | { t: number; type: 'join' | 'leave'; userId: string }
-
-/** What `<session-player>` plays: the files at the start, timed events, and keyframes to seek from. */
-export interface Replay {
-  version: 1
-  recording: { id: string; sessionId: string; sessionTitle: string; title: string; description: string | null; startedAt: string; durationMs: number }
-  files: Record<string, string>
-  events: ReplayEvent[]
-  /** The files just before `events[index]`, every few hundred edits. */
-  keyframes: { index: number; t: number; files: Record<string, string> }[]
-  participants: Record<string, { name: string; color: string }>
-}
+export type { Replay, ReplayEvent }
 
 const KEYFRAME_EVERY = 200
 const YIELD_EVERY = 500
@@ -117,9 +102,7 @@ export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, ses
     if (!event) continue
     events.push(event)
     if (event.type === 'edit') {
-      for (const f of event.created ?? []) current[f] = current[f] ?? ''
-      applySplices(current, event.splices)
-      for (const f of event.removed ?? []) if (!event.created?.includes(f)) delete current[f]
+      applyReplayEvent(current, event)
       if (++edits % KEYFRAME_EVERY === 0) keyframes.push({ index: events.length, t, files: { ...current } })
     }
     if (events.length % YIELD_EVERY === 0) await nextTick()

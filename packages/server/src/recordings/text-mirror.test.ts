@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import * as A from '@automerge/automerge'
-import { applySplices, DocMirror } from './text-mirror.js'
+import { applySplices } from '@session-kit/core'
+import { DocMirror } from './text-mirror.js'
 
 type Doc = { files: Record<string, string> }
 

@@ -1,15 +1,6 @@
 import type * as A from '@automerge/automerge'
 
-/** One edit of a file's text at a plain index, as the replay applies it. */
-export interface Splice {
-  file: string
-  /** Visible character index in the text before this splice. */
-  at: number
-  /** Characters removed at `at`. */
-  del: number
-  /** Text inserted at `at`. */
-  ins: string
-}
+import type { Splice } from '@session-kit/core'
 
 interface Elem {
   id: string
@@ -215,13 +206,4 @@ function push(list: Splice[], s: Splice) {
     }
   }
   list.push(s)
-}
-
-/** Apply splices to texts (what the player and the tests do). */
-export function applySplices(files: Record<string, string>, splices: readonly Splice[]): Record<string, string> {
-  for (const s of splices) {
-    const t = files[s.file] ?? ''
-    files[s.file] = t.slice(0, s.at) + s.ins + t.slice(s.at + s.del)
-  }
-  return files
 }

@@ -4,24 +4,11 @@ import { after, before, describe, it } from 'node:test'
 import { RawClient } from '../testing/client.js'
 import { backends } from '../testing/db.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
-import type { Replay } from '../recordings/compile.js'
-import { applySplices } from '../recordings/text-mirror.js'
+import { replayStateAt, type Replay } from '@session-kit/core'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** The files at recording time `t`: from the last keyframe at or before it, then the edits. */
-function filesAt(replay: Replay, t: number): Record<string, string> {
-  const frame = [...replay.keyframes].reverse().find((k) => k.t <= t && k.index <= replay.events.length)!
-  const files = { ...frame.files }
-  for (const e of replay.events.slice(frame.index)) {
-    if (e.t > t) break
-    if (e.type !== 'edit') continue
-    for (const f of e.created ?? []) files[f] = files[f] ?? ''
-    applySplices(files, e.splices)
-    for (const f of e.removed ?? []) if (!e.created?.includes(f)) delete files[f]
-  }
-  return files
-}
+const filesAt = (replay: Replay, t: number) => replayStateAt(replay, t).files
 
 for (const backend of backends()) {
   describe(`recordings on ${backend}`, () => {

@@ -34,6 +34,32 @@ describe('change chunks', () => {
     for (const h of hashes) assert.ok(fromDoc.includes(h), 'every change comes out of a document entry')
     assert.throws(() => readEntries([new Uint8Array([0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 1, 5, 1])]), /could not be decoded/)
   })
+  it('read every change of a writer that sends many before hearing back (chunks back to back)', () => {
+    let server = A.from({ files: { 'a.js': 'hello' } })
+    let writer = A.clone(server)
+    let ss = A.initSyncState()
+    let ws = A.initSyncState()
+    for (let k = 0; k < 6; k++) {
+      let m: Uint8Array | null
+      ;[ss, m] = A.generateSyncMessage(server, ss)
+      if (m) [writer, ws] = A.receiveSyncMessage(writer, ws, m)
+      ;[ws, m] = A.generateSyncMessage(writer, ws)
+      if (m) [server, ss] = A.receiveSyncMessage(server, ss, m)
+    }
+    const before = A.getHeads(writer)
+    const sent = new Set<string>()
+    for (let i = 0; i < 30; i++) {
+      writer = A.change(writer, (d) => A.splice(d, ['files', 'a.js'], 5 + i, 0, String.fromCharCode(97 + (i % 26))))
+      if (i % 5 !== 4) continue
+      const [next, m] = A.generateSyncMessage(writer, ws)
+      ws = next
+      const held = { heads: A.getHeads(server), has: (h: string) => A.getBackend(server).getChangeMetaByHash(h) !== null }
+      for (const c of readEntries(A.decodeSyncMessage(m!).changes, held)) sent.add(c.change.hash)
+    }
+    const expected = A.getChanges(A.view(writer, before), writer).map((c) => A.decodeChange(c).hash)
+    assert.equal(expected.length, 30)
+    assert.deepEqual([...sent].sort(), expected.sort())
+  })
   it('count characters inserted and deleted', () => {
     let doc = A.from({ files: { 'a.js': 'hello world' } })
     doc = A.change(doc, (d) => A.splice(d, ['files', 'a.js'], 0, 5, 'hey'))

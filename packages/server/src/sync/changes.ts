@@ -52,13 +52,24 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 
 /**
  * Turn the `changes` entries of a sync message into individual changes. An entry is usually one
- * change, but Automerge packs several into one bundle when a peer has many to send (e.g. after
- * working offline), or sends a whole document: both are unpacked into changes (re-encoded to the
+ * change, but Automerge packs several into one bundle or concatenates them when a peer has many to
+ * send (e.g. after working offline), or sends a whole document: all are unpacked into changes (re-encoded to the
  * same bytes and hash), so every change is verified, stored and attributed on its own.
  */
 export function readEntries(entries: readonly Uint8Array[], held?: { heads: readonly string[]; has(hash: string): boolean }): IncomingChange[] {
   const out: IncomingChange[] = []
+  // An entry may also hold several chunks back to back (Automerge 3 concatenates the changes it
+  // sends a peer that has not answered yet): split them first.
+  const chunks: Uint8Array[] = []
   for (const entry of entries) {
+    if (entry.length < 10 || MAGIC.some((m, k) => entry[k] !== m)) throw new ChangeFormatError('a change in the sync message is not an Automerge chunk')
+    try {
+      chunks.push(...splitChunks(entry))
+    } catch (e) {
+      throw new ChangeFormatError(`a change in the sync message could not be decoded (${(e as Error).message})`)
+    }
+  }
+  for (const entry of chunks) {
     if (entry.length < 10 || MAGIC.some((m, k) => entry[k] !== m)) throw new ChangeFormatError('a change in the sync message is not an Automerge chunk')
     const type = entry[8]
     try {

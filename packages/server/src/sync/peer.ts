@@ -38,6 +38,9 @@ export class Peer {
   awaitingReply = false
   awaitingSince = 0
   flushTimer?: NodeJS.Timeout
+  /** When this peer last heard our heads, and the timer that will tell it again (see Room#committed). */
+  headsSentAt = 0
+  headsTimer?: NodeJS.Timeout
   /** Serialises this peer's handshake steps behind the commits they depend on. */
   chain: Promise<void> = Promise.resolve()
   cursor: Cursor | null = null
@@ -118,6 +121,7 @@ export class Peer {
 
   dispose() {
     clearTimeout(this.flushTimer)
+    clearTimeout(this.headsTimer)
     clearTimeout(this.presenceTimer)
     clearTimeout(this.expiryTimer)
   }

@@ -1,0 +1,410 @@
+import { css, html, nothing, svg, type PropertyValues } from 'lit'
+import { property, query, state } from 'lit/decorators.js'
+import { applyReplayEvent, languageForFile, replayStateAt, type Replay, type ReplayEvent } from '@session-kit/core'
+import { SessionSeekEvent } from '../events/events.js'
+import { errorMessage } from '../internal/http.js'
+import { RoomController } from '../internal/room-controller.js'
+import { SessionElement } from '../internal/session-element.js'
+import type { CodeEditor } from '../session-editor/editor-view.js'
+
+const SPEEDS = [1, 2, 4, 8]
+
+function clock(ms: number): string {
+  const s = Math.floor(ms / 1000)
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const ss = String(s % 60).padStart(2, '0')
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`
+}
+
+/**
+ * Replays a recording: the code as it was typed, in a read-only editor, with who typed each
+ * change. Play and pause, 1×–8× speed, a scrubber that seeks to any moment at once (from the
+ * replay's keyframes), and markers for runs and chat messages on the timeline. Inside a
+ * `<session-room>` it plays the room's recordings (VIEW_CODE); with `server` it plays public
+ * recordings without a token; with `src` a downloaded replay file.
+ *
+ * @summary Replay a recorded coding session.
+ *
+ * @csspart controls - Play, time, speed.
+ * @csspart scrubber - The position slider.
+ * @csspart timeline - The markers for runs and chat messages.
+ * @csspart editor - The read-only code.
+ * @csspart files - The file tabs.
+ * @csspart author - Who typed the latest change.
+ * @csspart moments - The list of runs and chat messages, to jump to.
+ *
+ * @cssprop --session-player-height - Height of the code (default 20rem).
+ *
+ * @event session-seek - The code shown now matches a new position (`t` in ms, `renderMs`: how long it took).
+ */
+export class SessionPlayer extends SessionElement {
+  static override styles = [
+    SessionElement.baseStyles,
+    css`
+      :host {
+        display: block;
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+        background: var(--_bg);
+        overflow: hidden;
+        font-size: 0.9rem;
+      }
+      header {
+        padding: 0.4rem 0.6rem;
+        background: var(--_surface);
+        border-bottom: 1px solid var(--_border);
+      }
+      header h2 {
+        margin: 0;
+        font-size: 1rem;
+      }
+      .sub {
+        color: var(--_muted);
+        font-size: 0.8rem;
+      }
+      .files {
+        display: flex;
+        gap: 0.25rem;
+        padding: 0.3rem 0.5rem 0;
+        flex-wrap: wrap;
+      }
+      .files button[aria-pressed='true'] {
+        border-color: var(--_accent);
+        font-weight: 600;
+      }
+      .editor {
+        height: var(--session-player-height, 20rem);
+        border-top: 1px solid var(--_border);
+        margin-top: 0.3rem;
+      }
+      .controls {
+        display: flex;
+        gap: 0.6rem;
+        align-items: center;
+        padding: 0.4rem 0.6rem;
+        border-top: 1px solid var(--_border);
+        flex-wrap: wrap;
+      }
+      .time {
+        font-variant-numeric: tabular-nums;
+        color: var(--_muted);
+        min-width: 7rem;
+      }
+      .track {
+        flex: 1;
+        min-width: 10rem;
+        display: grid;
+      }
+      input[type='range'] {
+        width: 100%;
+        accent-color: var(--_accent);
+      }
+      svg {
+        width: 100%;
+        height: 10px;
+        display: block;
+      }
+      .mark-run {
+        fill: var(--_ok);
+      }
+      .mark-run.failed {
+        fill: var(--_danger);
+      }
+      .mark-chat {
+        fill: var(--_accent);
+      }
+      select {
+        font: inherit;
+        border: 1px solid var(--_border);
+        border-radius: 6px;
+        background: var(--_bg);
+        color: inherit;
+      }
+      .author {
+        padding: 0 0.6rem 0.4rem;
+        color: var(--_muted);
+        font-size: 0.8rem;
+        min-height: 1.2em;
+      }
+      details {
+        padding: 0 0.6rem 0.5rem;
+        font-size: 0.85rem;
+      }
+      .moments {
+        list-style: none;
+        margin: 0.3rem 0 0;
+        padding: 0;
+        max-height: 10rem;
+        overflow: auto;
+      }
+      .moments button {
+        border: none;
+        background: none;
+        padding: 0.1rem 0;
+        text-align: start;
+      }
+      .status {
+        padding: 1rem;
+        color: var(--_muted);
+      }
+      .status.error {
+        color: var(--_danger);
+      }
+    `,
+  ]
+
+  /** The recording id: played from the room, or (with `server`) from its public link. */
+  @property({ reflect: true }) recording?: string
+
+  /** Base URL of the server, to play a public recording outside any room. */
+  @property({ reflect: true }) server?: string
+
+  /** URL of a replay file (what Download saves), to play it without a server. */
+  @property({ reflect: true }) src?: string
+
+  @property({ reflect: true }) theme?: 'light' | 'dark'
+
+  @state() private _replay: Replay | null = null
+  @state() private _error = ''
+  @state() private _t = 0
+  @state() private _playing = false
+  @state() private _speed = 1
+  @state() private _file = ''
+  @state() private _author = ''
+
+  @query('.editor') private _editorHost?: HTMLElement
+
+  #room = new RoomController(this, { onChange: () => this.#maybeLoad() })
+  #editor: CodeEditor | null = null
+  #files: Record<string, string> = {}
+  #index = 0
+  #frame = 0
+  #last = 0
+  #loadedKey = ''
+  /** How long the last seek took to bring the code up to date (ms). */
+  lastSeekMs = 0
+
+  /** Position in the recording (ms, paused spans left out). */
+  get currentTime(): number {
+    return this._t
+  }
+
+  get duration(): number {
+    return this._replay?.recording.durationMs ?? 0
+  }
+
+  /** The code of every file at the current position. */
+  get files(): Readonly<Record<string, string>> {
+    return this.#files
+  }
+
+  protected override willUpdate(changed: PropertyValues) {
+    if (changed.has('recording') || changed.has('server') || changed.has('src')) this.#maybeLoad()
+  }
+
+  #maybeLoad() {
+    const client = this.#room.state?.client
+    const key = this.src ? `src:${this.src}` : this.recording ? `${this.server ?? (client && this.#room.state?.status === 'live' ? 'room' : '')}:${this.recording}` : ''
+    if (!key || key === this.#loadedKey || key.startsWith(':')) return
+    this.#loadedKey = key
+    void this.#load()
+  }
+
+  async #load() {
+    this.pause()
+    this._replay = null
+    this._error = ''
+    try {
+      let res: Response
+      if (this.src) res = await fetch(this.src)
+      else if (this.server) res = await fetch(`${this.server.replace(/\/+$/, '')}/v1/recordings/${encodeURIComponent(this.recording!)}/public`)
+      else res = await this.#room.state!.client.api('GET', `/recordings/${encodeURIComponent(this.recording!)}/events`)
+      if (!res.ok) throw new Error(await errorMessage(res))
+      const replay = (await res.json()) as Replay
+      if (replay.version !== 1) throw new Error('this replay was made by a newer version')
+      this._replay = replay
+      this._file = Object.keys(replay.files)[0] ?? ''
+      await this.updateComplete
+      await this.#ensureEditor()
+      this.seek(0)
+    } catch (e) {
+      this._error = `The recording could not be loaded: ${(e as Error).message}.`
+    }
+  }
+
+  async #ensureEditor() {
+    if (this.#editor || !this._editorHost) return
+    const { CodeEditor } = await import('../session-editor/editor-view.js')
+    this.#editor = new CodeEditor({
+      parent: this._editorHost,
+      root: this.shadowRoot!,
+      text: '',
+      language: languageForFile(this._file),
+      readOnly: true,
+      label: 'Recorded code, read-only',
+      onLocalChange: () => {},
+      onSelection: () => {},
+      onRun: () => this.toggle(),
+    })
+  }
+
+  /** Jump to a position (ms); the code shown is rebuilt from the nearest keyframe. */
+  seek(t: number) {
+    const replay = this._replay
+    if (!replay) return
+    const started = performance.now()
+    this._t = Math.max(0, Math.min(t, replay.recording.durationMs))
+    const { files, index } = replayStateAt(replay, this._t)
+    this.#files = files
+    this.#index = index
+    if (!(this._file in files)) this._file = Object.keys(files)[0] ?? ''
+    this.#editor?.setText(files[this._file] ?? '')
+    this._author = this.#authorBefore(index)
+    this.lastSeekMs = performance.now() - started
+    this.dispatchEvent(new SessionSeekEvent(this._t, this.lastSeekMs))
+  }
+
+  #authorBefore(index: number): string {
+    for (let i = index - 1; i >= 0; i--) {
+      const e = this._replay!.events[i]!
+      if (e.type === 'edit') return this.#name(e.userId)
+    }
+    return ''
+  }
+
+  #name(userId: string) {
+    return this._replay?.participants[userId]?.name ?? 'Someone'
+  }
+
+  play() {
+    if (!this._replay || this._playing) return
+    if (this._t >= this.duration) this.seek(0)
+    this._playing = true
+    this.#last = performance.now()
+    const tick = (now: number) => {
+      if (!this._playing) return
+      const t = Math.min(this.duration, this._t + (now - this.#last) * this._speed)
+      this.#last = now
+      this.#advance(t)
+      if (t >= this.duration) this._playing = false
+      else this.#frame = requestAnimationFrame(tick)
+    }
+    this.#frame = requestAnimationFrame(tick)
+  }
+
+  pause() {
+    this._playing = false
+    cancelAnimationFrame(this.#frame)
+  }
+
+  toggle() {
+    if (this._playing) this.pause()
+    else this.play()
+  }
+
+  /** Move forward by applying the events up to `t` to the visible editor as edits (no full redraw). */
+  #advance(t: number) {
+    const replay = this._replay!
+    let switched = false
+    while (this.#index < replay.events.length && replay.events[this.#index]!.t <= t) {
+      const e: ReplayEvent = replay.events[this.#index++]!
+      if (e.type !== 'edit') continue
+      const visible = e.splices.filter((s) => s.file === this._file)
+      applyReplayEvent(this.#files, e)
+      this._author = `${this.#name(e.userId)} is typing${e.splices[0] ? ` in ${e.splices[0].file}` : ''}`
+      if (!(this._file in this.#files)) {
+        this._file = Object.keys(this.#files)[0] ?? ''
+        switched = true
+      } else if (!switched) this.#editor?.applyEdits(visible)
+    }
+    if (switched) this.#editor?.setText(this.#files[this._file] ?? '')
+    this._t = t
+  }
+
+  #showFile(name: string) {
+    this._file = name
+    this.#editor?.setText(this.#files[name] ?? '')
+    void this.#editor?.setLanguage(languageForFile(name))
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback()
+    this.pause()
+    this.#editor?.destroy()
+    this.#editor = null
+    this.#loadedKey = ''
+  }
+
+  protected override render() {
+    if (this._error) return html`<p class="status error" role="alert">${this._error}</p>`
+    const replay = this._replay
+    if (!replay) return html`<p class="status" role="status">${this.recording || this.src ? 'Loading the recording…' : 'No recording chosen.'}</p>`
+    const duration = replay.recording.durationMs
+    const moments = replay.events.filter((e) => e.type === 'run' || e.type === 'chat')
+    const x = (t: number) => (duration ? (t / duration) * 1000 : 0)
+    return html`
+      <header>
+        <h2>${replay.recording.title}</h2>
+        <div class="sub">${replay.recording.sessionTitle} · ${clock(duration)}${replay.recording.description ? html` · ${replay.recording.description}` : nothing}</div>
+      </header>
+      ${Object.keys(this.#files).length > 1
+        ? html`<div part="files" class="files" role="group" aria-label="Files">
+            ${Object.keys(this.#files).map((f) => html`<button type="button" aria-pressed=${String(f === this._file)} @click=${() => this.#showFile(f)}>${f}</button>`)}
+          </div>`
+        : nothing}
+      <div part="editor" class="editor"></div>
+      <div part="controls" class="controls">
+        <button type="button" class="primary" @click=${() => this.toggle()}>${this._playing ? 'Pause' : 'Play'}</button>
+        <span class="time" aria-live="off">${clock(this._t)} / ${clock(duration)}</span>
+        <div class="track">
+          <input
+            part="scrubber"
+            type="range"
+            min="0"
+            max=${duration}
+            step="100"
+            .value=${String(Math.round(this._t))}
+            aria-label="Position in the recording"
+            aria-valuetext="${clock(this._t)} of ${clock(duration)}"
+            @input=${(e: Event) => this.seek(Number((e.target as HTMLInputElement).value))}
+          />
+          <svg part="timeline" viewBox="0 0 1000 10" preserveAspectRatio="none" aria-hidden="true">
+            ${moments.map((m) =>
+              m.type === 'run'
+                ? svg`<rect class="mark-run ${m.ok ? '' : 'failed'}" x=${x(m.t) - 3} y="0" width="6" height="10"><title>${this.#name(m.userId)} ran ${m.file}</title></rect>`
+                : svg`<circle class="mark-chat" cx=${x(m.t)} cy="5" r="4"><title>${this.#name(m.userId)}: ${m.text}</title></circle>`,
+            )}
+          </svg>
+        </div>
+        <label
+          >Speed
+          <select @change=${(e: Event) => (this._speed = Number((e.target as HTMLSelectElement).value))}>
+            ${SPEEDS.map((s) => html`<option value=${s} ?selected=${s === this._speed}>${s}×</option>`)}
+          </select>
+        </label>
+      </div>
+      <div part="author" class="author" aria-live="off">${this._author}</div>
+      ${moments.length
+        ? html`<details>
+            <summary>Runs and chat (${moments.length})</summary>
+            <ul part="moments" class="moments">
+              ${moments.map(
+                (m) => html`<li>
+                  <button type="button" @click=${() => this.seek(m.t)}>
+                    ${clock(m.t)} — ${m.type === 'run' ? `${this.#name(m.userId)} ran ${m.file}: ${m.timedOut ? 'stopped by the time limit' : m.errors ? `${m.errors} error${m.errors === 1 ? '' : 's'}` : 'no errors'}` : `${this.#name(m.userId)}: ${m.text}`}
+                  </button>
+                </li>`,
+              )}
+            </ul>
+          </details>`
+        : nothing}
+    `
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'session-player': SessionPlayer
+  }
+}

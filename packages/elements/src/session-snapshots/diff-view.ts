@@ -1,0 +1,27 @@
+import { MergeView } from '@codemirror/merge'
+import { EditorState } from '@codemirror/state'
+import { EditorView, lineNumbers } from '@codemirror/view'
+import { syntaxHighlighting, defaultHighlightStyle } from '@codemirror/language'
+import type { Language } from '@session-kit/core'
+import { loadLanguage } from '../session-editor/languages.js'
+
+/** A read-only side-by-side diff: the snapshot (left) against the current code (right). */
+export async function createDiff(opts: { parent: HTMLElement; root: ShadowRoot; before: string; after: string; language: Language; labels: [string, string] }) {
+  const lang = await loadLanguage(opts.language)
+  const extensions = (label: string) => [
+    lineNumbers(),
+    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+    lang,
+    EditorState.readOnly.of(true),
+    EditorView.editable.of(false),
+    EditorView.contentAttributes.of({ 'aria-label': label }),
+  ]
+  return new MergeView({
+    a: { doc: opts.before, extensions: extensions(opts.labels[0]) },
+    b: { doc: opts.after, extensions: extensions(opts.labels[1]) },
+    parent: opts.parent,
+    root: opts.root,
+    highlightChanges: true,
+    gutter: true,
+  })
+}

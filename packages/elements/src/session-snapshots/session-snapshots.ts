@@ -1,0 +1,398 @@
+import { css, html, nothing, type PropertyValues } from 'lit'
+import { property, query, state } from 'lit/decorators.js'
+import { languageForFile, Permission, Rule, type Language, type Role } from '@session-kit/core'
+import { SessionBeforeRestoreEvent } from '../events/events.js'
+import { downloadResponse } from '../internal/download.js'
+import { errorMessage } from '../internal/http.js'
+import { relativeTime } from '../internal/format.js'
+import { RoomController } from '../internal/room-controller.js'
+import { SessionElement } from '../internal/session-element.js'
+
+export interface SnapshotEntry {
+  id: string
+  title: string
+  description: string | null
+  createdBy: string
+  creatorName: string
+  creatorRole: Role
+  createdAt: string
+  fileNames: string[]
+  files?: Record<string, string>
+}
+
+type Destroyable = { destroy(): void }
+
+/**
+ * Named copies of the room's code. Capture one with a title and description (learners' are
+ * personal: visible to them and instructors); preview it beside the current code with the
+ * differences highlighted; restore it for everyone (a normal change every editor receives, history
+ * kept — after a confirmation and a cancelable `session-before-restore` event); export it as JSON;
+ * delete your own (instructors any).
+ *
+ * @summary Snapshots: capture, preview with a diff, restore, export, delete.
+ *
+ * @csspart form - The form to capture a snapshot.
+ * @csspart list - The snapshots.
+ * @csspart snapshot - One snapshot.
+ * @csspart preview - The preview with the diff against the current code.
+ *
+ * @cssprop --session-snapshots-preview-height - Height of the diff (default 18rem).
+ *
+ * @event session-before-restore - Cancelable: about to restore a snapshot for everyone (`snapshot`). Call `preventDefault()` to stop it.
+ */
+export class SessionSnapshots extends SessionElement {
+  static override styles = [
+    SessionElement.baseStyles,
+    css`
+      :host {
+        display: block;
+        font-size: 0.9rem;
+      }
+      form {
+        display: grid;
+        grid-template-columns: 1fr 2fr auto;
+        gap: 0.4rem 0.6rem;
+        align-items: end;
+        padding: 0.6rem;
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+        background: var(--_surface);
+      }
+      @media (max-width: 40rem) {
+        form {
+          grid-template-columns: 1fr;
+        }
+      }
+      label {
+        display: grid;
+        gap: 0.2rem;
+        font-size: 0.8rem;
+        color: var(--_muted);
+      }
+      input {
+        font: inherit;
+        color: var(--_fg);
+        background: var(--_bg);
+        border: 1px solid var(--_border);
+        border-radius: 6px;
+        padding: 0.3rem 0.45rem;
+      }
+      .list {
+        list-style: none;
+        margin: 0.6rem 0 0;
+        padding: 0;
+        display: grid;
+        gap: 0.3rem;
+      }
+      .snapshot {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.3rem 0.6rem;
+        align-items: center;
+        padding: 0.4rem 0.5rem;
+        border: 1px solid var(--_border);
+        border-radius: 6px;
+      }
+      .snapshot.open {
+        border-color: var(--_accent);
+      }
+      .what {
+        flex: 1;
+        min-width: 12rem;
+        display: grid;
+      }
+      .title {
+        font-weight: 600;
+      }
+      .meta,
+      .desc {
+        color: var(--_muted);
+        font-size: 0.8rem;
+      }
+      .actions {
+        display: flex;
+        gap: 0.3rem;
+        flex-wrap: wrap;
+        align-items: center;
+      }
+      .actions button {
+        font-size: 0.8rem;
+        padding: 0.1rem 0.5rem;
+      }
+      .preview {
+        margin-top: 0.6rem;
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+        overflow: hidden;
+      }
+      .preview-head {
+        display: flex;
+        gap: 0.6rem;
+        align-items: center;
+        padding: 0.35rem 0.5rem;
+        background: var(--_surface);
+        border-bottom: 1px solid var(--_border);
+        font-size: 0.8rem;
+        flex-wrap: wrap;
+      }
+      .diff-labels {
+        display: grid;
+        grid-template-columns: 1fr 1fr;
+        font-size: 0.75rem;
+        color: var(--_muted);
+        padding: 0.2rem 0.5rem;
+      }
+      .diff {
+        height: var(--session-snapshots-preview-height, 18rem);
+        overflow: auto;
+        font-family: var(--_mono);
+        font-size: 0.85rem;
+      }
+      .empty,
+      .error {
+        color: var(--_muted);
+        margin: 0.6rem 0 0;
+      }
+      .error {
+        color: var(--_danger);
+      }
+    `,
+  ]
+
+  @property({ reflect: true }) theme?: 'light' | 'dark'
+
+  @state() private _list: SnapshotEntry[] | null = null
+  @state() private _error = ''
+  @state() private _busy = ''
+  @state() private _preview: { snapshot: SnapshotEntry; file: string } | null = null
+  @state() private _confirmRestore: string | null = null
+  @state() private _confirmDelete: string | null = null
+  @state() private _announce = ''
+
+  @query('.diff') private _diffHost?: HTMLElement
+
+  #diff: Destroyable | null = null
+  #room = new RoomController(this, {
+    needsDocument: true,
+    onChange: (state, previous) => {
+      if (state?.status === 'live' && previous?.status !== 'live') void this.#load()
+    },
+  })
+
+  async #load() {
+    const client = this.#room.state?.client
+    if (!client) return
+    try {
+      const res = await client.api('GET', '/snapshots')
+      if (!res.ok) throw new Error(await errorMessage(res))
+      this._list = ((await res.json()) as { snapshots: SnapshotEntry[] }).snapshots
+      this._error = ''
+    } catch (e) {
+      this._error = `The snapshots could not be loaded: ${(e as Error).message}`
+    }
+  }
+
+  async #capture(e: Event) {
+    e.preventDefault()
+    const form = e.target as HTMLFormElement
+    const data = new FormData(form)
+    const title = String(data.get('title') ?? '').trim()
+    if (!title) {
+      this._error = 'Give the snapshot a title.'
+      return
+    }
+    this._busy = 'capture'
+    try {
+      const res = await this.#room.state!.client.api('POST', '/snapshots', { title, description: String(data.get('description') ?? '').trim() || undefined })
+      if (!res.ok) throw new Error(await errorMessage(res))
+      form.reset()
+      this._announce = `Snapshot “${title}” saved.`
+      this._error = ''
+      await this.#load()
+    } catch (err) {
+      this._error = `The snapshot was not saved: ${(err as Error).message}`
+    } finally {
+      this._busy = ''
+    }
+  }
+
+  async #openPreview(s: SnapshotEntry) {
+    if (this._preview?.snapshot.id === s.id) {
+      this._preview = null
+      return
+    }
+    this._busy = s.id
+    try {
+      const res = await this.#room.state!.client.api('GET', `/snapshots/${s.id}`)
+      if (!res.ok) throw new Error(await errorMessage(res))
+      const full = (await res.json()) as SnapshotEntry
+      this._preview = { snapshot: full, file: full.fileNames[0] ?? '' }
+    } catch (err) {
+      this._error = `The snapshot could not be opened: ${(err as Error).message}`
+    } finally {
+      this._busy = ''
+    }
+  }
+
+  protected override updated(changed: PropertyValues) {
+    if (changed.has('_preview')) void this.#renderDiff()
+  }
+
+  async #renderDiff() {
+    this.#diff?.destroy()
+    this.#diff = null
+    const p = this._preview
+    if (!p || !this._diffHost) return
+    const current = this.#room.state?.doc?.text(p.file) ?? ''
+    const { createDiff } = await import('./diff-view.js')
+    if (this._preview !== p || !this._diffHost) return
+    this.#diff = await createDiff({
+      parent: this._diffHost,
+      root: this.shadowRoot!,
+      before: p.snapshot.files?.[p.file] ?? '',
+      after: current,
+      language: languageForFile(p.file, (this.#room.state?.session?.language as Language) ?? 'javascript'),
+      labels: [`${p.file} in the snapshot “${p.snapshot.title}”`, `${p.file} now`],
+    })
+  }
+
+  async #restore(s: SnapshotEntry) {
+    this._confirmRestore = null
+    const before = new SessionBeforeRestoreEvent(s)
+    if (!this.dispatchEvent(before)) {
+      this._announce = 'The restore was cancelled by the page.'
+      return
+    }
+    this._busy = s.id
+    try {
+      const res = await this.#room.state!.client.api('POST', `/snapshots/${s.id}/restore`)
+      if (!res.ok) throw new Error(await errorMessage(res))
+      this._announce = `Restored “${s.title}” for everyone. The previous code stays in the history.`
+      this._preview = null
+    } catch (err) {
+      this._error = `The snapshot was not restored: ${(err as Error).message}`
+    } finally {
+      this._busy = ''
+    }
+  }
+
+  async #export(s: SnapshotEntry) {
+    const res = await this.#room.state!.client.api('GET', `/snapshots/${s.id}/export`)
+    if (!res.ok) {
+      this._error = `The snapshot could not be exported: ${await errorMessage(res)}`
+      return
+    }
+    await downloadResponse(res, `${s.title}.json`, this)
+    this._announce = `Exported “${s.title}”.`
+  }
+
+  async #delete(s: SnapshotEntry) {
+    this._confirmDelete = null
+    this._busy = s.id
+    try {
+      const res = await this.#room.state!.client.api('DELETE', `/snapshots/${s.id}`)
+      if (!res.ok) throw new Error(await errorMessage(res))
+      if (this._preview?.snapshot.id === s.id) this._preview = null
+      this._announce = `Deleted “${s.title}”.`
+      await this.#load()
+    } catch (err) {
+      this._error = `The snapshot was not deleted: ${(err as Error).message}`
+    } finally {
+      this._busy = ''
+    }
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback()
+    this.#diff?.destroy()
+    this.#diff = null
+  }
+
+  protected override render() {
+    const state = this.#room.state
+    if (!state) return html`<p class="empty">Snapshots work inside a &lt;session-room&gt;.</p>`
+    if (!state.participant) return html`<p class="empty" role="status">Connecting…</p>`
+    const canCreate = state.can(Permission.CREATE_SNAPSHOT)
+    const canRestore = state.can(Permission.RESTORE_SNAPSHOT)
+    return html`
+      ${canCreate
+        ? html`<form part="form" @submit=${this.#capture}>
+            <label>Title <input name="title" required maxlength="200" placeholder="Working version" /></label>
+            <label>Description <input name="description" maxlength="2000" placeholder="What this version does (optional)" /></label>
+            <button class="primary" type="submit" ?disabled=${this._busy === 'capture'}>Save snapshot</button>
+          </form>`
+        : nothing}
+      ${this._error ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+      ${this._list === null && !this._error
+        ? html`<p class="empty" role="status">Loading snapshots…</p>`
+        : this._list?.length === 0
+          ? html`<p class="empty">No snapshots yet.${canCreate ? ' Save one to keep this version of the code.' : ''}</p>`
+          : html`<ul part="list" class="list" aria-label="Snapshots">
+              ${(this._list ?? []).map((s) => this.#renderSnapshot(s, canRestore))}
+            </ul>`}
+      ${this._preview ? this.#renderPreview(this._preview, canRestore) : nothing}
+      <div class="visually-hidden" role="status" aria-live="polite">${this._announce}</div>
+    `
+  }
+
+  #renderSnapshot(s: SnapshotEntry, canRestore: boolean) {
+    const state = this.#room.state!
+    const busy = this._busy === s.id
+    const canDelete = state.can(Rule.DELETE_SNAPSHOT, { createdBy: s.createdBy })
+    return html`<li part="snapshot" class="snapshot ${this._preview?.snapshot.id === s.id ? 'open' : ''}">
+      <span class="what">
+        <span class="title">${s.title}</span>
+        <span class="meta">${s.creatorName}${s.creatorRole === 'learner' ? ' (personal)' : ''} · <time datetime=${s.createdAt} title=${new Date(s.createdAt).toLocaleString()}>${relativeTime(s.createdAt)}</time> · ${s.fileNames.join(', ')}</span>
+        ${s.description ? html`<span class="desc">${s.description}</span>` : nothing}
+      </span>
+      <span class="actions">
+        <button type="button" aria-expanded=${String(this._preview?.snapshot.id === s.id)} ?disabled=${busy} @click=${() => this.#openPreview(s)}>Preview<span class="visually-hidden"> ${s.title}</span></button>
+        ${canRestore
+          ? this._confirmRestore === s.id
+            ? html`<span role="group" aria-label="Confirm restoring ${s.title}"
+                >Replace everyone’s code?
+                <button type="button" class="primary" ?disabled=${busy} @click=${() => this.#restore(s)}>Restore</button>
+                <button type="button" @click=${() => (this._confirmRestore = null)}>Cancel</button></span
+              >`
+            : html`<button type="button" @click=${() => (this._confirmRestore = s.id)}>Restore<span class="visually-hidden"> ${s.title}</span></button>`
+          : nothing}
+        <button type="button" @click=${() => this.#export(s)}>Export<span class="visually-hidden"> ${s.title}</span></button>
+        ${canDelete
+          ? this._confirmDelete === s.id
+            ? html`<span role="group" aria-label="Confirm deleting ${s.title}"
+                >Delete?
+                <button type="button" class="danger" ?disabled=${busy} @click=${() => this.#delete(s)}>Delete</button>
+                <button type="button" @click=${() => (this._confirmDelete = null)}>Cancel</button></span
+              >`
+            : html`<button type="button" class="danger" @click=${() => (this._confirmDelete = s.id)}>Delete<span class="visually-hidden"> ${s.title}</span></button>`
+          : nothing}
+      </span>
+    </li>`
+  }
+
+  #renderPreview(p: { snapshot: SnapshotEntry; file: string }, canRestore: boolean) {
+    return html`<section part="preview" class="preview" aria-label="Preview of ${p.snapshot.title}">
+      <div class="preview-head">
+        <strong>${p.snapshot.title}</strong>
+        ${p.snapshot.fileNames.length > 1
+          ? html`<label
+              >File
+              <select @change=${(e: Event) => (this._preview = { ...p, file: (e.target as HTMLSelectElement).value })}>
+                ${p.snapshot.fileNames.map((f) => html`<option ?selected=${f === p.file}>${f}</option>`)}
+              </select></label
+            >`
+          : html`<span>${p.file}</span>`}
+        ${canRestore ? html`<button type="button" @click=${() => (this._confirmRestore = p.snapshot.id)}>Restore this snapshot…</button>` : nothing}
+        <button type="button" @click=${() => (this._preview = null)}>Close</button>
+      </div>
+      <div class="diff-labels" aria-hidden="true"><span>Snapshot</span><span>Now</span></div>
+      <div class="diff"></div>
+    </section>`
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'session-snapshots': SessionSnapshots
+  }
+}
