@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench [name …]: runs the named benchmarks (all when none is named).
-const BENCHES = ['sync', 'player']
+const BENCHES = ['sync', 'player', 'analytics']
 // Names come before the first option: `npm run bench -- sync --seconds 10`.
 const args = process.argv.slice(2)
 const firstOption = args.findIndex((a) => a.startsWith('-'))

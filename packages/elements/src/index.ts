@@ -10,6 +10,7 @@ export { SessionInvitations, type InvitationEntry } from './session-invitations/
 export { SessionSnapshots, type SnapshotEntry } from './session-snapshots/session-snapshots.js'
 export { SessionRecording, type RecordingEntry } from './session-recording/session-recording.js'
 export { SessionPlayer } from './session-player/session-player.js'
+export { SessionAnalytics } from './session-analytics/session-analytics.js'
 export { PermissionController, allowed, type GateRule } from './internal/permission-controller.js'
 export { RoomController } from './internal/room-controller.js'
 export { registerRunner, runnerFor, configureRunner, type Runner, type RunContext, type RunResult, type OutputLine } from './internal/runners/runners.js'

@@ -13,5 +13,6 @@ import './define/session-invitations.js'
 import './define/session-snapshots.js'
 import './define/session-recording.js'
 import './define/session-player.js'
+import './define/session-analytics.js'
 
 export * from './index.js'

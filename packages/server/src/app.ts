@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws'
 import type { AppEnv, Services } from './http/context.js'
 import { AppError } from './http/errors.js'
 import { demoRoutes, pageRoutes } from './demo/routes.js'
+import { analyticsRoutes } from './routes/analytics.js'
 import { chatRoutes } from './routes/chat.js'
 import { invitationRoutes } from './routes/invitations.js'
 import { recordingRoutes } from './routes/recordings.js'
@@ -72,6 +73,7 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.route('/v1/tokens', tokenRoutes())
   app.route('/v1', invitationRoutes())
   app.route('/v1/sessions', snapshotRoutes())
+  app.route('/v1/sessions', analyticsRoutes())
   app.route('/v1', recordingRoutes())
   app.route('/', pageRoutes(services))
   if (config.demo) app.route('/', demoRoutes(services))

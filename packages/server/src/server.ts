@@ -64,10 +64,11 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   const bus = db.canListen ? new PgBus(db.sql, instanceId, log) : new LocalBus(instanceId)
   const committer = new Committer(db.sql, { instanceId, notify: db.canListen })
   const verifier = new TokenVerifier({ secret: config.secret, jwks: config.jwks })
-  const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, helloTimeoutMs: config.helloTimeoutMs, singleInstance: db.kind === 'pglite' })
+  const clock = opts.clock ?? (() => new Date())
+  const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, clock, helloTimeoutMs: config.helloTimeoutMs, singleInstance: db.kind === 'pglite' })
   await hub.start()
   const mailer = new Mailer(db.sql, { smtpUrl: config.smtpUrl, from: config.mailFrom, log })
-  const services: Services = { config, db, hub, verifier, mailer, clock: opts.clock ?? (() => new Date()), log }
+  const services: Services = { config, db, hub, verifier, mailer, clock, log }
   if (config.demo) await seedDemo(db.sql)
   // Replays whose build was cut short (a crash after stop) are built again.
   for (const rec of await db.sql<{ id: string }[]>`select id from recordings where status = 'processing'`) {

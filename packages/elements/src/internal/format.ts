@@ -53,3 +53,12 @@ export function linkify(text: string): TextPart[] {
   if (last < text.length) parts.push(text.slice(last))
   return parts
 }
+
+/** "45 s", "12 min", "1 h 05 min". */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds))
+  if (s < 60) return `${s} s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m} min`
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`
+}

@@ -13,10 +13,10 @@ export interface ChatRow {
 const columns = (sql: Sql) => sql`id, user_id as "userId", name, role, body, created_at as "createdAt"`
 
 /** Store a chat message and its `chat` event in one statement. */
-export async function insertChat(sql: Sql, m: { sessionId: string; userId: string; name: string; role: Role; body: string }): Promise<ChatRow> {
+export async function insertChat(sql: Sql, m: { sessionId: string; userId: string; name: string; role: Role; body: string; at: Date }): Promise<ChatRow> {
   const [row] = await sql<ChatRow[]>`
     with msg as (
-      insert into chat_messages (session_id, user_id, name, role, body) values (${m.sessionId}, ${m.userId}, ${m.name}, ${m.role}, ${m.body})
+      insert into chat_messages (session_id, user_id, name, role, body, created_at) values (${m.sessionId}, ${m.userId}, ${m.name}, ${m.role}, ${m.body}, ${m.at})
       returning ${columns(sql)}
     ), ev as (
       insert into events (session_id, kind, user_id, at, ref) select ${m.sessionId}, 'chat', ${m.userId}, m."createdAt", m.id::text from msg m

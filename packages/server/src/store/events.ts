@@ -46,9 +46,9 @@ export interface RunRow {
   data: { name: string; file: string; language: string; ok: boolean; errors: number; durationMs: number; timedOut: boolean; output: string }
 }
 
-export async function insertRun(sql: Sql, sessionId: string, userId: string, data: RunRow['data']): Promise<RunRow> {
+export async function insertRun(sql: Sql, sessionId: string, userId: string, data: RunRow['data'], at: Date): Promise<RunRow> {
   const [row] = await sql<RunRow[]>`
-    insert into events (session_id, kind, user_id, data) values (${sessionId}, 'run', ${userId}, ${sql.json(data as never)})
+    insert into events (session_id, kind, user_id, at, data) values (${sessionId}, 'run', ${userId}, ${at}, ${sql.json(data as never)})
     returning id, user_id as "userId", at, data`
   return row!
 }

@@ -24,6 +24,8 @@ export interface HubDeps {
   helloTimeoutMs?: number
   /** Embedded PGlite: this is the only instance, so connections left by an earlier run are stale. */
   singleInstance?: boolean
+  /** The time stamped on events (code changes, joins, leaves, chat, runs); the system clock by default. */
+  clock?: () => Date
 }
 
 const HEARTBEAT_MS = 15_000
@@ -49,6 +51,9 @@ export class Hub {
   #runLimits = new Map<string, TokenBucket>()
 
   constructor(readonly deps: HubDeps) {}
+
+  /** The time events are stamped with. */
+  readonly now = (): Date => (this.deps.clock ? this.deps.clock() : new Date())
 
   get instanceId() {
     return this.deps.bus.instanceId
@@ -101,7 +106,7 @@ export class Hub {
       const retryAfterMs = bucket.waitFor()
       return peer.send({ type: 'rate_limited', what: 'chat', retryAfterMs, message: `You are sending messages too fast; try again in ${Math.ceil(retryAfterMs / 1000)} s.` })
     }
-    const row = await insertChat(this.deps.sql, { sessionId: room.id, userId: peer.userId, name: peer.claims.name, role: peer.ctx.role, body: text })
+    const row = await insertChat(this.deps.sql, { sessionId: room.id, userId: peer.userId, name: peer.claims.name, role: peer.ctx.role, body: text, at: this.now() })
     this.broadcast(room, { type: 'chat', message: chatMessage(row) })
     this.deps.bus.publish({ t: 'chat', sid: room.id, o: this.instanceId, id: row.id })
   }
@@ -122,7 +127,7 @@ export class Hub {
       const retryAfterMs = bucket.waitFor()
       return peer.send({ type: 'rate_limited', what: 'run', retryAfterMs, message: `Runs are shared at most every two seconds; this one was not shared.` })
     }
-    const row = await insertRun(this.deps.sql, room.id, peer.userId, { name: peer.claims.name, ...report, timedOut: report.timedOut ?? false })
+    const row = await insertRun(this.deps.sql, room.id, peer.userId, { name: peer.claims.name, ...report, timedOut: report.timedOut ?? false }, this.now())
     this.broadcast(room, { type: 'run', run: runInfo(row) })
     this.deps.bus.publish({ t: 'run', sid: room.id, o: this.instanceId, id: row.id })
   }
@@ -147,6 +152,7 @@ export class Hub {
           sql: this.deps.sql,
           committer: this.deps.committer,
           log: this.deps.log,
+          clock: this.now,
           onReset: (r) => {
             if (this.rooms.get(r.id) === r) this.rooms.delete(r.id)
           },
@@ -414,7 +420,7 @@ export class Connection {
     this.hub.track(
       Promise.all([
         touchParticipant(sql, room.id, peer.userId),
-        insertEvents(sql, [{ sessionId: room.id, kind: 'leave', userId: peer.userId, at: new Date(), data: { conn: peer.connId } }]),
+        insertEvents(sql, [{ sessionId: room.id, kind: 'leave', userId: peer.userId, at: this.hub.now(), data: { conn: peer.connId } }]),
         removeConnection(sql, peer.connId),
       ]),
     )
@@ -477,7 +483,7 @@ export class Connection {
       participants: room.presenceList(peer.ctx.role),
     })
     this.hub.broadcastPresence(room, peer, 'joined')
-    this.hub.track(insertEvents(sql, [{ sessionId: room.id, kind: 'join', userId: claims.sub, at: new Date(), data: { conn: peer.connId, role: peer.ctx.role } }]))
+    this.hub.track(insertEvents(sql, [{ sessionId: room.id, kind: 'join', userId: claims.sub, at: this.hub.now(), data: { conn: peer.connId, role: peer.ctx.role } }]))
     this.hub.track(addConnection(sql, { connId: peer.connId, sessionId: room.id, userId: claims.sub, instanceId: this.hub.instanceId }))
     this.#state = 'ready'
     if (sync) room.startSync(peer)

@@ -25,6 +25,8 @@ export interface RoomDeps {
   sql: Sql
   committer: Committer
   log: (msg: string) => void
+  /** The time stamped on committed changes. */
+  clock: () => Date
   /** Called when the room must be dropped (after a failed commit) so the next hello reloads it. */
   onReset: (room: Room) => void
   /** Presence of peers on other instances, keyed by connection id. */
@@ -230,7 +232,7 @@ export class Room implements DocIndex {
     }
     this.stats.accepted += changes.length
     const durable = this.deps.committer
-      .commit({ sessionId: this.id, changes, userId, newActors, at: new Date(), kind, isCancelled: () => this.#failed })
+      .commit({ sessionId: this.id, changes, userId, newActors, at: this.deps.clock(), kind, isCancelled: () => this.#failed })
       .then(
         (chunkId) => this.#committed(changes, origin, chunkId),
         (err) => this.#commitFailed(err),

@@ -1,0 +1,113 @@
+import { expect, fixture } from '@open-wc/testing'
+import { html } from 'lit'
+import '../define/session-analytics.js'
+import '../define/session-editor.js'
+import type { SessionRoom } from '../session-room/session-room.js'
+import type { SessionAnalytics } from './session-analytics.js'
+import { createSession, freshSid, live, testServer, token, typeAt, waitFor } from '../test-support/room.js'
+
+/** Every analytics request this page makes. */
+const requests: string[] = []
+const realFetch = window.fetch.bind(window)
+window.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+  const url = String(input instanceof Request ? input.url : input)
+  if (url.includes('/analytics')) requests.push(url)
+  return realFetch(input, init)
+}
+
+async function analytics(sid: string, role: 'instructor' | 'learner' | 'observer', user: string, name: string, hidden = false) {
+  const { url } = await testServer()
+  const room = await fixture<SessionRoom>(html`<session-room server=${url} session=${sid} token=${await token(sid, role, user, name)}>
+    <session-editor></session-editor>
+    <div ?hidden=${hidden}><session-analytics></session-analytics></div>
+  </session-room>`)
+  const el = room.querySelector('session-analytics') as SessionAnalytics
+  await waitFor(() => room.status === 'live', 6000, `${role} live`)
+  return { room, el, root: el.shadowRoot!, editor: room.querySelector('session-editor')! }
+}
+
+const button = (scope: ParentNode, label: RegExp) => [...scope.querySelectorAll('button')].find((b) => label.test(b.textContent!.trim())) as HTMLButtonElement | undefined
+const card = (root: ShadowRoot, label: string) => [...root.querySelectorAll('.card')].find((c) => c.querySelector('dt')!.textContent === label)?.querySelector('dd')?.textContent?.trim() ?? ''
+const names = (root: ShadowRoot) => [...root.querySelectorAll('table[part=table] tbody th')].map((th) => th.textContent!.replace('(online)', '').replace('●', '').trim())
+
+describe('<session-analytics>', () => {
+  it('shows an instructor the cards, a sortable table, the trend and who needs attention; fetches nothing while hidden', async () => {
+    const sid = freshSid('stats')
+    await createSession(sid, { 'main.js': '' }, 'ins')
+    const lea = await analytics(sid, 'learner', 'lea', 'Grace')
+    const view = await live(lea.editor)
+    typeAt(view, 0, 'let x = 1')
+    typeAt(view, view.state.doc.length, '\nlet y = 2')
+    for (let i = 0; i < 3; i++) lea.room.client!.send({ type: 'run', run: { file: 'main.js', language: 'javascript', ok: false, errors: 1, durationMs: 3, output: 'ReferenceError: z is not defined' } })
+    lea.room.client!.send({ type: 'chat', text: 'stuck on this' })
+
+    const before = requests.length
+    const ins = await analytics(sid, 'instructor', 'ins', 'Ada', true)
+    await new Promise((r) => setTimeout(r, 400))
+    expect(requests.length).to.equal(before, 'nothing is fetched while the element is not on screen')
+    expect(ins.root.textContent).to.contain('load when they are on screen')
+    ;(ins.el.parentElement as HTMLElement).hidden = false
+    ins.el.scrollIntoView()
+    await waitFor(() => card(ins.root, 'Runs').startsWith('3'), 8000, 'figures loaded')
+    expect(requests.length).to.be.greaterThan(before)
+    expect(card(ins.root, 'Participants')).to.match(/^2/)
+    expect(card(ins.root, 'Code changes')).to.match(/^[1-9]/)
+    expect(names(ins.root)).to.have.members(['Ada', 'Grace'])
+
+    // Needs attention: Grace's last three runs failed.
+    const attention = ins.root.querySelector('[part=attention]')!
+    expect(attention.textContent).to.contain('Grace')
+    expect(attention.textContent).to.contain('Their last 3 runs failed.')
+
+    // Sort by name, both ways; the header says how it is sorted.
+    button(ins.root, /^Name$/)!.click()
+    await ins.el.updateComplete
+    expect(names(ins.root)).to.deep.equal(['Ada', 'Grace'])
+    expect(ins.root.querySelector('th[aria-sort]')!.getAttribute('aria-sort')).to.equal('ascending')
+    button(ins.root, /^Name$/)!.click()
+    await ins.el.updateComplete
+    expect(names(ins.root)).to.deep.equal(['Grace', 'Ada'])
+    button(ins.root, /^Runs$/)!.click()
+    await ins.el.updateComplete
+    expect(names(ins.root)[0]).to.equal('Grace', 'most runs first')
+
+    // The chart draws both lines, with a text description and a data table behind it.
+    const lines = ins.root.querySelectorAll('svg polyline')
+    expect(lines.length).to.equal(2)
+    expect(lines[0]!.getAttribute('points')!.split(' ').length).to.be.greaterThan(0)
+    expect(ins.root.querySelector('svg desc')!.textContent).to.match(/code changes and 3 runs/)
+    expect(ins.root.querySelectorAll('details tbody tr').length).to.be.greaterThan(0)
+    await expect(ins.el).to.be.accessible()
+
+    // Range switch and pseudonyms refetch at once.
+    const count = requests.length
+    ;(ins.root.querySelector('input[value="1h"]') as HTMLInputElement).click()
+    await waitFor(() => requests.length > count && requests.at(-1)!.includes('range=1h'), 4000, 'refetched for the last hour')
+    ;(ins.root.querySelector('input[type=checkbox]') as HTMLInputElement).click()
+    await waitFor(() => names(ins.root).includes('Participant 2'), 4000, 'pseudonyms')
+    expect(names(ins.root)).to.not.include('Grace')
+    expect(ins.root.querySelector('[part=attention]')!.textContent).to.contain('Participant 1', 'Grace joined first')
+    expect(button(ins.root, /^Export CSV$/)).to.not.equal(undefined)
+
+    // A learner sees only their own counts, never a score or anyone else.
+    lea.el.scrollIntoView()
+    // Its first load came before the runs were stored; the room's run events refresh it (within 5 s).
+    await waitFor(() => card(lea.root, 'Runs') === '3', 8000, 'own activity, refreshed live')
+    expect(lea.root.textContent).to.not.contain('Engagement')
+    expect(lea.root.textContent).to.not.contain('Ada')
+    expect(button(lea.root, /^Export/)).to.equal(undefined)
+    await expect(lea.el).to.be.accessible()
+  })
+
+  it('an observer sees their own activity; with show-denied, an explanation', async () => {
+    const sid = freshSid('stats-obs')
+    await createSession(sid, { 'main.js': 'x' }, 'ins')
+    const obs = await analytics(sid, 'observer', 'obs', 'Linus')
+    await waitFor(() => /Your activity/.test(obs.root.textContent!), 6000, 'own activity')
+    expect(card(obs.root, 'Code changes')).to.match(/^0/)
+    await expect(obs.el).to.be.accessible()
+    obs.el.showDenied = true
+    await obs.el.updateComplete
+    expect(obs.root.querySelector('[part=denied]')!.textContent).to.contain('for instructors')
+  })
+})

@@ -1,0 +1,73 @@
+import { Hono, type Context } from 'hono'
+import * as v from 'valibot'
+import { ANALYTICS_RANGES, analyticsCsv, anonymize, computeAnalytics, Permission, Rule, type AnalyticsResponse, type OwnActivity } from '@session-kit/core'
+import { requirePermission, roomAuth } from '../http/auth.js'
+import type { AppEnv } from '../http/context.js'
+import { parse } from '../http/validate.js'
+import { gatherAnalytics } from '../store/analytics.js'
+
+const Query = v.object({
+  range: v.optional(v.picklist(ANALYTICS_RANGES, 'range must be 1h, 24h or all'), 'all'),
+  anonymize: v.optional(v.picklist(['true', 'false', '1', '0', ''], 'anonymize must be true or false'), 'false'),
+  format: v.optional(v.picklist(['json', 'csv'], 'format must be json or csv'), 'json'),
+})
+
+async function analytics(c: Context<AppEnv>): Promise<{ res: AnalyticsResponse; query: v.InferOutput<typeof Query> }> {
+  const query = parse(Query, c.req.query())
+  const { caller, services } = c.var
+  const now = services.clock()
+  const { facts, joinSeq } = await gatherAnalytics(services.db.sql, caller.session.id, query.range, now)
+  let res = computeAnalytics(facts, now.getTime())
+  if (query.anonymize === 'true' || query.anonymize === '1') res = anonymize(res, (id) => joinSeq.get(id) ?? 0)
+  return { res, query }
+}
+
+/** A file name people can sort: analytics-intro-101-all-2026-11-28T1030.csv */
+function fileName(sid: string, res: AnalyticsResponse, ext: string) {
+  const safe = sid.replace(/[^\w.-]+/g, '-').slice(0, 60)
+  const stamp = res.generatedAt.slice(0, 16).replace(':', '')
+  return `analytics-${safe}-${res.range}${res.anonymized ? '-anonymized' : ''}-${stamp}.${ext}`
+}
+
+/** Session analytics for instructors, each person's own counts for everyone. */
+export function analyticsRoutes() {
+  const r = new Hono<AppEnv>()
+
+  r.get('/:sid/analytics', roomAuth, requirePermission(Permission.VIEW_ANALYTICS), async (c) => c.json((await analytics(c)).res))
+
+  r.get('/:sid/analytics/export', roomAuth, requirePermission(Permission.EXPORT_DATA), async (c) => {
+    const { res, query } = await analytics(c)
+    const sid = c.var.caller.session.id
+    c.header('content-disposition', `attachment; filename="${fileName(sid, res, query.format)}"`)
+    if (query.format === 'csv') return c.body(analyticsCsv(res), 200, { 'content-type': 'text/csv; charset=utf-8' })
+    return c.json({ format: 'session-kit-analytics', version: 1, sessionId: sid, sessionTitle: c.var.caller.session.title, ...res })
+  })
+
+  r.get('/:sid/analytics/me', roomAuth, requirePermission(Rule.VIEW_OWN_ACTIVITY), async (c) => {
+    const query = parse(Query, c.req.query())
+    const { caller, services } = c.var
+    const now = services.clock()
+    const { facts } = await gatherAnalytics(services.db.sql, caller.session.id, query.range, now)
+    const mine = computeAnalytics({ ...facts, participants: facts.participants.filter((p) => p.userId === caller.claims.sub) }, now.getTime())
+    const p = mine.participants[0]
+    const own: OwnActivity = {
+      range: mine.range,
+      from: mine.from,
+      to: mine.to,
+      userId: caller.claims.sub,
+      name: p?.name ?? caller.claims.name,
+      role: caller.ctx.role,
+      codeChanges: p?.codeChanges ?? 0,
+      charsInserted: p?.charsInserted ?? 0,
+      charsDeleted: p?.charsDeleted ?? 0,
+      executions: p?.executions ?? 0,
+      chatMessages: p?.chatMessages ?? 0,
+      activeSeconds: p?.activeSeconds ?? 0,
+      connectedSeconds: p?.connectedSeconds ?? 0,
+      lastActivityAt: p?.lastActivityAt ?? null,
+    }
+    return c.json(own)
+  })
+
+  return r
+}

@@ -1,0 +1,113 @@
+import {
+  ACTIVE_WINDOW_MINUTES,
+  connectionIntervals,
+  floorMinute,
+  MINUTE_MS,
+  rangeBounds,
+  type AnalyticsFacts,
+  type AnalyticsRange,
+  type ParticipantFacts,
+  type Role,
+} from '@session-kit/core'
+import type { Sql } from './db.js'
+import { INSTANCE_TIMEOUT_S } from './presence.js'
+
+/**
+ * Gather what the analytics formulas need, aggregated in SQL: per-person totals and the per-minute
+ * trend from the `activity_minutes` rollup (kept current by a trigger on `events`), connections from
+ * join/leave events. Six small indexed queries, whatever the number of events.
+ */
+export async function gatherAnalytics(sql: Sql, sessionId: string, range: AnalyticsRange, now: Date): Promise<{ facts: AnalyticsFacts; joinSeq: Map<string, number> }> {
+  const [[bounds], live, people] = await Promise.all([
+    sql<{ first: Date | null; last: Date | null }[]>`select min(at) as first, max(at) as last from events where session_id = ${sessionId}`,
+    sql<{ connId: string; userId: string }[]>`
+      select c.conn_id as "connId", c.user_id as "userId" from connections c join instances i on i.id = c.instance_id
+      where c.session_id = ${sessionId} and i.heartbeat_at > now() - make_interval(secs => ${INSTANCE_TIMEOUT_S})`,
+    sql<{ userId: string; name: string; role: Role; joinSeq: number | null; recentRuns: boolean[] }[]>`
+      select user_id as "userId", name, coalesce(role_override, token_role) as role, join_seq as "joinSeq", recent_runs as "recentRuns"
+      from participants where session_id = ${sessionId}`,
+  ])
+  const nowMs = now.getTime()
+  const first = bounds?.first ? bounds.first.getTime() : null
+  // While anyone is connected the range ends now; afterwards, at the session's last event.
+  const end = live.length || !bounds?.last ? nowMs : Math.min(nowMs, bounds.last.getTime())
+  const { from, to } = rangeBounds(range, end, first)
+  const recentFrom = floorMinute(to) - (ACTIVE_WINDOW_MINUTES - 1) * MINUTE_MS
+
+  const [totals, minutes, presence] = await Promise.all([
+    sql<{ userId: string; codeChanges: number; charsInserted: number; charsDeleted: number; serverChanges: number; executions: number; chatMessages: number; activeMinutes: number; recent: boolean; lastActivityAt: Date | null }[]>`
+      select user_id as "userId",
+        coalesce(sum(code_changes) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "codeChanges",
+        coalesce(sum(chars_inserted) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "charsInserted",
+        coalesce(sum(chars_deleted) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "charsDeleted",
+        coalesce(sum(server_changes) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "serverChanges",
+        coalesce(sum(executions) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "executions",
+        coalesce(sum(chat_messages) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "chatMessages",
+        (count(*) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)} and last_activity_at is not null))::int as "activeMinutes",
+        coalesce(bool_or(minute >= ${new Date(recentFrom)} and minute <= ${new Date(to)} and last_activity_at is not null), false) as recent,
+        max(last_activity_at) filter (where last_activity_at <= ${new Date(to)}) as "lastActivityAt"
+      from activity_minutes where session_id = ${sessionId} and minute <= ${new Date(to)}
+      group by user_id`,
+    sql<{ minute: Date; codeChanges: number; executions: number; activeParticipants: number }[]>`
+      select minute, sum(code_changes)::int as "codeChanges", sum(executions)::int as executions,
+        (count(*) filter (where last_activity_at is not null))::int as "activeParticipants"
+      from activity_minutes where session_id = ${sessionId} and minute >= ${new Date(from)} and minute <= ${new Date(to)}
+      group by minute`,
+    sql<{ userId: string; kind: 'join' | 'leave'; at: Date; conn: string | null }[]>`
+      select user_id as "userId", kind, at, data ->> 'conn' as conn from events
+      where session_id = ${sessionId} and kind in ('join', 'leave') and at <= ${new Date(to)}
+      order by id`,
+  ])
+
+  const lastActivity = new Map(totals.filter((t) => t.lastActivityAt).map((t) => [t.userId, t.lastActivityAt!.getTime()]))
+  const connections = connectionIntervals(
+    presence.filter((p) => p.conn).map((p) => ({ userId: p.userId, kind: p.kind, at: p.at.getTime(), conn: p.conn! })),
+    new Set(live.map((l) => l.connId)),
+    to,
+    lastActivity,
+  )
+
+  // Pseudonyms follow the order of first joins; someone recorded without joining comes after.
+  const joinSeq = new Map<string, number>()
+  let next = Math.max(0, ...people.map((p) => p.joinSeq ?? 0))
+  for (const p of [...people].sort((a, b) => (a.joinSeq ?? Infinity) - (b.joinSeq ?? Infinity) || a.userId.localeCompare(b.userId))) {
+    joinSeq.set(p.userId, p.joinSeq ?? ++next)
+  }
+
+  const byUser = new Map(totals.map((t) => [t.userId, t]))
+  const onlineUsers = new Set(live.map((l) => l.userId))
+  const participants: ParticipantFacts[] = people.map((p) => {
+    const t = byUser.get(p.userId)
+    const c = connections.get(p.userId)
+    return {
+      userId: p.userId,
+      name: p.name,
+      role: p.role,
+      joinSeq: joinSeq.get(p.userId)!,
+      codeChanges: t?.codeChanges ?? 0,
+      charsInserted: t?.charsInserted ?? 0,
+      charsDeleted: t?.charsDeleted ?? 0,
+      executions: t?.executions ?? 0,
+      chatMessages: t?.chatMessages ?? 0,
+      activeMinutes: t?.activeMinutes ?? 0,
+      connections: c?.intervals ?? [],
+      online: onlineUsers.has(p.userId),
+      lastActivityAt: lastActivity.get(p.userId) ?? null,
+      connectedSince: onlineUsers.has(p.userId) ? (c?.liveSince ?? null) : null,
+      recentRuns: p.recentRuns,
+    }
+  })
+
+  return {
+    joinSeq,
+    facts: {
+      range,
+      end,
+      sessionStart: first,
+      participants,
+      minutes: minutes.map((m) => ({ minute: m.minute.getTime(), codeChanges: m.codeChanges, executions: m.executions, activeParticipants: m.activeParticipants })),
+      activeParticipants: totals.filter((t) => t.recent && people.some((p) => p.userId === t.userId)).length,
+      serverChanges: totals.reduce((s, t) => s + t.serverChanges, 0),
+    },
+  }
+}
