@@ -12,7 +12,7 @@ import { API_KEY, SECRET, summarize, table, writeResult } from './lib.mjs'
 const PEOPLE = 40
 const HOURS = 8
 
-async function populate(sql, sid, events) {
+export async function populate(sql, sid, events) {
   const start = new Date(Date.now() - HOURS * 3600_000)
   const step = (HOURS * 3600_000) / events
   // People: one instructor, the rest learners, joined in order.

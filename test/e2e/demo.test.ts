@@ -120,6 +120,23 @@ describe('the demo page (npm start)', () => {
     await guest.close()
   })
 
+  it('the instructor opens the analytics: the learner’s edits and run are counted; the learner sees only their own', async () => {
+    const instructor = page.locator('session-room[data-role="instructor"]')
+    const analytics = instructor.locator('session-analytics')
+    await instructor.locator('details', { hasText: 'Analytics' }).locator('summary').click()
+    await analytics.scrollIntoViewIfNeeded()
+    await until(async () => ((await analytics.locator('[part=table]').textContent()) ?? '').includes('Grace'), 'the participants table', 15_000)
+    const runs = await analytics.locator('.card', { hasText: 'Runs' }).locator('dd').textContent()
+    assert.match(runs ?? '', /^[1-9]/, 'the learner’s run is counted')
+    assert.equal(await analytics.locator('svg polyline').count(), 2, 'the trend is drawn')
+    const learner = page.locator('session-room[data-role="learner"]')
+    await learner.locator('details', { hasText: 'My activity' }).locator('summary').click()
+    await learner.locator('session-analytics').scrollIntoViewIfNeeded()
+    const own = learner.locator('session-analytics [part=cards]')
+    await until(async () => ((await own.textContent()) ?? '').includes('Code changes'), 'the learner’s own activity', 15_000)
+    assert.ok(!((await own.textContent()) ?? '').includes('Engagement'), 'no score for the learner')
+  })
+
   it('runs under the page’s strict Content-Security-Policy without errors', () => {
     assert.deepEqual(problems, [])
   })

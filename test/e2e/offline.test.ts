@@ -39,7 +39,8 @@ describe('edits made offline', () => {
     await page.keyboard.press('Control+End')
     await page.keyboard.type('let typedOffline = true\n')
     assert.match(await editorValue(editor), /typedOffline/)
-
+    // A person reloads a moment after typing, not within the same millisecond.
+    await page.waitForTimeout(150)
     await page.reload()
     await page.waitForTimeout(500)
     server = await start(port)

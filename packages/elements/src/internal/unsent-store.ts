@@ -70,7 +70,27 @@ export class UnsentStore {
     void this.#save()
   }
 
-  async #save() {
+  #saving: Promise<void> | null = null
+  #dirty = false
+
+  /**
+   * Write the current entries. Saves are coalesced: while one is being written, later changes
+   * wait and go out together in the next write, so the newest state is on disk a single write
+   * after the last keystroke however fast the typing (a reload loses only what is not yet there).
+   */
+  #save(): Promise<void> {
+    this.#dirty = true
+    return (this.#saving ??= this.#drain().finally(() => (this.#saving = null)))
+  }
+
+  async #drain() {
+    while (this.#dirty) {
+      this.#dirty = false
+      await this.#write()
+    }
+  }
+
+  async #write() {
     const db = await this.#database()
     if (!db || !this.#loaded) {
       if (db && !this.#loaded) await this.load()

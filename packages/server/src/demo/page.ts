@@ -29,6 +29,7 @@ export function demoPage(opts: { origin: string; session: string; people: Person
         ${p.role === 'instructor' ? raw('<details class="people"><summary>Invitations</summary><session-invitations></session-invitations></details>') : ''}
         <details class="people"><summary>Snapshots</summary><session-snapshots></session-snapshots></details>
         <details class="people"><summary>Recordings</summary><session-recording></session-recording></details>
+        <details class="people"><summary>${p.role === 'instructor' ? 'Analytics' : 'My activity'}</summary><session-analytics></session-analytics></details>
       </session-room>
     </section>`
   return html`<!doctype html>
