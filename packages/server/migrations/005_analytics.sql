@@ -17,7 +17,6 @@ create table activity_minutes (
   last_activity_at timestamptz,
   primary key (session_id, minute, user_id)
 );
-create index activity_minutes_user_idx on activity_minutes (session_id, user_id, minute);
 
 -- Each person's latest runs, newest first (true: no errors), for "needs attention".
 alter table participants add column recent_runs boolean[] not null default '{}';
