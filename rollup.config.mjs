@@ -45,13 +45,15 @@ const tsTransform = {
 }
 
 const cdn = {
-  input: { 'session-kit': 'packages/elements/dist/session-kit.js' },
+  input: { 'session-kit': 'packages/elements/dist/cdn.js' },
   output: {
     dir: 'packages/elements/dist/cdn',
     format: 'es',
     entryFileNames: '[name].js',
     chunkFileNames: 'chunks/[name]-[hash].js',
     assetFileNames: 'assets/[name]-[hash][extname]',
+    // Merge tiny shared chunks (each file costs a request and its own gzip overhead).
+    experimentalMinChunkSize: 4000,
     sourcemap: true,
   },
   plugins: [nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), commonjs(), assetUrls(), terser({ ecma: 2021, module: true })],

@@ -45,6 +45,9 @@ if (!only.length) {
   let bad = 0
   for (const c of configs) if ((await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', c])).code) bad++
   results.push({ suite: 'typecheck', passed: configs.length - bad, failed: bad, skipped: 0 })
+  console.log('\n== size budgets of the CDN build (npm run size)\n')
+  const size = await run(process.execPath, [join(root, 'scripts/size.mjs')])
+  results.push({ suite: 'size', passed: size.code ? 0 : 1, failed: size.code ? 1 : 0, skipped: 0 })
 }
 
 console.log(`\n== node:test — ${nodeFiles.length} files${process.env.DATABASE_URL ? ' (PGlite and PostgreSQL)' : ' (PGlite; set DATABASE_URL to also run against PostgreSQL)'}\n`)

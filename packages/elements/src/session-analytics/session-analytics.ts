@@ -576,3 +576,9 @@ export class SessionAnalytics extends SessionElement {
       </dl>`
   }
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'session-analytics': SessionAnalytics
+  }
+}
