@@ -29,7 +29,7 @@ const CDN = fileURLToPath(new URL('../../packages/elements/dist/cdn/', import.me
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json', '.html': 'text/html' }
 
 /** A host page server of our own (another origin than the Session Kit server), like an LMS. */
-export async function hostPageServer(pages: Record<string, () => string>): Promise<{ url: string; close(): Promise<void> }> {
+export async function hostPageServer(pages: Record<string, () => string>, cdnDir = CDN): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
     if (pages[path]) {
@@ -37,8 +37,8 @@ export async function hostPageServer(pages: Record<string, () => string>): Promi
       return res.end(pages[path]!())
     }
     if (path.startsWith('/cdn/')) {
-      const file = normalize(join(CDN, path.slice(5)))
-      if (file.startsWith(CDN)) {
+      const file = normalize(join(cdnDir, path.slice(5)))
+      if (file.startsWith(normalize(cdnDir))) {
         try {
           const data = await readFile(file)
           res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' })

@@ -36,6 +36,7 @@ const sortValue = (p: ParticipantAnalytics, key: SortKey) => (key === 'chars' ? 
  * and observers see their own activity instead. Fetches nothing until it is on screen; refreshes
  * live while the session runs, at most once every 5 s.
  *
+ * @tag session-analytics
  * @summary Session analytics: engagement, contribution, trend, needs attention, export.
  *
  * @csspart cards - The summary cards.

@@ -12,6 +12,7 @@ import { SessionElement } from '../internal/session-element.js'
  * Observers and muted participants read it with the reason they cannot post; instructors may
  * delete a message for everyone. Enter sends, Shift+Enter starts a new line.
  *
+ * @tag session-chat
  * @summary Room chat with history and moderation.
  *
  * @csspart messages - The list of messages.

@@ -40,6 +40,7 @@ const BLOCKED: Record<'observer' | 'muted' | 'locked', { badge: string; why: str
  * synced. Unsent edits survive a reload. Outside a `<session-room>` it is a local playground whose
  * initial code is the element's text content.
  *
+ * @tag session-editor
  * @summary A live, role-aware CodeMirror editor for one file of the room.
  *
  * @csspart toolbar - The bar above the code with the file name and status.

@@ -20,6 +20,7 @@ const splitList = (value: string | undefined) => (value ?? '').split(/[\s,]+/).f
  * </session-gate>
  * ```
  *
+ * @tag session-gate
  * @summary Show content by permission, role or ownership.
  *
  * @slot - Shown when every condition holds.

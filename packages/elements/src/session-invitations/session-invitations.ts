@@ -61,6 +61,7 @@ async function copyText(text: string, host: HTMLElement): Promise<boolean> {
  * without INVITE_PARTICIPANTS, unless `show-denied`. Needs no code editor: a page with only this
  * element never loads CodeMirror or Automerge.
  *
+ * @tag session-invitations
  * @summary Email invitations with roles, expiry, statuses, resend, revoke and copy link.
  *
  * @csspart form - The invitation form.

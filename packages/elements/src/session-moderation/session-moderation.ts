@@ -12,6 +12,7 @@ import { participantStyles, SessionParticipants, type ParticipantEntry } from '.
  * on open connections, and the person affected is told why. The session owner cannot be muted,
  * removed or demoted. Renders nothing for roles that cannot moderate, unless `show-denied`.
  *
+ * @tag session-moderation
  * @summary Moderation panel: mute, roles, visibility, removal and the editing lock.
  *
  * @csspart stats - The statistics strip.

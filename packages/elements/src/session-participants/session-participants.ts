@@ -143,6 +143,7 @@ export const participantStyles = css`
  * a statistics strip (online / total, per role, muted). Learners and observers do not see
  * participants an instructor has hidden.
  *
+ * @tag session-participants
  * @summary The participant list with presence.
  *
  * @csspart stats - The statistics strip.

@@ -24,6 +24,7 @@ function clock(ms: number): string {
  * `<session-room>` it plays the room's recordings (VIEW_CODE); with `server` it plays public
  * recordings without a token; with `src` a downloaded replay file.
  *
+ * @tag session-player
  * @summary Replay a recorded coding session.
  *
  * @csspart controls - Play, time, speed.

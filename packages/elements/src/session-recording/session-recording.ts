@@ -48,6 +48,7 @@ const STATUS_WORDS: Record<RecordingEntry['status'], string> = {
  * runs. The list plays a recording inline, downloads it as JSON, copies the share link of public
  * ones, and (for those who manage recordings) switches public/private, edits and deletes.
  *
+ * @tag session-recording
  * @summary Start, pause, stop and manage recordings of the session.
  *
  * @csspart controls - Start / pause / resume / stop and the live duration.

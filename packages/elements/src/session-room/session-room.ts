@@ -33,6 +33,7 @@ function tokenSession(token: string | undefined): string | null {
  * signed, keeps the connection alive (reconnecting with backoff), and gives every Session Kit
  * element inside it the room and the participant's permissions.
  *
+ * @tag session-room
  * @summary The connection, permission context and presence of one session.
  *
  * @slot - The room's elements: `<session-editor>` and friends, and any of your own markup.

@@ -20,6 +20,7 @@ export interface RunRequest {
  * without freezing the tab. Each run is shared with the room ("Grace ran main.js — 2 errors") and
  * counted in its analytics. Outside a room, point it at a playground editor with `for`.
  *
+ * @tag session-runner
  * @summary A sandboxed code runner with an output console.
  *
  * @csspart toolbar - The bar with the Run, Stop and Clear buttons.

@@ -29,6 +29,7 @@ type Destroyable = { destroy(): void }
  * kept — after a confirmation and a cancelable `session-before-restore` event); export it as JSON;
  * delete your own (instructors any).
  *
+ * @tag session-snapshots
  * @summary Snapshots: capture, preview with a diff, restore, export, delete.
  *
  * @csspart form - The form to capture a snapshot.
