@@ -38,6 +38,9 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
       maxAge: 600,
     }),
   )
+  // The CDN bundle is loaded by course pages on other origins: module scripts, chunks and the wasm
+  // are fetched in CORS mode, so they need the header too.
+  app.use('/cdn/*', cors({ origin: (origin) => (config.allowedOrigins.length === 0 ? '*' : config.allowedOrigins.includes(origin) ? origin : null), allowMethods: ['GET'] }))
   app.use(
     '/v1/*',
     bodyLimit({

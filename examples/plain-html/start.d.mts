@@ -1,0 +1,2 @@
+import type { SessionKitServer } from '@session-kit/server'
+export function start(opts?: { port?: number; serverPort?: number; dataDir?: string }): Promise<{ url: string; server: SessionKitServer; close(): Promise<void> }>

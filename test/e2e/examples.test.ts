@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import { inflateSync } from 'node:zlib'
+import type { Browser, Page } from 'playwright-core'
+import { launch, watch } from './browser.js'
+
+// Each example started the way its README says, driven in Chromium, and photographed.
+const SHOTS = new URL('../../test-results/screenshots/', import.meta.url)
+
+/** Distinct byte values in a PNG's pixel data: a blank (one-colour) page has only a handful. */
+function distinctPixelBytes(png: Buffer): number {
+  const idat: Buffer[] = []
+  for (let i = 8; i < png.length; ) {
+    const len = png.readUInt32BE(i)
+    if (png.toString('latin1', i + 4, i + 8) === 'IDAT') idat.push(png.subarray(i + 8, i + 8 + len))
+    i += 12 + len
+  }
+  return new Set(inflateSync(Buffer.concat(idat))).size
+}
+
+async function shoot(page: Page, name: string) {
+  mkdirSync(SHOTS, { recursive: true })
+  const png = await page.screenshot({ fullPage: true })
+  writeFileSync(new URL(`${name}.png`, SHOTS), png)
+  assert.ok(distinctPixelBytes(png) > 64, `the ${name} screenshot is not blank`)
+}
+
+describe('examples', () => {
+  let browser: Browser
+  before(async () => {
+    browser = await launch()
+  })
+  after(() => browser?.close())
+
+  it('plain-html: one script tag from the Session Kit server on another origin, a room, run the code', async () => {
+    const { start } = await import('../../examples/plain-html/start.mjs')
+    const ex = await start({ port: 0, serverPort: 0 })
+    try {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 700 } })
+      const problems = await watch(page)
+      await page.goto(ex.url + '/')
+      await page.locator('session-editor .editor.live').waitFor({ timeout: 20_000 })
+      await page.locator('session-runner').getByRole('button', { name: /^Run / }).click()
+      await page.locator('session-runner [part~=output]', { hasText: '5' }).waitFor({ timeout: 10_000 })
+      assert.deepEqual(problems, [])
+      await shoot(page, 'plain-html')
+    } finally {
+      await ex.close()
+    }
+  })
+
+  it('docs-playground: three independent playgrounds without a server, each runs its own code', async () => {
+    const { start } = await import('../../examples/docs-playground/start.mjs')
+    const ex = await start({ port: 0 })
+    try {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 700 } })
+      const problems = await watch(page)
+      await page.goto(ex.url + '/')
+      const runners = page.locator('session-runner')
+      await runners.first().getByRole('button', { name: /^Run / }).waitFor({ timeout: 15_000 })
+      await runners.nth(1).getByRole('button', { name: /^Run / }).click()
+      await runners.nth(1).locator('[part~=output]', { hasText: 'function' }).waitFor({ timeout: 10_000 })
+      assert.equal(await runners.nth(0).locator('[part~=output]').textContent().then((t) => (t ?? '').includes('function')), false, 'only the second example ran')
+      await runners.nth(2).getByRole('button', { name: /^Run / }).click()
+      await runners.nth(2).locator('[part~=output]', { hasText: '10' }).waitFor({ timeout: 10_000 })
+      // Edit the first example and run it: the change is used.
+      await page.locator('#map-example .cm-content').click()
+      await page.keyboard.press('Control+End')
+      await page.keyboard.type('\nconsole.log("edited")')
+      await runners.nth(0).getByRole('button', { name: /^Run / }).click()
+      await runners.nth(0).locator('[part~=output]', { hasText: 'edited' }).waitFor({ timeout: 10_000 })
+      assert.equal(await page.evaluate(() => customElements.get('session-room')), undefined, 'no room code on a page without rooms')
+      assert.deepEqual(problems, [])
+      await shoot(page, 'docs-playground')
+    } finally {
+      await ex.close()
+    }
+  })
+})
