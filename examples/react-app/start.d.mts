@@ -1,0 +1,1 @@
+export function start(opts?: { port?: number }): Promise<{ url: string; close(): Promise<void> }>
