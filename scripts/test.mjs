@@ -48,6 +48,9 @@ if (!only.length) {
   console.log('\n== size budgets of the CDN build (npm run size)\n')
   const size = await run(process.execPath, [join(root, 'scripts/size.mjs')])
   results.push({ suite: 'size', passed: size.code ? 0 : 1, failed: size.code ? 1 : 0, skipped: 0 })
+  console.log('\n== docs build (npm run docs: typedoc with warnings as errors, element reference)\n')
+  const docs = await run('npm', ['run', 'docs', '--silent'])
+  results.push({ suite: 'docs', passed: docs.code ? 0 : 1, failed: docs.code ? 1 : 0, skipped: 0 })
 }
 
 console.log(`\n== node:test — ${nodeFiles.length} files${process.env.DATABASE_URL ? ' (PGlite and PostgreSQL)' : ' (PGlite; set DATABASE_URL to also run against PostgreSQL)'}\n`)

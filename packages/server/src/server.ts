@@ -27,6 +27,12 @@ export interface SessionKitServer {
   app: Hono<AppEnv>
   hub: Hub
   db: Database
+  /**
+   * With `listen: false`: after mounting `app` under the host's router (`host.route('/rooms', sk.app)`),
+   * hand the host's Node HTTP server and its app to Session Kit so the rooms' WebSocket upgrades are
+   * routed through the host app too: `sk.injectWebSocket(server, host)`.
+   */
+  injectWebSocket(server: ServerType, hostApp?: { fetch: Hono<AppEnv>['fetch'] }): void
   close(): Promise<void>
 }
 
@@ -107,6 +113,12 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
     app,
     hub,
     db,
+    injectWebSocket: (s: ServerType, hostApp?: { fetch: Hono<AppEnv>['fetch'] }) => {
+      if (server) throw new Error('This Session Kit server listens on its own port: injectWebSocket is for `listen: false`.')
+      // Upgrades are routed by whichever app holds the Session Kit routes at their mounted path.
+      if (hostApp) init.app = hostApp as Hono<AppEnv>
+      injectWebSocket(s)
+    },
     async close() {
       if (closed) return
       closed = true

@@ -49,6 +49,7 @@ const sortValue = (p: ParticipantAnalytics, key: SortKey) => (key === 'chars' ? 
  * @cssprop --session-analytics-runs-color - The runs line (default the success colour).
  */
 export class SessionAnalytics extends SessionElement {
+  /** @internal Lit styles. */
   static override styles = [
     SessionElement.baseStyles,
     css`

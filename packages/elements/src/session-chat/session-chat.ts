@@ -25,6 +25,7 @@ import { SessionElement } from '../internal/session-element.js'
  * @cssprop --session-color-accent - The Send button.
  */
 export class SessionChat extends SessionElement {
+  /** @internal Lit styles. */
   static override styles = [
     SessionElement.baseStyles,
     participantColorClasses,

@@ -64,6 +64,7 @@ const BLOCKED: Record<'observer' | 'muted' | 'locked', { badge: string; why: str
  * @event session-change - The participant changed the code (`file`, `value`).
  */
 export class SessionEditor extends SessionElement {
+  /** @internal Lit styles. */
   static override styles = [SessionElement.baseStyles, styles]
   static override shadowRootOptions = { ...SessionElement.shadowRootOptions, delegatesFocus: true }
 

@@ -27,6 +27,7 @@ const splitList = (value: string | undefined) => (value ?? '').split(/[\s,]+/).f
  * @slot fallback - Shown otherwise (and until the room is live).
  */
 export class SessionGate extends SessionElement {
+  /** @internal Lit styles. */
   static override styles = [SessionElement.baseStyles, css`:host { display: contents; }`]
 
   /** Permissions the participant must all hold, space-separated (e.g. `EDIT_CODE EXECUTE_CODE`, or `POST_CHAT`). */

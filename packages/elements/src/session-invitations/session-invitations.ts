@@ -76,6 +76,7 @@ async function copyText(text: string, host: HTMLElement): Promise<boolean> {
  * @cssprop --session-color-danger - The Revoke button.
  */
 export class SessionInvitations extends SessionElement {
+  /** @internal Lit styles. */
   static override styles = [
     SessionElement.baseStyles,
     css`

@@ -26,6 +26,7 @@ import { participantStyles, SessionParticipants, type ParticipantEntry } from '.
  * @cssprop --session-color-accent - Focus rings and the lock button.
  */
 export class SessionModeration extends SessionParticipants {
+  /** @internal Lit styles. */
   static override styles = [
     SessionElement.baseStyles,
     participantStyles,

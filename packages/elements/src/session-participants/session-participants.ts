@@ -157,6 +157,7 @@ export const participantStyles = css`
  * @cssprop --session-color-success - The "online" dot.
  */
 export class SessionParticipants extends SessionElement {
+  /** @internal Lit styles. */
   static override styles = [SessionElement.baseStyles, participantStyles]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'

@@ -40,6 +40,7 @@ function clock(ms: number): string {
  * @event session-seek - The code shown now matches a new position (`t` in ms, `renderMs`: how long it took).
  */
 export class SessionPlayer extends SessionElement {
+  /** @internal Lit styles. */
   static override styles = [
     SessionElement.baseStyles,
     css`

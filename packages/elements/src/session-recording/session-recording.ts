@@ -59,6 +59,7 @@ const STATUS_WORDS: Record<RecordingEntry['status'], string> = {
  * @cssprop --session-color-danger - The recording dot and Stop.
  */
 export class SessionRecording extends SessionElement {
+  /** @internal Lit styles. */
   static override styles = [
     SessionElement.baseStyles,
     css`

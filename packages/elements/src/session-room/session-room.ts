@@ -61,6 +61,7 @@ function tokenSession(token: string | undefined): string | null {
  * @event session-error - The server reported an error (`code`, `message`).
  */
 export class SessionRoom extends SessionElement {
+  /** @internal Lit styles. */
   static override styles = [SessionElement.baseStyles, styles]
 
   /** Base URL of the Session Kit server, e.g. `https://rooms.example.edu`. Defaults to the page's origin. */

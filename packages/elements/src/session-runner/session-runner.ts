@@ -38,6 +38,7 @@ export interface RunRequest {
  * @event session-run - A run finished (`file`, `result`).
  */
 export class SessionRunner extends SessionElement {
+  /** @internal Lit styles. */
   static override styles = [
     SessionElement.baseStyles,
     css`

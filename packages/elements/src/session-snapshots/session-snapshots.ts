@@ -42,6 +42,7 @@ type Destroyable = { destroy(): void }
  * @event session-before-restore - Cancelable: about to restore a snapshot for everyone (`snapshot`). Call `preventDefault()` to stop it.
  */
 export class SessionSnapshots extends SessionElement {
+  /** @internal Lit styles. */
   static override styles = [
     SessionElement.baseStyles,
     css`
