@@ -72,7 +72,7 @@ export async function start({ port = 8083, serverPort = 8787, dataDir = mkdtempS
       const token = await mintToken({ sid: COURSE.session, sub: id, name: user.name, role: user.role }, SECRET, { ttl: '2h' })
       const instructorTools =
         user.role === 'instructor'
-          ? `<section><h2>Invite</h2><session-invitations></session-invitations></section><section><h2>People</h2><session-moderation></session-moderation></section><section><h2>How it's going</h2><session-analytics></session-analytics></section>`
+          ? `<section><h2>Invite</h2><session-invitations></session-invitations></section><section><h2>People</h2><session-moderation></session-moderation></section><section><h2>How it's going</h2><session-analytics></session-analytics></section><section><h2>Snapshots</h2><session-snapshots></session-snapshots></section><section><h2>Recordings</h2><session-recording></session-recording></section>`
           : `<section><h2>People</h2><session-participants></session-participants></section>`
       return html(
         200,

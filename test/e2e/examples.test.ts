@@ -119,6 +119,15 @@ describe('examples', () => {
       await guestCtx.close()
       assert.deepEqual(problems, [])
       await shoot(teacher, 'lms-course-page-instructor')
+      // One picture per element, for the docs (test-results/screenshots/elements/).
+      for (const tag of ['session-room', 'session-editor', 'session-runner', 'session-chat', 'session-invitations', 'session-moderation', 'session-analytics', 'session-snapshots', 'session-recording']) {
+        const el = teacher.locator(tag).first()
+        await el.scrollIntoViewIfNeeded()
+        mkdirSync(new URL('elements/', SHOTS), { recursive: true })
+        const png = await el.screenshot()
+        writeFileSync(new URL(`elements/${tag}.png`, SHOTS), png)
+        assert.ok(distinctPixelBytes(png) > 16, `<${tag}> rendered something`)
+      }
       await shoot(learner, 'lms-course-page-learner')
       await ctx.close()
     } finally {
