@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The element reference (docs/site/elements.md) from @session-kit/elements/custom-elements.json:
 // per element its attributes, events, slots, parts and CSS custom properties. Run by `npm run docs`.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -14,11 +14,22 @@ const elements = manifest.modules
   .filter((d) => d.tagName)
   .sort((a, b) => a.tagName.localeCompare(b.tagName))
 
+// Pictures taken by the examples' end-to-end test (test/e2e/examples.test.ts), when it has run.
+const shots = `${root}test-results/screenshots/elements`
+mkdirSync(`${root}docs/site/screenshots`, { recursive: true })
+const picture = (tag) => {
+  if (!existsSync(`${shots}/${tag}.png`)) return null
+  copyFileSync(`${shots}/${tag}.png`, `${root}docs/site/screenshots/${tag}.png`)
+  return `![<${tag}> in the LMS course page example](screenshots/${tag}.png)`
+}
+
 const out = ['# Element reference', '', 'Generated from `custom-elements.json` by `npm run docs`. Every element also takes `theme="light|dark"`.', '']
 for (const d of elements) out.push(`- [\`<${d.tagName}>\`](#${d.tagName})`)
 for (const d of elements) {
   out.push('', `## <a id="${d.tagName}"></a>\`<${d.tagName}>\``, '')
   if (d.summary) out.push(`**${cell(d.summary)}**`, '')
+  const img = picture(d.tagName)
+  if (img) out.push(img, '')
   if (d.description) out.push(d.description.trim(), '')
   const attrs = (d.attributes ?? []).filter((a) => a.name)
   if (attrs.length) {
@@ -44,6 +55,5 @@ for (const d of elements) {
     out.push('')
   }
 }
-mkdirSync(`${root}docs/site`, { recursive: true })
 writeFileSync(`${root}docs/site/elements.md`, out.join('\n') + '\n')
 console.log(`wrote docs/site/elements.md (${elements.length} elements)`)

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { extname, join, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { inflateSync } from 'node:zlib'
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core'
 
 export const CHROME_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
@@ -54,3 +55,14 @@ export async function hostPageServer(pages: Record<string, () => string>, cdnDir
 
 /** The code in a `<session-editor>`, through its public `value` property. */
 export const editorValue = (editor: Locator) => editor.evaluate((e) => String((e as unknown as { value?: string }).value ?? ''))
+
+/** Distinct byte values in a PNG's pixel data: a blank (one-colour) screenshot has only a handful. */
+export function distinctPixelBytes(png: Buffer): number {
+  const idat: Buffer[] = []
+  for (let i = 8; i < png.length; ) {
+    const len = png.readUInt32BE(i)
+    if (png.toString('latin1', i + 4, i + 8) === 'IDAT') idat.push(png.subarray(i + 8, i + 8 + len))
+    i += 12 + len
+  }
+  return new Set(inflateSync(Buffer.concat(idat))).size
+}

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
-import { inflateSync } from 'node:zlib'
 import type { Browser, Page } from 'playwright-core'
-import { launch, watch } from './browser.js'
+import { distinctPixelBytes, launch, watch } from './browser.js'
 
 // Each example started the way its README says, driven in Chromium, and photographed.
 const SHOTS = new URL('../../test-results/screenshots/', import.meta.url)
-
-/** Distinct byte values in a PNG's pixel data: a blank (one-colour) page has only a handful. */
-function distinctPixelBytes(png: Buffer): number {
-  const idat: Buffer[] = []
-  for (let i = 8; i < png.length; ) {
-    const len = png.readUInt32BE(i)
-    if (png.toString('latin1', i + 4, i + 8) === 'IDAT') idat.push(png.subarray(i + 8, i + 8 + len))
-    i += 12 + len
-  }
-  return new Set(inflateSync(Buffer.concat(idat))).size
-}
 
 async function shoot(page: Page, name: string) {
   mkdirSync(SHOTS, { recursive: true })
@@ -119,9 +107,22 @@ describe('examples', () => {
       await guestCtx.close()
       assert.deepEqual(problems, [])
       await shoot(teacher, 'lms-course-page-instructor')
+      // Record a moment of the lesson and play it back (for the player's picture).
+      const recording = teacher.locator('session-recording')
+      await recording.locator('input[name=title]').fill('Warm-up')
+      await recording.getByRole('button', { name: /^Start recording/ }).click()
+      await recording.getByRole('button', { name: /^Stop$/ }).waitFor({ timeout: 10_000 })
+      await learner.locator('session-editor .cm-content').click()
+      await learner.keyboard.press('Control+End')
+      await learner.keyboard.type('\nconsole.log(greet("Ada"))')
+      await teacher.locator('session-editor .cm-content', { hasText: 'greet("Ada")' }).waitFor({ timeout: 10_000 })
+      await recording.getByRole('button', { name: /^Stop$/ }).click()
+      await recording.getByRole('button', { name: /^Play/ }).first().click({ timeout: 15_000 })
+      await recording.locator('session-player .cm-content').waitFor({ timeout: 10_000 })
       // One picture per element, for the docs (test-results/screenshots/elements/).
-      for (const tag of ['session-room', 'session-editor', 'session-runner', 'session-chat', 'session-invitations', 'session-moderation', 'session-analytics', 'session-snapshots', 'session-recording']) {
-        const el = teacher.locator(tag).first()
+      const pictures: [Page, string][] = [...['session-room', 'session-editor', 'session-runner', 'session-chat', 'session-invitations', 'session-moderation', 'session-analytics', 'session-snapshots', 'session-recording', 'session-player'].map((t) => [teacher, t] as [Page, string]), [learner, 'session-participants']]
+      for (const [where, tag] of pictures) {
+        const el = where.locator(tag).first()
         await el.scrollIntoViewIfNeeded()
         mkdirSync(new URL('elements/', SHOTS), { recursive: true })
         const png = await el.screenshot()

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { launch, watch } from './browser.js'
+import { distinctPixelBytes, launch, watch } from './browser.js'
 import { start } from '../../examples/react-app/start.mjs'
 
 describe('examples/react-app: @session-kit/react in a bundled React app', () => {
@@ -18,6 +19,10 @@ describe('examples/react-app: @session-kit/react in a bundled React app', () => 
       await page.locator('#runs', { hasText: 'Runs seen by React: ok' }).waitFor({ timeout: 5_000 })
       assert.equal(await page.locator('session-gate').isVisible(), false, 'the gate stays closed outside a room')
       assert.deepEqual(problems, [])
+      const png = await page.screenshot({ fullPage: true })
+      mkdirSync(new URL('../../test-results/screenshots/', import.meta.url), { recursive: true })
+      writeFileSync(new URL('../../test-results/screenshots/react-app.png', import.meta.url), png)
+      assert.ok(distinctPixelBytes(png) > 64, 'the screenshot is not blank')
     } finally {
       await browser.close()
       await app.close()
