@@ -84,11 +84,14 @@ export function summarize(values) {
 }
 
 export async function createSession(url, id, files) {
-  const res = await fetch(`${url}/v1/sessions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ id, title: id, ownerId: 'bench-instructor', files }),
-  })
+  // A reused keep-alive connection can be closed by the server just as a request goes out: retry once.
+  const post = () =>
+    fetch(`${url}/v1/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id, title: id, ownerId: 'bench-instructor', files }),
+    })
+  const res = await post().catch(() => post())
   if (res.status !== 201) throw new Error(`create ${id}: ${res.status} ${await res.text()}`)
 }
 
