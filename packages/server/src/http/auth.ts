@@ -43,10 +43,12 @@ export const roomAuth = createMiddleware<AppEnv>(async (c, next) => {
 
 /** The one place a route states its permission; the check is core's `can()`. */
 export function requirePermission(action: Action) {
-  return createMiddleware<AppEnv>(async (c, next) => {
+  const check = createMiddleware<AppEnv>(async (c, next) => {
     if (!can(c.var.caller.ctx, action)) throw forbidden(action)
     await next()
   })
+  // Readable by the authorization sweep, which checks every route against core's matrix.
+  return Object.assign(check, { requires: action })
 }
 
 /** For rules that look at a resource (e.g. who created a snapshot). */

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { can, Permission, Role, Rule, type Action, type PermissionContext } from '@session-kit/core'
+import { RawClient } from './testing/client.js'
+import { startTestServer, TEST_API_KEY, type TestServer } from './testing/server.js'
+
+// The authorization sweep: every room route and every event type, for every kind of participant,
+// allowed exactly when core's `can()` says so — the permission matrix is the one source of truth.
+
+interface Who {
+  label: string
+  user: string
+  role: Role
+  /** What the owner does to them first (a role override, a mute). */
+  setup?: 'promote' | 'mute'
+}
+
+const PEOPLE: Who[] = [
+  { label: 'the owner (instructor)', user: 'owner', role: Role.Instructor },
+  { label: 'another instructor', user: 'ins2', role: Role.Instructor },
+  { label: 'a learner', user: 'lea', role: Role.Learner },
+  { label: 'a muted learner', user: 'muted', role: Role.Learner, setup: 'mute' },
+  { label: 'a learner promoted to instructor in the room', user: 'promoted', role: Role.Learner, setup: 'promote' },
+  { label: 'an observer', user: 'obs', role: Role.Observer },
+]
+
+/**
+ * Routes under a session that take no room permission: the sync socket (it checks in its hello)
+ * and the host's own route to end a session (the API key, tested in sessions.test.ts).
+ */
+const NOT_PERMISSION_ROUTES = new Set(['GET /v1/sessions/:sid/sync', 'DELETE /v1/sessions/:sid'])
+
+/** The API contract (docs/api.md): which permission or rule each room route needs. */
+const CONTRACT: Record<string, string> = {
+  'GET /v1/sessions/:sid': 'VIEW_CODE',
+  'PATCH /v1/sessions/:sid': 'MANAGE_SESSION',
+  'POST /v1/sessions/:sid/lock': 'MUTE_PARTICIPANT',
+  'POST /v1/sessions/:sid/unlock': 'MUTE_PARTICIPANT',
+  'GET /v1/sessions/:sid/document': 'VIEW_CODE',
+  'POST /v1/sessions/:sid/files': 'MANAGE_FILES',
+  'PATCH /v1/sessions/:sid/files/:name': 'MANAGE_FILES',
+  'DELETE /v1/sessions/:sid/files/:name': 'MANAGE_FILES',
+  'GET /v1/sessions/:sid/participants': 'VIEW_CODE',
+  'POST /v1/sessions/:sid/participants/:uid/mute': 'MUTE_PARTICIPANT',
+  'POST /v1/sessions/:sid/participants/:uid/unmute': 'MUTE_PARTICIPANT',
+  'POST /v1/sessions/:sid/participants/:uid/kick': 'KICK_PARTICIPANT',
+  'POST /v1/sessions/:sid/participants/:uid/unban': 'KICK_PARTICIPANT',
+  'PATCH /v1/sessions/:sid/participants/:uid': 'REMOVE_PARTICIPANTS',
+  'POST /v1/sessions/:sid/mute-all': 'MUTE_PARTICIPANT',
+  'POST /v1/sessions/:sid/unmute-all': 'MUTE_PARTICIPANT',
+  'GET /v1/sessions/:sid/chat': 'VIEW_CODE',
+  'DELETE /v1/sessions/:sid/chat/:id': 'MODERATE_CHAT',
+  'POST /v1/sessions/:sid/invitations': 'INVITE_PARTICIPANTS',
+  'GET /v1/sessions/:sid/invitations': 'INVITE_PARTICIPANTS',
+  'POST /v1/sessions/:sid/invitations/:id/resend': 'INVITE_PARTICIPANTS',
+  'DELETE /v1/sessions/:sid/invitations/:id': 'INVITE_PARTICIPANTS',
+  'POST /v1/sessions/:sid/snapshots': 'CREATE_SNAPSHOT',
+  'GET /v1/sessions/:sid/snapshots': 'VIEW_CODE',
+  'GET /v1/sessions/:sid/snapshots/:id': 'VIEW_CODE',
+  'GET /v1/sessions/:sid/snapshots/:id/export': 'VIEW_CODE',
+  'POST /v1/sessions/:sid/snapshots/:id/restore': 'RESTORE_SNAPSHOT',
+  'DELETE /v1/sessions/:sid/snapshots/:id': 'VIEW_CODE',
+  'GET /v1/sessions/:sid/analytics': 'VIEW_ANALYTICS',
+  'GET /v1/sessions/:sid/analytics/export': 'EXPORT_DATA',
+  'GET /v1/sessions/:sid/analytics/me': 'VIEW_OWN_ACTIVITY',
+  'POST /v1/sessions/:sid/recordings': 'CREATE_RECORDING',
+  'POST /v1/sessions/:sid/recordings/:id/pause': 'MANAGE_RECORDINGS',
+  'POST /v1/sessions/:sid/recordings/:id/resume': 'MANAGE_RECORDINGS',
+  'POST /v1/sessions/:sid/recordings/:id/stop': 'MANAGE_RECORDINGS',
+  'GET /v1/sessions/:sid/recordings': 'VIEW_CODE',
+  'GET /v1/sessions/:sid/recordings/:id': 'VIEW_CODE',
+  'PATCH /v1/sessions/:sid/recordings/:id': 'MANAGE_RECORDINGS',
+  'DELETE /v1/sessions/:sid/recordings/:id': 'MANAGE_RECORDINGS',
+  'GET /v1/sessions/:sid/recordings/:id/events': 'VIEW_CODE',
+  'GET /v1/sessions/:sid/recordings/:id/download': 'VIEW_CODE',
+}
+
+describe('authorization sweep (PGlite)', () => {
+  let s: TestServer
+  before(async () => {
+    s = await startTestServer('pglite')
+  })
+  after(() => s.stop())
+
+  async function room(sid: string) {
+    const created = await s.api('POST', '/v1/sessions', TEST_API_KEY, { id: sid, title: sid, ownerId: 'owner', files: { 'main.js': 'x' } })
+    assert.equal(created.status, 201)
+    const tokens = new Map<string, string>()
+    for (const p of PEOPLE) tokens.set(p.user, await s.token(sid, p.role, p.user, { name: p.label }))
+    // Everyone joins once (so the owner can act on them), then the owner sets overrides and mutes.
+    for (const p of PEOPLE) {
+      const c = await RawClient.connect(s.url, sid, tokens.get(p.user)!, { sync: false })
+      assert.ok(c.welcome, `${p.label} joined`)
+      c.close()
+    }
+    const owner = tokens.get('owner')!
+    for (const p of PEOPLE) {
+      if (p.setup === 'promote') assert.equal((await s.api('PATCH', `/v1/sessions/${sid}/participants/${p.user}`, owner, { role: 'instructor' })).status, 200)
+      if (p.setup === 'mute') assert.equal((await s.api('POST', `/v1/sessions/${sid}/participants/${p.user}/mute`, owner)).status, 200)
+    }
+    return tokens
+  }
+
+  /** What the room holds about someone now, as core's context. */
+  async function context(sid: string, token: string): Promise<PermissionContext> {
+    const { json } = await s.api('GET', `/v1/sessions/${sid}`, token)
+    const r = json as { editingLocked: boolean; you: { userId: string; role: Role; owner: boolean; muted: boolean } }
+    return { role: r.you.role, userId: r.you.userId, owner: r.you.owner, muted: r.you.muted, editingLocked: r.editingLocked }
+  }
+
+  it('every room route allows exactly the people core’s matrix allows, and names the permission when it refuses', async () => {
+    const sid = 'sweep-http'
+    const tokens = await room(sid)
+    const routes = s.app.routes.filter((r) => r.path.startsWith('/v1/sessions/:sid') && r.method !== 'ALL')
+    const guarded = new Map<string, Action>()
+    for (const r of routes) {
+      const requires = (r.handler as { requires?: Action }).requires
+      if (requires) guarded.set(`${r.method} ${r.path}`, requires)
+    }
+    const unguarded = [...new Set(routes.map((r) => `${r.method} ${r.path}`))].filter((k) => !guarded.has(k) && !NOT_PERMISSION_ROUTES.has(k))
+    assert.deepEqual(unguarded, [], 'every room route states its permission')
+    assert.deepEqual(Object.fromEntries(guarded), CONTRACT, 'each route is guarded by the permission docs/api.md gives it')
+
+    let cases = 0
+    for (const [key, action] of guarded) {
+      const [method, pattern] = key.split(' ') as [string, string]
+      const path = pattern.replace(':sid', sid).replace(':uid', 'nobody').replace(':id', 'missing').replace(':name', 'missing.js')
+      for (const p of PEOPLE) {
+        const token = tokens.get(p.user)!
+        const allowed = can(await context(sid, token), action)
+        const res = await s.api(method, path, token, method === 'GET' || method === 'DELETE' ? undefined : {})
+        const refusal = res.status === 403 && (res.json as { error?: { code?: string; permission?: string } })?.error
+        if (allowed) assert.ok(!refusal || refusal.code !== 'forbidden', `${key} should be allowed for ${p.label} (${res.status})`)
+        else {
+          assert.equal(res.status, 403, `${key} should be refused to ${p.label}`)
+          assert.equal((refusal as { permission?: string }).permission, action, `${key} names ${action}`)
+        }
+        cases++
+      }
+    }
+    assert.equal(cases, guarded.size * PEOPLE.length)
+    console.log(`authorization sweep: ${guarded.size} routes × ${PEOPLE.length} kinds of participant = ${cases} cases`)
+  })
+
+  it('every event a client can send is allowed exactly when core’s matrix allows it', async () => {
+    const sid = 'sweep-events'
+    const tokens = await room(sid)
+    let cases = 0
+    for (const p of PEOPLE) {
+      const token = tokens.get(p.user)!
+      const ctx = await context(sid, token)
+      const c = await RawClient.connect(s.url, sid, token)
+      assert.ok(await c.waitFor(() => c.text() !== undefined), `${p.label} synced`)
+
+      // Chat (POST_CHAT): shared, or an error with the reason and the socket stays open.
+      c.send({ type: 'chat', text: `hello from ${p.user}` })
+      assert.ok(await c.waitFor(() => c.events.some((e) => (e.type === 'chat' && e.message.userId === p.user) || e.type === 'error')), `${p.label}: chat answered`)
+      assert.equal(c.events.some((e) => e.type === 'chat' && e.message.userId === p.user), can(ctx, Rule.POST_CHAT), `${p.label}: chat`)
+
+      // A run report (EXECUTE_CODE).
+      const errors = c.events.filter((e) => e.type === 'error').length
+      c.send({ type: 'run', run: { file: 'main.js', language: 'javascript', ok: true, errors: 0, durationMs: 1, output: '' } })
+      assert.ok(await c.waitFor(() => c.events.some((e) => e.type === 'run' && e.run.userId === p.user) || c.events.filter((e) => e.type === 'error').length > errors), `${p.label}: run answered`)
+      assert.equal(c.events.some((e) => e.type === 'run' && e.run.userId === p.user), can(ctx, Permission.EXECUTE_CODE), `${p.label}: run`)
+
+      // An edit (EDIT_CODE): acknowledged, or refused and the connection closed with 4003.
+      c.type('main.js', 0, p.user[0]!)
+      assert.ok(await c.waitFor(() => c.acked.size > 0 || c.closed !== null), `${p.label}: edit answered`)
+      assert.equal(c.acked.size > 0, can(ctx, Permission.EDIT_CODE), `${p.label}: edit`)
+      if (!can(ctx, Permission.EDIT_CODE)) {
+        assert.ok(await c.waitFor(() => c.closed !== null), `${p.label}: closed`)
+        assert.equal(c.closed!.code, 4003)
+      }
+      c.close()
+      cases += 3
+    }
+    console.log(`authorization sweep: 3 event types × ${PEOPLE.length} kinds of participant = ${cases} cases`)
+  })
+})
