@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import * as A from '@automerge/automerge'
+import { SignJWT } from 'jose'
+import WebSocket from 'ws'
+import { RawClient } from './testing/client.js'
+import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from './testing/server.js'
+
+// Hostile input: generated cases, each answered with its documented error; the process stays up
+// and the room's document is never corrupted.
+
+/** A small seeded generator, so a failure can be replayed. */
+function rng(seed: number) {
+  let x = seed >>> 0 || 1
+  return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 2 ** 32)
+}
+
+interface Outcome {
+  close?: number
+  errors: string[]
+}
+
+/** Open a raw socket, send a hello (unless told otherwise) and then `frames`; report how it ended. */
+function exchange(url: string, sid: string, hello: unknown, frames: (string | Buffer)[], waitMs = 1500, errorsExpected = Infinity): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + `/v1/sessions/${sid}/sync`)
+    const out: Outcome = { errors: [] }
+    const done = () => {
+      clearTimeout(timer)
+      ws.removeAllListeners()
+      ws.on('error', () => {})
+      if (ws.readyState === WebSocket.OPEN) ws.close()
+      resolve(out)
+    }
+    const timer = setTimeout(done, waitMs)
+    ws.on('open', () => {
+      if (hello !== undefined) ws.send(typeof hello === 'string' ? hello : JSON.stringify(hello))
+    })
+    ws.on('message', (data, binary) => {
+      if (binary) return
+      const m = JSON.parse(data.toString())
+      if (m.type === 'error') out.errors.push(m.code)
+      if (out.errors.length >= errorsExpected) setTimeout(done, 20)
+      if (m.type === 'welcome') for (const f of frames) ws.send(f)
+    })
+    ws.on('close', (code) => {
+      out.close = code
+      done()
+    })
+    ws.on('error', () => {})
+  })
+}
+
+describe('hostile input (PGlite)', () => {
+  let s: TestServer
+  const sid = 'hostile'
+  let counter = 0
+  const token = (role: 'instructor' | 'learner' | 'observer' = 'learner') => s.token(sid, role, `attacker-${++counter}`, { name: 'Mallory' })
+
+  before(async () => {
+    s = await startTestServer('pglite')
+    assert.equal((await s.api('POST', '/v1/sessions', TEST_API_KEY, { id: sid, title: 'Hostile', ownerId: 'owner', files: { 'main.js': 'safe' } })).status, 201)
+  })
+  after(() => s.stop())
+
+  it('survives at least 1,000 generated hostile cases, each answered as documented, with the document intact', async () => {
+    const random = rng(20261128)
+    const tally = new Map<string, number>()
+    const count = (kind: string) => tally.set(kind, (tally.get(kind) ?? 0) + 1)
+
+    // A real change to cut up, and a valid change of a document that is not this room's.
+    const writer = await RawClient.connect(s.url, sid, await s.token(sid, 'instructor', 'owner', { name: 'Owner' }))
+    assert.ok(await writer.waitFor(() => writer.text() === 'safe'))
+    let probe = A.clone(writer.doc)
+    probe = A.change(probe, (d) => A.splice(d, ['files', 'main.js'], 0, 0, 'x'))
+    const realMessage = A.encodeSyncMessage({ heads: A.getHeads(probe), need: [], have: [{ lastSync: A.getHeads(writer.doc), bloom: new Uint8Array(0) }], changes: [A.getLastLocalChange(probe)!] } as A.DecodedSyncMessage)
+    const foreign = A.change(A.from({ files: { 'main.js': 'other' } }), (d) => A.splice(d, ['files', 'main.js'], 0, 0, 'evil'))
+    const foreignMessage = A.encodeSyncMessage({ heads: A.getHeads(foreign), need: [], have: [{ lastSync: [], bloom: new Uint8Array(0) }], changes: A.getAllChanges(foreign) } as A.DecodedSyncMessage)
+
+    const cases: { kind: string; weight?: number; run: () => Promise<void> }[] = []
+    // 1. Random binary frames: not a sync message → 4400.
+    for (let i = 0; i < 300; i++) {
+      const bytes = Buffer.from(Array.from({ length: Math.floor(random() * 300) + 1 }, () => Math.floor(random() * 256)))
+      cases.push({ kind: 'random binary frame', run: async () => {
+        const o = await exchange(s.url, sid, { type: 'hello', token: await token(), protocol: 1, sync: true }, [bytes])
+        assert.ok(o.close === 4400 || o.close === 4003, `random frame: closed ${o.close}`)
+      } })
+    }
+    // 2. A real sync message cut short → 4400 or 4003 (the change cannot be read).
+    for (let i = 0; i < 150; i++) {
+      const cut = Math.floor(random() * (realMessage.length - 1)) + 1
+      cases.push({ kind: 'truncated sync message', run: async () => {
+        const o = await exchange(s.url, sid, { type: 'hello', token: await token(), protocol: 1, sync: true }, [Buffer.from(realMessage.subarray(0, cut))])
+        assert.ok(o.close === 4400 || o.close === 4003 || o.close === undefined, `truncated at ${cut}: closed ${o.close}`)
+      } })
+    }
+    // 3. Valid changes of another document → refused, 4003, nothing stored.
+    for (let i = 0; i < 50; i++) {
+      cases.push({ kind: 'changes of another document', run: async () => {
+        const o = await exchange(s.url, sid, { type: 'hello', token: await token(), protocol: 1, sync: true }, [Buffer.from(foreignMessage)])
+        assert.equal(o.close, 4003, 'foreign changes are refused')
+      } })
+    }
+    // 4. JSON events with wrong types or unknown names → an error event, the socket stays open.
+    const junk: unknown[] = [
+      { type: 'chat', text: 42 },
+      { type: 'chat' },
+      { type: 'chat', text: '' },
+      { type: 'chat', text: 'x'.repeat(2001) },
+      { type: 'run', run: 'yes' },
+      { type: 'run', run: { file: 1 } },
+      { type: 'presence', cursor: 'everywhere' },
+      { type: 'presence', cursor: { file: null } },
+      { type: 'token', token: 17 },
+      { type: 'launch-missiles' },
+      { type: null },
+      [],
+      'just a string',
+      123,
+      { type: '__proto__', __proto__: { polluted: true } },
+      { type: 'chat', text: { toString: 'x' } },
+    ]
+    // Ten to a connection: each gets its own error event, and the connection stays open.
+    for (let i = 0; i < 40; i++) {
+      const events = Array.from({ length: 10 }, () => junk[Math.floor(random() * junk.length)])
+      cases.push({ kind: 'malformed JSON event', weight: 10, run: async () => {
+        const o = await exchange(s.url, sid, { type: 'hello', token: await token(), protocol: 1, sync: false }, events.map((e) => JSON.stringify(e)), 3000, 10)
+        assert.equal(o.close, undefined, `the socket stays open after ${JSON.stringify(events)}`)
+        assert.equal(o.errors.length, 10, `an error for each of ${JSON.stringify(events)}: ${o.errors}`)
+      } })
+    }
+    // 5. Text that is not JSON after the hello → 4400.
+    for (let i = 0; i < 50; i++) {
+      const text = Array.from({ length: Math.floor(random() * 40) + 1 }, () => String.fromCharCode(33 + Math.floor(random() * 90))).join('') + '{'
+      cases.push({ kind: 'text that is not JSON', run: async () => {
+        const o = await exchange(s.url, sid, { type: 'hello', token: await token(), protocol: 1, sync: false }, [text])
+        assert.equal(o.close, 4400)
+      } })
+    }
+    // 6. Bad hellos and bad tokens.
+    const secret = new TextEncoder().encode(TEST_SECRET)
+    const now = Math.floor(Date.now() / 1000)
+    const claims = { sub: 'mallory', name: 'Mallory', sid, role: 'instructor' }
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims, exp: now + 600 })).toString('base64url')}.`
+    const badTokens = [
+      unsigned,
+      await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now + 600).sign(new TextEncoder().encode('another-secret-' + 'z'.repeat(24))),
+      await new SignJWT({ ...claims, sid: 'some-other-room' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now + 600).sign(secret),
+      await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now - 60).sign(secret),
+      await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now + 600).setNotBefore(now + 300).sign(secret),
+      await new SignJWT({ ...claims, role: 'superuser' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now + 600).sign(secret),
+      await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(secret),
+      'not.a.token',
+      '',
+    ]
+    for (let i = 0; i < 90; i++) {
+      const t = badTokens[i % badTokens.length]
+      cases.push({ kind: 'bad token', run: async () => {
+        const o = await exchange(s.url, sid, { type: 'hello', token: t, protocol: 1, sync: true }, [])
+        assert.ok(o.close === 4401 || o.close === 4400, `bad token #${i % badTokens.length}: closed ${o.close}`)
+      } })
+    }
+    for (const hello of ['{', '[]', JSON.stringify({ type: 'hello' }), JSON.stringify({ type: 'hello', token: 'x', protocol: 99 }), JSON.stringify({ type: 'chat', text: 'before hello' })]) {
+      for (let i = 0; i < 10; i++) {
+        cases.push({ kind: 'bad hello', run: async () => {
+          const o = await exchange(s.url, sid, hello, [])
+          assert.ok(o.close === 4400 || o.close === 4401, `hello ${hello}: closed ${o.close}`)
+        } })
+      }
+    }
+    // 7. Frames over the 1 MiB limit → 4413.
+    for (let i = 0; i < 10; i++) {
+      cases.push({ kind: 'oversized frame', run: async () => {
+        const o = await exchange(s.url, sid, { type: 'hello', token: await token(), protocol: 1, sync: true }, [Buffer.alloc(1024 * 1024 + 1 + i * 1000, 7)], 3000)
+        assert.equal(o.close, 4413)
+      } })
+    }
+    // 8. A flood → 4429.
+    for (let i = 0; i < 3; i++) {
+      cases.push({ kind: 'flood', run: async () => {
+        const o = await exchange(s.url, sid, { type: 'hello', token: await token(), protocol: 1, sync: false }, Array.from({ length: 700 }, () => JSON.stringify({ type: 'ping' })), 3000)
+        assert.equal(o.close, 4429)
+      } })
+    }
+    // 9. SQL and HTML in every text field of the routes that take text: stored and returned as text.
+    const payloads = ["'; drop table events; --", '<img src=x onerror=alert(1)>', '" OR 1=1 --', '${7*7}{{7*7}}', '\u0000\u202e', 'Robert"); DELETE FROM sessions;--']
+    const owner = await s.token(sid, 'instructor', 'owner', { name: 'Owner' })
+    for (const p of payloads) {
+      cases.push({ kind: 'injection in text fields', run: async () => {
+        const clean = p.replace(/\u0000/g, '')
+        const snap = await s.api('POST', `/v1/sessions/${sid}/snapshots`, owner, { title: clean, description: clean })
+        assert.equal(snap.status, 201)
+        assert.equal((snap.json as { title: string }).title, clean.trim())
+        const rec = await s.api('POST', `/v1/sessions/${sid}/recordings`, owner, { title: clean || 'x' })
+        if (rec.status === 201) {
+          assert.equal((rec.json as { title: string }).title, (clean || 'x').trim())
+          await s.api('DELETE', `/v1/sessions/${sid}/recordings/${(rec.json as { id: string }).id}`, owner)
+        }
+        const patched = await s.api('PATCH', `/v1/sessions/${sid}`, owner, { title: clean || 'x' })
+        assert.ok(patched.status === 200 || patched.status === 400, `title: ${patched.status}`)
+        const inv = await s.api('POST', `/v1/sessions/${sid}/invitations`, owner, { email: clean, role: 'learner' })
+        assert.equal(inv.status, 400, 'not an address')
+      } })
+    }
+
+    for (const c of cases) {
+      await c.run()
+      for (let k = 0; k < (c.weight ?? 1); k++) count(c.kind)
+    }
+
+    // Still up, the document as the owner left it, and a newcomer loads it.
+    assert.deepEqual((await s.api('GET', '/healthz')).json, { ok: true, db: 'pglite' })
+    const doc = await s.api('GET', `/v1/sessions/${sid}/document`, owner)
+    assert.deepEqual((doc.json as { files: Record<string, string> }).files, { 'main.js': 'safe' })
+    const newcomer = await RawClient.connect(s.url, sid, await s.token(sid, 'learner', 'newcomer'))
+    assert.ok(await newcomer.waitFor(() => newcomer.text() === 'safe'), 'a newcomer syncs the intact document')
+    newcomer.type('main.js', 4, '!')
+    assert.ok(await newcomer.waitFor(() => newcomer.acked.size === 1), 'and can still edit')
+    newcomer.close()
+    writer.close()
+    const total = [...tally.values()].reduce((a, b) => a + b, 0)
+    assert.ok(total >= 1000, `${total} cases`)
+    console.log(`hostile input: ${total} cases (${[...tally].map(([k, n]) => `${n} ${k}`).join(', ')}); the server stayed up and the document is intact`)
+  })
+})
