@@ -10,7 +10,7 @@ import {
   type Role,
 } from '@session-kit/core'
 import type { Sql } from './db.js'
-import { INSTANCE_TIMEOUT_S } from './presence.js'
+import { liveConnections } from './presence.js'
 
 /**
  * Gather what the analytics formulas need, aggregated in SQL: per-person totals and the per-minute
@@ -20,9 +20,7 @@ import { INSTANCE_TIMEOUT_S } from './presence.js'
 export async function gatherAnalytics(sql: Sql, sessionId: string, range: AnalyticsRange, now: Date): Promise<{ facts: AnalyticsFacts; joinSeq: Map<string, number> }> {
   const [[bounds], live, people] = await Promise.all([
     sql<{ first: Date | null; last: Date | null }[]>`select min(at) as first, max(at) as last from events where session_id = ${sessionId}`,
-    sql<{ connId: string; userId: string }[]>`
-      select c.conn_id as "connId", c.user_id as "userId" from connections c join instances i on i.id = c.instance_id
-      where c.session_id = ${sessionId} and i.heartbeat_at > now() - make_interval(secs => ${INSTANCE_TIMEOUT_S})`,
+    liveConnections(sql, sessionId),
     sql<{ userId: string; name: string; role: Role; joinSeq: number | null; recentRuns: boolean[] }[]>`
       select user_id as "userId", name, coalesce(role_override, token_role) as role, join_seq as "joinSeq", recent_runs as "recentRuns"
       from participants where session_id = ${sessionId}`,
@@ -37,16 +35,19 @@ export async function gatherAnalytics(sql: Sql, sessionId: string, range: Analyt
   const [totals, minutes, presence] = await Promise.all([
     sql<{ userId: string; codeChanges: number; charsInserted: number; charsDeleted: number; serverChanges: number; executions: number; chatMessages: number; activeMinutes: number; recent: boolean; lastActivityAt: Date | null }[]>`
       select user_id as "userId",
-        coalesce(sum(code_changes) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "codeChanges",
-        coalesce(sum(chars_inserted) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "charsInserted",
-        coalesce(sum(chars_deleted) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "charsDeleted",
-        coalesce(sum(server_changes) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "serverChanges",
-        coalesce(sum(executions) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "executions",
-        coalesce(sum(chat_messages) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)}), 0)::int as "chatMessages",
-        (count(*) filter (where minute >= ${new Date(from)} and minute <= ${new Date(to)} and last_activity_at is not null))::int as "activeMinutes",
-        coalesce(bool_or(minute >= ${new Date(recentFrom)} and minute <= ${new Date(to)} and last_activity_at is not null), false) as recent,
+        coalesce(sum(code_changes) filter (where in_range), 0)::int as "codeChanges",
+        coalesce(sum(chars_inserted) filter (where in_range), 0)::int as "charsInserted",
+        coalesce(sum(chars_deleted) filter (where in_range), 0)::int as "charsDeleted",
+        coalesce(sum(server_changes) filter (where in_range), 0)::int as "serverChanges",
+        coalesce(sum(executions) filter (where in_range), 0)::int as "executions",
+        coalesce(sum(chat_messages) filter (where in_range), 0)::int as "chatMessages",
+        (count(*) filter (where in_range and last_activity_at is not null))::int as "activeMinutes",
+        coalesce(bool_or(minute >= ${new Date(recentFrom)} and last_activity_at is not null), false) as recent,
         max(last_activity_at) filter (where last_activity_at <= ${new Date(to)}) as "lastActivityAt"
-      from activity_minutes where session_id = ${sessionId} and minute <= ${new Date(to)}
+      from (
+        select *, minute >= ${new Date(from)} as in_range from activity_minutes
+        where session_id = ${sessionId} and minute <= ${new Date(to)}
+      ) m
       group by user_id`,
     sql<{ minute: Date; codeChanges: number; executions: number; activeParticipants: number }[]>`
       select minute, sum(code_changes)::int as "codeChanges", sum(executions)::int as executions,
@@ -106,7 +107,7 @@ export async function gatherAnalytics(sql: Sql, sessionId: string, range: Analyt
       sessionStart: first,
       participants,
       minutes: minutes.map((m) => ({ minute: m.minute.getTime(), codeChanges: m.codeChanges, executions: m.executions, activeParticipants: m.activeParticipants })),
-      activeParticipants: totals.filter((t) => t.recent && people.some((p) => p.userId === t.userId)).length,
+      activeParticipants: totals.filter((t) => t.recent && joinSeq.has(t.userId)).length,
       serverChanges: totals.reduce((s, t) => s + t.serverChanges, 0),
     },
   }

@@ -26,10 +26,14 @@ export async function removeInstanceConnections(sql: Sql, instanceId: string): P
   await sql`delete from instances where id = ${instanceId}`
 }
 
+/** Open connections to the session on live instances. */
+export async function liveConnections(sql: Sql, sessionId: string): Promise<{ connId: string; userId: string }[]> {
+  return sql<{ connId: string; userId: string }[]>`
+    select c.conn_id as "connId", c.user_id as "userId" from connections c join instances i on i.id = c.instance_id
+    where c.session_id = ${sessionId} and i.heartbeat_at > now() - make_interval(secs => ${INSTANCE_TIMEOUT_S})`
+}
+
 /** Users with an open connection to the session on a live instance. */
 export async function onlineUsers(sql: Sql, sessionId: string): Promise<Set<string>> {
-  const rows = await sql<{ userId: string }[]>`
-    select distinct c.user_id as "userId" from connections c join instances i on i.id = c.instance_id
-    where c.session_id = ${sessionId} and i.heartbeat_at > now() - make_interval(secs => ${INSTANCE_TIMEOUT_S})`
-  return new Set(rows.map((r) => r.userId))
+  return new Set((await liveConnections(sql, sessionId)).map((r) => r.userId))
 }
