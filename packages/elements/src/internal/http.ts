@@ -3,3 +3,9 @@ export async function errorMessage(res: Response): Promise<string> {
   const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null
   return body?.error?.message ?? `the server answered ${res.status}`
 }
+
+/** The response, or an Error carrying the server's sentence when it is not a success. */
+export async function okOrThrow(res: Response): Promise<Response> {
+  if (!res.ok) throw new Error(await errorMessage(res))
+  return res
+}

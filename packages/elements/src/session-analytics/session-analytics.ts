@@ -3,7 +3,7 @@ import { property, state } from 'lit/decorators.js'
 import { ANALYTICS_RANGES, needsAttention, Permission, Rule, type AnalyticsRange, type AnalyticsResponse, type OwnActivity, type ParticipantAnalytics } from '@session-kit/core'
 import { downloadResponse } from '../internal/download.js'
 import { duration, relativeTime } from '../internal/format.js'
-import { errorMessage } from '../internal/http.js'
+import { errorMessage, okOrThrow } from '../internal/http.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
 
@@ -307,6 +307,12 @@ export class SessionAnalytics extends SessionElement {
       if (visible) this.#refresh()
     })
     this.#observer.observe(this)
+    this.#startPolling()
+  }
+
+  /** (Re)start the periodic refresh at `refresh-interval`, never faster than MIN_REFRESH_MS. */
+  #startPolling() {
+    clearInterval(this.#poll)
     this.#poll = setInterval(() => this.#refresh(), Math.max(MIN_REFRESH_MS, this.refreshInterval * 1000))
   }
 
@@ -319,10 +325,7 @@ export class SessionAnalytics extends SessionElement {
 
   protected override updated(changed: PropertyValues) {
     if ((changed.has('range') && changed.get('range') !== undefined) || (changed.has('anonymize') && changed.get('anonymize') !== undefined)) this.#refresh(true)
-    if (changed.has('refreshInterval') && this.isConnected) {
-      clearInterval(this.#poll)
-      this.#poll = setInterval(() => this.#refresh(), Math.max(MIN_REFRESH_MS, this.refreshInterval * 1000))
-    }
+    if (changed.has('refreshInterval') && this.isConnected) this.#startPolling()
   }
 
   /** Refresh now, or as soon as 5 s have passed since the last one (`now`: a change of view). */
@@ -357,7 +360,7 @@ export class SessionAnalytics extends SessionElement {
     try {
       const path = full ? `/analytics?range=${this.range}&anonymize=${this.anonymize}` : `/analytics/me?range=${this.range}`
       const res = await state.client.api('GET', path)
-      if (!res.ok) throw new Error(await errorMessage(res))
+      await okOrThrow(res)
       const body = await res.json()
       if (generation !== this.#generation) return
       if (full) this._data = body as AnalyticsResponse

@@ -2,7 +2,7 @@ import { css, html, nothing } from 'lit'
 import { property, state } from 'lit/decorators.js'
 import { Permission, ROLE_RANK, ROLES, type Role } from '@session-kit/core'
 import { relativeTime } from '../internal/format.js'
-import { errorMessage } from '../internal/http.js'
+import { errorMessage, okOrThrow } from '../internal/http.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
 
@@ -236,7 +236,7 @@ export class SessionInvitations extends SessionElement {
     if (!client) return
     try {
       const res = await client.api('GET', '/invitations')
-      if (!res.ok) throw new Error(await errorMessage(res))
+      await okOrThrow(res)
       this._list = ((await res.json()) as { invitations: InvitationEntry[] }).invitations
       this._error = ''
     } catch (e) {

@@ -2,7 +2,7 @@ import { css, html, nothing, svg, type PropertyValues } from 'lit'
 import { property, query, state } from 'lit/decorators.js'
 import { applyReplayEvent, languageForFile, replayStateAt, type Replay, type ReplayEvent } from '@session-kit/core'
 import { SessionSeekEvent } from '../events/events.js'
-import { errorMessage } from '../internal/http.js'
+import { okOrThrow } from '../internal/http.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
 import type { CodeEditor } from '../session-editor/editor-view.js'
@@ -222,7 +222,7 @@ export class SessionPlayer extends SessionElement {
       if (this.src) res = await fetch(this.src)
       else if (this.server) res = await fetch(`${this.server.replace(/\/+$/, '')}/v1/recordings/${encodeURIComponent(this.recording!)}/public`)
       else res = await this.#room.state!.client.api('GET', `/recordings/${encodeURIComponent(this.recording!)}/events`)
-      if (!res.ok) throw new Error(await errorMessage(res))
+      await okOrThrow(res)
       const replay = (await res.json()) as Replay
       if (replay.version !== 1) throw new Error('this replay was made by a newer version')
       this._replay = replay

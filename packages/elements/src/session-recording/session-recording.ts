@@ -3,7 +3,7 @@ import { property, state } from 'lit/decorators.js'
 import { Permission } from '@session-kit/core'
 import { downloadResponse } from '../internal/download.js'
 import { relativeTime } from '../internal/format.js'
-import { errorMessage } from '../internal/http.js'
+import { errorMessage, okOrThrow } from '../internal/http.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
 
@@ -211,7 +211,7 @@ export class SessionRecording extends SessionElement {
     if (!client) return
     try {
       const res = await client.api('GET', '/recordings')
-      if (!res.ok) throw new Error(await errorMessage(res))
+      await okOrThrow(res)
       this._list = ((await res.json()) as { recordings: RecordingEntry[] }).recordings
       this._error = ''
       this._now = Date.now()

@@ -3,7 +3,7 @@ import { property, query, state } from 'lit/decorators.js'
 import { languageForFile, Permission, Rule, type Language, type Role } from '@session-kit/core'
 import { SessionBeforeRestoreEvent } from '../events/events.js'
 import { downloadResponse } from '../internal/download.js'
-import { errorMessage } from '../internal/http.js'
+import { errorMessage, okOrThrow } from '../internal/http.js'
 import { relativeTime } from '../internal/format.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
@@ -186,7 +186,7 @@ export class SessionSnapshots extends SessionElement {
     if (!client) return
     try {
       const res = await client.api('GET', '/snapshots')
-      if (!res.ok) throw new Error(await errorMessage(res))
+      await okOrThrow(res)
       this._list = ((await res.json()) as { snapshots: SnapshotEntry[] }).snapshots
       this._error = ''
     } catch (e) {
@@ -206,7 +206,7 @@ export class SessionSnapshots extends SessionElement {
     this._busy = 'capture'
     try {
       const res = await this.#room.state!.client.api('POST', '/snapshots', { title, description: String(data.get('description') ?? '').trim() || undefined })
-      if (!res.ok) throw new Error(await errorMessage(res))
+      await okOrThrow(res)
       form.reset()
       this._announce = `Snapshot “${title}” saved.`
       this._error = ''
@@ -226,7 +226,7 @@ export class SessionSnapshots extends SessionElement {
     this._busy = s.id
     try {
       const res = await this.#room.state!.client.api('GET', `/snapshots/${s.id}`)
-      if (!res.ok) throw new Error(await errorMessage(res))
+      await okOrThrow(res)
       const full = (await res.json()) as SnapshotEntry
       this._preview = { snapshot: full, file: full.fileNames[0] ?? '' }
     } catch (err) {
@@ -268,7 +268,7 @@ export class SessionSnapshots extends SessionElement {
     this._busy = s.id
     try {
       const res = await this.#room.state!.client.api('POST', `/snapshots/${s.id}/restore`)
-      if (!res.ok) throw new Error(await errorMessage(res))
+      await okOrThrow(res)
       this._announce = `Restored “${s.title}” for everyone. The previous code stays in the history.`
       this._preview = null
     } catch (err) {
@@ -293,7 +293,7 @@ export class SessionSnapshots extends SessionElement {
     this._busy = s.id
     try {
       const res = await this.#room.state!.client.api('DELETE', `/snapshots/${s.id}`)
-      if (!res.ok) throw new Error(await errorMessage(res))
+      await okOrThrow(res)
       if (this._preview?.snapshot.id === s.id) this._preview = null
       this._announce = `Deleted “${s.title}”.`
       await this.#load()
