@@ -51,7 +51,17 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
     }),
   )
 
-  app.get('/healthz', (c) => c.json({ ok: true, db: services.db.kind }))
+  // A load balancer or an operator reads this: healthy means the database answers too.
+  app.get('/healthz', async (c) => {
+    const { db } = services
+    try {
+      await db.ping(2_000)
+    } catch {
+      // Anyone may call this: say what is wrong, not where the database lives.
+      return c.json({ ok: false, db: db.kind, error: { code: 'database_unavailable', message: 'The database is not answering.' } }, 503)
+    }
+    return c.json({ ok: true, db: db.kind })
+  })
 
   if (upgradeWebSocket) {
     app.get(

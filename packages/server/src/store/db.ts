@@ -12,7 +12,24 @@ export interface Database {
   kind: 'pglite' | 'postgres'
   /** Whether LISTEN/NOTIFY fan-out between instances is available (real PostgreSQL only). */
   canListen: boolean
+  /** Resolves if the database answers a trivial query within `timeoutMs` (health checks). */
+  ping(timeoutMs: number): Promise<void>
   close(): Promise<void>
+}
+
+/** A query queued behind the pool's reconnect backoff could wait many seconds: bound the wait. */
+function pinger(sql: Sql) {
+  return async (timeoutMs: number) => {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+    })
+    try {
+      await Promise.race([sql`select 1`, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
 }
 
 // bigserial ids fit comfortably in a double for the life of a deployment.
@@ -25,6 +42,10 @@ const bigintAsNumber = {
 
 const postgresOptions = {
   onnotice: () => {},
+  // postgres.js waits up to 20 s between reconnect attempts once a few have failed, which kept the
+  // server down that long after PostgreSQL was back; a refused attempt costs nothing, so try every
+  // second at most.
+  backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1),
   types: { bigint: bigintAsNumber },
   connection: { application_name: 'session-kit' },
 }
@@ -38,7 +59,7 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
   if (opts.databaseUrl) {
     const sql = postgres(opts.databaseUrl, { ...postgresOptions, max: opts.max ?? 10 }) as unknown as Sql
     await sql`select 1`
-    return { sql, kind: 'postgres', canListen: true, close: () => sql.end({ timeout: 5 }) }
+    return { sql, kind: 'postgres', canListen: true, ping: pinger(sql), close: () => sql.end({ timeout: 5 }) }
   }
   const { PGlite } = await import('@electric-sql/pglite')
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket')
@@ -54,6 +75,7 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     sql,
     kind: 'pglite',
     canListen: false,
+    ping: pinger(sql),
     async close() {
       await sql.end({ timeout: 5 }).catch(() => {})
       await socket.stop().catch(() => {})

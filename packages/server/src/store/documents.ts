@@ -55,6 +55,20 @@ export async function appendChanges(sql: Sql | Tx, a: AppendedChanges): Promise<
   return row!.id
 }
 
+/**
+ * Every stored chunk id of these sessions, in commit order, and the user each of their actors
+ * belongs to: what an instance that missed notifications needs to catch up.
+ */
+export async function chunkIndex(sql: Sql, sessionIds: string[]): Promise<Map<string, { ids: number[]; actors: Record<string, string> }>> {
+  const index = new Map(sessionIds.map((sid) => [sid, { ids: [] as number[], actors: {} as Record<string, string> }]))
+  if (!sessionIds.length) return index
+  const chunks = await sql<{ sessionId: string; id: number }[]>`select session_id as "sessionId", id from doc_chunks where session_id = any(${sessionIds}) order by id`
+  const actors = await sql<{ sessionId: string; actor: string; userId: string }[]>`select session_id as "sessionId", actor, user_id as "userId" from actors where session_id = any(${sessionIds})`
+  for (const c of chunks) index.get(c.sessionId)?.ids.push(c.id)
+  for (const a of actors) index.get(a.sessionId)!.actors[a.actor] = a.userId
+  return index
+}
+
 export async function getChunk(sql: Sql, id: number): Promise<{ sessionId: string; data: Uint8Array } | undefined> {
   const [row] = await sql<{ sessionId: string; data: Buffer }[]>`select session_id as "sessionId", data from doc_chunks where id = ${id}`
   return row

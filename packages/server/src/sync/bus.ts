@@ -23,7 +23,12 @@ export type BusMessage =
 export interface Bus {
   readonly instanceId: string
   publish(msg: BusMessage): void
-  start(onMessage: (msg: BusMessage) => void): Promise<void>
+  /**
+   * Deliver other instances' messages to `onMessage`. After the bus lost its connection and got
+   * it back, `onResume` is called: notifications sent in between are gone for good, so the
+   * receiver must catch up from the tables.
+   */
+  start(onMessage: (msg: BusMessage) => void, onResume?: () => void): Promise<void>
   stop(): Promise<void>
 }
 
@@ -48,16 +53,29 @@ export class PgBus implements Bus {
     this.sql.notify(BUS_CHANNEL, payload).catch((e: Error) => this.log(`bus: notify failed: ${e.message}`))
   }
 
-  async start(onMessage: (msg: BusMessage) => void) {
-    const sub = await this.sql.listen(BUS_CHANNEL, (payload) => {
-      let msg: BusMessage
-      try {
-        msg = JSON.parse(payload) as BusMessage
-      } catch {
-        return
+  async start(onMessage: (msg: BusMessage) => void, onResume?: () => void) {
+    let listening = false
+    // postgres.js listens again by itself whenever its connection comes back; each time, onlisten runs.
+    const onListen = () => {
+      if (listening) {
+        this.log('bus: listening again after losing the database connection; catching up on missed changes')
+        onResume?.()
       }
-      if (msg.o !== this.instanceId) onMessage(msg)
-    })
+      listening = true
+    }
+    const sub = await this.sql.listen(
+      BUS_CHANNEL,
+      (payload) => {
+        let msg: BusMessage
+        try {
+          msg = JSON.parse(payload) as BusMessage
+        } catch {
+          return
+        }
+        if (msg.o !== this.instanceId) onMessage(msg)
+      },
+      onListen,
+    )
     this.#unlisten = () => sub.unlisten()
   }
 

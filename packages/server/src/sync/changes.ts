@@ -94,6 +94,56 @@ export function readEntries(entries: readonly Uint8Array[], held?: { heads: read
   return out
 }
 
+/** Dependencies of `changes` that are neither held nor among them: what to ask the peer for. */
+export function missingDeps(changes: readonly IncomingChange[], has: (hash: string) => boolean): string[] {
+  const here = new Set(changes.map((c) => c.change.hash))
+  const missing = new Set<string>()
+  for (const { change } of changes) {
+    if (has(change.hash)) continue
+    for (const dep of change.deps) if (!has(dep) && !here.has(dep)) missing.add(dep)
+  }
+  return [...missing]
+}
+
+/**
+ * Whether the changes skip some of an actor's own: its earliest one here is not the next after
+ * `seqOf(actor)`. A peer that skips its own changes evidently holds them, so asking is worthwhile.
+ */
+export function skipsOwnChanges(changes: readonly IncomingChange[], seqOf: (actor: string) => number): boolean {
+  const first = new Map<string, number>()
+  for (const { change } of changes) first.set(change.actor, Math.min(first.get(change.actor) ?? Infinity, change.seq))
+  for (const [actor, seq] of first) if (seq > seqOf(actor) + 1) return true
+  return false
+}
+
+/** The changes once each, every one after those of them it depends on. */
+export function causalOrder(changes: readonly IncomingChange[]): IncomingChange[] {
+  const byHash = new Map(changes.map((c) => [c.change.hash, c]))
+  const out: IncomingChange[] = []
+  const placed = new Set<string>()
+  const visiting = new Set<string>()
+  for (const start of byHash.values()) {
+    if (placed.has(start.change.hash)) continue
+    // Depth-first without recursion: an offline stretch can be thousands of changes long.
+    const stack: { c: IncomingChange; next: number }[] = [{ c: start, next: 0 }]
+    visiting.add(start.change.hash)
+    while (stack.length) {
+      const top = stack[stack.length - 1]!
+      const dep = top.c.change.deps[top.next++]
+      if (dep === undefined) {
+        visiting.delete(top.c.change.hash)
+        placed.add(top.c.change.hash)
+        out.push(top.c)
+        stack.pop()
+      } else if (!placed.has(dep) && !visiting.has(dep) && byHash.has(dep)) {
+        visiting.add(dep)
+        stack.push({ c: byHash.get(dep)!, next: 0 })
+      }
+    }
+  }
+  return out
+}
+
 /** Characters a verified text change inserts and deletes (each text op is one character). */
 export function countEdits(change: A.DecodedChange): { inserted: number; deleted: number } {
   let inserted = 0

@@ -1,36 +1,11 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer as netServer, type AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import * as A from '@automerge/automerge'
 import { mintToken } from '../auth/tokens.js'
 import { RawClient } from '../testing/client.js'
 import { backends, freshDataDir, freshPostgres, removeDir } from '../testing/db.js'
+import { freePort, spawnServer, type ServerProcess } from '../testing/process.js'
 import { TEST_SECRET } from '../testing/server.js'
-
-const BIN = fileURLToPath(new URL('../../bin/session-kit-server.js', import.meta.url))
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = netServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
-
-async function spawnServer(port: number, dataDir: string, databaseUrl?: string): Promise<ChildProcess> {
-  const env = { ...process.env, SESSION_KIT_SECRET: TEST_SECRET, DATABASE_URL: databaseUrl ?? '' }
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { env, stdio: 'ignore' })
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('server did not start')
-}
 
 for (const backend of backends()) {
   describe(`durability on ${backend}`, () => {
@@ -41,7 +16,7 @@ for (const backend of backends()) {
       const base = `http://127.0.0.1:${port}`
       const sid = 'crash'
       const token = (role: 'instructor' | 'observer', user: string) => mintToken({ sid, role, sub: user, name: user }, TEST_SECRET)
-      let child = await spawnServer(port, dataDir, pg?.url)
+      let server = await spawnServer({ port, dataDir, databaseUrl: pg?.url })
       try {
         const writer = await RawClient.connect(base, sid, await token('instructor', 'w'))
         assert.ok(await writer.waitFor(() => writer.text() !== undefined), 'writer synced')
@@ -53,12 +28,12 @@ for (const backend of backends()) {
           }
         })()
         await writer.waitFor(() => writer.acked.size >= 150, 20_000)
-        child.kill('SIGKILL')
+        await server.kill('SIGKILL')
         typing = false
         await typed
         const acked = [...writer.acked]
         assert.ok(acked.length >= 150, `only ${acked.length} edits were acknowledged before the kill`)
-        child = await spawnServer(port, dataDir, pg?.url)
+        server = await spawnServer({ port, dataDir, databaseUrl: pg?.url })
         const reader = await RawClient.connect(base, sid, await token('observer', 'r'))
         assert.ok(reader.welcome, `reader refused: ${JSON.stringify(reader.closed)}`)
         await reader.waitFor(() => (reader.text() ?? '').length >= acked.length)
@@ -66,7 +41,7 @@ for (const backend of backends()) {
         assert.deepEqual(missing, [], `${missing.length} acknowledged edits were lost`)
         reader.close()
       } finally {
-        child.kill('SIGKILL')
+        await server.kill('SIGKILL')
         await pg?.drop()
         removeDir(dataDir)
       }
@@ -79,9 +54,9 @@ describe('several server processes on one PostgreSQL', { skip: process.env.DATAB
     const pg = await freshPostgres()
     const dirs = [await freshDataDir(), await freshDataDir()]
     const ports = [await freePort(), await freePort()]
-    const children: ChildProcess[] = []
+    const children: ServerProcess[] = []
     try {
-      for (let i = 0; i < 2; i++) children.push(await spawnServer(ports[i]!, dirs[i]!, pg.url))
+      for (let i = 0; i < 2; i++) children.push(await spawnServer({ port: ports[i]!, dataDir: dirs[i]!, databaseUrl: pg.url }))
       const [a, b] = ports.map((p) => `http://127.0.0.1:${p}`) as [string, string]
       const sid = 'multi'
       const tok = (role: 'instructor' | 'learner', user: string) => mintToken({ sid, role, sub: user, name: user }, TEST_SECRET)
@@ -103,7 +78,7 @@ describe('several server processes on one PostgreSQL', { skip: process.env.DATAB
       assert.equal((await lea.waitClosed())?.code, 4001)
       ins.close()
     } finally {
-      for (const c of children) c.kill('SIGKILL')
+      await Promise.all(children.map((c) => c.kill('SIGKILL')))
       await pg.drop()
       dirs.forEach(removeDir)
     }

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws'
 import { colorFor, effectiveRole, permissionsFor, type Cursor, type ParticipantInfo, type Permission, type PermissionContext, type PresenceInfo, type ServerEvent, type TokenClaims } from '@session-kit/core'
 import type { ParticipantRow } from '../store/participants.js'
 import type { SessionRow } from '../store/sessions.js'
+import type { IncomingChange } from './changes.js'
 import { FRAME_RATE, TokenBucket } from './limits.js'
 
 let nextPeerId = 1
@@ -41,6 +42,8 @@ export class Peer {
   /** When this peer last heard our heads, and the timer that will tell it again (see Room#committed). */
   headsSentAt = 0
   headsTimer?: NodeJS.Timeout
+  /** Changes received whose dependencies this peer has been asked for (see Room#receiveChanges). */
+  parked: IncomingChange[] = []
   /** Serialises this peer's handshake steps behind the commits they depend on. */
   chain: Promise<void> = Promise.resolve()
   cursor: Cursor | null = null

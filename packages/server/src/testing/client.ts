@@ -14,6 +14,8 @@ export class RawClient {
   closed: { code: number; reason: string } | null = null
   acked = new Set<string>()
   binaryReceived = 0
+  /** The last sync message the server sent. */
+  lastBinary: Uint8Array | null = null
   /** Sync resets this client had to send (the server should never cause one). */
   resets = 0
   readonly ws: WebSocket
@@ -31,6 +33,7 @@ export class RawClient {
       this.ws.on('message', (data: Buffer, isBinary: boolean) => {
         if (isBinary) {
           this.binaryReceived++
+          this.lastBinary = new Uint8Array(data)
           ;[this.doc, this.sync] = A.receiveSyncMessage(this.doc, this.sync, new Uint8Array(data))
           if (opts.autoReply !== false) this.flush()
           return
