@@ -9,6 +9,7 @@ import { getRun, insertEvents, insertRun, type RunRow } from '../store/events.js
 import { addConnection, heartbeat, removeConnection, removeInstanceConnections, sweepInstances } from '../store/presence.js'
 import { getParticipant, isBanned, recordJoin, touchParticipant } from '../store/participants.js'
 import { createSession, getSession } from '../store/sessions.js'
+import { chunkIndex } from '../store/documents.js'
 import type { Bus, BusMessage } from './bus.js'
 import type { Committer } from './committer.js'
 import { CHAT_RATE, PRESENCE_INTERVAL_MS, RUN_RATE, TokenBucket } from './limits.js'
@@ -26,6 +27,8 @@ export interface HubDeps {
   singleInstance?: boolean
   /** The time stamped on events (code changes, joins, leaves, chat, runs); the system clock by default. */
   clock?: () => Date
+  /** How long an empty room stays loaded; 30 s by default. */
+  idleUnloadMs?: number
 }
 
 const HEARTBEAT_MS = 15_000
@@ -44,11 +47,22 @@ export class Hub {
   /** Bookkeeping writes (joins, leaves) still in flight; awaited before the database closes. */
   readonly #writes = new Set<Promise<unknown>>()
   #loading = new Map<string, Promise<Room | undefined>>()
+  /**
+   * Other instances' chunks for sessions whose room is loading or catching up: delivered in id
+   * (commit) order once it is ready. A chunk committed while a room loads would otherwise be
+   * neither in what it read nor in a notification it heard.
+   */
+  #held = new Map<string, { holds: number; ids: Set<number>; actors: Record<string, string> }>()
+  /** Hellos being checked; a join runs to its end even when its socket closes meanwhile. */
+  joining = 0
   #closing = false
   #heartbeat?: NodeJS.Timeout
-  /** Chat and run allowances per session and user. */
-  #chatLimits = new Map<string, TokenBucket>()
-  #runLimits = new Map<string, TokenBucket>()
+  /**
+   * Chat and run allowances per user, kept with their room so they go when it unloads: by then
+   * (30 s without anyone) every bucket has refilled, and one per user ever seen would pile up.
+   */
+  #chatLimits = new WeakMap<Room, Map<string, TokenBucket>>()
+  #runLimits = new WeakMap<Room, Map<string, TokenBucket>>()
 
   constructor(readonly deps: HubDeps) {}
 
@@ -71,7 +85,43 @@ export class Hub {
         .catch((e: Error) => this.deps.log(`heartbeat failed: ${e.message}`))
     }, HEARTBEAT_MS)
     this.#heartbeat.unref()
-    await this.deps.bus.start((msg) => this.#onBus(msg))
+    await this.deps.bus.start(
+      (msg) => this.#onBus(msg),
+      () => void this.#catchUp(),
+    )
+  }
+
+  #hold(sid: string) {
+    const held = this.#held.get(sid) ?? { holds: 0, ids: new Set<number>(), actors: {} }
+    held.holds++
+    this.#held.set(sid, held)
+  }
+
+  #release(sid: string) {
+    const held = this.#held.get(sid)
+    if (!held || --held.holds > 0) return
+    this.#held.delete(sid)
+    const room = this.rooms.get(sid)
+    // remoteChunk skips changes the room already has, so chunks it loaded cost only a read.
+    if (room) for (const id of [...held.ids].sort((a, b) => a - b)) room.remoteChunk(id, held.actors)
+  }
+
+  /** The bus was deaf for a while: take every stored chunk of the rooms we hold that they lack. */
+  async #catchUp() {
+    const sids = [...new Set([...this.rooms.keys(), ...this.#loading.keys()])]
+    sids.forEach((sid) => this.#hold(sid))
+    try {
+      const index = await chunkIndex(this.deps.sql, sids)
+      for (const [sid, { ids, actors }] of index) {
+        const held = this.#held.get(sid)!
+        ids.forEach((id) => held.ids.add(id))
+        Object.assign(held.actors, actors)
+      }
+    } catch (e) {
+      this.deps.log(`could not catch up on changes missed by the bus: ${(e as Error).message}`)
+    } finally {
+      sids.forEach((sid) => this.#release(sid))
+    }
   }
 
   /** Send an event to every peer of a room that `who` allows. */
@@ -101,7 +151,7 @@ export class Hub {
     if (!can(peer.ctx, Rule.POST_CHAT)) {
       return peer.send({ type: 'error', code: 'forbidden', message: peer.ctx.role === Role.Observer ? 'Observers can read the chat but not post.' : 'You are muted by the instructor, so you cannot post in the chat.' })
     }
-    const bucket = this.#bucket(this.#chatLimits, room.id, peer.userId, CHAT_RATE)
+    const bucket = this.#bucket(this.#chatLimits, room, peer.userId, CHAT_RATE)
     if (!bucket.take()) {
       const retryAfterMs = bucket.waitFor()
       return peer.send({ type: 'rate_limited', what: 'chat', retryAfterMs, message: `You are sending messages too fast; try again in ${Math.ceil(retryAfterMs / 1000)} s.` })
@@ -122,7 +172,7 @@ export class Hub {
     if (!can(peer.ctx, Permission.EXECUTE_CODE)) {
       return peer.send({ type: 'error', code: 'forbidden', permission: Permission.EXECUTE_CODE, message: 'Your role cannot run code in this session.' })
     }
-    const bucket = this.#bucket(this.#runLimits, room.id, peer.userId, RUN_RATE)
+    const bucket = this.#bucket(this.#runLimits, room, peer.userId, RUN_RATE)
     if (!bucket.take()) {
       const retryAfterMs = bucket.waitFor()
       return peer.send({ type: 'rate_limited', what: 'run', retryAfterMs, message: `Runs are shared at most every two seconds; this one was not shared.` })
@@ -132,10 +182,11 @@ export class Hub {
     this.deps.bus.publish({ t: 'run', sid: room.id, o: this.instanceId, id: row.id })
   }
 
-  #bucket(map: Map<string, TokenBucket>, sid: string, userId: string, rate: { rate: number; burst: number }) {
-    const key = `${sid}\u0000${userId}`
-    let b = map.get(key)
-    if (!b) map.set(key, (b = new TokenBucket(rate.rate, rate.burst)))
+  #bucket(limits: WeakMap<Room, Map<string, TokenBucket>>, room: Room, userId: string, rate: { rate: number; burst: number }) {
+    let byUser = limits.get(room)
+    if (!byUser) limits.set(room, (byUser = new Map()))
+    let b = byUser.get(userId)
+    if (!b) byUser.set(userId, (b = new TokenBucket(rate.rate, rate.burst)))
     return b
   }
 
@@ -145,6 +196,7 @@ export class Hub {
     if (loaded) return loaded
     let loading = this.#loading.get(sid)
     if (!loading) {
+      this.#hold(sid)
       loading = (async () => {
         const session = await getSession(this.deps.sql, sid)
         if (!session) return undefined
@@ -160,7 +212,10 @@ export class Hub {
         this.rooms.set(sid, room)
         this.#scheduleUnload(room)
         return room
-      })().finally(() => this.#loading.delete(sid))
+      })().finally(() => {
+        this.#loading.delete(sid)
+        this.#release(sid)
+      })
       this.#loading.set(sid, loading)
     }
     return loading
@@ -275,27 +330,34 @@ export class Hub {
       if (room.peers.size || this.rooms.get(room.id) !== room) return
       this.rooms.delete(room.id)
       void room.compact()
-    }, IDLE_UNLOAD_MS)
+    }, this.deps.idleUnloadMs ?? IDLE_UNLOAD_MS)
     room.idleTimer.unref()
   }
 
   #onBus(msg: BusMessage) {
     const room = this.rooms.get(msg.sid)
+    // These read the database, which may be going away right now: log a failure, never crash on it.
+    const quietly = (work: Promise<unknown>) => void work.catch((e: Error) => this.deps.log(`could not apply a ${msg.t} notification: ${e.message}`))
     switch (msg.t) {
-      case 'chunk':
-        room?.remoteChunk(msg.id, msg.a)
+      case 'chunk': {
+        const held = this.#held.get(msg.sid)
+        if (held) {
+          held.ids.add(msg.id)
+          Object.assign(held.actors, msg.a)
+        } else room?.remoteChunk(msg.id, msg.a)
         break
+      }
       case 'participant':
-        void this.participantChanged(msg.sid, msg.userId, msg.reason, true)
+        quietly(this.participantChanged(msg.sid, msg.userId, msg.reason, true))
         break
       case 'session':
-        void this.sessionChanged(msg.sid, msg.reason, true)
+        quietly(this.sessionChanged(msg.sid, msg.reason, true))
         break
       case 'kick':
         this.kick(msg.sid, msg.userId, msg.by ?? 'You were removed from this session.', true)
         break
       case 'chat':
-        if (room) void getChat(this.deps.sql, msg.sid, msg.id).then((row) => row && !row.deleted && this.broadcast(room, { type: 'chat', message: chatMessage(row) }))
+        if (room) quietly(getChat(this.deps.sql, msg.sid, msg.id).then((row) => row && !row.deleted && this.broadcast(room, { type: 'chat', message: chatMessage(row) })))
         break
       case 'chat-deleted':
         this.chatDeleted(msg.sid, msg.id, true)
@@ -304,10 +366,10 @@ export class Hub {
         this.invitationChanged(msg.sid, msg.id, msg.status, true)
         break
       case 'recording':
-        void this.recordingChanged(msg.sid, msg.state, msg.reason, true)
+        quietly(this.recordingChanged(msg.sid, msg.state, msg.reason, true))
         break
       case 'run':
-        if (room) void getRun(this.deps.sql, msg.sid, msg.id).then((row) => row && this.broadcast(room, { type: 'run', run: runInfo(row) }))
+        if (room) quietly(getRun(this.deps.sql, msg.sid, msg.id).then((row) => row && this.broadcast(room, { type: 'run', run: runInfo(row) })))
         break
       case 'presence': {
         if (!room) break
@@ -347,6 +409,13 @@ export class Hub {
     return this.#closing
   }
 
+  /** What this instance holds now: loaded rooms, rooms being loaded, connected peers, hellos being checked. */
+  get stats() {
+    let peers = 0
+    for (const room of this.rooms.values()) peers += room.peers.size
+    return { rooms: this.rooms.size, loading: this.#loading.size, peers, joining: this.joining }
+  }
+
   /** Run a write that must not outlive the server (leave events, last-seen times). */
   track(write: Promise<unknown>) {
     const p = write.catch((e: Error) => this.deps.log(`could not record presence: ${e.message}`)).finally(() => this.#writes.delete(p))
@@ -366,6 +435,9 @@ export class Connection {
   #state: 'hello' | 'joining' | 'ready' | 'closed' = 'hello'
   #queue: Frame[] = []
   #helloTimer: NodeJS.Timeout
+  /** This connection's presence row being written: removing it must wait for it, as on PostgreSQL
+   *  the two statements may run on different connections and the delete could otherwise go first. */
+  #listed: Promise<unknown> = Promise.resolve()
   peer?: Peer
   room?: Room
 
@@ -421,7 +493,7 @@ export class Connection {
       Promise.all([
         touchParticipant(sql, room.id, peer.userId),
         insertEvents(sql, [{ sessionId: room.id, kind: 'leave', userId: peer.userId, at: this.hub.now(), data: { conn: peer.connId } }]),
-        removeConnection(sql, peer.connId),
+        this.#listed.catch(() => {}).then(() => removeConnection(sql, peer.connId)),
       ]),
     )
   }
@@ -442,10 +514,13 @@ export class Connection {
     }
     clearTimeout(this.#helloTimer)
     this.#state = 'joining'
-    this.#join(hello.output.token, hello.output.sync).catch((e: Error) => {
-      this.hub.deps.log(`hello for ${this.sid} failed: ${e.stack ?? e.message}`)
-      this.#fail(1011, 'The server could not open this session; try again.', 'internal')
-    })
+    this.hub.joining++
+    this.#join(hello.output.token, hello.output.sync)
+      .catch((e: Error) => {
+        this.hub.deps.log(`hello for ${this.sid} failed: ${e.stack ?? e.message}`)
+        this.#fail(1011, 'The server could not open this session; try again.', 'internal')
+      })
+      .finally(() => this.hub.joining--)
   }
 
   async #join(token: string, sync: boolean) {
@@ -484,7 +559,8 @@ export class Connection {
     })
     this.hub.broadcastPresence(room, peer, 'joined')
     this.hub.track(insertEvents(sql, [{ sessionId: room.id, kind: 'join', userId: claims.sub, at: this.hub.now(), data: { conn: peer.connId, role: peer.ctx.role } }]))
-    this.hub.track(addConnection(sql, { connId: peer.connId, sessionId: room.id, userId: claims.sub, instanceId: this.hub.instanceId }))
+    this.#listed = addConnection(sql, { connId: peer.connId, sessionId: room.id, userId: claims.sub, instanceId: this.hub.instanceId })
+    this.hub.track(this.#listed)
     this.#state = 'ready'
     if (sync) room.startSync(peer)
     for (const frame of this.#queue.splice(0)) this.#frame(frame)
@@ -498,7 +574,10 @@ export class Connection {
   #armExpiry(claims: TokenClaims) {
     const peer = this.peer!
     clearTimeout(peer.expiryTimer)
-    const ms = claims.exp * 1000 - Date.now()
+    // Whole seconds, as `exp` is: Node keeps the list of an unref'd timer's exact duration until
+    // that time passes even when the timer is cleared, so one per connection would pile up for as
+    // long as tokens last; rounded, at most one per second of token lifetime.
+    const ms = Math.ceil((claims.exp * 1000 - Date.now()) / 1000) * 1000
     peer.expiryTimer = setTimeout(() => this.#fail(CloseCode.Unauthorized, 'Your token expired; ask the page for a fresh one.', 'token_expired'), Math.max(0, Math.min(ms, 2 ** 31 - 1)))
     peer.expiryTimer.unref()
   }
@@ -527,7 +606,10 @@ export class Connection {
       case 'ping':
         return peer.send({ type: 'pong' })
       case 'token':
-        return void this.#refresh(peer, room, event.token)
+        return void this.#refresh(peer, room, event.token).catch((e: Error) => {
+          this.hub.deps.log(`token refresh failed: ${e.message}`)
+          peer.send({ type: 'token', ok: false, message: 'The server could not check your new token right now.' })
+        })
       // One connection's messages and runs are stored in the order they were sent.
       case 'chat':
         return this.#inOrder(() => this.hub.chat(room, peer, event.text).catch((e: Error) => this.#eventFailed(peer, 'chat', e)))
