@@ -1,9 +1,8 @@
 import { CloseCode, PROTOCOL_VERSION, retryPolicy, type Cursor, type ParticipantInfo, type Permission, type PresenceInfo, type ServerEvent, type SessionInfo } from '@session-kit/core'
 import { loadAutomerge } from './automerge.js'
 import { backoffDelay } from './backoff.js'
-import { DocSync } from './doc-sync.js'
+import type { DocSync } from './doc-sync.js'
 import type { RoomStatus } from './room-state.js'
-import { UnsentStore } from './unsent-store.js'
 
 export type TokenSource = () => string | undefined | Promise<string | undefined>
 
@@ -77,6 +76,8 @@ export class RoomClient {
   #refreshedAfter401 = false
   #currentToken: string | undefined
   #loadingDoc: Promise<DocSync> | null = null
+  /** Set when the current socket asked for the document: its sync frames from before Automerge had loaded. */
+  #early: Uint8Array[] | null = null
 
   constructor(readonly opts: RoomClientOptions) {}
 
@@ -111,12 +112,18 @@ export class RoomClient {
   needDocument(): Promise<DocSync> {
     if (!this.#loadingDoc) {
       this.wantsDoc = true
-      this.#loadingDoc = loadAutomerge().then((A) => {
+      // The replica's code too loads only where an element shows the document.
+      this.#loadingDoc = Promise.all([loadAutomerge(), import('./doc-sync.js'), import('./unsent-store.js')]).then(([A, { DocSync }, { UnsentStore }]) => {
         const token = this.#currentToken ?? this.opts.token()
         this.doc = new DocSync(A, new UnsentStore(`${this.opts.server}|${this.opts.session}|${tokenSubject(token)}`))
         this.doc.addEventListener('saved', () => this.opts.onChange())
-        // Connected events-only so far: reconnect with sync.
-        if (this.#ws && this.#ws.readyState <= WebSocket.OPEN) this.#reconnectNow()
+        // An open socket that asked for the document has held its sync frames until now; one
+        // connected events-only reconnects with sync (one still opening asks when it opens).
+        const ws = this.#ws
+        if (ws?.readyState === WebSocket.OPEN) {
+          if (this.#early) this.#attach(ws)
+          else this.#reconnectNow()
+        }
         this.opts.onChange()
         return this.doc
       })
@@ -186,7 +193,6 @@ export class RoomClient {
     if (!token) return this.#fail('token_missing', 'This room has no token: the page must set the token attribute or a tokenProvider.')
     const exp = tokenExpiry(token)
     if (exp !== null && exp < Date.now() / 1000) return this.#fail('token_expired', 'The room token has expired. Reload the page to get a new one.')
-    if (this.wantsDoc && !this.doc) await this.#loadingDoc
     this.#set(this.status === 'live' || this.status === 'idle' ? 'connecting' : this.status)
     let ws: WebSocket
     try {
@@ -196,15 +202,18 @@ export class RoomClient {
     }
     ws.binaryType = 'arraybuffer'
     this.#ws = ws
-    const sync = Boolean(this.wantsDoc && this.doc)
     ws.onopen = () => {
-      ws.send(JSON.stringify({ type: 'hello', token, protocol: PROTOCOL_VERSION, sync }))
-      if (sync) this.doc!.attach((bytes) => ws.readyState === WebSocket.OPEN && ws.send(bytes))
+      // Ask for the document as soon as an element wants it, even while Automerge still loads:
+      // the hello, the welcome and the first sync frame then overlap with the wasm.
+      this.#early = this.wantsDoc ? [] : null
+      ws.send(JSON.stringify({ type: 'hello', token, protocol: PROTOCOL_VERSION, sync: !!this.#early }))
+      if (this.#early && this.doc) this.#attach(ws)
     }
     ws.onmessage = (e) => {
       if (this.#ws !== ws) return
       if (typeof e.data === 'string') this.#event(JSON.parse(e.data) as ServerEvent)
-      else this.doc?.receive(new Uint8Array(e.data as ArrayBuffer))
+      else if (this.doc) this.doc.receive(new Uint8Array(e.data as ArrayBuffer))
+      else this.#early?.push(new Uint8Array(e.data as ArrayBuffer))
     }
     ws.onclose = (e) => {
       if (this.#ws !== ws) return
@@ -308,6 +317,11 @@ export class RoomClient {
     }
     this.#set('offline')
     this.#retryTimer = setTimeout(() => this.#open(), backoffDelay(this.#attempt++))
+  }
+
+  #attach(ws: WebSocket) {
+    this.doc!.attach((bytes) => ws.readyState === WebSocket.OPEN && ws.send(bytes))
+    for (const frame of this.#early!.splice(0)) this.doc!.receive(frame)
   }
 
   #reconnectNow() {

@@ -170,12 +170,15 @@ export class SessionEditor extends SessionElement {
     if (!previous || previous.client !== room.client) {
       this.#detachDoc()
       this.#plainFetched = false
+      // CodeMirror loads while the code is fetched, not after.
+      import('./editor-view.js').catch(() => {})
       room.client.needDocument().then(
         (doc) => this.#attachDoc(doc),
         (e: Error) => (this._notice = `The live editor could not load (${e.message}). The code stays readable.`),
       )
     }
-    if (room.status === 'live' && !this.#plainFetched && !this.#doc?.synced) void this.#fetchPlain(room)
+    // The plain text needs only the token: ask as the socket opens, not after its welcome.
+    if ((room.status === 'connecting' || room.status === 'live') && !this.#plainFetched && !this.#doc?.synced) void this.#fetchPlain(room)
     this.#updateCursors()
   }
 
@@ -183,9 +186,14 @@ export class SessionEditor extends SessionElement {
   async #fetchPlain(room: RoomState) {
     this.#plainFetched = true
     const client = room.client
+    // Asked before the welcome, it may be refused (a session not open yet): ask again once live.
+    const early = room.status !== 'live'
     try {
       const res = await client.api('GET', '/document')
-      if (!res.ok) return
+      if (!res.ok) {
+        if (early) this.#plainFetched = false
+        return
+      }
       const { files } = (await res.json()) as { files: Record<string, string> }
       this._files = Object.keys(files)
       if (this.#doc?.synced) return
@@ -200,7 +208,8 @@ export class SessionEditor extends SessionElement {
         this._phase = 'plain'
       }
     } catch {
-      // The live sync will show the code; nothing to do.
+      // The live sync will show the code; nothing more to do unless this was the early try.
+      if (early) this.#plainFetched = false
     }
   }
 
@@ -366,7 +375,9 @@ export class SessionEditor extends SessionElement {
   #saveState() {
     const status = this._room?.status
     if (!this._room || this._phase === 'playground') return nothing
-    if (status === 'offline' || status === 'connecting') return html`<span part="save-state" class="save offline">Offline</span>`
+    // Connecting for the first time is loading (the code may already show as plain text); only a
+    // connection lost after being live is "Offline".
+    if (status === 'offline' || (status === 'connecting' && this._phase === 'live')) return html`<span part="save-state" class="save offline">Offline</span>`
     if (this._phase !== 'live') return html`<span part="save-state" class="save">Loading live editor…</span>`
     if (!this._room.can(Permission.EDIT_CODE)) return nothing
     return html`<span part="save-state" class="save">${this._pending ? 'Saving…' : 'All changes saved'}</span>`
