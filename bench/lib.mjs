@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer as netServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const SECRET = 'bench-secret-' + 'b'.repeat(24)
@@ -22,15 +22,19 @@ export const freePort = () =>
 /**
  * Start `session-kit-server serve` in a child process: on PGlite, or — when DATABASE_URL is set —
  * on a fresh database of that PostgreSQL server, dropped when the server stops.
+ * `databaseUrl` or `dataDir` point it at storage the caller owns and keeps (several instances on
+ * one PostgreSQL database; a restart on the same data, and the same `port`).
+ * `probe`: the process also answers `memory()` — its memory after a full collection (bench/probe.mjs).
  */
-export async function startServer() {
+export async function startServer({ databaseUrl, dataDir, port, probe = false } = {}) {
   const { freshDataDir, freshPostgres } = await import('@session-kit/server/testing')
-  const dataDir = await freshDataDir()
-  const pg = process.env.DATABASE_URL ? await freshPostgres() : undefined
-  const databaseUrl = pg?.url
-  const port = await freePort()
-  const env = { ...process.env, SESSION_KIT_SECRET: SECRET, SESSION_KIT_API_KEY: API_KEY, DATABASE_URL: databaseUrl ?? '' }
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { env, stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] })
+  const ownDir = !dataDir
+  dataDir ??= await freshDataDir()
+  const pg = !databaseUrl && process.env.DATABASE_URL ? await freshPostgres() : undefined
+  databaseUrl ??= pg?.url
+  port ??= await freePort()
+  const env = { ...process.env, HOST: '127.0.0.1', SESSION_KIT_SECRET: SECRET, SESSION_KIT_API_KEY: API_KEY, DATABASE_URL: databaseUrl ?? '' }
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), ...(probe ? PROBE_ARGS : []), BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { env, stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'inherit', ...(probe ? ['ipc'] : [])] })
   const url = `http://127.0.0.1:${port}`
   const orphan = () => child.kill('SIGKILL')
   process.once('exit', orphan)
@@ -42,16 +46,74 @@ export async function startServer() {
   }
   return {
     url,
+    port,
+    dataDir,
+    databaseUrl,
+    pid: child.pid,
+    child,
+    memory: probe ? () => askMemory(child) : undefined,
+    async stop() {
+      process.off('exit', orphan)
+      child.kill('SIGTERM')
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)))
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true })
+      await pg?.drop()
+    },
+  }
+}
+
+/**
+ * Run a server script other than ours in a Node process of its own, exactly as startServer() runs
+ * ours (so its CPU and memory are read from /proc the same way), and wait until it answers HTTP.
+ */
+export async function spawnServer(args, { port, readyPath = '/' }) {
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), ...args], { stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] })
+  const url = `http://127.0.0.1:${port}`
+  const orphan = () => child.kill('SIGKILL')
+  process.once('exit', orphan)
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url + readyPath)).ok) break
+    } catch {}
+    await sleep(100)
+  }
+  return {
+    url,
     pid: child.pid,
     child,
     async stop() {
       process.off('exit', orphan)
       child.kill('SIGTERM')
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)))
-      rmSync(dataDir, { recursive: true, force: true })
-      await pg?.drop()
     },
   }
+}
+
+/** Code-like starter text of `size` characters, the same for every system a benchmark compares. */
+export function starterText(size) {
+  const line = 'const value = compute(input, options) // a line of typical code\n'
+  return line.repeat(Math.ceil(size / line.length)).slice(0, size)
+}
+
+const PROBE_ARGS = ['--expose-gc', '--import', pathToFileURL(join(root, 'bench/probe.mjs')).href]
+let probeAsks = 0
+
+/** A probed server's memory (rss, heapTotal, heapUsed, external, arrayBuffers) after a full GC. */
+function askMemory(child) {
+  const id = ++probeAsks
+  return new Promise((resolve, reject) => {
+    const onMessage = (m) => {
+      if (m?.probe !== 'memory' || m.id !== id) return
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+      const { probe, id: _, ...usage } = m
+      resolve(usage)
+    }
+    const onExit = () => reject(new Error('the server exited'))
+    child.on('message', onMessage)
+    child.once('exit', onExit)
+    child.send({ probe: 'memory', id })
+  })
 }
 
 /** Busy and total CPU ticks of the whole machine, from /proc/stat. */

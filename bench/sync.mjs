@@ -1,28 +1,36 @@
-// Sync benchmark: N rooms × M clients typing at human speed into files of realistic size.
-// A few full Automerge clients (one in every tenth room, in a worker thread of their own) apply
-// everything they receive and measure keystroke → remote-apply latency; the other clients are
-// light senders that type but do not apply what they receive, so the load generator does not
-// drown the server on two cores. Each keystroke carries its send time in the change's message.
+// Sync benchmark: N rooms × M clients typing at human speed into files of realistic size, against
+// Session Kit and — the same workload in the same run — against Hocuspocus + Yjs.
+// A few full clients (one in every tenth room, in a worker thread of their own) apply everything
+// they receive and measure keystroke → remote-apply latency; the other clients are light senders
+// that type but do not apply what they receive, so the load generator does not drown the server on
+// two cores. A Session Kit keystroke carries its send time in the Automerge change's message; how
+// the Yjs side learns send times is described in hocuspocus.mjs.
 // Reports latency p50/p95/p99, server CPU per keystroke at several file sizes (it should stay flat
-// as the file grows), server RSS and memory per room.
+// as the file grows), server RSS and memory per room, and Session Kit / Hocuspocus ratios.
+// Hocuspocus runs in memory only (its best case) while Session Kit persists every change before
+// acknowledging it: see hocuspocus-server.mjs for its configuration.
 //
-//   npm run bench -- sync [--rooms 20] [--clients 10] [--rate 3] [--sizes 2000,10000,40000] [--seconds 20]
+//   npm run bench -- sync [--rooms 20] [--clients 10] [--rate 3] [--sizes 2000,10000,40000] [--seconds 15]
+//                         [--systems session-kit,hocuspocus]
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import * as A from '@automerge/automerge'
 import WebSocket from 'ws'
-import { createSession, machineTicks, processStats, sleep, startServer, summarize, table, writeResult } from './lib.mjs'
+import { createSession, machineTicks, processStats, sleep, starterText, startServer, summarize, table, writeResult } from './lib.mjs'
 import { mintToken } from '@session-kit/server'
 import { SECRET } from './lib.mjs'
+import { stampBuffer, startHocuspocus, YjsClient, YjsLightSender } from './hocuspocus.mjs'
 
 const FULL_EVERY = 10
 const now = () => performance.timeOrigin + performance.now()
 
 class Client {
-  constructor({ url, sid, token, full, tracker, rate }) {
+  constructor({ url, sid, token, full = true, tracker }) {
     this.full = full
     this.tracker = tracker
-    this.rate = rate
     this.doc = A.init()
     this.sync = A.initSyncState()
     this.synced = false
@@ -79,16 +87,6 @@ class Client {
     this.flush()
   }
 
-  start() {
-    const tick = () => {
-      if (this.stopped || this.closed) return
-      this.keystroke()
-      // Human rhythm: exponential gaps around the mean rate.
-      this.timer = setTimeout(tick, Math.min(2000, -Math.log(1 - Math.random()) * (1000 / this.rate)))
-    }
-    this.timer = setTimeout(tick, Math.random() * (1000 / this.rate))
-  }
-
   stop() {
     this.stopped = true
     clearTimeout(this.timer)
@@ -136,32 +134,72 @@ class LightSender extends Client {
   }
 }
 
-function starter(size) {
-  const line = 'const value = compute(input, options) // a line of typical code\n'
-  return line.repeat(Math.ceil(size / line.length)).slice(0, size)
+/** Either system's clients typing at human rhythm: exponential gaps around the mean rate. */
+function startTyping(client, rate) {
+  const tick = () => {
+    if (client.stopped || client.closed) return
+    client.keystroke()
+    client.timer = setTimeout(tick, Math.min(2000, -Math.log(1 - Math.random()) * (1000 / rate)))
+  }
+  client.timer = setTimeout(tick, Math.random() * (1000 / rate))
 }
 
-/** The measuring clients, in a worker thread so their applies do not stall the light senders. */
-function startMeasurers(specs, rate) {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { specs, rate } })
-  const ask = (type) =>
+/**
+ * What differs between the systems: how a server starts, how a room is made and what a client
+ * needs to join it. Everything else — workload, sampling, measures — is shared.
+ */
+const SYSTEMS = {
+  'session-kit': {
+    label: 'Session Kit',
+    Full: Client,
+    Light: LightSender,
+    start: () => startServer(),
+    room: (server, sid, size) => createSession(server.url, sid, { 'main.js': starterText(size) }),
+    async client(server, sid, r, c) {
+      const token = await mintToken({ sid, role: c === 0 ? 'instructor' : 'learner', sub: `u${r}-${c}`, name: `User ${c}` }, SECRET, { ttl: '2h' })
+      return { url: server.url, sid, token }
+    },
+  },
+  hocuspocus: {
+    label: 'Hocuspocus',
+    Full: YjsClient,
+    Light: YjsLightSender,
+    start: (size) => startHocuspocus({ starterSize: size }),
+    // A document is made, with its starter text, when its first client connects.
+    room: async () => {},
+    client: async (server, sid, r, c, slot, stamps) => ({ url: server.url, room: sid, slot, stamps }),
+  },
+}
+
+/**
+ * The measuring clients, each in a worker thread of its own — as each would be in its own browser
+ * tab — so one client's applies neither stall the light senders nor queue behind another's.
+ */
+function startMeasurers(system, specs, rate) {
+  const workers = specs.map((spec) => new Worker(new URL(import.meta.url), { workerData: { system, specs: [spec], rate } }))
+  const askOne = (worker, type) =>
     new Promise((resolve, reject) => {
       worker.once('message', resolve)
       worker.once('error', reject)
       worker.postMessage(type)
     })
-  return { ready: ask('ready'), ask, stop: () => worker.terminate() }
+  const ask = async (type) => {
+    const replies = await Promise.all(workers.map((w) => askOne(w, type)))
+    if (type !== 'report') return 'ok'
+    return { latencies: replies.flatMap((r) => r.latencies), typed: replies.reduce((n, r) => n + r.typed, 0), closed: replies.reduce((n, r) => n + r.closed, 0) }
+  }
+  return { ready: ask('ready'), ask, stop: () => Promise.all(workers.map((w) => w.terminate())) }
 }
 
 if (!isMainThread) {
   const tracker = { latencies: [], measuring: false }
-  const clients = workerData.specs.map((spec) => new Client({ ...spec, full: true, tracker, rate: workerData.rate }))
+  const clients = workerData.specs.map((spec) => new SYSTEMS[workerData.system].Full({ ...spec, tracker }))
   parentPort.on('message', async (type) => {
     if (type === 'ready') {
       await Promise.all(clients.map((c) => c.ready))
       parentPort.postMessage('ok')
     } else if (type === 'start') {
-      for (const c of clients) c.start()
+      for (const c of clients) startTyping(c, workerData.rate)
       parentPort.postMessage('ok')
     } else if (type === 'measure') {
       tracker.measuring = true
@@ -175,25 +213,26 @@ if (!isMainThread) {
   })
 }
 
-async function runSize({ rooms, clients, rate, size, seconds }) {
-  const server = await startServer()
-  const tracker = { latencies: [], measuring: false }
+async function runSize({ system, rooms, clients, rate, size, seconds }) {
+  const sys = SYSTEMS[system]
+  const server = await sys.start(size)
   const base = processStats(server.pid)
+  const stamps = system === 'hocuspocus' ? stampBuffer(rooms * clients) : undefined
   const light = []
   const measuring = []
   for (let r = 0; r < rooms; r++) {
     const sid = `bench-${size}-${r}`
-    await createSession(server.url, sid, { 'main.js': starter(size) })
+    await sys.room(server, sid, size)
     for (let c = 0; c < clients; c++) {
-      const token = await mintToken({ sid, role: c === 0 ? 'instructor' : 'learner', sub: `u${r}-${c}`, name: `User ${c}` }, SECRET, { ttl: '2h' })
-      if (c === 0 && r % FULL_EVERY === 0) measuring.push({ url: server.url, sid, token })
-      else light.push(new LightSender({ url: server.url, sid, token, tracker, rate }))
+      const spec = await sys.client(server, sid, r, c, r * clients + c, stamps)
+      if (c === 0 && r % FULL_EVERY === 0) measuring.push(spec)
+      else light.push(new sys.Light(spec))
     }
   }
-  const measurers = startMeasurers(measuring, rate)
+  const measurers = startMeasurers(system, measuring, rate)
   await Promise.all([...light.map((c) => c.ready), measurers.ready])
   const loaded = processStats(server.pid)
-  for (const c of light) c.start()
+  for (const c of light) startTyping(c, rate)
   await measurers.ask('start')
   await sleep(3000) // warm-up
   await measurers.ask('measure')
@@ -222,6 +261,7 @@ async function runSize({ rooms, clients, rate, size, seconds }) {
   const lat = summarize(report.latencies)
   const keys = keystrokes + Math.round((report.typed * seconds) / (seconds + 3))
   return {
+    system,
     size,
     keystrokes: keys,
     keysPerSecond: +(keys / seconds).toFixed(1),
@@ -237,19 +277,60 @@ async function runSize({ rooms, clients, rate, size, seconds }) {
   }
 }
 
+const ratio = (a, b) => (b > 0 ? +(a / b).toFixed(2) : NaN)
+
+function packageVersion(name) {
+  // Some packages do not export their package.json: walk up from the entry point instead.
+  let dir = dirname(fileURLToPath(import.meta.resolve(name)))
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+      if (pkg.name === name) return pkg.version
+    } catch {}
+    if (dir === dirname(dir)) return 'unknown'
+    dir = dirname(dir)
+  }
+}
+
 export async function run(argv) {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== 'sync'),
-    options: { rooms: { type: 'string', default: '20' }, clients: { type: 'string', default: '10' }, rate: { type: 'string', default: '3' }, sizes: { type: 'string', default: '2000,10000,40000' }, seconds: { type: 'string', default: '20' } },
+    options: {
+      rooms: { type: 'string', default: '20' },
+      clients: { type: 'string', default: '10' },
+      rate: { type: 'string', default: '3' },
+      sizes: { type: 'string', default: '2000,10000,40000' },
+      seconds: { type: 'string', default: '15' },
+      systems: { type: 'string', default: 'session-kit,hocuspocus' },
+    },
     strict: false,
   })
   const cfg = { rooms: Number(values.rooms), clients: Number(values.clients), rate: Number(values.rate), seconds: Number(values.seconds) }
   const sizes = String(values.sizes).split(',').map(Number)
-  console.log(`${cfg.rooms} rooms × ${cfg.clients} clients at ${cfg.rate} keys/s, ${cfg.seconds} s per file size; full clients in every ${FULL_EVERY}th room measure latency; database: ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`)
+  const systems = String(values.systems).split(',')
+  for (const s of systems) if (!SYSTEMS[s]) throw new Error(`unknown system "${s}"; available: ${Object.keys(SYSTEMS).join(', ')}`)
+  const database = process.env.DATABASE_URL ? 'postgres' : 'pglite'
+  let hocuspocus
+  if (systems.includes('hocuspocus')) {
+    const { defaultConfiguration: d } = await import('@hocuspocus/server')
+    hocuspocus = {
+      server: packageVersion('@hocuspocus/server'),
+      yjs: packageVersion('yjs'),
+      persistence: 'none (in memory)',
+      authentication: 'none (any token accepted)',
+      settings: { debounce: d.debounce, maxDebounce: d.maxDebounce, timeout: d.timeout, unloadImmediately: d.unloadImmediately, gc: d.yDocOptions.gc },
+    }
+  }
+  console.log(`${cfg.rooms} rooms × ${cfg.clients} clients at ${cfg.rate} keys/s, ${cfg.seconds} s per file size and system; full clients in every ${FULL_EVERY}th room measure latency`)
+  if (systems.includes('session-kit')) console.log(`Session Kit: every change verified and persisted to ${database === 'postgres' ? 'PostgreSQL' : 'PGlite'} before it is acknowledged; signed token checked at join, role on every message`)
+  if (hocuspocus) console.log(`Hocuspocus ${hocuspocus.server} + Yjs ${hocuspocus.yjs}: in memory, no persistence (its best case), no authentication hook, library defaults (debounce ${hocuspocus.settings.debounce} ms, maxDebounce ${hocuspocus.settings.maxDebounce} ms, Yjs gc ${hocuspocus.settings.gc ? 'on' : 'off'})`)
   const results = []
-  for (const size of sizes) results.push(await runSize({ ...cfg, size }))
+  // Systems alternate within each size, so a busy spell on a shared machine hits both alike.
+  for (const size of sizes) for (const system of systems) results.push(await runSize({ ...cfg, system, size }))
+  console.log()
   table(
     results.map((r) => ({
+      system: SYSTEMS[r.system].label,
       'file chars': r.size,
       'keys/s': r.keysPerSecond,
       'p50 ms': r.latency.p50.toFixed(1),
@@ -266,6 +347,25 @@ export async function run(argv) {
       closes: r.unexpectedCloses,
     })),
   )
-  const file = writeResult('sync', { config: cfg, database: process.env.DATABASE_URL ? 'postgres' : 'pglite', results })
+  const ratios = []
+  for (const size of sizes) {
+    const sk = results.find((r) => r.system === 'session-kit' && r.size === size)
+    const hp = results.find((r) => r.system === 'hocuspocus' && r.size === size)
+    if (!sk || !hp) continue
+    ratios.push({
+      size,
+      p50: ratio(sk.latency.p50, hp.latency.p50),
+      p95: ratio(sk.latency.p95, hp.latency.p95),
+      p99: ratio(sk.latency.p99, hp.latency.p99),
+      cpuPerKeystroke: ratio(sk.cpuPerKeystrokeMs, hp.cpuPerKeystrokeMs),
+      rss: ratio(sk.rssMB, hp.rssMB),
+      memoryPerRoom: ratio(sk.memoryPerRoomMB, hp.memoryPerRoomMB),
+    })
+  }
+  if (ratios.length) {
+    console.log('\nSession Kit / Hocuspocus (below 1: Session Kit lower; Hocuspocus in memory, Session Kit persisting)\n')
+    table(ratios.map((q) => ({ 'file chars': q.size, p50: `${q.p50}×`, p95: `${q.p95}×`, p99: `${q.p99}×`, 'server CPU/key': `${q.cpuPerKeystroke}×`, RSS: `${q.rss}×`, 'MB/room': `${q.memoryPerRoom}×` })))
+  }
+  const file = writeResult('sync', { config: { ...cfg, systems }, database, hocuspocus, results, ratios })
   console.log(`\nwritten to ${file}`)
 }

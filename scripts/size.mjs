@@ -2,26 +2,27 @@
 // npm run size: the gzip size of every chunk of the CDN build, and of what a page downloads for a
 // given set of elements (the entry, the elements' chunks and everything they import statically —
 // lazy chunks such as the editor's CodeMirror or Automerge's wasm load only when used). Fails when
-// a budget is exceeded. Run after `npm run build`.
+// a budget is exceeded. Run after `npm run build`. `measureBundle()` is the same measure for the
+// size benchmark (bench/size.mjs).
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { gzipSync } from 'node:zlib'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const cdn = join(root, 'packages/elements/dist/cdn')
+export const CDN_DIR = join(root, 'packages/elements/dist/cdn')
 const KB = 1024
 
 /** What a page downloads before anything is used, per set of elements on it (gzip, bytes). */
-const PAGE_BUDGETS = [
+export const PAGE_BUDGETS = [
   { page: 'only <session-invitations> (in its room)', tags: ['session-room', 'session-invitations'], budget: 25 * KB },
   { page: 'a room with an editor', tags: ['session-room', 'session-editor'], budget: 60 * KB },
   { page: 'a local playground (editor and runner, no server)', tags: ['session-editor', 'session-runner'], budget: 60 * KB },
   { page: 'every element', tags: null, budget: 120 * KB },
 ]
 /** Any single chunk, and the Automerge wasm (fetched by URL where an editor joins a room). */
-const CHUNK_BUDGET = 160 * KB
-const WASM_BUDGET = 1200 * KB
+export const CHUNK_BUDGET = 160 * KB
+export const WASM_BUDGET = 1200 * KB
 
 function files(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -29,17 +30,6 @@ function files(dir) {
     return statSync(p).isDirectory() ? files(p) : [p]
   })
 }
-
-let all
-try {
-  all = files(cdn)
-} catch {
-  console.error('No CDN build in packages/elements/dist/cdn: run `npm run build` first.')
-  process.exit(2)
-}
-const js = all.filter((f) => f.endsWith('.js'))
-const gz = (f) => gzipSync(readFileSync(f), { level: 9 }).length
-const size = new Map(js.map((f) => [f, gz(f)]))
 
 /** Static and dynamic imports of a built chunk (relative specifiers only). */
 function imports(file) {
@@ -63,54 +53,75 @@ function closure(start) {
   return seen
 }
 
-const entry = join(cdn, 'session-kit.js')
-// Which chunk registers each tag: the one built from `define/<tag>.js` (from its source map).
-const tagChunks = new Map()
-for (const f of js) {
-  let sources = []
+/**
+ * Gzip (-9) sizes of the CDN build against the budgets: every chunk, the wasm, and what each kind
+ * of page downloads up front. `built: false` when there is no build to measure.
+ */
+export function measureBundle(cdn = CDN_DIR) {
+  let all
   try {
-    sources = JSON.parse(readFileSync(f + '.map', 'utf8')).sources
-  } catch {}
-  for (const s of sources) {
-    const m = /define\/(session-[a-z-]+)\.js$/.exec(s)
-    if (m) tagChunks.set(m[1], f)
+    all = files(cdn)
+  } catch {
+    return { built: false, cdn }
   }
+  const js = all.filter((f) => f.endsWith('.js'))
+  const gz = (f) => gzipSync(readFileSync(f), { level: 9 }).length
+  const size = new Map(js.map((f) => [f, gz(f)]))
+  const entry = join(cdn, 'session-kit.js')
+  // Which chunk registers each tag: the one built from `define/<tag>.js` (from its source map).
+  const tagChunks = new Map()
+  for (const f of js) {
+    let sources = []
+    try {
+      sources = JSON.parse(readFileSync(f + '.map', 'utf8')).sources
+    } catch {}
+    for (const s of sources) {
+      const m = /define\/(session-[a-z-]+)\.js$/.exec(s)
+      if (m) tagChunks.set(m[1], f)
+    }
+  }
+  const chunks = [...size]
+    .sort((a, b) => b[1] - a[1])
+    .map(([f, gzip]) => ({ file: relative(cdn, f), gzip, budget: CHUNK_BUDGET, ok: gzip <= CHUNK_BUDGET }))
+  const wasm = all
+    .filter((f) => f.endsWith('.wasm'))
+    .map((f) => {
+      const gzip = gz(f)
+      return { file: relative(cdn, f), gzip, budget: WASM_BUDGET, ok: gzip <= WASM_BUDGET }
+    })
+  const pages = PAGE_BUDGETS.map(({ page, tags, budget }) => {
+    const wanted = tags ?? [...tagChunks.keys()]
+    const missing = wanted.filter((t) => !tagChunks.has(t))
+    if (missing.length) return { page, tags: wanted, budget, ok: false, missing }
+    const set = closure([entry, ...wanted.map((t) => tagChunks.get(t))])
+    const gzip = [...set].reduce((s, f) => s + size.get(f), 0)
+    return { page, tags: wanted, gzip, budget, ok: gzip <= budget, files: set.size }
+  })
+  const failed = [...chunks, ...wasm, ...pages].filter((x) => !x.ok).length
+  return { built: true, cdn, chunks, wasm, pages, failed }
 }
 
-let failed = 0
 const kb = (n) => (n / KB).toFixed(1).padStart(7) + ' kB'
 
-console.log('Chunks (gzip -9):')
-for (const [f, n] of [...size].sort((a, b) => b[1] - a[1])) {
-  const over = n > CHUNK_BUDGET
-  if (over) failed++
-  console.log(`  ${kb(n)}  ${relative(cdn, f)}${over ? `  OVER the ${CHUNK_BUDGET / KB} kB chunk budget` : ''}`)
-}
-for (const f of all.filter((x) => x.endsWith('.wasm'))) {
-  const n = gz(f)
-  const over = n > WASM_BUDGET
-  if (over) failed++
-  console.log(`  ${kb(n)}  ${relative(cdn, f)} (fetched by URL where an editor joins a room)${over ? `  OVER the ${WASM_BUDGET / KB} kB budget` : ''}`)
-}
-
-console.log('\nWhat a page downloads up front (entry + its elements + their static imports):')
-for (const { page, tags, budget } of PAGE_BUDGETS) {
-  const wanted = tags ?? [...tagChunks.keys()]
-  const missing = wanted.filter((t) => !tagChunks.has(t))
-  if (missing.length) {
-    console.log(`  ${page}: no chunk for ${missing.join(', ')}`)
-    failed++
-    continue
+function main() {
+  const r = measureBundle()
+  if (!r.built) {
+    console.error('No CDN build in packages/elements/dist/cdn: run `npm run build` first.')
+    process.exit(2)
   }
-  const set = closure([entry, ...wanted.map((t) => tagChunks.get(t))])
-  const total = [...set].reduce((s, f) => s + size.get(f), 0)
-  const ok = total <= budget
-  if (!ok) failed++
-  console.log(`  ${kb(total)} of ${(budget / KB).toFixed(0)} kB  ${ok ? 'ok  ' : 'OVER'}  ${page} (${set.size} files)`)
+  console.log('Chunks (gzip -9):')
+  for (const c of r.chunks) console.log(`  ${kb(c.gzip)}  ${c.file}${c.ok ? '' : `  OVER the ${CHUNK_BUDGET / KB} kB chunk budget`}`)
+  for (const w of r.wasm) console.log(`  ${kb(w.gzip)}  ${w.file} (fetched by URL where an editor joins a room)${w.ok ? '' : `  OVER the ${WASM_BUDGET / KB} kB budget`}`)
+  console.log('\nWhat a page downloads up front (entry + its elements + their static imports):')
+  for (const p of r.pages) {
+    if (p.missing) console.log(`  ${p.page}: no chunk for ${p.missing.join(', ')}`)
+    else console.log(`  ${kb(p.gzip)} of ${(p.budget / KB).toFixed(0)} kB  ${p.ok ? 'ok  ' : 'OVER'}  ${p.page} (${p.files} files)`)
+  }
+  if (r.failed) {
+    console.error(`\n${r.failed} budget(s) exceeded.`)
+    process.exit(1)
+  }
+  console.log('\nAll budgets met.')
 }
 
-if (failed) {
-  console.error(`\n${failed} budget(s) exceeded.`)
-  process.exit(1)
-}
-console.log('\nAll budgets met.')
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main()
