@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { mintGuestToken } from '../auth/tokens.js'
 import { backends } from '../testing/db.js'
 import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from '../testing/server.js'
+import { RawClient } from '../testing/client.js'
 
 const BIN = fileURLToPath(new URL('../../bin/session-kit-server.js', import.meta.url))
 const run = promisify(execFile)
@@ -62,6 +63,35 @@ for (const backend of backends()) {
       const doc = await s.api('GET', '/v1/sessions/py-101/document', await s.token('py-101', 'observer', 'o1'))
       assert.deepEqual(doc.json.files, { 'main.py': 'print(1)\n' })
       assert.equal(doc.json.heads.length, 1)
+    })
+
+    it('the code of a room nobody has open is served from its stored text, without loading the room', async () => {
+      await create({ id: 'closed-room', title: 'Closed', ownerId: 'teacher', files: { 'main.js': 'let a = 1\n' } })
+      const token = await s.token('closed-room', 'learner', 'reader')
+      const loaded = () => s.hub.rooms.has('closed-room')
+      const fresh = await s.api('GET', '/v1/sessions/closed-room/document', token)
+      assert.deepEqual(fresh.json.files, { 'main.js': 'let a = 1\n' })
+      assert.equal(loaded(), false, 'reading the code did not load the room')
+      // Someone types; the room unloads once empty and stores its text with the new base.
+      s.hub.deps.idleUnloadMs = 50
+      const writer = await RawClient.connect(s.url, 'closed-room', await s.token('closed-room', 'learner', 'writer'))
+      assert.ok(await writer.waitFor(() => writer.text('main.js') === 'let a = 1\n'))
+      const hash = writer.type('main.js', 10, 'let b = 2\n')
+      assert.ok(await writer.waitFor(() => writer.acked.has(hash)), 'the edit was saved')
+      const open = await s.api('GET', '/v1/sessions/closed-room/document', token)
+      assert.equal(open.json.files['main.js'], 'let a = 1\nlet b = 2\n', 'an open room answers with its latest code')
+      writer.close()
+      assert.ok(await writer.waitFor(() => !loaded(), 5000), 'the empty room unloaded')
+      let after = await s.api('GET', '/v1/sessions/closed-room/document', token)
+      // Compaction finishes just after the unload; until then the room is loaded to answer.
+      for (let i = 0; i < 100 && loaded(); i++) {
+        await new Promise((r) => setTimeout(r, 50))
+        after = await s.api('GET', '/v1/sessions/closed-room/document', token)
+      }
+      assert.equal(loaded(), false, 'answered from the stored text')
+      assert.equal(after.json.files['main.js'], 'let a = 1\nlet b = 2\n')
+      assert.deepEqual(after.json.heads, open.json.heads)
+      s.hub.deps.idleUnloadMs = undefined
     })
 
     it('lists and deletes sessions for the host', async () => {

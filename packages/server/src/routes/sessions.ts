@@ -93,9 +93,10 @@ export function sessionRoutes() {
   }
 
   r.get('/:sid/document', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
-    const room = await openRoom(c.var.services.hub, c.var.caller.session.id)
+    const text = await c.var.services.hub.documentText(c.var.caller.session.id)
+    if (!text) throw notFound(`Session "${c.var.caller.session.id}" does not exist.`, 'session_not_found')
     c.header('cache-control', 'no-store')
-    return c.json(room.snapshot())
+    return c.json(text)
   })
 
   r.post('/:sid/files', roomAuth, requirePermission(Rule.MANAGE_FILES), async (c) => {

@@ -85,9 +85,10 @@ export async function compactDocument(
   heads: string[],
   chunkIds: number[],
   actors: Map<string, { seq: number; maxOp: number }>,
+  files: Record<string, string>,
 ): Promise<void> {
   await sql.begin(async (tx) => {
-    await tx`update documents set base = ${Buffer.from(base.buffer, base.byteOffset, base.byteLength)}, heads = ${heads}, compacted_at = now() where session_id = ${sessionId}`
+    await tx`update documents set base = ${Buffer.from(base.buffer, base.byteOffset, base.byteLength)}, heads = ${heads}, files = ${tx.json(files)}, compacted_at = now() where session_id = ${sessionId}`
     if (chunkIds.length) await tx`delete from doc_chunks where session_id = ${sessionId} and id = any(${chunkIds})`
     // Actors' sequence numbers as of this base (changes in later chunks advance them on load).
     const names = [...actors.keys()]
@@ -98,6 +99,18 @@ export async function compactDocument(
       from unnest(${names}::text[], ${seqs}::int[], ${ops}::bigint[]) as t(a, s, m)
       where actors.session_id = ${sessionId} and actors.actor = t.a`
   })
+}
+
+/**
+ * The files' plain text as stored with the base, when nothing was appended after it (so it is the
+ * whole document); undefined otherwise, and for a base stored without its text.
+ */
+export async function storedText(sql: Sql, sessionId: string): Promise<{ files: Record<string, string>; heads: string[] } | undefined> {
+  const [row] = await sql<{ files: Record<string, string>; heads: string[] }[]>`
+    select files, heads from documents d
+    where session_id = ${sessionId} and files is not null
+      and not exists (select 1 from doc_chunks c where c.session_id = d.session_id)`
+  return row
 }
 
 export async function countChunks(sql: Sql, sessionId: string): Promise<number> {

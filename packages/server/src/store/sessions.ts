@@ -51,7 +51,7 @@ export async function createSession(sql: Sql, s: NewSession): Promise<{ session:
       const [existing] = await tx<SessionRow[]>`select ${columns(sql)} from sessions where id = ${s.id}`
       return { session: existing!, created: false }
     }
-    await tx`insert into documents (session_id, base, heads) values (${s.id}, ${Buffer.from(base)}, ${heads})`
+    await tx`insert into documents (session_id, base, heads, files) values (${s.id}, ${Buffer.from(base)}, ${heads}, ${tx.json(files)})`
     await tx`insert into actors (session_id, actor, user_id, seq, max_op) values (${s.id}, ${first.actor}, ${SERVER_USER}, ${first.seq}, ${first.startOp + first.ops.length - 1})`
     return { session: row, created: true }
   }) as Promise<{ session: SessionRow; created: boolean }>

@@ -9,7 +9,7 @@ import { getRun, insertEvents, insertRun, type RunRow } from '../store/events.js
 import { addConnection, heartbeat, removeConnection, removeInstanceConnections, sweepInstances } from '../store/presence.js'
 import { getParticipant, isBanned, recordJoin, touchParticipant } from '../store/participants.js'
 import { createSession, getSession } from '../store/sessions.js'
-import { chunkIndex } from '../store/documents.js'
+import { chunkIndex, storedText } from '../store/documents.js'
 import type { Bus, BusMessage } from './bus.js'
 import type { Committer } from './committer.js'
 import { CHAT_RATE, PRESENCE_INTERVAL_MS, RUN_RATE, TokenBucket } from './limits.js'
@@ -191,6 +191,20 @@ export class Hub {
   }
 
   /** The loaded room for a session, loading it from the store if needed; undefined if no such session. */
+  /**
+   * Every file's current text: from the open room, or — for a room nobody has open — from the
+   * text stored with its base when nothing came after it, without loading Automerge at all.
+   */
+  async documentText(sid: string): Promise<{ files: Record<string, string>; heads: string[] } | undefined> {
+    const open = this.rooms.get(sid)
+    if (open) return open.snapshot()
+    if (!this.#loading.has(sid)) {
+      const stored = await storedText(this.deps.sql, sid)
+      if (stored) return stored
+    }
+    return (await this.room(sid))?.snapshot()
+  }
+
   async room(sid: string): Promise<Room | undefined> {
     const loaded = this.rooms.get(sid)
     if (loaded) return loaded

@@ -493,7 +493,7 @@ export class Room implements DocIndex {
     if (!ids.length) return
     this.#compacting = true
     try {
-      await compactDocument(this.deps.sql, this.id, A.save(this.doc), A.getHeads(this.doc), ids, this.#actors)
+      await compactDocument(this.deps.sql, this.id, A.save(this.doc), A.getHeads(this.doc), ids, this.#actors, this.snapshot().files)
       this.#foldedChunkIds = this.#foldedChunkIds.filter((id) => !ids.includes(id))
     } catch (e) {
       this.deps.log(`room ${this.id}: compaction failed (${(e as Error).message}); will try again later`)
