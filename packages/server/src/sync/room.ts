@@ -82,6 +82,8 @@ export class Room implements DocIndex {
   #remoteChain: Promise<unknown> = Promise.resolve()
   #foldTimer?: NodeJS.Timeout
   #firstUnfoldedAt = 0
+  /** How long this batch may wait to be folded: FOLD_MAX_MS ± 50 %, drawn per batch (see #scheduleFold). */
+  #foldWithinMs = FOLD_MAX_MS
   #offences = new Map<string, number[]>()
   #failed = false
   #compacting = false
@@ -284,7 +286,13 @@ export class Room implements DocIndex {
   #addCommitted(c: Committed) {
     this.#pending.push(c)
     this.#pendingByHash.set(c.hash, c)
-    if (!this.#firstUnfoldedAt) this.#firstUnfoldedAt = Date.now()
+    if (!this.#firstUnfoldedAt) {
+      this.#firstUnfoldedAt = Date.now()
+      // Rooms that start typing together would otherwise fold together, every FOLD_MAX_MS, and
+      // their folds (each several ms on a large text) add up to one long stall of the event loop
+      // for every room on it: the sync benchmark's p99. A random wait per batch spreads them.
+      this.#foldWithinMs = FOLD_MAX_MS * (0.5 + Math.random())
+    }
     // Heads: drop what this change depends on; add it unless something already depends on it.
     for (const d of c.deps) this.#depended.add(d)
     this.heads = this.heads.filter((h) => !c.deps.includes(h))
@@ -440,7 +448,7 @@ export class Room implements DocIndex {
   // ---- folding and compaction --------------------------------------------------------------
 
   #scheduleFold() {
-    if (this.#pending.length >= FOLD_MAX_PENDING || Date.now() - this.#firstUnfoldedAt >= FOLD_MAX_MS) {
+    if (this.#pending.length >= FOLD_MAX_PENDING || Date.now() - this.#firstUnfoldedAt >= this.#foldWithinMs) {
       this.fold()
       return
     }
