@@ -32,7 +32,7 @@ export async function start({ port = 8081 } = {}) {
     }
   })
   await new Promise((r) => site.listen(port, '127.0.0.1', r))
-  return { url: `http://127.0.0.1:${site.address().port}`, close: () => new Promise((r) => site.close(r)) }
+  return { url: `http://127.0.0.1:${site.address().port}`, close: () => (site.closeAllConnections(), new Promise((r) => site.close(r))) }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

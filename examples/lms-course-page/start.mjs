@@ -108,6 +108,7 @@ export async function start({ port = 8083, serverPort = 8787, dataDir = mkdtempS
     url: siteUrl,
     server: sk,
     async close() {
+      site.closeAllConnections()
       await new Promise((r) => site.close(r))
       await sk.close()
     },

@@ -37,6 +37,7 @@ export async function start({ port = 8080, serverPort = 8787, dataDir = mkdtempS
     url,
     server,
     async close() {
+      site.closeAllConnections()
       await new Promise((r) => site.close(r))
       await server.close()
     },

@@ -41,6 +41,7 @@ export async function start({ port = 8082 } = {}) {
   return {
     url: `http://127.0.0.1:${site.address().port}`,
     close: async () => {
+      site.closeAllConnections()
       await new Promise((r) => site.close(r))
       rmSync(out, { recursive: true, force: true })
     },

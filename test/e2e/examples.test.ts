@@ -21,11 +21,11 @@ describe('examples', () => {
   })
   after(() => browser?.close())
 
-  it('plain-html: one script tag from the Session Kit server on another origin, a room, run the code', async () => {
+  it('plain-html: one script tag from the Session Kit server on another origin, a room, run the code', { timeout: 120_000 }, async () => {
     const { start } = await import('../../examples/plain-html/start.mjs')
     const ex = await start({ port: 0, serverPort: 0 })
+    const page = await browser.newPage({ viewport: { width: 1000, height: 700 } })
     try {
-      const page = await browser.newPage({ viewport: { width: 1000, height: 700 } })
       const problems = await watch(page)
       await page.goto(ex.url + '/')
       await page.locator('session-editor .editor.live').waitFor({ timeout: 20_000 })
@@ -34,11 +34,12 @@ describe('examples', () => {
       assert.deepEqual(problems, [])
       await shoot(page, 'plain-html')
     } finally {
+      await page.close().catch(() => {})
       await ex.close()
     }
   })
 
-  it('docs-playground: three independent playgrounds without a server, each runs its own code', async () => {
+  it('docs-playground: three independent playgrounds without a server, each runs its own code', { timeout: 120_000 }, async () => {
     const { start } = await import('../../examples/docs-playground/start.mjs')
     const ex = await start({ port: 0 })
     try {
@@ -66,11 +67,11 @@ describe('examples', () => {
     }
   })
 
-  it('lms-course-page: the host signs tokens per user; instructor, learner and observer; an invitation through the outbox', async () => {
+  it('lms-course-page: the host signs tokens per user; instructor, learner and observer; an invitation through the outbox', { timeout: 120_000 }, async () => {
     const { start } = await import('../../examples/lms-course-page/start.mjs')
     const ex = await start({ port: 0, serverPort: 0 })
+    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } })
     try {
-      const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } })
       const teacher = await ctx.newPage()
       const problems = await watch(teacher)
       await teacher.goto(ex.url + '/course?as=ada')
@@ -130,8 +131,9 @@ describe('examples', () => {
         assert.ok(distinctPixelBytes(png) > 16, `<${tag}> rendered something`)
       }
       await shoot(learner, 'lms-course-page-learner')
-      await ctx.close()
     } finally {
+      // Pages first, so the servers close without waiting on the browser's connections.
+      await ctx.close().catch(() => {})
       await ex.close()
     }
   })
