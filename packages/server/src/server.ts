@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { createNodeWebSocket } from '@hono/node-ws'
 import { Hono } from 'hono'
@@ -46,6 +46,9 @@ export interface CreateServerOptions extends ConfigOverrides {
   clock?: () => Date
 }
 
+/** How long closing waits for requests in flight before ending their connections. */
+const CLOSE_GRACE_MS = 1000
+
 /**
  * Start Session Kit inside a Node process: database (PostgreSQL or embedded PGlite), migrations,
  * the sync hub and the HTTP/WebSocket server.
@@ -91,6 +94,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   init.app = app
 
   let server: ServerType | undefined
+  /** Every socket our own server accepted, so closing can end the ones that would keep it open. */
+  const sockets = new Set<Socket>()
   let port = config.port
   if (opts.listen !== false) {
     server = await new Promise<ServerType>((resolve, reject) => {
@@ -98,6 +103,10 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
       s.once('error', reject)
     })
     injectWebSocket(server)
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket)
+      socket.once('close', () => sockets.delete(socket))
+    })
     port = (server.address() as AddressInfo).port
     // Port 0 asks for any free port: links must name the one we got.
     if (!config.explicitUrls.publicUrl) config.publicUrl = `http://localhost:${port}`
@@ -127,7 +136,16 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
       // Let the sockets' close events run, then wait for the leave records they write.
       await new Promise((r) => setImmediate(r))
       await hub.drain()
-      if (server) await new Promise<void>((r) => server!.close(() => r()))
+      if (server) {
+        const stopped = new Promise<void>((r) => server!.close(() => r()))
+        // Everyone was told to go and everything is stored. What is still open is an idle
+        // keep-alive connection, or a browser reconnecting mid-upgrade, which would hold the
+        // server open for as long as it stays: give requests in flight a moment, then end them.
+        ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+        const force = setTimeout(() => sockets.forEach((s) => s.destroy()), CLOSE_GRACE_MS)
+        await stopped
+        clearTimeout(force)
+      }
       mailer.close()
       await db.close()
     },
