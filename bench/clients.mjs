@@ -132,7 +132,8 @@ export class FullPeer extends Peer {
   }
 
   binary(bytes) {
-    if (this.onChange) {
+    // Live changes only: the first sync can carry the whole document as one entry, not a change.
+    if (this.onChange && this.synced) {
       const at = now()
       for (const c of A.decodeSyncMessage(bytes).changes) this.onChange(A.decodeChange(c), at)
     }
@@ -179,6 +180,21 @@ export class FullPeer extends Peer {
     this.flush()
     return hash
   }
+}
+
+/** Type into `client` (anything with `keystroke()`) at a human rhythm: exponential gaps around `rate` keys/s. */
+export function startTyping(client, rate) {
+  const tick = () => {
+    if (client.stopped || client.closed) return
+    client.keystroke()
+    client.timer = setTimeout(tick, Math.min(2000, -Math.log(1 - Math.random()) * (1000 / rate)))
+  }
+  client.timer = setTimeout(tick, Math.random() * (1000 / rate))
+}
+
+export function stopTyping(client) {
+  client.stopped = true
+  clearTimeout(client.timer)
 }
 
 /** Wait for `promise`, or give up after `ms` (resolves to undefined then). */

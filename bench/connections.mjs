@@ -19,7 +19,7 @@
 import { parseArgs } from 'node:util'
 import { mintToken } from '@session-kit/server'
 import { FullPeer, LightPeer, now, openFileLimit, within } from './clients.mjs'
-import { createSession, processStats, SECRET, sleep, starterText, startServer, summarize, table, writeResult } from './lib.mjs'
+import { createSession, lagMeter, processStats, SECRET, sleep, starterText, startServer, summarize, table, writeResult } from './lib.mjs'
 
 const MB = 2 ** 20
 const mb = (n) => +(n / MB).toFixed(1)
@@ -49,18 +49,6 @@ function perUnit(readings) {
   return { rss: of('rss'), heap: of('heapUsed'), external: of('external') }
 }
 const show = (u) => `${u.kB} ± ${u.plusMinus}`
-
-/** The largest gap between timer ticks of this process: how late the load generator was. */
-function lagMeter() {
-  let max = 0
-  let at = performance.now()
-  const timer = setInterval(() => {
-    const t = performance.now()
-    max = Math.max(max, t - at - 50)
-    at = t
-  }, 50)
-  return () => (clearInterval(timer), Math.round(max))
-}
 
 /** Run `fn` over `items`, `limit` at a time. */
 async function pool(items, limit, fn) {
@@ -186,7 +174,7 @@ export async function run(argv) {
     for (const p of peers) if (p instanceof LightPeer) p.onChange = (change, at) => latencies.push(at - Number(change.message))
     const holdCpu0 = processStats(server.pid).cpu
     const holdGen0 = process.cpuUsage()
-    const holdLag = lagMeter()
+    const holdLag = lagMeter(50)
     const holdT0 = now()
     const keystrokes = Math.max(1, Math.round(cfg.holdSeconds * 2))
     await Promise.all(typists.map(async (t) => {

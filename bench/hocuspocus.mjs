@@ -19,6 +19,7 @@ import * as awarenessProtocol from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { freePort, spawnServer } from './lib.mjs'
+import { stopTyping } from './clients.mjs'
 
 // @hocuspocus/server's MessageType and AuthMessageType.
 const SYNC = 0
@@ -152,8 +153,7 @@ export class YjsClient {
   }
 
   stop() {
-    this.stopped = true
-    clearTimeout(this.timer)
+    stopTyping(this)
     this.ws.close()
   }
 }

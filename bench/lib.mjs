@@ -126,6 +126,21 @@ export function machineTicks() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
+/**
+ * The largest gap between this process's timer ticks (every `everyMs`) beyond their interval: how
+ * late the load generator was. Returns the function that stops it and gives that gap in ms.
+ */
+export function lagMeter(everyMs = 100) {
+  let max = 0
+  let at = performance.now()
+  const timer = setInterval(() => {
+    const t = performance.now()
+    max = Math.max(max, t - at - everyMs)
+    at = t
+  }, everyMs)
+  return () => (clearInterval(timer), Math.round(max))
+}
+
 /** CPU seconds (user + system) and RSS of a process, from /proc. */
 export function processStats(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')

@@ -11,96 +11,9 @@
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import * as A from '@automerge/automerge'
-import WebSocket from 'ws'
 import { mintToken } from '@session-kit/server'
-import { createSession, machineTicks, processStats, SECRET, sleep, starterText, startServer, summarize, table, writeResult } from './lib.mjs'
-
-const now = () => performance.timeOrigin + performance.now()
-
-class Client {
-  constructor({ url, sid, token, instance, actorInstance, tracker }) {
-    this.instance = instance
-    this.actorInstance = actorInstance
-    this.tracker = tracker
-    this.doc = A.init()
-    this.sync = A.initSyncState()
-    this.typed = 0
-    this.errors = []
-    this.closed = null
-    actorInstance.set(A.getActorId(this.doc), instance)
-    this.ws = new WebSocket(url.replace('http', 'ws') + `/v1/sessions/${sid}/sync`)
-    this.ws.binaryType = 'nodebuffer'
-    this.ready = new Promise((resolve, reject) => {
-      this.ws.on('open', () => this.ws.send(JSON.stringify({ type: 'hello', token, protocol: 1, sync: true })))
-      this.ws.on('message', (data, binary) => {
-        if (!binary) {
-          const e = JSON.parse(data.toString())
-          if (e.type === 'error') this.errors.push(`${e.code}: ${e.message}`)
-          return
-        }
-        const at = now()
-        const msg = new Uint8Array(data)
-        if (this.tracker.measuring && this.cursor !== undefined) {
-          for (const entry of A.decodeSyncMessage(msg).changes) {
-            const change = A.decodeChange(entry)
-            const sent = Number(change.message)
-            const from = this.actorInstance.get(change.actor)
-            if (sent && from !== undefined) this.tracker[from === this.instance ? 'same' : 'cross'].push(at - sent)
-          }
-        }
-        ;[this.doc, this.sync] = A.receiveSyncMessage(this.doc, this.sync, msg)
-        this.flush()
-        if (this.cursor === undefined && this.doc.files?.['main.js'] !== undefined) {
-          this.cursor = Math.floor(Math.random() * String(this.doc.files['main.js']).length)
-          resolve()
-        }
-      })
-      this.ws.on('close', (code, reason) => {
-        this.closed = { code, reason: String(reason) }
-        reject(new Error(`closed ${code} ${reason}`))
-      })
-      this.ws.on('error', () => {})
-    })
-    this.ready.catch(() => {}) // awaited with the others; a client that fails early must not end the process first
-  }
-
-  flush() {
-    const [s, m] = A.generateSyncMessage(this.doc, this.sync)
-    this.sync = s
-    if (m && this.ws.readyState === WebSocket.OPEN) this.ws.send(m)
-  }
-
-  keystroke() {
-    const len = String(this.doc.files['main.js']).length
-    this.cursor = Math.min(this.cursor, len)
-    const r = Math.random()
-    this.doc = A.change(this.doc, { message: String(now()) }, (d) => {
-      if (r < 0.06 && this.cursor > 0) A.splice(d, ['files', 'main.js'], --this.cursor, 1)
-      else A.splice(d, ['files', 'main.js'], this.cursor++, 0, r < 0.1 ? '\n' : String.fromCharCode(97 + Math.floor(Math.random() * 26)))
-    })
-    this.typed++
-    this.flush()
-  }
-
-  startTyping(rate) {
-    const tick = () => {
-      if (this.stopped || this.closed) return
-      this.keystroke()
-      // Human rhythm: exponential gaps around the mean rate.
-      this.timer = setTimeout(tick, Math.min(2000, -Math.log(1 - Math.random()) * (1000 / rate)))
-    }
-    this.timer = setTimeout(tick, Math.random() * (1000 / rate))
-  }
-
-  stopTyping() {
-    this.stopped = true
-    clearTimeout(this.timer)
-  }
-
-  get heads() {
-    return A.getHeads(this.doc).sort().join(',')
-  }
-}
+import { FullPeer, startTyping, stopTyping } from './clients.mjs'
+import { createSession, lagMeter, machineTicks, processStats, SECRET, sleep, starterText, startServer, summarize, table, writeResult } from './lib.mjs'
 
 export async function run(argv) {
   const { values } = parseArgs({
@@ -141,7 +54,14 @@ export async function run(argv) {
         // Each room's clients go round the instances, starting at a different one for each room.
         const instance = (r + c) % servers.length
         const token = await mintToken({ sid, role: c === 0 ? 'instructor' : 'learner', sub: `u${r}-${c}`, name: `User ${c}` }, SECRET, { ttl: '2h' })
-        const client = new Client({ url: servers[instance].url, sid, token, instance, actorInstance, tracker })
+        const client = new FullPeer(servers[instance].url, sid, token)
+        actorInstance.set(A.getActorId(client.doc), instance)
+        client.onChange = (change, at) => {
+          const sent = Number(change.message)
+          const from = actorInstance.get(change.actor)
+          if (tracker.measuring && sent && from !== undefined) tracker[from === instance ? 'same' : 'cross'].push(at - sent)
+        }
+        client.instance = instance
         client.room = r
         client.typist = c < cfg.typists
         clients.push(client)
@@ -149,28 +69,22 @@ export async function run(argv) {
     }
     await Promise.all(clients.map((c) => c.ready))
     const typists = clients.filter((c) => c.typist)
-    for (const c of typists) c.startTyping(cfg.rate)
+    for (const c of typists) startTyping(c, cfg.rate)
     await sleep(3000) // warm-up
     tracker.measuring = true
     const cpuBefore = servers.map((s) => processStats(s.pid).cpu)
     const machineBefore = machineTicks()
     const loadBefore = loadavg()[0]
     const genBefore = process.cpuUsage()
-    const typedBefore = typists.reduce((n, c) => n + c.typed, 0)
-    let lagMax = 0
-    let lagAt = performance.now()
-    const lagTimer = setInterval(() => {
-      const t = performance.now()
-      lagMax = Math.max(lagMax, t - lagAt - 100)
-      lagAt = t
-    }, 100)
+    const typedBefore = typists.reduce((n, c) => n + c.typed.length, 0)
+    const stopLag = lagMeter()
     await sleep(cfg.seconds * 1000)
     const cpuAfter = servers.map((s) => processStats(s.pid))
     const machineAfter = machineTicks()
     const gen = process.cpuUsage(genBefore)
-    clearInterval(lagTimer)
-    const keystrokes = typists.reduce((n, c) => n + c.typed, 0) - typedBefore
-    for (const c of typists) c.stopTyping()
+    const lagMax = stopLag()
+    const keystrokes = typists.reduce((n, c) => n + c.typed.length, 0) - typedBefore
+    for (const c of typists) stopTyping(c)
     await sleep(1500) // the last keystrokes arrive
     tracker.measuring = false
 
@@ -183,8 +97,8 @@ export async function run(argv) {
         const docs = await Promise.all(
           servers.map((s) => fetch(`${s.url}/v1/sessions/${sids[r]}/document`, { headers: { authorization: `Bearer ${readers[r]}` } }).then((res) => res.json())),
         )
-        const heads = new Set([...mine.map((c) => c.heads), ...docs.map((d) => [...d.heads].sort().join(','))])
-        const texts = new Set([...mine.map((c) => String(c.doc.files['main.js'])), ...docs.map((d) => d.files['main.js'])])
+        const heads = new Set([...mine.map((c) => A.getHeads(c.doc).sort().join(',')), ...docs.map((d) => [...d.heads].sort().join(','))])
+        const texts = new Set([...mine.map((c) => c.text()), ...docs.map((d) => d.files['main.js'])])
         rooms.push(heads.size === 1 && texts.size === 1)
       }
       return rooms
@@ -197,8 +111,8 @@ export async function run(argv) {
 
     const same = summarize(tracker.same)
     const cross = summarize(tracker.cross)
-    const errors = clients.flatMap((c) => c.errors)
-    const closes = clients.filter((c) => c.closed).map((c) => c.closed)
+    const errors = clients.flatMap((c) => c.errors.map((e) => `${e.code}: ${e.message}`))
+    const closes = clients.filter((c) => c.closed && !c.closed.expected).map((c) => c.closed)
     const result = {
       config: cfg,
       keystrokes,
@@ -211,7 +125,7 @@ export async function run(argv) {
         cpuPerKeystrokeMs: +(((cpuAfter[i].cpu - cpuBefore[i]) * 1000) / keystrokes).toFixed(3),
         rssMB: +(cpuAfter[i].rss / 2 ** 20).toFixed(1),
       })),
-      loadGenerator: { cpuPercent: +(((gen.user + gen.system) / 1e6 / cfg.seconds) * 100).toFixed(1), maxLagMs: Math.round(lagMax) },
+      loadGenerator: { cpuPercent: +(((gen.user + gen.system) / 1e6 / cfg.seconds) * 100).toFixed(1), maxLagMs: lagMax },
       machineBusyPercent: +(((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100).toFixed(1),
       loadAverage: [+loadBefore.toFixed(2), +loadavg()[0].toFixed(2)],
       errors,
@@ -232,10 +146,8 @@ export async function run(argv) {
     console.log(`written to ${file}`)
   } finally {
     for (const c of clients) {
-      c.stopTyping()
-      c.ws.removeAllListeners('close')
-      c.ws.on('close', () => {})
-      c.ws.close()
+      stopTyping(c)
+      c.close()
     }
     await Promise.all(servers.map((s) => s.stop()))
     await pg.drop()

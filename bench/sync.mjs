@@ -19,10 +19,10 @@ import { parseArgs } from 'node:util'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import * as A from '@automerge/automerge'
 import WebSocket from 'ws'
-import { createSession, machineTicks, processStats, sleep, starterText, startServer, summarize, table, writeResult } from './lib.mjs'
+import { createSession, lagMeter, machineTicks, processStats, SECRET, sleep, starterText, startServer, summarize, table, writeResult } from './lib.mjs'
 import { mintToken } from '@session-kit/server'
-import { SECRET } from './lib.mjs'
 import { stampBuffer, startHocuspocus, YjsClient, YjsLightSender } from './hocuspocus.mjs'
+import { startTyping, stopTyping } from './clients.mjs'
 
 const FULL_EVERY = 10
 const now = () => performance.timeOrigin + performance.now()
@@ -88,8 +88,7 @@ class Client {
   }
 
   stop() {
-    this.stopped = true
-    clearTimeout(this.timer)
+    stopTyping(this)
     this.ws.close()
   }
 }
@@ -135,15 +134,6 @@ class LightSender extends Client {
 }
 
 /** Either system's clients typing at human rhythm: exponential gaps around the mean rate. */
-function startTyping(client, rate) {
-  const tick = () => {
-    if (client.stopped || client.closed) return
-    client.keystroke()
-    client.timer = setTimeout(tick, Math.min(2000, -Math.log(1 - Math.random()) * (1000 / rate)))
-  }
-  client.timer = setTimeout(tick, Math.random() * (1000 / rate))
-}
-
 /**
  * What differs between the systems: how a server starts, how a room is made and what a client
  * needs to join it. Everything else — workload, sampling, measures — is shared.
@@ -240,18 +230,12 @@ async function runSize({ system, rooms, clients, rate, size, seconds }) {
   const machineBefore = machineTicks()
   const genBefore = process.cpuUsage()
   const typedBefore = light.reduce((n, c) => n + c.typed, 0)
-  let lagMax = 0
-  let lagAt = performance.now()
-  const lagTimer = setInterval(() => {
-    const t = performance.now()
-    lagMax = Math.max(lagMax, t - lagAt - 100)
-    lagAt = t
-  }, 100)
+  const stopLag = lagMeter()
   await sleep(seconds * 1000)
   const after = processStats(server.pid)
   const machineAfter = machineTicks()
   const gen = process.cpuUsage(genBefore)
-  clearInterval(lagTimer)
+  const lagMax = stopLag()
   const keystrokes = light.reduce((n, c) => n + c.typed, 0) - typedBefore
   const report = await measurers.ask('report')
   const closed = light.filter((c) => c.closed && c.closed !== 1005).length + report.closed
@@ -270,7 +254,7 @@ async function runSize({ system, rooms, clients, rate, size, seconds }) {
     serverCpuPercent: +(((after.cpu - before.cpu) / seconds) * 100).toFixed(1),
     rssMB: +(after.rss / 2 ** 20).toFixed(1),
     memoryPerRoomMB: +((loaded.rss - base.rss) / 2 ** 20 / rooms).toFixed(2),
-    loadGeneratorMaxLagMs: Math.round(lagMax),
+    loadGeneratorMaxLagMs: lagMax,
     loadGeneratorCpuPercent: +(((gen.user + gen.system) / 1e6 / seconds) * 100).toFixed(1),
     machineBusyPercent: +(((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100).toFixed(1),
     unexpectedCloses: closed,
