@@ -45,6 +45,12 @@ const REPLY_WAIT_MS = 300
 /** How often a writer hears our heads after its own commits (each one costs it a reply frame). */
 const HEADS_INTERVAL_MS = 500
 
+/**
+ * A push: changes with our heads, and those heads as what we last synced, which tells the peer we
+ * hold everything up to them (so its answer carries only what it adds).
+ */
+const pushMessage = (heads: string[], changes: Uint8Array[]) =>
+  A.encodeSyncMessage({ type: 'message', heads, need: [], have: [{ lastSync: heads, bloom: EMPTY_BLOOM }], changes } as A.DecodedSyncMessage)
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x))
 
 /**
@@ -352,7 +358,7 @@ export class Room implements DocIndex {
     clearTimeout(peer.flushTimer)
     peer.flushTimer = undefined
     const heads = [...this.heads]
-    const msg = A.encodeSyncMessage({ type: 'message', heads, need: [], have: [{ lastSync: heads, bloom: EMPTY_BLOOM }], changes: peer.outbox.map((c) => c.bytes) } as A.DecodedSyncMessage)
+    const msg = pushMessage(heads, peer.outbox.map((c) => c.bytes))
     // Only a push with changes expects an answer (a peer has nothing to say about heads alone).
     if (peer.outbox.length) {
       peer.awaitingReply = true
@@ -413,7 +419,7 @@ export class Room implements DocIndex {
     const heads = A.getHeads(this.doc)
     const key = heads.join(',')
     if (this.#saved?.key !== key) this.#saved = { key, bytes: A.save(this.doc) }
-    peer.sendBinary(A.encodeSyncMessage({ type: 'message', heads, need: [], have: [{ lastSync: heads, bloom: EMPTY_BLOOM }], changes: [this.#saved.bytes] } as A.DecodedSyncMessage))
+    peer.sendBinary(pushMessage(heads, [this.#saved.bytes]))
   }
 
   #goLive(peer: Peer) {
