@@ -105,7 +105,10 @@ export class DocSync extends EventTarget {
   /** Re-apply edits kept from before a reload (once), so the handshake uploads them. */
   async #restore() {
     this.#restored = true
-    const entries = (await this.unsent.load()).filter((e) => !this.A.hasHeads(this.doc, [e.hash]))
+    const earlier = await this.unsent.load()
+    // The replica was discarded while the store was read (a refused write): restore after the rejoin.
+    if (!this.#synced) return void (this.#restored = false)
+    const entries = earlier.filter((e) => !this.A.hasHeads(this.doc, [e.hash]))
     if (!entries.length) return
     const patches: Patch[] = []
     try {

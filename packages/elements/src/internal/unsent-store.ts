@@ -34,6 +34,7 @@ export class UnsentStore {
     return (this.#db ??= open())
   }
 
+  /** Read what earlier visits left unsent (returned) and keep it with anything added meanwhile. */
   async load(): Promise<UnsentChange[]> {
     const db = await this.#database()
     if (!db) return (this.#entries = [])
@@ -47,7 +48,7 @@ export class UnsentStore {
     const merged = [...(value ?? [])]
     for (const e of this.#entries) if (!merged.some((m) => m.hash === e.hash)) merged.push(e)
     this.#entries = merged
-    return [...this.#entries]
+    return [...(value ?? [])]
   }
 
   get entries(): readonly UnsentChange[] {
