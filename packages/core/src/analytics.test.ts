@@ -146,6 +146,8 @@ describe('analytics formulas', () => {
     assert.equal(csvField('say "hi"'), '"say ""hi"""')
     assert.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`)
     assert.equal(csvField(-3), '-3')
+    assert.equal(csvField(-0.5), '-0.5')
+    assert.equal(csvField('Zoë Ñúñez'), 'Zoë Ñúñez')
     const res = computeAnalytics({
       range: 'all',
       end: T0 + 10 * M,
@@ -161,6 +163,34 @@ describe('analytics formulas', () => {
       analyticsCsv(res),
       'userId,name,role,engagementScore,codeChanges,charsInserted,charsDeleted,executions,chatMessages,activeSeconds,connectedSeconds\r\n' + `u1,"Ada, Countess",learner,${res.participants[0]!.engagementScore},2,5,1,0,0,60,600\r\n`,
     )
+  })
+
+  it('CSV: a field with a separator of any locale (comma, semicolon, tab) or a line break is quoted', () => {
+    assert.equal(csvField('a;b'), '"a;b"')
+    assert.equal(csvField('a\tb'), '"a\tb"')
+    assert.equal(csvField('a\nb'), '"a\nb"')
+    assert.equal(csvField('a\rb'), '"a\rb"')
+  })
+
+  it('CSV: no formula survives, whatever separator the spreadsheet splits on', () => {
+    // Formula starts behind leading whitespace or a control character.
+    for (const lead of [' ', '  ', '\t', '\r', '\n', '\u00a0', '\u3000', '\ufeff']) {
+      for (const f of ['=1+1', '+1+1', '-1+1', '@SUM(A1)']) {
+        const out = csvField(lead + f)
+        assert.ok(!/^"?\s*[=+\-@]/.test(out), `${JSON.stringify(lead + f)} → ${JSON.stringify(out)}`)
+      }
+    }
+    assert.equal(csvField(' =1+1'), "' =1+1")
+    assert.equal(csvField('\t=1+1'), `"'\t'=1+1"`)
+    // Full-width signs, which some spreadsheets read as their ASCII twins.
+    assert.equal(csvField('＝1+1'), "'＝1+1")
+    // A spreadsheet that splits on ";" (or tabs, or lines) reads our quoted field as several cells,
+    // because to it the quote is not at the start of a cell: no cell it makes may start a formula.
+    const row = ['u1', 'x;=1+1;y', 'a, -2+3', 'p\t@SUM(A1)', 'l1\n+1', 'q;"=1"'].map(csvField).join(',')
+    for (const cells of [row.split(';'), row.split('\t'), row.split(/\r?\n/), row.split(',')]) {
+      for (const cell of cells) assert.ok(!/^[\s"]*[=+\-@＝＋－＠]/.test(cell), `cell ${JSON.stringify(cell)} of ${JSON.stringify(row)}`)
+    }
+    assert.equal(csvField('x;=1+1;y'), `"x;'=1+1;y"`)
   })
 })
 

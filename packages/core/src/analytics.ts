@@ -411,11 +411,23 @@ export const PARTICIPANT_CSV_COLUMNS = [
   'connectedSeconds',
 ] as const satisfies readonly (keyof ParticipantAnalytics)[]
 
-/** One CSV field (RFC 4180), with spreadsheet formula injection defused. */
+/**
+ * Where a spreadsheet may see the start of a cell that is a formula: the start of the text, or just
+ * after a comma, semicolon, tab or line break followed (after any spaces or quotes) by = + - @ or
+ * their full-width forms. After a separator too, because a spreadsheet set to split on ";" (or on
+ * tabs) does not see our quotes at the start of its cells and cuts a quoted field into several.
+ */
+const FORMULA_START = /(?<=^|[,;\t\r\n])(?=[\s"]*[=+\-@\uff1d\uff0b\uff0d\uff20])/g
+
+/**
+ * One CSV field (RFC 4180), safe to open in a spreadsheet: text is quoted when it holds a separator
+ * of any locale (`,` `;` tab), a quote or a line break, and every place where a cell could start
+ * a formula gets a `'` in front. Numbers stay numbers (-3 is -3).
+ */
 export function csvField(value: unknown): string {
   let s = value === null || value === undefined ? '' : String(value)
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = "'" + s
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+  if (typeof value === 'string') s = s.replace(FORMULA_START, "'")
+  return /[",;\t\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
 /** The per-participant table of an analytics response as CSV (header row first, CRLF line ends). */
