@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import * as v from 'valibot'
-import { ClientEventSchema, CloseCode, colorFor, HelloSchema, languageForFile, retryPolicy, TokenClaimsSchema } from './index.js'
+import { ClientEventSchema, CloseCode, colorFor, HelloSchema, languageForFile, PersonNameSchema, retryPolicy, TokenClaimsSchema } from './index.js'
 
 describe('token claims', () => {
   const good = { sub: 'u1', name: 'Ada', sid: 'demo', role: 'learner', exp: 2_000_000_000 }
@@ -17,6 +17,43 @@ describe('token claims', () => {
   })
   it('refuses a session id that could escape a URL path', () => {
     assert.equal(v.safeParse(TokenClaimsSchema, { ...good, sid: '../x' }).success, false)
+  })
+})
+
+describe('person names', () => {
+  const ok = (name: string) => v.safeParse(PersonNameSchema, name)
+  const refused = (name: string, why: RegExp) => {
+    const r = ok(name)
+    assert.equal(r.success, false, `${JSON.stringify(name)} is refused`)
+    assert.match(r.issues![0].message, why, JSON.stringify(name))
+  }
+  it('keeps the names people have, in any script', () => {
+    for (const name of ['Zoë Ñúñez', '李雷', "O'Brien", 'Anne-Marie Dupont', 'محمد', 'שרה', 'अनुष्का', 'می\u200cخواهم', 'Zoe\u0301', '👩\u200d💻 Dev', 'Ada (instructor)', 'A']) {
+      const r = ok(name)
+      assert.ok(r.success, `${JSON.stringify(name)}: ${r.issues?.[0].message}`)
+      assert.equal(r.output, name)
+    }
+    assert.equal(v.parse(PersonNameSchema, '  Ada Lovelace \t'), 'Ada Lovelace', 'spaces around are trimmed')
+  })
+  it('refuses control characters', () => {
+    for (const c of ['\n', '\r', '\t', '\u0000', '\u0007', '\u001b', '\u007f', '\u0085', '\u009b']) refused(`Ada${c}Lovelace`, /control characters/)
+  })
+  it('refuses text-direction overrides and isolates', () => {
+    for (let cp = 0x202a; cp <= 0x202e; cp++) refused(`Ada ${String.fromCodePoint(cp)}ecalevoL`, /direction/)
+    for (let cp = 0x2066; cp <= 0x2069; cp++) refused(`Ada ${String.fromCodePoint(cp)}x`, /direction/)
+  })
+  it('refuses invisible and private characters, and names with nothing visible', () => {
+    for (const c of ['\u200b', '\u00ad', '\u2060', '\ufeff', '\u3164', '\u115f', '\uffa0', '\ue000', '\uffff', '\ud800', '\u{e0001}']) refused(`Ad${c}a`, /invisible|U\+/)
+    for (const name of ['\u200c', '\u200d\u200c', '\u0301\u0301', '\u2800', '\u200e']) refused(name, /visible/)
+    refused('', /empty/)
+    refused('   ', /empty/)
+    refused('x'.repeat(201), /200/)
+  })
+  it('is the rule of the token name claim too', () => {
+    const claims = { sub: 'u1', sid: 'demo', role: 'learner', exp: 2_000_000_000 }
+    assert.equal(v.safeParse(TokenClaimsSchema, { ...claims, name: 'Ada\u202eecalevoL' }).success, false)
+    assert.equal(v.safeParse(TokenClaimsSchema, { ...claims, name: '\u200b' }).success, false)
+    assert.equal(v.parse(TokenClaimsSchema, { ...claims, name: 'Zoë Ñúñez' }).name, 'Zoë Ñúñez')
   })
 })
 

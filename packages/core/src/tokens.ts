@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { SessionIdSchema } from './ids.js'
+import { PersonNameSchema, SessionIdSchema } from './ids.js'
 import { ROLES } from './roles.js'
 
 /**
@@ -8,7 +8,7 @@ import { ROLES } from './roles.js'
  */
 export const TokenClaimsSchema = v.object({
   sub: v.pipe(v.string('sub (the user id) must be a string'), v.minLength(1, 'sub must not be empty'), v.maxLength(200, 'sub is at most 200 characters')),
-  name: v.pipe(v.string('name must be a string'), v.minLength(1, 'name must not be empty'), v.maxLength(200, 'name is at most 200 characters')),
+  name: PersonNameSchema,
   sid: SessionIdSchema,
   role: v.picklist(ROLES, `role must be one of ${ROLES.join(', ')}`),
   exp: v.pipe(v.number('exp must be a number of seconds'), v.integer()),

@@ -171,6 +171,42 @@ for (const backend of backends()) {
       assert.equal((await s.api('POST', `/v1/sessions/${id}/invitations`, ins, { email: 'X@example.edu', role: 'learner' })).status, 409)
     })
 
+    it('a guest’s name must be one people can read: control characters, direction overrides and invisible names get 400', async () => {
+      const { id, ins } = await session('names')
+      const invite = async (email: string) => {
+        assert.equal((await s.api('POST', `/v1/sessions/${id}/invitations`, ins, { email, role: 'learner' })).status, 201)
+        return linkToken(await mailTo(email))
+      }
+      const token = await invite('names@example.edu')
+      const bad: [string, RegExp][] = [
+        ['Ada\nLovelace', /control characters/],
+        ['Ada\u0000', /control characters/],
+        ['Ada \u202eecalevoL', /text-direction/],
+        ['Eve \u2066x\u2069', /text-direction/],
+        ['\u200b\u200b', /invisible/],
+        ['\u3164', /invisible/],
+        ['\u200c\u0301', /visible letter/],
+        ['   ', /empty/],
+      ]
+      for (const [name, why] of bad) {
+        const r = await s.api('POST', `/v1/invitations/${token}/accept`, undefined, { name })
+        assert.equal(r.status, 400, JSON.stringify(name))
+        assert.equal(r.json.error.code, 'validation_failed')
+        assert.match(r.json.error.message, why, JSON.stringify(name))
+      }
+      const ok = await s.api('POST', `/v1/invitations/${token}/accept`, undefined, { name: ' Zoë Ñúñez ' })
+      assert.equal(ok.status, 200, 'the refused names did not use the invitation up')
+      assert.equal(ok.json.name, 'Zoë Ñúñez')
+      for (const name of ['李雷', "O'Brien"]) {
+        const r = await s.api('POST', `/v1/invitations/${await invite(`n${name.length}@example.edu`)}/accept`, undefined, { name })
+        assert.equal(r.status, 200, name)
+        assert.equal(r.json.name, name)
+      }
+      const named = await s.api('POST', `/v1/sessions/${id}/invitations`, ins, { email: 'named@example.edu', role: 'learner', name: 'Mallory\u202e' })
+      assert.equal(named.status, 400, 'the name an instructor gives follows the same rule')
+      assert.match(named.json.error.message, /^name: a name cannot contain text-direction/)
+    })
+
     it('a learner’s token gets 403 on every invitation route, and only instructors see the list', async () => {
       const { id, ins } = await session('deny')
       const inv = await s.api('POST', `/v1/sessions/${id}/invitations`, ins, { email: 'z@example.edu', role: 'learner' })

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { Permission, ROLE_RANK, ROLES, type Role } from '@session-kit/core'
+import { Permission, PersonNameSchema, ROLE_RANK, ROLES, type Role } from '@session-kit/core'
 import { mintGuestToken } from '../auth/tokens.js'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller, Services } from '../http/context.js'
@@ -15,7 +15,8 @@ import { getSession } from '../store/sessions.js'
 const EmailSchema = v.pipe(v.string('email must be text'), v.trim(), v.maxLength(320, 'an email address is at most 320 characters'), v.email('that is not a valid email address'))
 const RoleSchema = v.picklist(ROLES, `role must be one of ${ROLES.join(', ')}`)
 const Hours = v.optional(v.pipe(v.number('expiresInHours must be a number'), v.integer('expiresInHours must be whole hours'), v.minValue(1, 'an invitation lasts at least 1 hour'), v.maxValue(720, 'an invitation lasts at most 720 hours (30 days)')), 72)
-const Name = v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200, 'a name is at most 200 characters')))
+/** Shown to everyone in the room and in exports: the same rule as the name claim of room tokens. */
+const Name = v.optional(PersonNameSchema)
 
 const CreateOne = v.object({ email: v.string('email must be text'), role: RoleSchema, expiresInHours: Hours, name: Name })
 /** Several addresses pasted at once: separated by commas, spaces, semicolons or new lines. */
