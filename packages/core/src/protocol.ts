@@ -148,6 +148,8 @@ export type ErrorCode =
   | 'rate_limited'
   | 'too_large'
   | 'invalid_change'
+  | 'document_full'
+  | 'cooling_down'
   | 'actor_mismatch'
   | 'token_invalid'
   | 'token_expired'
@@ -158,6 +160,8 @@ export interface ServerError {
   code: ErrorCode | string
   message: string
   permission?: Permission
+  /** With `rate_limited` before a 4429 close: when to reconnect (the edits wait in the replica). */
+  retryAfterMs?: number
 }
 
 export interface ChatMessage {

@@ -15,6 +15,7 @@ import { participantRoutes } from './routes/participants.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { tokenRoutes } from './routes/tokens.js'
 import type { Connection } from './sync/hub.js'
+import { LimitError } from './sync/limits.js'
 
 /**
  * The Hono app: health, the HTTP API under /v1, the WebSocket sync endpoint and (in development)
@@ -94,6 +95,7 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}.` } }, 404))
   app.onError((err, c) => {
     if (err instanceof AppError) return c.json(err.toJSON(), err.status)
+    if (err instanceof LimitError) return c.json({ error: { code: err.code, message: err.message } }, err.code === 'too_many_files' ? 409 : 413)
     services.log(`unexpected error on ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`)
     return c.json({ error: { code: 'internal', message: 'Something went wrong on the server; it has been logged.' } }, 500)
   })

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { parseTtl } from './auth/tokens.js'
+import { DEFAULT_LIMITS, type SyncLimits } from './sync/limits.js'
 
 /** Everything the server reads from its environment, resolved once at start-up. */
 export interface ServerConfig {
@@ -32,6 +34,14 @@ export interface ServerConfig {
   inviteUrl: string
   /** Whether publicUrl / inviteUrl were configured (else they follow the port actually bound). */
   explicitUrls: { publicUrl: boolean; inviteUrl: boolean }
+  /** What one writer and one document may cost (docs/guides/security.md lists them). */
+  limits: SyncLimits
+  /** Longest lifetime (exp − iat, and exp − now) a room token may have, in seconds. */
+  maxTokenTtlSeconds: number
+  /** Open WebSocket connections from one address (0: no limit). */
+  maxConnectionsPerIp: number
+  /** Take the client's address from X-Forwarded-For (behind a reverse proxy you run). */
+  trustProxy: boolean
 }
 
 export interface ConfigOverrides {
@@ -82,7 +92,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     mailFrom: env.SESSION_KIT_MAIL_FROM || 'Session Kit <no-reply@session-kit.invalid>',
     inviteUrl: inviteUrl(env.SESSION_KIT_INVITE_URL, publicUrl),
     explicitUrls: { publicUrl: Boolean(env.SESSION_KIT_PUBLIC_URL), inviteUrl: Boolean(env.SESSION_KIT_INVITE_URL) },
+    limits: {
+      maxMessageOps: count(env, 'SESSION_KIT_MAX_EDIT_CHARS', DEFAULT_LIMITS.maxMessageOps, 1),
+      maxDocumentChars: count(env, 'SESSION_KIT_MAX_DOCUMENT_CHARS', DEFAULT_LIMITS.maxDocumentChars, 1),
+      editsPerMinute: count(env, 'SESSION_KIT_EDIT_RATE', DEFAULT_LIMITS.editsPerMinute, 1),
+      maxFiles: count(env, 'SESSION_KIT_MAX_FILES', DEFAULT_LIMITS.maxFiles, 1),
+      writeCooldownMs: duration(env, 'SESSION_KIT_WRITE_COOLDOWN', DEFAULT_LIMITS.writeCooldownMs / 1000) * 1000,
+    },
+    maxTokenTtlSeconds: duration(env, 'SESSION_KIT_MAX_TOKEN_TTL', 24 * 3600),
+    maxConnectionsPerIp: count(env, 'SESSION_KIT_MAX_CONNECTIONS_PER_IP', 1000, 0),
+    trustProxy: env.SESSION_KIT_TRUST_PROXY === '1' || env.SESSION_KIT_TRUST_PROXY === 'true',
   }
+}
+
+/** A whole number from the environment, at least `min`. */
+function count(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw.replaceAll('_', ''))
+  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${name} must be a whole number of at least ${min}, not "${raw}".`)
+  return n
+}
+
+/** A duration like 90s, 10m, 24h, 7d (or plain seconds) from the environment, in seconds. */
+function duration(env: NodeJS.ProcessEnv, name: string, fallbackSeconds: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallbackSeconds
+  let seconds: number
+  try {
+    seconds = parseTtl(raw)
+  } catch {
+    seconds = 0
+  }
+  if (seconds <= 0) throw new ConfigError(`${name} must be a duration such as 90s, 10m, 24h or 7d, not "${raw}".`)
+  return seconds
 }
 
 function inviteUrl(configured: string | undefined, publicUrl: string): string {

@@ -74,7 +74,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   const committer = new Committer(db.sql, { instanceId, notify: db.canListen })
   const verifier = new TokenVerifier({ secret: config.secret, jwks: config.jwks })
   const clock = opts.clock ?? (() => new Date())
-  const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, clock, helloTimeoutMs: config.helloTimeoutMs, singleInstance: db.kind === 'pglite' })
+  const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, clock, helloTimeoutMs: config.helloTimeoutMs, singleInstance: db.kind === 'pglite', limits: config.limits })
   await hub.start()
   const mailer = new Mailer(db.sql, { smtpUrl: config.smtpUrl, from: config.mailFrom, log })
   const services: Services = { config, db, hub, verifier, mailer, clock, log }

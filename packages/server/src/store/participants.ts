@@ -87,6 +87,24 @@ export async function isBanned(sql: Sql, sessionId: string, userId: string, emai
   return rows.length > 0
 }
 
+/**
+ * What a hello must know before it lets someone in: a ban (by user id, or by email where known),
+ * and a cool-down after repeated refused writes.
+ */
+export async function admission(sql: Sql, sessionId: string, userId: string, email?: string | null): Promise<{ banned: boolean; writesBlockedUntil: Date | null }> {
+  const [row] = await sql<{ banned: boolean; writesBlockedUntil: Date | null }[]>`
+    select
+      exists(select 1 from bans where session_id = ${sessionId}
+        and (user_id = ${userId} or (${email ?? null}::text is not null and lower(email) = lower(${email ?? null}::text)))) as banned,
+      (select writes_blocked_until from participants where session_id = ${sessionId} and user_id = ${userId}) as "writesBlockedUntil"`
+  return row!
+}
+
+/** Keep someone out of a room until `until` (after repeated refused writes). */
+export async function blockWrites(sql: Sql, sessionId: string, userId: string, until: Date): Promise<void> {
+  await sql`update participants set writes_blocked_until = ${until} where session_id = ${sessionId} and user_id = ${userId}`
+}
+
 export async function ban(sql: Sql, sessionId: string, userId: string, email: string | null, bannedBy: string): Promise<void> {
   await sql`
     insert into bans (session_id, user_id, email, banned_by) values (${sessionId}, ${userId}, ${email}, ${bannedBy})

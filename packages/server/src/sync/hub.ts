@@ -7,12 +7,14 @@ import type { Sql } from '../store/db.js'
 import { getChat, insertChat, type ChatRow } from '../store/chat.js'
 import { getRun, insertEvents, insertRun, type RunRow } from '../store/events.js'
 import { addConnection, heartbeat, removeConnection, removeInstanceConnections, sweepInstances } from '../store/presence.js'
-import { getParticipant, isBanned, recordJoin, touchParticipant } from '../store/participants.js'
+import { admission, getParticipant, isBanned, recordJoin, touchParticipant } from '../store/participants.js'
 import { createSession, getSession } from '../store/sessions.js'
 import { chunkIndex, storedText } from '../store/documents.js'
 import type { Bus, BusMessage } from './bus.js'
 import type { Committer } from './committer.js'
-import { CHAT_RATE, PRESENCE_INTERVAL_MS, RUN_RATE, TokenBucket } from './limits.js'
+import { ChangeDecoder } from './decoder.js'
+import { Intake, type ReadResult } from './intake.js'
+import { CHAT_RATE, DEFAULT_LIMITS, PRESENCE_INTERVAL_MS, RUN_RATE, TokenBucket, waitInWords, type SyncLimits } from './limits.js'
 import { Peer } from './peer.js'
 import { Room } from './room.js'
 
@@ -29,13 +31,17 @@ export interface HubDeps {
   clock?: () => Date
   /** How long an empty room stays loaded; 30 s by default. */
   idleUnloadMs?: number
+  /** What one writer and one document may cost; DEFAULT_LIMITS unless configured. */
+  limits?: SyncLimits
 }
 
 const HEARTBEAT_MS = 15_000
 
 /** How long an empty room stays loaded. */
 const IDLE_UNLOAD_MS = 30_000
-const MAX_QUEUED_BEFORE_READY = 256
+/** Frames a connection may send while it is not being read (its hello checked, a large edit decoded). */
+const MAX_QUEUED = 256
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024
 
 /**
  * The WebSocket sync hub: authenticates each connection's hello, owns the loaded rooms, applies
@@ -63,8 +69,16 @@ export class Hub {
    */
   #chatLimits = new WeakMap<Room, Map<string, TokenBucket>>()
   #runLimits = new WeakMap<Room, Map<string, TokenBucket>>()
+  readonly limits: SyncLimits
+  readonly decoder: ChangeDecoder
+  /** Reads writers' changes within the limits before anything expensive (see intake.ts). */
+  readonly intake: Intake
 
-  constructor(readonly deps: HubDeps) {}
+  constructor(readonly deps: HubDeps) {
+    this.limits = deps.limits ?? DEFAULT_LIMITS
+    this.decoder = new ChangeDecoder(deps.log)
+    this.intake = new Intake(this.limits, this.decoder)
+  }
 
   /** The time events are stamped with. */
   readonly now = (): Date => (this.deps.clock ? this.deps.clock() : new Date())
@@ -217,6 +231,7 @@ export class Hub {
         const room = await Room.load(session, {
           sql: this.deps.sql,
           committer: this.deps.committer,
+          limits: this.limits,
           log: this.deps.log,
           clock: this.now,
           onReset: (r) => {
@@ -417,6 +432,7 @@ export class Hub {
     await this.drain()
     await removeInstanceConnections(this.deps.sql, this.instanceId).catch(() => {})
     await this.deps.bus.stop()
+    await this.decoder.close()
   }
 
   get closing() {
@@ -447,7 +463,11 @@ type Frame = string | ArrayBuffer
 /** One socket from upgrade to close: hello, then sync frames and events. */
 export class Connection {
   #state: 'hello' | 'joining' | 'ready' | 'closed' = 'hello'
+  /** Frames waiting while the hello is checked or a large edit is decoded; read in order after. */
   #queue: Frame[] = []
+  #queuedBytes = 0
+  /** A large edit is being decoded off the event loop: what follows waits for it. */
+  #busy = false
   #helloTimer: NodeJS.Timeout
   /** This connection's presence row being written: removing it must wait for it, as on PostgreSQL
    *  the two statements may run on different connections and the delete could otherwise go first. */
@@ -484,12 +504,24 @@ export class Connection {
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
     if (size > MAX_FRAME_BYTES) return this.#fail(CloseCode.TooLarge, `Frames are limited to ${MAX_FRAME_BYTES} bytes.`, 'too_large')
     if (this.#state === 'hello') return this.#hello(data)
-    if (this.#state === 'joining') {
-      if (this.#queue.length >= MAX_QUEUED_BEFORE_READY) return this.#fail(CloseCode.RateLimited, 'Too many messages before the hello was answered.', 'rate_limited')
+    if (this.#state === 'joining' || this.#busy) {
+      if (this.#queue.length >= MAX_QUEUED || this.#queuedBytes + size > MAX_QUEUED_BYTES) {
+        return this.#fail(CloseCode.RateLimited, this.#busy ? 'Too many messages while your last edit was being read.' : 'Too many messages before the hello was answered.', 'rate_limited')
+      }
       this.#queue.push(data)
+      this.#queuedBytes += size
       return
     }
     this.#frame(data)
+  }
+
+  /** Read queued frames in order, until one needs to wait again. */
+  #drain() {
+    while (this.#state === 'ready' && !this.#busy && this.#queue.length) {
+      const frame = this.#queue.shift()!
+      this.#queuedBytes -= typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength
+      this.#frame(frame)
+    }
   }
 
   closed() {
@@ -552,7 +584,12 @@ export class Connection {
       if (claims.role !== Role.Instructor) return this.#fail(CloseCode.NotOpenYet, 'This session is not open yet: waiting for the instructor.', 'not_open')
       ;({ session } = await createSession(sql, { id: this.sid, title: this.sid, language: 'javascript', ownerId: claims.sub }))
     }
-    if (await isBanned(sql, this.sid, claims.sub, claims.email)) return this.#fail(CloseCode.Removed, 'You were removed from this session by the instructor.', 'removed')
+    const { banned, writesBlockedUntil } = await admission(sql, this.sid, claims.sub, claims.email)
+    if (banned) return this.#fail(CloseCode.Removed, 'You were removed from this session by the instructor.', 'removed')
+    if (writesBlockedUntil && writesBlockedUntil.getTime() > Date.now()) {
+      const wait = waitInWords(writesBlockedUntil.getTime() - Date.now())
+      return this.#fail(CloseCode.Forbidden, `Your edits were refused repeatedly, so you are kept out of this session for ${wait} more.`, 'cooling_down')
+    }
     const room = await this.hub.room(this.sid)
     if (!room) return this.#fail(CloseCode.NotOpenYet, 'This session is not open yet.', 'not_open')
     const participant = await recordJoin(sql, this.sid, claims)
@@ -577,7 +614,7 @@ export class Connection {
     this.hub.track(this.#listed)
     this.#state = 'ready'
     if (sync) room.startSync(peer)
-    for (const frame of this.#queue.splice(0)) this.#frame(frame)
+    this.#drain()
   }
 
   /** The socket may close while a hello is being checked. */
@@ -596,7 +633,17 @@ export class Connection {
     peer.expiryTimer.unref()
   }
 
+  /** One frame after the welcome. Whatever it holds, it is answered and never throws. */
   #frame(data: Frame) {
+    try {
+      this.#read(data)
+    } catch (e) {
+      this.hub.deps.log(`a frame for ${this.sid} could not be handled: ${(e as Error).stack ?? e}`)
+      this.#fail(1011, 'The server could not handle your last message; reconnecting.', 'internal')
+    }
+  }
+
+  #read(data: Frame) {
     const peer = this.peer!
     const room = this.room!
     if (peer.closed || this.#state !== 'ready') return
@@ -610,8 +657,9 @@ export class Connection {
     }
     const parsed = v.safeParse(ClientEventSchema, json)
     if (!parsed.success) {
-      const type = typeof json === 'object' && json && 'type' in json ? String((json as { type: unknown }).type).slice(0, 40) : '?'
-      return peer.send({ type: 'error', code: 'malformed', message: `Event "${type}" was not understood: ${parsed.issues[0].message}.` })
+      const type = typeof json === 'object' && json !== null && 'type' in json ? (json as { type: unknown }).type : undefined
+      const name = typeof type === 'string' ? `Event "${type.slice(0, 40)}"` : 'An event without a type name'
+      return peer.send({ type: 'error', code: 'malformed', message: `${name} was not understood: ${parsed.issues[0].message}.` })
     }
     const event = parsed.output
     switch (event.type) {
@@ -650,16 +698,32 @@ export class Connection {
     } catch {
       return this.#fail(CloseCode.Malformed, 'A binary frame was not an Automerge sync message.', 'malformed')
     }
-    let durable: Promise<unknown> = Promise.resolve()
-    if (msg.changes.length) {
-      const result = room.receiveChanges(peer, msg.changes)
-      if (!result.ok) {
-        this.#state = 'closed'
-        return room.refuseWrite(peer, result.error)
-      }
-      durable = result.durable
+    if (!msg.changes.length) return room.syncMessage(peer, msg, Promise.resolve())
+    const read = this.hub.intake.read(room, peer, msg.changes)
+    if (!(read instanceof Promise)) return this.#changesRead(peer, room, msg, read)
+    // Decoded off the event loop: this connection's next frames wait, so they stay in order.
+    this.#busy = true
+    read
+      .then((r) => this.#changesRead(peer, room, msg, r))
+      .catch((e: Error) => {
+        this.hub.deps.log(`changes for ${this.sid} could not be handled: ${e.stack ?? e.message}`)
+        this.#fail(1011, 'The server could not handle your last edit; reconnecting to send it again.', 'internal')
+      })
+      .finally(() => {
+        this.#busy = false
+        this.#drain()
+      })
+  }
+
+  #changesRead(peer: Peer, room: Room, msg: A.DecodedSyncMessage, read: ReadResult) {
+    if (peer.closed || this.#state !== 'ready') return
+    if (read.ok) {
+      const result = room.receiveChanges(peer, read.incoming)
+      if (result.ok) return room.syncMessage(peer, msg, result.durable)
+      read = { ok: false, error: result.error, close: CloseCode.WriteRejected, offence: true }
     }
-    room.syncMessage(peer, msg, durable)
+    this.#state = 'closed'
+    room.refuseWrite(peer, read)
   }
 
   async #refresh(peer: Peer, room: Room, token: string) {

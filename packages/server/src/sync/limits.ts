@@ -40,3 +40,60 @@ export const CHAT_RATE = { rate: 1, burst: 5 }
 export const RUN_RATE = { rate: 0.5, burst: 5 }
 /** Bytes of changes held from one peer while the server asks it for one they depend on. */
 export const MAX_PARKED_BYTES = 4 * 1024 * 1024
+/** Bytes compressed changes in one message may expand to (Automerge itself inflates without bound). */
+export const MAX_INFLATED_BYTES = 8 * 1024 * 1024
+/** Messages with more operations than this are decoded in a worker thread, off the event loop. */
+export const INLINE_DECODE_OPS = 2_000
+
+/** A change refused because of a document or file limit (routes answer 413 or 409 with its code). */
+export class LimitError extends Error {
+  constructor(
+    readonly code: 'document_full' | 'too_many_files',
+    message: string,
+  ) {
+    super(message)
+    this.name = 'LimitError'
+  }
+}
+
+/** 20000 → "20,000" (without toLocaleString, whose first call loads ICU data: ~15 ms on the event loop). */
+export const chars = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+
+/** "40 seconds", "1 minute", "10 minutes": how long someone has to wait, in a sentence. */
+export function waitInWords(ms: number): string {
+  if (ms < 60_000) {
+    const s = Math.max(1, Math.ceil(ms / 1000))
+    return `${s} second${s === 1 ? '' : 's'}`
+  }
+  const m = Math.ceil(ms / 60_000)
+  return `${m} minute${m === 1 ? '' : 's'}`
+}
+
+/**
+ * What one writer and one document may cost the server. Each has a default for a classroom and an
+ * environment variable to change it (see config.ts and docs/guides/security.md).
+ */
+export interface SyncLimits {
+  /** Operations (characters typed, pasted or deleted) one sync message may carry. */
+  maxMessageOps: number
+  /**
+   * Characters a document may hold over its life, deleted ones included: Automerge keeps every
+   * character ever inserted, and applying any change costs time in proportion to them. Deleting
+   * stays possible once a document is full.
+   */
+  maxDocumentChars: number
+  /** Operations one person may send into one room per minute (a token bucket of that size). */
+  editsPerMinute: number
+  /** Files a session's document may hold (instructors add them; learners cannot). */
+  maxFiles: number
+  /** How long someone closed for repeated refused writes (4403) is kept out of that room. */
+  writeCooldownMs: number
+}
+
+export const DEFAULT_LIMITS: SyncLimits = {
+  maxMessageOps: 20_000,
+  maxDocumentChars: 200_000,
+  editsPerMinute: 20_000,
+  maxFiles: 100,
+  writeCooldownMs: 10 * 60_000,
+}

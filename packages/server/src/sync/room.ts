@@ -4,11 +4,13 @@ import type { Sql } from '../store/db.js'
 import { compactDocument, getChunk, loadDocument } from '../store/documents.js'
 import { loadActors, type ActorState } from '../store/events.js'
 import type { SessionRow } from '../store/sessions.js'
-import { causalOrder, missingDeps, skipsOwnChanges, readEntries, splitChunks, ChangeFormatError, concatBytes, type IncomingChange } from './changes.js'
+import { blockWrites } from '../store/participants.js'
+import { causalOrder, missingDeps, skipsOwnChanges, splitChunks, concatBytes, type IncomingChange } from './changes.js'
 import type { Committer } from './committer.js'
-import { MAX_PARKED_BYTES, REPEAT_OFFENCE } from './limits.js'
+import type { WriteRefusal } from './intake.js'
+import { chars, LimitError, MAX_PARKED_BYTES, REPEAT_OFFENCE, waitInWords, type SyncLimits } from './limits.js'
 import { Peer, type Relayable } from './peer.js'
-import { verifyChanges, type ChangeEffects, type DocIndex } from './verify.js'
+import { effectsOf, verifyChanges, type ChangeEffects, type DocIndex } from './verify.js'
 
 export interface DocShape {
   files: Record<string, string>
@@ -24,6 +26,7 @@ interface Committed extends Relayable {
 export interface RoomDeps {
   sql: Sql
   committer: Committer
+  limits: SyncLimits
   log: (msg: string) => void
   /** The time stamped on committed changes. */
   clock: () => Date
@@ -79,6 +82,10 @@ export class Room implements DocIndex {
   #inFlight = new Map<string, ChangeEffects>()
   #overlayTexts = new Map<string, string>()
   #overlayElements = new Set<string>()
+  /** Files added (+) or deleted (−) by changes not folded yet. */
+  #overlayFiles = 0
+  /** Characters (and other elements) ever inserted into the document, deleted ones included. */
+  #size: number
   #textCache = new Map<string, string | null | undefined>()
   #actors: Map<string, ActorState>
   #foldedChunkIds: number[]
@@ -114,6 +121,7 @@ export class Room implements DocIndex {
     this.heads = A.getHeads(doc)
     this.#actors = actors
     this.#foldedChunkIds = chunkIds
+    this.#size = A.stats(doc).numOps
   }
 
   /** Load a session's document from its base and chunks. Never writes a document it failed to load. */
@@ -186,21 +194,27 @@ export class Room implements DocIndex {
     return this.#actors.get(actor)
   }
 
+  fileCount(): number {
+    return Object.keys(this.doc.files ?? {}).length + this.#overlayFiles
+  }
+
+  /** Characters (and other elements) ever inserted, deleted ones included: what the document limit counts. */
+  get size(): number {
+    return this.#size
+  }
+
   // ---- writes ------------------------------------------------------------------------------
 
   /**
-   * A writer's sync message carried changes. Verify them all (a refusal takes none), then commit,
-   * acknowledge and relay. Resolves once they are durable (or at once if nothing was new).
+   * A writer's sync message carried changes, read within the limits by the Intake. Verify them all
+   * (a refusal takes none), then commit, acknowledge and relay. Resolves once they are durable (or
+   * at once if nothing was new).
    */
-  receiveChanges(peer: Peer, entries: readonly Uint8Array[]): { ok: true; durable: Promise<unknown> } | { ok: false; error: ServerError } {
+  receiveChanges(peer: Peer, incoming: IncomingChange[]): { ok: true; durable: Promise<unknown> } | { ok: false; error: ServerError } {
+    // The Intake checked this before reading; checked again here, where changes are merged, as
+    // permissions may have changed while a large message was being decoded.
     if (!can(peer.ctx, Permission.EDIT_CODE)) {
       return { ok: false, error: { type: 'error', code: 'forbidden', permission: Permission.EDIT_CODE, message: editRefusal(peer) } }
-    }
-    let incoming: IncomingChange[]
-    try {
-      incoming = readEntries(entries, { heads: this.heads, has: (h) => this.hasChange(h) })
-    } catch (e) {
-      return { ok: false, error: { type: 'error', code: 'invalid_change', message: e instanceof ChangeFormatError ? `Your change was refused: ${e.message}.` : 'Your change could not be read.' } }
     }
     // Automerge leaves out a change it wrongly believes we hold (a false positive of our Bloom
     // filter, about 1 in 100 peers rejoining with unsaved edits) and sends the ones after it. The
@@ -218,7 +232,7 @@ export class Room implements DocIndex {
       return { ok: true, durable: this.#lastCommit }
     }
     peer.parked = []
-    const verdict = verifyChanges(this, incoming, { userId: peer.userId, role: peer.ctx.role })
+    const verdict = verifyChanges(this, incoming, { userId: peer.userId, role: peer.ctx.role }, { maxOps: this.deps.limits.maxMessageOps, maxFiles: this.deps.limits.maxFiles })
     if (!verdict.ok) {
       const permission = verdict.code === 'forbidden' ? { permission: Permission.EDIT_CODE } : {}
       return { ok: false, error: { type: 'error', code: verdict.code, message: verdict.message, ...permission } }
@@ -227,15 +241,22 @@ export class Room implements DocIndex {
     return { ok: true, durable: this.#accept(verdict.changes, verdict.effects, verdict.actors, peer, peer.userId, 'code_change') }
   }
 
-  /** Record a refused write; a peer that keeps doing it is closed for good. */
-  refuseWrite(peer: Peer, error: ServerError) {
+  /**
+   * Refuse a writer's message and close its connection as the refusal says. Someone whose writes
+   * keep being refused is closed for good (4403) and kept out of the room for a while, so that
+   * reconnecting does not start the same thing again.
+   */
+  refuseWrite(peer: Peer, { error, close, offence }: WriteRefusal) {
     peer.send(error)
+    if (!offence) return peer.close(close, error.message)
     const now = Date.now()
     const times = (this.#offences.get(peer.userId) ?? []).filter((t) => now - t < REPEAT_OFFENCE.windowMs)
     times.push(now)
     this.#offences.set(peer.userId, times)
-    if (times.length >= REPEAT_OFFENCE.count) peer.close(CloseCode.Forbidden, 'Closed after repeated forbidden writes: ' + error.message)
-    else peer.close(CloseCode.WriteRejected, error.message)
+    if (times.length < REPEAT_OFFENCE.count) return peer.close(close, error.message)
+    const until = new Date(now + this.deps.limits.writeCooldownMs)
+    peer.close(CloseCode.Forbidden, `Closed after repeated refused writes; you can rejoin in ${waitInWords(this.deps.limits.writeCooldownMs)}. ${error.message}`)
+    blockWrites(this.deps.sql, this.id, peer.userId, until).catch((e: Error) => this.deps.log(`room ${this.id}: could not keep ${peer.userId} out after repeated refused writes: ${e.message}`))
   }
 
   #accept(
@@ -249,6 +270,7 @@ export class Room implements DocIndex {
     changes.forEach((c, i) => {
       const effect = effects[i]!
       this.#addEffects(effect)
+      this.#size += effect.elements.length
       this.#inFlight.set(c.change.hash, effect)
     })
     const newActors: { actor: string; userId: string }[] = []
@@ -270,6 +292,7 @@ export class Room implements DocIndex {
   #addEffects(effect: ChangeEffects) {
     for (const [obj, key] of effect.texts) this.#overlayTexts.set(obj, key)
     for (const e of effect.elements) this.#overlayElements.add(e)
+    this.#overlayFiles += effect.files
   }
 
   #committed(changes: IncomingChange[], origin: Peer | null, chunkId: number) {
@@ -490,6 +513,7 @@ export class Room implements DocIndex {
     // What accepted-but-uncommitted changes added stays visible to the verifier.
     this.#overlayTexts = new Map()
     this.#overlayElements = new Set()
+    this.#overlayFiles = 0
     for (const effect of this.#inFlight.values()) this.#addEffects(effect)
     this.heads = A.getHeads(this.doc)
     this.#foldedChunkIds.push(...this.#pendingChunkIds)
@@ -537,7 +561,16 @@ export class Room implements DocIndex {
     const incoming = raw.map((bytes) => ({ bytes, change: A.decodeChange(bytes) }))
     const actors = new Map<string, ActorState>()
     for (const c of incoming) actors.set(c.change.actor, { userId: '', seq: c.change.seq, maxOp: c.change.startOp + c.change.ops.length - 1 })
-    await this.#accept(incoming, incoming.map(() => ({ texts: [], elements: [] })), actors, null, userId, 'server_change')
+    const effects = incoming.map((c) => effectsOf(c.change, this.filesObj))
+    // Instructors' file routes and restores are held to the same document and file limits.
+    const { maxDocumentChars, maxFiles } = this.deps.limits
+    const inserted = effects.reduce((n, e) => n + e.elements.length, 0)
+    const files = effects.reduce((n, e) => n + e.files, 0)
+    if (inserted > 0 && this.#size + inserted > maxDocumentChars) {
+      throw new LimitError('document_full', `This would bring the session's code past its size limit (${chars(maxDocumentChars)} characters typed over its life, deleted ones included).`)
+    }
+    if (files > 0 && this.fileCount() + files > maxFiles) throw new LimitError('too_many_files', `A session holds at most ${maxFiles} files.`)
+    await this.#accept(incoming, effects, actors, null, userId, 'server_change')
     this.fold()
     return A.getHeads(this.doc)
   }
@@ -559,7 +592,9 @@ export class Room implements DocIndex {
       for (const bytes of splitChunks(chunk.data)) {
         const change = A.decodeChange(bytes)
         if (this.hasChange(change.hash)) continue
-        this.#addEffects(effectsOf(change, this.filesObj))
+        const effect = effectsOf(change, this.filesObj)
+        this.#addEffects(effect)
+        this.#size += effect.elements.length
         advanceActor(this.#actors, change, actorUsers[change.actor])
         const c: Committed = { bytes, hash: change.hash, deps: change.deps, origin: null }
         this.#addCommitted(c)
@@ -581,6 +616,7 @@ export class Room implements DocIndex {
     this.doc = doc
     this.heads = A.getHeads(doc)
     this.#textCache.clear()
+    this.#size = A.stats(doc).numOps
     this.#actors = await loadActors(this.deps.sql, this.id)
     if (fresh.length) for (const peer of this.peers) if (peer.mode === 'live') this.startSync(peer)
   }
@@ -630,19 +666,7 @@ function advanceActor(actors: Map<string, ActorState>, change: A.DecodedChange, 
   actors.set(change.actor, { userId: prior?.userId ?? userId ?? '', seq: change.seq, maxOp: change.startOp + change.ops.length - 1 })
 }
 
-/** Texts and elements a change creates (for changes verified elsewhere, e.g. another instance). */
-function effectsOf(change: A.DecodedChange, filesObj: string): ChangeEffects {
-  const effect: ChangeEffects = { texts: [], elements: [] }
-  change.ops.forEach((raw, i) => {
-    const op = raw as unknown as { action: string; obj: string; key?: string; insert?: boolean }
-    const opId = `${change.startOp + i}@${change.actor}`
-    if (op.obj === filesObj && op.action === 'makeText' && op.key) effect.texts.push([opId, op.key])
-    else if (op.action === 'set' && op.insert) effect.elements.push(op.obj + '|' + opId)
-  })
-  return effect
-}
-
-function editRefusal(peer: Peer): string {
+export function editRefusal(peer: Peer): string {
   if (peer.ctx.role === 'observer') return 'Observers can view the code but not edit it.'
   if (peer.ctx.muted) return 'You are muted by the instructor, so your edits were not saved.'
   if (peer.ctx.editingLocked) return 'The instructor has locked editing, so your edits were not saved.'

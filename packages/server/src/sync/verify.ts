@@ -1,7 +1,9 @@
 
+import type * as A from '@automerge/automerge'
 import { FILE_NAME_PATTERN, Role } from '@session-kit/core'
 import type { ActorState } from '../store/events.js'
 import type { IncomingChange } from './changes.js'
+import { chars } from './limits.js'
 
 /** What the verifier may ask about the document as the server holds it (folded + accepted). */
 export interface DocIndex {
@@ -13,6 +15,8 @@ export interface DocIndex {
   /** Whether a text object has (or had: deleted characters count) an element with this id. */
   hasElement(obj: string, elemId: string): boolean
   actor(actor: string): ActorState | undefined
+  /** Files the document holds now, counting changes accepted and not folded yet. */
+  fileCount(): number
 }
 
 /** Decoded ops carry more than the published `Op` type names. */
@@ -28,7 +32,7 @@ interface RawOp {
   multiOp?: number
 }
 
-export type RefusalCode = 'forbidden' | 'actor_mismatch' | 'invalid_change'
+export type RefusalCode = 'forbidden' | 'actor_mismatch' | 'invalid_change' | 'too_large'
 
 export interface Refusal {
   ok: false
@@ -43,6 +47,8 @@ export interface ChangeEffects {
   texts: [string, string][]
   /** `${text object id}|${element id}` */
   elements: string[]
+  /** Files added (+1 each) and deleted (−1 each). */
+  files: number
 }
 
 /** What accepting a list of changes adds to the index, applied only if every change passes. */
@@ -54,8 +60,15 @@ export interface Accepted {
   actors: Map<string, ActorState>
 }
 
-const MAX_OPS_PER_CHANGE = 200_000
 const MAX_CHAR_UNITS = 8
+
+/** Limits the verifier holds every message to (see SyncLimits). */
+export interface VerifyLimits {
+  /** Operations in all the changes of one message. */
+  maxOps: number
+  /** Files in the document. */
+  maxFiles: number
+}
 
 /**
  * Check a writer's changes before anything is applied, stored or relayed. Only shapes our
@@ -65,7 +78,7 @@ const MAX_CHAR_UNITS = 8
  * changes that break these rules — a bad change must never reach the document, the database or
  * another peer. Costs O(ops) with O(1) lookups: no Automerge apply on the hot path.
  */
-export function verifyChanges(index: DocIndex, incoming: readonly IncomingChange[], who: { userId: string; role: Role }): Accepted | Refusal {
+export function verifyChanges(index: DocIndex, incoming: readonly IncomingChange[], who: { userId: string; role: Role }, limits: VerifyLimits): Accepted | Refusal {
   const newTexts = new Map<string, string>()
   const elementSet = new Set<string>()
   const actors = new Map<string, ActorState>()
@@ -73,6 +86,8 @@ export function verifyChanges(index: DocIndex, incoming: readonly IncomingChange
   const changes: IncomingChange[] = []
   const effects: ChangeEffects[] = []
 
+  let ops = 0
+  let files = index.fileCount()
   const textFile = (obj: string) => (newTexts.has(obj) ? newTexts.get(obj)! : index.textFile(obj))
   const hasElement = (obj: string, elem: string) => elementSet.has(obj + '|' + elem) || index.hasElement(obj, elem)
   const knownText = (id: string) => textFile(id) !== undefined
@@ -81,7 +96,9 @@ export function verifyChanges(index: DocIndex, incoming: readonly IncomingChange
     const c = item.change
     if (index.hasChange(c.hash) || taken.has(c.hash)) continue
     const refuse = (code: RefusalCode, message: string): Refusal => ({ ok: false, code, message, hash: c.hash })
-    if (c.ops.length > MAX_OPS_PER_CHANGE) return refuse('invalid_change', `A change may hold at most ${MAX_OPS_PER_CHANGE} operations.`)
+    // The Intake held the message to this before decoding it; checked again on what was decoded.
+    ops += c.ops.length
+    if (ops > limits.maxOps) return refuse('too_large', `One edit may change at most ${chars(limits.maxOps)} characters.`)
     if (!/^[0-9a-f]{2,64}$/.test(c.actor)) return refuse('invalid_change', 'The change has an invalid actor id.')
     const prior = actors.get(c.actor) ?? index.actor(c.actor)
     if (prior && prior.userId !== who.userId) return refuse('actor_mismatch', 'This change is attributed to another participant: each Automerge actor belongs to one user.')
@@ -89,7 +106,7 @@ export function verifyChanges(index: DocIndex, incoming: readonly IncomingChange
     if (prior && c.startOp <= prior.maxOp) return refuse('invalid_change', 'The change reuses operation ids.')
     if (!Number.isSafeInteger(c.startOp) || c.startOp < 1) return refuse('invalid_change', 'The change has an invalid start operation.')
     for (const dep of c.deps) if (!index.hasChange(dep) && !taken.has(dep)) return refuse('invalid_change', 'The change depends on changes the server does not have.')
-    const effect: ChangeEffects = { texts: [], elements: [] }
+    const effect: ChangeEffects = { texts: [], elements: [], files: 0 }
 
     for (let i = 0; i < c.ops.length; i++) {
       const op = c.ops[i] as unknown as RawOp
@@ -102,8 +119,10 @@ export function verifyChanges(index: DocIndex, incoming: readonly IncomingChange
         if (op.action === 'makeText') {
           newTexts.set(opId, op.key)
           effect.texts.push([opId, op.key])
+          if (op.pred.length === 0) effect.files++
         }
         else if (op.action !== 'del' || op.pred.length === 0) return refuse('invalid_change', 'The files map holds texts only: add a text or delete a file.')
+        else effect.files--
         continue
       }
       if (textFile(op.obj) === undefined) return refuse('invalid_change', 'The change edits an object that does not exist.')
@@ -122,6 +141,8 @@ export function verifyChanges(index: DocIndex, incoming: readonly IncomingChange
         return refuse('invalid_change', 'Only insertions and deletions of text are accepted in files.')
       }
     }
+    files += effect.files
+    if (effect.files > 0 && files > limits.maxFiles) return refuse('too_large', `A session holds at most ${limits.maxFiles} files.`)
     actors.set(c.actor, { userId: who.userId, seq: c.seq, maxOp: c.startOp + c.ops.length - 1 })
     taken.add(c.hash)
     changes.push(item)
@@ -130,3 +151,19 @@ export function verifyChanges(index: DocIndex, incoming: readonly IncomingChange
   return { ok: true, changes, effects, actors }
 }
 
+
+/** Texts, elements and files a change creates (for changes verified elsewhere: another instance, the server's own). */
+export function effectsOf(change: A.DecodedChange, filesObj: string): ChangeEffects {
+  const effect: ChangeEffects = { texts: [], elements: [], files: 0 }
+  change.ops.forEach((raw, i) => {
+    const op = raw as unknown as RawOp
+    const opId = `${change.startOp + i}@${change.actor}`
+    if (op.obj === filesObj) {
+      if (op.action === 'makeText' && op.key) {
+        effect.texts.push([opId, op.key])
+        if (op.pred.length === 0) effect.files++
+      } else if (op.action === 'del') effect.files--
+    } else if (op.action === 'set' && op.insert) effect.elements.push(op.obj + '|' + opId)
+  })
+  return effect
+}

@@ -26,8 +26,8 @@ export interface ServerProcess {
 }
 
 /** Start `session-kit-server serve` and wait until /healthz answers. */
-export async function spawnServer(opts: { port: number; dataDir: string; databaseUrl?: string; timeoutMs?: number }): Promise<ServerProcess> {
-  const env = { ...process.env, SESSION_KIT_SECRET: TEST_SECRET, SESSION_KIT_API_KEY: TEST_API_KEY, DATABASE_URL: opts.databaseUrl ?? '' }
+export async function spawnServer(opts: { port: number; dataDir: string; databaseUrl?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<ServerProcess> {
+  const env = { ...process.env, SESSION_KIT_SECRET: TEST_SECRET, SESSION_KIT_API_KEY: TEST_API_KEY, DATABASE_URL: opts.databaseUrl ?? '', ...opts.env }
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(opts.port), '--data-dir', opts.dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const keep = (d: Buffer) => {
