@@ -17,6 +17,12 @@ export const TokenClaimsSchema = v.object({
   iss: v.optional(v.string()),
   email: v.optional(v.pipe(v.string(), v.email('email is not a valid address'), v.maxLength(320))),
   avatar: v.optional(v.pipe(v.string(), v.url('avatar must be a URL'), v.maxLength(2000))),
+  /**
+   * On tokens the server signs for invited guests: when the session they were issued for was
+   * created (ms since 1970). A session later created with the same id has another, so the token
+   * does not carry over to it.
+   */
+  epoch: v.optional(v.pipe(v.number(), v.integer())),
 })
 export type TokenClaims = v.InferOutput<typeof TokenClaimsSchema>
 

@@ -76,7 +76,7 @@ describe('token verification', () => {
     await assert.rejects(verifier.verify(esTok), (e: TokenError) => e.code === 'token_algorithm')
   })
   it('marks guest tokens as server-signed', async () => {
-    const t = await mintGuestToken(claims, SECRET)
+    const t = await mintGuestToken(claims, { createdAt: new Date() }, SECRET)
     assert.equal((await verifier.verify(t)).iss, 'session-kit')
   })
   it('parses durations', () => {

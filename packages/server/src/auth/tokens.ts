@@ -91,6 +91,7 @@ export interface MintClaims {
   email?: string
   avatar?: string
   iss?: string
+  epoch?: number
 }
 
 /** Parse a duration like `90s`, `15m`, `2h`, `7d` (or plain seconds) into seconds. */
@@ -116,7 +117,37 @@ export async function mintToken(claims: MintClaims, secret: string, opts: { ttl?
   return jwt.sign(new TextEncoder().encode(secret))
 }
 
-/** A token the server signs for an invited guest; only these can be refreshed by the server. */
-export function mintGuestToken(claims: Omit<MintClaims, 'iss'>, secret: string, ttl: string | number = '12h') {
-  return mintToken({ ...claims, iss: SERVER_ISSUER }, secret, { ttl })
+/**
+ * Whether a verified token may open a session, beyond its signature and `sid`: the one rule the
+ * hello, the room routes and token refresh share. A guest token (signed by this server for an
+ * invitation) is good only for the session it was issued for: not after that session was deleted,
+ * and not for a later session given the same id (its `iat` predates that session). A token issued
+ * before a session was deleted cannot open its id again — an instructor's would otherwise recreate
+ * it and own it. Returns the refusal, or null when the token may go on.
+ */
+export function sessionRefusal(claims: TokenClaims, session: { createdAt: Date } | undefined, deletedAt: Date | null): TokenError | null {
+  const guest = claims.iss === SERVER_ISSUER
+  const issued = claims.iat ?? 0
+  if (session) {
+    // Guest tokens name their session's creation; older ones (without it) are held to their iat.
+    const otherSession = claims.epoch !== undefined ? claims.epoch !== session.createdAt.getTime() : issued < Math.floor(session.createdAt.getTime() / 1000)
+    if (guest && otherSession) {
+      return new TokenError('token_session_gone', `This invitation was for an earlier session named "${claims.sid}", which has ended; ask for a new invitation.`)
+    }
+    return null
+  }
+  if (guest) return new TokenError('token_session_gone', `The session "${claims.sid}" this invitation was for has ended.`)
+  // iat is in whole seconds: a token from the second of the deletion counts as issued before it.
+  if (deletedAt && issued <= Math.floor(deletedAt.getTime() / 1000)) {
+    return new TokenError('token_session_deleted', `The session "${claims.sid}" was deleted, and a token issued before that cannot open it again; the host can create it anew.`)
+  }
+  return null
+}
+
+/**
+ * A token the server signs for an invited guest; only these can be refreshed by the server. It
+ * names the session it is for by id and by creation time (see `sessionRefusal`).
+ */
+export function mintGuestToken(claims: Omit<MintClaims, 'iss' | 'epoch'>, session: { createdAt: Date }, secret: string, ttl: string | number = '12h') {
+  return mintToken({ ...claims, iss: SERVER_ISSUER, epoch: session.createdAt.getTime() }, secret, { ttl })
 }

@@ -3,6 +3,7 @@ import { createMiddleware } from 'hono/factory'
 import { can, SESSION_ID_PATTERN, type Action, type OwnedResource } from '@session-kit/core'
 import { AppError, forbidden, notFound } from './errors.js'
 import type { AppEnv, RoomCaller } from './context.js'
+import { sessionRefusal } from '../auth/tokens.js'
 import { getParticipant, isBanned } from '../store/participants.js'
 import { getSession } from '../store/sessions.js'
 import { Peer } from '../sync/peer.js'
@@ -34,6 +35,8 @@ export const roomAuth = createMiddleware<AppEnv>(async (c, next) => {
   const claims = await verifier.verify(token, { sid })
   const session = await getSession(db.sql, sid)
   if (!session) throw notFound(`Session "${sid}" does not exist or has not been opened yet.`, 'session_not_found')
+  const refusal = sessionRefusal(claims, session, null)
+  if (refusal) throw refusal
   if (await isBanned(db.sql, sid, claims.sub, claims.email)) throw new AppError(403, 'removed', 'You were removed from this session by the instructor.')
   const participant = await getParticipant(db.sql, sid, claims.sub)
   const caller: RoomCaller = { claims, session, participant, ctx: Peer.context(claims, participant, session) }

@@ -207,8 +207,10 @@ export function invitationRoutes() {
       if (action === 'decline') return c.json({ status: 'declined' })
       const name = input.name ?? row.name ?? row.email.split('@')[0]!
       const claims = { sub: userId, name, sid: row.sessionId, role: row.role, email: row.email }
+      const session = await getSession(sql, row.sessionId)
+      if (!session) throw new AppError(410, 'token_session_gone', 'The session this invitation was for has ended.')
       await recordJoin(sql, row.sessionId, { ...claims, exp: 0 })
-      const token = await mintGuestToken(claims, services.config.secret)
+      const token = await mintGuestToken(claims, session, services.config.secret)
       return c.json({ token, sessionId: row.sessionId, role: row.role, userId, name })
     })
   }

@@ -168,7 +168,8 @@ for (const backend of backends()) {
     })
 
     it('refreshes server-signed guest tokens only', async () => {
-      const guest = await mintGuestToken({ sub: 'g', name: 'Guest', sid: 'demo', role: 'learner' }, TEST_SECRET)
+      const demo = (await s.api('GET', '/v1/sessions/demo', await s.token('demo', 'observer', 'o'))).json
+      const guest = await mintGuestToken({ sub: 'g', name: 'Guest', sid: 'demo', role: 'learner' }, { createdAt: new Date(demo.createdAt) }, TEST_SECRET)
       const r = await s.api('POST', '/v1/tokens/refresh', guest)
       assert.equal(r.status, 200)
       assert.equal(r.json.sessionId, 'demo')

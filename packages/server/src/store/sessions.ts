@@ -52,6 +52,7 @@ export async function createSession(sql: Sql, s: NewSession): Promise<{ session:
       return { session: existing!, created: false }
     }
     await tx`insert into documents (session_id, base, heads, files) values (${s.id}, ${Buffer.from(base)}, ${heads}, ${tx.json(files)})`
+    await tx`delete from deleted_sessions where id = ${s.id}`
     await tx`insert into actors (session_id, actor, user_id, seq, max_op) values (${s.id}, ${first.actor}, ${SERVER_USER}, ${first.seq}, ${first.startOp + first.ops.length - 1})`
     return { session: row, created: true }
   }) as Promise<{ session: SessionRow; created: boolean }>
@@ -80,7 +81,17 @@ export async function listSessions(sql: Sql, opts: { limit: number; after?: stri
     order by id limit ${opts.limit}`
 }
 
+/** Delete a session and everything in it; its id is remembered (see `sessionRefusal`). */
 export async function deleteSession(sql: Sql, id: string): Promise<boolean> {
-  const rows = await sql`delete from sessions where id = ${id} returning id`
-  return rows.length > 0
+  return sql.begin(async (tx) => {
+    const rows = await tx`delete from sessions where id = ${id} returning id`
+    if (rows.length) await tx`insert into deleted_sessions (id) values (${id}) on conflict (id) do update set deleted_at = now()`
+    return rows.length > 0
+  }) as Promise<boolean>
+}
+
+/** When a session with this id was last deleted, if ever. */
+export async function deletedAt(sql: Sql, id: string): Promise<Date | null> {
+  const [row] = await sql<{ deletedAt: Date }[]>`select deleted_at as "deletedAt" from deleted_sessions where id = ${id}`
+  return row?.deletedAt ?? null
 }

@@ -2,13 +2,13 @@ import * as A from '@automerge/automerge'
 import * as v from 'valibot'
 import type { WebSocket } from 'ws'
 import { can, ClientEventSchema, CloseCode, colorFor, HelloSchema, MAX_FRAME_BYTES, Permission, Role, Rule, SESSION_ID_PATTERN, SUPPORTED_PROTOCOLS, PROTOCOL_VERSION, type ChatMessage, type Cursor, type RunInfo, type RunReport, type ServerEvent, type TokenClaims } from '@session-kit/core'
-import { TokenError, type TokenVerifier } from '../auth/tokens.js'
+import { sessionRefusal, TokenError, type TokenVerifier } from '../auth/tokens.js'
 import type { Sql } from '../store/db.js'
 import { getChat, insertChat, type ChatRow } from '../store/chat.js'
 import { getRun, insertEvents, insertRun, type RunRow } from '../store/events.js'
 import { addConnection, heartbeat, removeConnection, removeInstanceConnections, sweepInstances } from '../store/presence.js'
 import { admission, getParticipant, isBanned, recordJoin, touchParticipant } from '../store/participants.js'
-import { createSession, getSession } from '../store/sessions.js'
+import { createSession, deletedAt, getSession } from '../store/sessions.js'
 import { chunkIndex, storedText } from '../store/documents.js'
 import type { Bus, BusMessage } from './bus.js'
 import type { Committer } from './committer.js'
@@ -580,6 +580,8 @@ export class Connection {
     }
     if (this.#isClosed()) return
     let session = await getSession(sql, this.sid)
+    const refusal = sessionRefusal(claims, session, session ? null : await deletedAt(sql, this.sid))
+    if (refusal) return this.#fail(CloseCode.Unauthorized, refusal.message, refusal.code)
     if (!session) {
       if (claims.role !== Role.Instructor) return this.#fail(CloseCode.NotOpenYet, 'This session is not open yet: waiting for the instructor.', 'not_open')
       ;({ session } = await createSession(sql, { id: this.sid, title: this.sid, language: 'javascript', ownerId: claims.sub }))
