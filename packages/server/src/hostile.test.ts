@@ -222,4 +222,70 @@ describe('hostile input (PGlite)', () => {
     assert.ok(total >= 1000, `${total} cases`)
     console.log(`hostile input: ${total} cases (${[...tally].map(([k, n]) => `${n} ${k}`).join(', ')}); the server stayed up and the document is intact`)
   })
+
+  it('numbers and ids in paths and query strings: a documented 400 or 404 for anything that is not one, never a 500', async () => {
+    const owner = await s.token(sid, 'instructor', 'owner', { name: 'Owner' })
+    const logged = s.logs.length
+    // Not whole numbers, out of the bigint range, written in another base or with spaces; a NUL.
+    const junk = ['1e20', '-1', '1.5', 'NaN', '', '99999999999999999999', '0x10', '1e3', '%201', '1%20', '+1', '%2B1', 'Infinity', '9007199254740993', '0', '%00', 'a%00b', '%E2%80%AE1', 'abc']
+    // Each route with a number or an id in its path or query, and what a bad one gets.
+    const routes: { method: string; path: (x: string) => string; expect: number; token?: string; body?: unknown }[] = [
+      { method: 'GET', path: (x) => `/v1/sessions/${sid}/chat?before=${x}`, expect: 400 },
+      { method: 'GET', path: (x) => `/v1/sessions/${sid}/chat?limit=${x}`, expect: 400 },
+      { method: 'GET', path: (x) => `/v1/sessions/${sid}/chat?limit=10&before=${x}`, expect: 400 },
+      { method: 'DELETE', path: (x) => `/v1/sessions/${sid}/chat/${x}`, expect: 404 },
+      { method: 'GET', path: (x) => `/v1/sessions/${sid}/snapshots/${x}`, expect: 404 },
+      { method: 'GET', path: (x) => `/v1/sessions/${sid}/snapshots/${x}/export`, expect: 404 },
+      { method: 'POST', path: (x) => `/v1/sessions/${sid}/snapshots/${x}/restore`, expect: 404 },
+      { method: 'DELETE', path: (x) => `/v1/sessions/${sid}/snapshots/${x}`, expect: 404 },
+      { method: 'GET', path: (x) => `/v1/sessions/${sid}/recordings/${x}`, expect: 404 },
+      { method: 'PATCH', path: (x) => `/v1/sessions/${sid}/recordings/${x}`, expect: 404, body: { title: 't' } },
+      { method: 'DELETE', path: (x) => `/v1/sessions/${sid}/recordings/${x}`, expect: 404 },
+      { method: 'POST', path: (x) => `/v1/sessions/${sid}/recordings/${x}/stop`, expect: 404 },
+      { method: 'GET', path: (x) => `/v1/sessions/${sid}/recordings/${x}/events`, expect: 404 },
+      { method: 'GET', path: (x) => `/v1/recordings/${x}/public`, expect: 404 },
+      { method: 'POST', path: (x) => `/v1/sessions/${sid}/invitations/${x}/resend`, expect: 404, body: {} },
+      { method: 'DELETE', path: (x) => `/v1/sessions/${sid}/invitations/${x}`, expect: 404 },
+      { method: 'GET', path: (x) => `/v1/invitations/${x}`, expect: 404 },
+    ]
+    let checked = 0
+    for (const route of routes) {
+      for (const x of junk) {
+        const path = route.path(x)
+        const res = await s.api(route.method, path, route.token ?? owner, route.body)
+        // An empty path segment is another route, which is not found either.
+        assert.equal(res.status, route.expect, `${route.method} ${path}: ${res.status} ${JSON.stringify(res.json)}`)
+        assert.equal(typeof res.json?.error?.code, 'string', `${route.method} ${path}: the documented error shape`)
+        assert.equal(typeof res.json?.error?.message, 'string')
+        checked++
+      }
+    }
+    // The good ones still work: a real message id deletes, limits in range page.
+    const page = await s.api('GET', `/v1/sessions/${sid}/chat?limit=200&before=9007199254740991`, owner)
+    assert.equal(page.status, 200)
+    assert.equal((await s.api('GET', `/v1/sessions/${sid}/chat?limit=201`, owner)).status, 400)
+    assert.equal((await s.api('DELETE', `/v1/sessions/${sid}/chat/9007199254740991`, owner)).status, 404)
+    // Text with a NUL cannot be stored by PostgreSQL: every body with one is refused up front.
+    const nul = 'a\u0000b'
+    const bodies: [string, string, unknown, string?][] = [
+      ['POST', `/v1/sessions/${sid}/snapshots`, { title: nul }],
+      ['POST', `/v1/sessions/${sid}/snapshots`, { title: 'ok', description: nul }],
+      ['POST', `/v1/sessions/${sid}/recordings`, { title: nul }],
+      ['PATCH', `/v1/sessions/${sid}`, { title: nul }],
+      ['POST', `/v1/sessions/${sid}/invitations`, { email: 'nul@example.edu', role: 'learner', name: nul }],
+      ['POST', `/v1/sessions/${sid}/files`, { name: 'nul.js', content: nul }],
+      ['POST', '/v1/sessions', { title: 'x', ownerId: nul }, TEST_API_KEY],
+      ['POST', '/v1/sessions', { title: 'x', ownerId: 'o', files: { 'a.js': nul } }, TEST_API_KEY],
+      ['POST', `/v1/sessions/${sid}/snapshots`, { title: 'ok', [nul]: 1 }],
+    ]
+    for (const [method, path, body, key] of bodies) {
+      const res = await s.api(method, path, key ?? owner, body)
+      assert.equal(res.status, 400, `${method} ${path} ${JSON.stringify(body)}: ${res.status} ${JSON.stringify(res.json)}`)
+      assert.match(res.json.error.message, /U\+0000/)
+      checked++
+    }
+    const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error'))
+    assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
+    console.log(`hostile parameters: ${checked} requests (${routes.length} routes × ${junk.length} values, ${bodies.length} bodies with a NUL), no 500`)
+  })
 })

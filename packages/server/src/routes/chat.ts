@@ -4,13 +4,14 @@ import { Permission } from '@session-kit/core'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv } from '../http/context.js'
 import { notFound } from '../http/errors.js'
-import { parse } from '../http/validate.js'
+import { parse, pathParam, RowIdSchema, wholeNumber } from '../http/validate.js'
 import { deleteChat, listChat } from '../store/chat.js'
 import { chatMessage } from '../sync/hub.js'
 
 const Page = v.object({
-  before: v.optional(v.pipe(v.string(), v.transform(Number), v.integer('before must be a message id'), v.minValue(1))),
-  limit: v.optional(v.pipe(v.string(), v.transform(Number), v.integer('limit must be a whole number'), v.minValue(1), v.maxValue(200)), '50'),
+  /** A message id: the page ends before it. */
+  before: v.optional(wholeNumber('before', { min: 1 })),
+  limit: v.optional(wholeNumber('limit', { min: 1, max: 200 }), '50'),
 })
 
 /** Chat history and moderation; new messages travel over the room's WebSocket. */
@@ -24,9 +25,10 @@ export function chatRoutes() {
     return c.json({ messages: page.map(chatMessage), before: more ? page[0]!.id : null })
   })
   r.delete('/:sid/chat/:id', roomAuth, requirePermission(Permission.MODERATE_CHAT), async (c) => {
-    const id = Number(c.req.param('id'))
+    const missing = () => notFound('No such message in this session.', 'message_not_found')
+    const id = pathParam(c, 'id', RowIdSchema, missing)
     const sid = c.var.caller.session.id
-    if (!Number.isInteger(id) || !(await deleteChat(c.var.services.db.sql, sid, id, c.var.caller.claims.sub))) throw notFound('No such message in this session.', 'message_not_found')
+    if (!(await deleteChat(c.var.services.db.sql, sid, id, c.var.caller.claims.sub))) throw missing()
     c.var.services.hub.chatDeleted(sid, id)
     return c.body(null, 204)
   })

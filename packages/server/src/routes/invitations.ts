@@ -1,12 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { Permission, PersonNameSchema, ROLE_RANK, ROLES, type Role } from '@session-kit/core'
 import { mintGuestToken } from '../auth/tokens.js'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller, Services } from '../http/context.js'
 import { AppError, badRequest, conflict, notFound } from '../http/errors.js'
-import { body, parse } from '../http/validate.js'
+import { body, KeySchema, parse, pathParam } from '../http/validate.js'
 import { invitationMail } from '../mail/invitation.js'
 import { allowance, findByTokenHash, getInvitation, insertInvitation, listInvitations, pendingEmails, recordSends, reissue, setStatus, type InvitationRow } from '../store/invitations.js'
 import { isBanned, recordJoin } from '../store/participants.js'
@@ -23,6 +23,10 @@ const CreateOne = v.object({ email: v.string('email must be text'), role: RoleSc
 const CreateMany = v.object({ emails: v.pipe(v.string('emails must be text'), v.maxLength(20_000, 'too many addresses at once')), role: RoleSchema, expiresInHours: Hours })
 const Resend = v.object({ expiresInHours: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, 'an invitation lasts at least 1 hour'), v.maxValue(720, 'an invitation lasts at most 720 hours (30 days)'))), notify: v.optional(v.boolean(), true) })
 const Accept = v.object({ name: Name })
+
+const invitationMissing = () => notFound('No such invitation in this session.', 'invitation_not_found')
+/** The path's `:id`; one that cannot be an invitation's is not found. */
+const invitationId = (c: Context<AppEnv>) => pathParam(c, 'id', KeySchema, invitationMissing)
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex')
 const newToken = () => randomBytes(32).toString('base64url')
@@ -132,8 +136,8 @@ export function invitationRoutes() {
     const { caller, services } = c.var
     const { sql } = services.db
     const now = services.clock()
-    const existing = await getInvitation(sql, caller.session.id, c.req.param('id'), now)
-    if (!existing) throw notFound('No such invitation in this session.', 'invitation_not_found')
+    const existing = await getInvitation(sql, caller.session.id, invitationId(c), now)
+    if (!existing) throw invitationMissing()
     if (existing.status === 'accepted' || existing.status === 'revoked') throw conflict(`This invitation was ${existing.status}; invite the address again instead.`, `invitation_${existing.status}`)
     const token = newToken()
     const hours = input.expiresInHours ?? existing.expiresInHours
@@ -160,8 +164,8 @@ export function invitationRoutes() {
   r.delete('/sessions/:sid/invitations/:id', ...guard, async (c) => {
     const { caller, services } = c.var
     const now = services.clock()
-    const existing = await getInvitation(services.db.sql, caller.session.id, c.req.param('id'), now)
-    if (!existing) throw notFound('No such invitation in this session.', 'invitation_not_found')
+    const existing = await getInvitation(services.db.sql, caller.session.id, invitationId(c), now)
+    if (!existing) throw invitationMissing()
     if (existing.status !== 'pending' && existing.status !== 'expired') throw conflict(`This invitation was already ${existing.status}.`, `invitation_${existing.status}`)
     await setStatus(services.db.sql, existing.id, 'revoked', now)
     services.hub.invitationChanged(caller.session.id, existing.id, 'revoked')

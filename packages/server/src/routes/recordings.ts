@@ -6,7 +6,7 @@ import { Permission } from '@session-kit/core'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, Services } from '../http/context.js'
 import { AppError, conflict, notFound } from '../http/errors.js'
-import { body } from '../http/validate.js'
+import { body, KeySchema, pathParam } from '../http/validate.js'
 import { compileReplay, packReplay } from '../recordings/compile.js'
 import { activeRecording, deleteRecording, durationMs, getRecording, getReplay, insertRecording, listRecordings, saveRecording, saveReplay, type RecordingRow } from '../store/recordings.js'
 import { getSession } from '../store/sessions.js'
@@ -65,6 +65,11 @@ async function sendReplay(c: Context<AppEnv>, rec: RecordingRow, download: boole
   return c.body(new Uint8Array(gunzipSync(data)), 200, headers)
 }
 
+const recordingMissing = () => notFound('No such recording in this session.', 'recording_not_found')
+const publicRecordingMissing = () => notFound('No such public recording.', 'recording_not_found')
+/** The path's `:id`; one that cannot be a recording's is not found. */
+const recordingId = (c: Context<AppEnv>, missing = recordingMissing) => pathParam(c, 'id', KeySchema, missing)
+
 /** Recordings: start, pause, resume, stop; list and manage; replay (public ones without a token). */
 export function recordingRoutes() {
   const r = new Hono<AppEnv>()
@@ -87,8 +92,8 @@ export function recordingRoutes() {
     r.post(`/sessions/:sid/recordings/:id/${action}`, roomAuth, requirePermission(Permission.MANAGE_RECORDINGS), async (c) => {
       const { caller, services } = c.var
       const now = services.clock().getTime()
-      const rec = await getRecording(services.db.sql, c.req.param('id'), caller.session.id)
-      if (!rec) throw notFound('No such recording in this session.', 'recording_not_found')
+      const rec = await getRecording(services.db.sql, recordingId(c), caller.session.id)
+      if (!rec) throw recordingMissing()
       if (!(transitions[action] as readonly string[]).includes(rec.status)) throw conflict(`The recording is ${rec.status}: it cannot ${action}.`, 'recording_state')
       const spans = rec.spans.map(([a, b]) => [a, b] as [number, number | null])
       const open = spans.at(-1)
@@ -116,16 +121,16 @@ export function recordingRoutes() {
 
   r.get('/sessions/:sid/recordings/:id', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
     const { caller, services } = c.var
-    const rec = await getRecording(services.db.sql, c.req.param('id'), caller.session.id)
-    if (!rec) throw notFound('No such recording in this session.', 'recording_not_found')
+    const rec = await getRecording(services.db.sql, recordingId(c), caller.session.id)
+    if (!rec) throw recordingMissing()
     return c.json(recordingJson(rec, services.clock().getTime()))
   })
 
   r.patch('/sessions/:sid/recordings/:id', roomAuth, requirePermission(Permission.MANAGE_RECORDINGS), async (c) => {
     const input = await body(c, Patch)
     const { caller, services } = c.var
-    const rec = await getRecording(services.db.sql, c.req.param('id'), caller.session.id)
-    if (!rec) throw notFound('No such recording in this session.', 'recording_not_found')
+    const rec = await getRecording(services.db.sql, recordingId(c), caller.session.id)
+    if (!rec) throw recordingMissing()
     const next = await saveRecording(services.db.sql, {
       ...rec,
       title: input.title ?? rec.title,
@@ -137,8 +142,8 @@ export function recordingRoutes() {
 
   r.delete('/sessions/:sid/recordings/:id', roomAuth, requirePermission(Permission.MANAGE_RECORDINGS), async (c) => {
     const { caller, services } = c.var
-    const rec = await getRecording(services.db.sql, c.req.param('id'), caller.session.id)
-    if (!rec) throw notFound('No such recording in this session.', 'recording_not_found')
+    const rec = await getRecording(services.db.sql, recordingId(c), caller.session.id)
+    if (!rec) throw recordingMissing()
     await deleteRecording(services.db.sql, rec.id)
     if (rec.status === 'recording' || rec.status === 'paused') await services.hub.recordingChanged(caller.session.id, 'off', `${caller.claims.name} stopped and deleted the recording.`)
     return c.body(null, 204)
@@ -146,16 +151,16 @@ export function recordingRoutes() {
 
   for (const [path, download] of [['events', false], ['download', true]] as const) {
     r.get(`/sessions/:sid/recordings/:id/${path}`, roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
-      const rec = await getRecording(c.var.services.db.sql, c.req.param('id'), c.var.caller.session.id)
-      if (!rec) throw notFound('No such recording in this session.', 'recording_not_found')
+      const rec = await getRecording(c.var.services.db.sql, recordingId(c), c.var.caller.session.id)
+      if (!rec) throw recordingMissing()
       return sendReplay(c, rec, download)
     })
   }
 
   r.get('/recordings/:id/public', async (c) => {
-    const rec = await getRecording(c.var.services.db.sql, c.req.param('id'))
+    const rec = await getRecording(c.var.services.db.sql, recordingId(c, publicRecordingMissing))
     // Private and unknown recordings look the same from outside.
-    if (!rec || !rec.isPublic) throw notFound('No such public recording.', 'recording_not_found')
+    if (!rec || !rec.isPublic) throw publicRecordingMissing()
     return sendReplay(c, rec, false)
   })
 

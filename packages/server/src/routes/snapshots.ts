@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { Permission, Role, Rule } from '@session-kit/core'
 import { assertCan, requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller } from '../http/context.js'
 import { notFound } from '../http/errors.js'
-import { body } from '../http/validate.js'
+import { body, KeySchema, pathParam } from '../http/validate.js'
 import { deleteSnapshot, getSnapshot, insertSnapshot, listSnapshots, type SnapshotRow } from '../store/snapshots.js'
 import type { Sql } from '../store/db.js'
 import type { Hub } from '../sync/hub.js'
@@ -30,11 +30,14 @@ export function snapshotJson(s: SnapshotRow, withFiles = false) {
   }
 }
 
-/** A snapshot the caller may see (learners: their own and instructors'), or 404. */
-async function visible(sql: Sql, caller: RoomCaller, id: string): Promise<SnapshotRow> {
-  const s = await getSnapshot(sql, caller.session.id, id)
+const snapshotMissing = () => notFound('No such snapshot in this session (or it is another learner’s).', 'snapshot_not_found')
+
+/** The snapshot of the path's `:id` if the caller may see it (learners: their own and instructors'), or 404. */
+async function visible(c: Context<AppEnv>): Promise<SnapshotRow> {
+  const { caller, services } = c.var
+  const s = await getSnapshot(services.db.sql, caller.session.id, pathParam(c, 'id', KeySchema, snapshotMissing))
   const mine = s && (caller.ctx.role === Role.Instructor || s.createdBy === caller.claims.sub || s.creatorRole === Role.Instructor)
-  if (!s || !mine) throw notFound('No such snapshot in this session (or it is another learner’s).', 'snapshot_not_found')
+  if (!s || !mine) throw snapshotMissing()
   return s
 }
 
@@ -99,14 +102,11 @@ export function snapshotRoutes() {
     return c.json({ snapshots: rows.map((s) => snapshotJson(s)) })
   })
 
-  r.get('/:sid/snapshots/:id', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
-    const { caller, services } = c.var
-    return c.json(snapshotJson(await visible(services.db.sql, caller, c.req.param('id')), true))
-  })
+  r.get('/:sid/snapshots/:id', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => c.json(snapshotJson(await visible(c), true)))
 
   r.get('/:sid/snapshots/:id/export', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
-    const { caller, services } = c.var
-    const s = await visible(services.db.sql, caller, c.req.param('id'))
+    const { caller } = c.var
+    const s = await visible(c)
     const safe = s.title.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'snapshot'
     c.header('content-disposition', `attachment; filename="${caller.session.id}-${safe}.json"`)
     return c.json({ format: 'session-kit-snapshot', version: 1, sessionId: caller.session.id, sessionTitle: caller.session.title, ...snapshotJson(s, true) })
@@ -114,7 +114,7 @@ export function snapshotRoutes() {
 
   r.post('/:sid/snapshots/:id/restore', roomAuth, requirePermission(Permission.RESTORE_SNAPSHOT), async (c) => {
     const { caller, services } = c.var
-    const s = await visible(services.db.sql, caller, c.req.param('id'))
+    const s = await visible(c)
     const room = await openRoom(services.hub, caller.session.id)
     const heads = await room.serverChange((d) => restoreInto(d, s.files), caller.claims.sub)
     return c.json({ restored: s.id, heads, files: room.snapshot().files })
@@ -122,7 +122,7 @@ export function snapshotRoutes() {
 
   r.delete('/:sid/snapshots/:id', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
     const { caller, services } = c.var
-    const s = await visible(services.db.sql, caller, c.req.param('id'))
+    const s = await visible(c)
     assertCan(caller, Rule.DELETE_SNAPSHOT, { createdBy: s.createdBy })
     await deleteSnapshot(services.db.sql, s.id)
     return c.body(null, 204)

@@ -10,6 +10,8 @@ export interface TestServer extends SessionKitServer {
   backend: Backend
   dataDir: string
   databaseUrl?: string
+  /** Every line the server logged, in order. */
+  logs: string[]
   token(sid: string, role: Role, user: string, opts?: { name?: string; ttl?: string | number; email?: string }): Promise<string>
   api(method: string, path: string, token?: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; headers: Headers }>
   stop(): Promise<void>
