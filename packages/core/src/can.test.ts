@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { can, editBlockReason, effectiveRole, Permission, permissionsFor, PERMISSIONS, Rule, RULES, type PermissionContext, type Role } from './index.js'
+import { can, editBlockReason, effectiveRole, mayActOn, Permission, permissionsFor, PERMISSIONS, Rule, RULES, type PermissionContext, type Role } from './index.js'
 
 // DESIGN.md's table, transcribed by hand (Y = yes, N = no, O = owner only, C = conditional).
 const TABLE: Record<Permission, Record<Role, 'Y' | 'N' | 'O'>> = {
@@ -84,6 +84,8 @@ describe('rules beyond the fifteen permissions', () => {
     VIEW_OWN_ACTIVITY: { instructor: [true, true], learner: [true, true], observer: [true, true] },
     MANAGE_FILES: { instructor: [true, false], learner: [false, false], observer: [false, false] },
     DELETE_SNAPSHOT: { instructor: [true, true], learner: [false, false], observer: [false, false] },
+    // The owner's alone: an instructor who does not own the session may not.
+    MANAGE_INSTRUCTORS: { instructor: [false, false], learner: [false, false], observer: [false, false] },
   }
   it('covers every rule', () => assert.deepEqual([...RULES].sort(), Object.keys(RULE_TABLE).sort()))
   for (const rule of RULES) {
@@ -96,6 +98,25 @@ describe('rules beyond the fifteen permissions', () => {
       }
     }
   }
+  it('only the owner manages instructors, and nobody acts on the owner but to let them hide', () => {
+    const owner = { role: 'instructor', userId: 'own', owner: true } as const
+    const other = { role: 'instructor', userId: 'ins2' } as const
+    const ownerTarget = { userId: 'own', role: 'instructor', owner: true } as const
+    const instructor = { userId: 'ins2', role: 'instructor', owner: false } as const
+    const learner = { userId: 'lea', role: 'learner', owner: false } as const
+    assert.equal(can(owner, Rule.MANAGE_INSTRUCTORS), true)
+    for (const action of ['mute', 'remove', 'hide', 'change-role'] as const) {
+      assert.equal(mayActOn(owner, instructor, action), true, `the owner may ${action} an instructor`)
+      assert.equal(mayActOn(other, instructor, action), false, `another instructor may not ${action} an instructor`)
+      assert.equal(mayActOn(other, learner, action), true, `any instructor may ${action} a learner`)
+      assert.equal(mayActOn(other, ownerTarget, action), false, `nobody else may ${action} the owner`)
+    }
+    assert.equal(mayActOn(other, learner, 'change-role', 'instructor'), false, 'only the owner makes someone an instructor')
+    assert.equal(mayActOn(owner, learner, 'change-role', 'instructor'), true)
+    assert.equal(mayActOn(owner, ownerTarget, 'hide'), true, 'the owner may hide themselves')
+    assert.equal(mayActOn(owner, ownerTarget, 'change-role', 'learner'), false, 'the owner cannot demote themselves')
+  })
+
   it('anyone who created a snapshot may delete it', () => {
     assert.equal(can({ role: 'learner', userId: 'me' }, Rule.DELETE_SNAPSHOT, { createdBy: 'me' }), true)
     assert.equal(can({ role: 'learner', userId: 'me' }, Rule.DELETE_SNAPSHOT), false)

@@ -42,6 +42,8 @@ export function can(ctx: PermissionContext, action: Action, resource?: OwnedReso
       return can(ctx, Permission.VIEW_CODE)
     case Rule.MANAGE_FILES:
       return ctx.role === Role.Instructor && can(ctx, Permission.EDIT_CODE)
+    case Rule.MANAGE_INSTRUCTORS:
+      return ctx.role === Role.Instructor && Boolean(ctx.owner)
     default:
       return ROLE_PERMISSIONS[ctx.role].has(action)
   }
@@ -58,4 +60,26 @@ export function editBlockReason(ctx: PermissionContext): 'observer' | 'muted' | 
   if (ctx.role === Role.Observer) return 'observer'
   if (ctx.muted && !ctx.owner) return 'muted'
   return 'locked'
+}
+
+/** Someone a moderation action is aimed at. */
+export interface ParticipantTarget {
+  userId: string
+  /** Their effective role. */
+  role: Role
+  owner: boolean
+}
+
+/** What an instructor can do to someone in the room (each route also needs its own permission). */
+export type ParticipantAction = 'mute' | 'remove' | 'hide' | 'change-role'
+
+/**
+ * Whether `ctx` may act on `target` this way, on top of the route's permission: nobody mutes,
+ * removes or changes the role of the owner, and only the owner may hide themselves; acting on an
+ * instructor, or making someone one (`newRole`), is for the owner alone (Rule.MANAGE_INSTRUCTORS).
+ */
+export function mayActOn(ctx: PermissionContext, target: ParticipantTarget, action: ParticipantAction, newRole?: Role): boolean {
+  if (target.owner) return action === 'hide' && ctx.userId === target.userId
+  if (target.role === Role.Instructor || newRole === Role.Instructor) return can(ctx, Rule.MANAGE_INSTRUCTORS)
+  return true
 }

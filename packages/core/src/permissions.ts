@@ -35,6 +35,11 @@ export enum Rule {
   VIEW_OWN_ACTIVITY = 'VIEW_OWN_ACTIVITY',
   /** Add, rename or delete files: instructors who may edit. */
   MANAGE_FILES = 'MANAGE_FILES',
+  /**
+   * Mute, remove, hide or change the role of another instructor, or make someone an instructor:
+   * the session's owner only (other instructors moderate learners and observers).
+   */
+  MANAGE_INSTRUCTORS = 'MANAGE_INSTRUCTORS',
 }
 
 export const RULES: readonly Rule[] = Object.values(Rule)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { can, Permission, Role, Rule, type Action, type PermissionContext } from '@session-kit/core'
+import { can, mayActOn, Permission, Role, Rule, type Action, type ParticipantAction, type PermissionContext } from '@session-kit/core'
 import { RawClient } from './testing/client.js'
 import { startTestServer, TEST_API_KEY, type TestServer } from './testing/server.js'
 
@@ -140,6 +140,46 @@ describe('authorization sweep (PGlite)', () => {
     }
     assert.equal(cases, guarded.size * PEOPLE.length)
     console.log(`authorization sweep: ${guarded.size} routes × ${PEOPLE.length} kinds of participant = ${cases} cases`)
+  })
+
+  it('acting on someone follows core’s mayActOn: only the owner acts on instructors, nobody on the owner', async () => {
+    const sid = 'sweep-people'
+    const tokens = await room(sid)
+    const owner = tokens.get('owner')!
+    const base = `/v1/sessions/${sid}/participants`
+    // Before the fix another instructor could demote or remove instructors and hide the owner.
+    const ACTS: { label: string; action: ParticipantAction; permission: Permission; newRole?: Role; run: (u: string) => [string, string, unknown?]; undo: (u: string, role: Role) => [string, string, unknown?] }[] = [
+      { label: 'mute', action: 'mute', permission: Permission.MUTE_PARTICIPANT, run: (u) => ['POST', `${base}/${u}/mute`], undo: (u) => ['POST', `${base}/${u}/unmute`] },
+      { label: 'hide', action: 'hide', permission: Permission.REMOVE_PARTICIPANTS, run: (u) => ['PATCH', `${base}/${u}`, { hidden: true }], undo: (u) => ['PATCH', `${base}/${u}`, { hidden: false }] },
+      { label: 'make an observer', action: 'change-role', newRole: Role.Observer, permission: Permission.REMOVE_PARTICIPANTS, run: (u) => ['PATCH', `${base}/${u}`, { role: 'observer' }], undo: (u, role) => ['PATCH', `${base}/${u}`, { role }] },
+      { label: 'make an instructor', action: 'change-role', newRole: Role.Instructor, permission: Permission.REMOVE_PARTICIPANTS, run: (u) => ['PATCH', `${base}/${u}`, { role: 'instructor' }], undo: (u, role) => ['PATCH', `${base}/${u}`, { role }] },
+      { label: 'remove', action: 'remove', permission: Permission.KICK_PARTICIPANT, run: (u) => ['POST', `${base}/${u}/kick`], undo: (u) => ['POST', `${base}/${u}/unban`] },
+    ]
+    const TARGETS = ['owner', 'ins2', 'promoted', 'lea', 'obs']
+    let cases = 0
+    for (const actor of PEOPLE) {
+      const token = tokens.get(actor.user)!
+      for (const target of TARGETS) {
+        for (const act of ACTS) {
+          const ctx = await context(sid, token)
+          const them = await context(sid, tokens.get(target)!)
+          const self = target === actor.user
+          const expected = can(ctx, act.permission) && mayActOn(ctx, { userId: target, role: them.role, owner: Boolean(them.owner) }, act.action, act.newRole) && !(act.action === 'remove' && self)
+          const [method, path, body] = act.run(target)
+          const res = await s.api(method, path, token, body)
+          const what = `${actor.label} → ${act.label} ${target} (${res.status} ${JSON.stringify(res.json?.error ?? '')})`
+          if (expected) {
+            assert.equal(res.status, 200, what)
+            const [um, up, ub] = act.undo(target, them.role)
+            assert.equal((await s.api(um, up, owner, ub)).status, 200, `undo: ${what}`)
+          } else {
+            assert.ok(res.status === 403 || (self && res.status === 400), what)
+          }
+          cases++
+        }
+      }
+    }
+    console.log(`authorization sweep: ${ACTS.length} actions × ${TARGETS.length} targets × ${PEOPLE.length} kinds of participant = ${cases} cases`)
   })
 
   it('every event a client can send is allowed exactly when core’s matrix allows it', async () => {

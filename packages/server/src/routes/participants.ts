@@ -1,9 +1,9 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { colorFor, effectiveRole, Permission, ROLES, Role, type Role as RoleT } from '@session-kit/core'
+import { colorFor, effectiveRole, mayActOn, Permission, ROLES, Role, Rule, type ParticipantAction, type Role as RoleT } from '@session-kit/core'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller } from '../http/context.js'
-import { AppError, badRequest, notFound } from '../http/errors.js'
+import { AppError, badRequest, forbidden, notFound } from '../http/errors.js'
 import { body } from '../http/validate.js'
 import type { Sql } from '../store/db.js'
 import { ban, getParticipant, listParticipants, unban, updateParticipant, type ParticipantRow } from '../store/participants.js'
@@ -36,12 +36,19 @@ async function present(sql: Sql, caller: RoomCaller, row: ParticipantRow) {
   return participantJson(row, caller.session.ownerId, (await onlineUsers(sql, caller.session.id)).has(row.userId))
 }
 
-async function target(c: Context<AppEnv>, caller: RoomCaller, sql: Sql, action: 'mute' | 'remove' | 'change the role of' | 'hide'): Promise<ParticipantRow> {
+const VERB: Record<ParticipantAction, string> = { mute: 'mute', remove: 'remove', hide: 'hide', 'change-role': 'change the role of' }
+
+/** The participant a moderation route acts on, once core's `mayActOn` allows it. */
+async function target(c: Context<AppEnv>, caller: RoomCaller, sql: Sql, action: ParticipantAction, newRole?: RoleT): Promise<ParticipantRow> {
   const uid = c.req.param('uid') ?? ''
   const row = await getParticipant(sql, caller.session.id, uid)
   if (!row) throw notFound(`Nobody with user id "${uid}" has joined this session.`, 'participant_not_found')
-  if (action !== 'hide' && uid === caller.session.ownerId) throw new AppError(403, 'owner_protected', `Nobody can ${action} the session owner.`)
   if (action === 'remove' && uid === caller.claims.sub) throw badRequest('You cannot remove yourself from the session.', 'cannot_remove_self')
+  const who = { userId: uid, role: effectiveRole(row.tokenRole, row.roleOverride), owner: uid === caller.session.ownerId }
+  if (!mayActOn(caller.ctx, who, action, newRole)) {
+    if (who.owner) throw new AppError(403, 'owner_protected', action === 'hide' ? 'Only the session owner can hide themselves.' : `Nobody can ${VERB[action]} the session owner.`)
+    throw forbidden(Rule.MANAGE_INSTRUCTORS, 'Only the session owner can mute, remove, hide or change the role of an instructor, or make someone an instructor.')
+  }
   return row
 }
 
@@ -95,7 +102,7 @@ export function participantRoutes() {
     const { caller } = c.var
     const { db, hub } = c.var.services
     const patch = await body(c, PatchParticipant)
-    const row = await target(c, caller, db.sql, patch.role !== undefined ? 'change the role of' : 'hide')
+    const row = await target(c, caller, db.sql, patch.role !== undefined ? 'change-role' : 'hide', patch.role)
     const reasons: string[] = []
     let roleOverride: RoleT | null | undefined
     if (patch.role !== undefined && patch.role !== effectiveRole(row.tokenRole, row.roleOverride)) {
