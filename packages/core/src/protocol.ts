@@ -43,6 +43,7 @@ export function retryPolicy(code: number): RetryPolicy {
     case CloseCode.Forbidden:
     case CloseCode.Removed:
     case CloseCode.TooLarge:
+    case 1009: // the WebSocket layer's own "message too big", for frames it will not even read
       return 'never'
     default:
       // 1000-range closes (server restart, network loss) are worth retrying with backoff.

@@ -15,7 +15,8 @@ import { participantRoutes } from './routes/participants.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { tokenRoutes } from './routes/tokens.js'
 import type { Connection } from './sync/hub.js'
-import { LimitError } from './sync/limits.js'
+import { ConnectionCounter, LimitError } from './sync/limits.js'
+import { clientAddress } from './http/address.js'
 
 /**
  * The Hono app: health, the HTTP API under /v1, the WebSocket sync endpoint and (in development)
@@ -28,6 +29,8 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.use('*', async (c, next) => {
     c.set('services', services)
     await next()
+    // Nothing the server sends is to be read as another type than it says (a JSON error as HTML).
+    c.header('x-content-type-options', 'nosniff')
   })
   app.use(
     '/v1/*',
@@ -65,18 +68,38 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   })
 
   if (upgradeWebSocket) {
+    const sockets = new ConnectionCounter(config.maxConnectionsPerIp)
     app.get(
       '/v1/sessions/:sid/sync',
+      // One address may hold only so many sockets open (refused before the upgrade: a browser
+      // sees the connection fail and retries with backoff).
+      async (c, next) => {
+        const address = clientAddress(c, config.trustProxy)
+        if (!sockets.allows(address)) {
+          return c.json({ error: { code: 'too_many_connections', message: `Too many open connections from your address (at most ${config.maxConnectionsPerIp}).` } }, 429)
+        }
+        c.set('address', address)
+        await next()
+      },
       upgradeWebSocket((c) => {
         let conn: Connection | undefined
         const sid = c.req.param('sid') ?? ''
+        const address = c.get('address')
+        let open = false
+        const gone = () => {
+          conn?.closed()
+          if (open) sockets.close(address)
+          open = false
+        }
         return {
           onOpen: (_evt, ws) => {
+            open = true
+            sockets.open(address)
             conn = services.hub.connect(sid, ws.raw!)
           },
           onMessage: (evt) => conn?.message(evt.data as string | ArrayBuffer),
-          onClose: () => conn?.closed(),
-          onError: () => conn?.closed(),
+          onClose: gone,
+          onError: gone,
         }
       }),
     )

@@ -31,5 +31,7 @@ export type AppEnv = {
   Variables: {
     services: Services
     caller: RoomCaller
+    /** The client's address (see http/address.ts), on the sync route. */
+    address: string
   }
 }

@@ -97,3 +97,28 @@ export const DEFAULT_LIMITS: SyncLimits = {
   maxFiles: 100,
   writeCooldownMs: 10 * 60_000,
 }
+
+/**
+ * Open WebSocket connections per client address. Generous by default: a school's pupils often
+ * share one address behind its NAT, and 300 of them with a couple of tabs each must fit.
+ */
+export class ConnectionCounter {
+  #open = new Map<string, number>()
+
+  constructor(private readonly max: number) {}
+
+  /** Whether `address` may open another connection now. */
+  allows(address: string): boolean {
+    return this.max <= 0 || (this.#open.get(address) ?? 0) < this.max
+  }
+
+  open(address: string) {
+    this.#open.set(address, (this.#open.get(address) ?? 0) + 1)
+  }
+
+  close(address: string) {
+    const n = (this.#open.get(address) ?? 1) - 1
+    if (n > 0) this.#open.set(address, n)
+    else this.#open.delete(address)
+  }
+}
