@@ -75,6 +75,17 @@ describe('token verification', () => {
     // Without a JWKS, asymmetric tokens cannot be checked at all.
     await assert.rejects(verifier.verify(esTok), (e: TokenError) => e.code === 'token_algorithm')
   })
+  it('holds every token to the longest lifetime configured', async () => {
+    const strict = new TokenVerifier({ secret: SECRET, maxTtlSeconds: 24 * 3600 })
+    assert.equal((await strict.verify(await mintToken(claims, SECRET, { ttl: '24h' }))).sub, claims.sub)
+    // Before: a host token valid for years was accepted.
+    for (const ttl of ['25h', '3650d']) {
+      await assert.rejects(strict.verify(await mintToken(claims, SECRET, { ttl })), (e: TokenError) => e.code === 'token_lifetime' && /at most 24 hours/.test(e.message))
+    }
+    // Without iat, what counts is how long from now.
+    const far = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(Math.floor(Date.now() / 1000) + 400 * 86400).sign(new TextEncoder().encode(SECRET))
+    await assert.rejects(strict.verify(far), (e: TokenError) => e.code === 'token_lifetime')
+  })
   it('marks guest tokens as server-signed', async () => {
     const t = await mintGuestToken(claims, { createdAt: new Date() }, SECRET)
     assert.equal((await verifier.verify(t)).iss, 'session-kit')

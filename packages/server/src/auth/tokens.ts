@@ -19,15 +19,22 @@ export interface VerifierOptions {
   secret: string
   /** A JWKS URL (https://…) or a path to a JWKS JSON file. */
   jwks?: string
+  /** The longest a token may be valid, in seconds (from `iat`, and from now); none by default. */
+  maxTtlSeconds?: number
 }
+
+/** Clocks of host and server differ a little: tolerated on top of the longest lifetime. */
+const LIFETIME_LEEWAY_S = 60
 
 /** Verifies room tokens: HS256 with the shared secret, ES256/EdDSA with keys from a JWKS. */
 export class TokenVerifier {
   readonly #secret: Uint8Array
   readonly #jwks?: JWTVerifyGetKey
+  readonly #maxTtl?: number
 
   constructor(opts: VerifierOptions) {
     this.#secret = new TextEncoder().encode(opts.secret)
+    this.#maxTtl = opts.maxTtlSeconds
     if (opts.jwks) {
       this.#jwks = /^https?:\/\//.test(opts.jwks)
         ? createRemoteJWKSet(new URL(opts.jwks))
@@ -62,12 +69,23 @@ export class TokenVerifier {
       const path = issue.path?.map((p) => String(p.key)).join('.') ?? 'claims'
       throw new TokenError('token_claims', `The token's ${path} claim is invalid: ${issue.message}.`)
     }
+    const claims = parsed.output
+    if (this.#maxTtl !== undefined) {
+      // A leaked token that never expires is a key for good: hold every token to a lifetime.
+      const now = Math.floor((opts.now?.getTime() ?? Date.now()) / 1000)
+      const lifetime = Math.max(claims.exp - now, claims.iat !== undefined ? claims.exp - claims.iat : 0)
+      if (lifetime > this.#maxTtl + LIFETIME_LEEWAY_S) {
+        throw new TokenError('token_lifetime', `The token is valid for ${hours(lifetime)}; this server accepts tokens valid for at most ${hours(this.#maxTtl)} (SESSION_KIT_MAX_TOKEN_TTL). Mint shorter tokens and renew them with tokenProvider.`)
+      }
+    }
     if (opts.sid !== undefined && parsed.output.sid !== opts.sid) {
       throw new TokenError('token_wrong_session', `This token is for session "${parsed.output.sid}", not "${opts.sid}".`)
     }
-    return parsed.output
+    return claims
   }
 }
+
+const hours = (seconds: number) => (seconds >= 2 * 3600 ? `${Math.round(seconds / 3600)} hours` : `${Math.round(seconds / 60)} minutes`)
 
 function translate(e: unknown): TokenError {
   if (e instanceof errors.JWTExpired) return new TokenError('token_expired', 'The token has expired: ask the host page for a fresh one.')

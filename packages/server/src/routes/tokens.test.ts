@@ -73,6 +73,19 @@ for (const backend of backends()) {
       assert.equal((await s.api('POST', '/v1/tokens/refresh', fresh)).status, 200)
     })
 
+    it('a host token valid for years is refused, at the hello and by the routes', async () => {
+      const sid = 'forever-' + backend
+      assert.equal((await host('POST', '/v1/sessions', { id: sid, title: 'Forever', ownerId: 'owner' })).status, 201)
+      const forever = await mintToken({ sid, role: 'instructor', sub: 'owner', name: 'Owner' }, TEST_SECRET, { ttl: '3650d' })
+      const h = await hello(sid, forever)
+      assert.equal(h.closed?.code, 4401)
+      assert.equal(h.error?.code, 'token_lifetime')
+      assert.match(h.error?.message ?? '', /at most 24 hours/)
+      assert.equal((await s.api('GET', `/v1/sessions/${sid}`, forever)).status, 401)
+      const day = await mintToken({ sid, role: 'instructor', sub: 'owner', name: 'Owner' }, TEST_SECRET, { ttl: '24h' })
+      assert.equal((await hello(sid, day)).welcome, true, 'a day is fine')
+    })
+
     it('an instructor token issued after a deletion may open the id again, as before', async () => {
       const sid = 'reopen-' + backend
       assert.equal((await host('POST', '/v1/sessions', { id: sid, title: 'Reopen', ownerId: 'owner' })).status, 201)
