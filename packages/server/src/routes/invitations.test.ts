@@ -225,15 +225,23 @@ for (const backend of backends()) {
       }
     })
 
-    it('a banned participant cannot accept a new invitation', async () => {
+    it('a banned participant is not invited again, and cannot accept an invitation sent before the ban', async () => {
       const { id, ins } = await session('banned')
       await s.api('POST', `/v1/sessions/${id}/invitations`, ins, { email: 'mallory@example.edu', role: 'learner' })
       const first = await s.api('POST', `/v1/invitations/${linkToken(await mailTo('mallory@example.edu'))}/accept`, undefined, {})
       assert.equal(first.status, 200)
+      const before = await s.api('POST', `/v1/sessions/${id}/invitations`, ins, { email: 'Mallory@Example.edu', role: 'learner' })
+      assert.equal(before.status, 201, 'a second invitation, still pending when the ban comes')
+      const link = linkToken(await mailTo('Mallory@Example.edu'))
       assert.equal((await s.api('POST', `/v1/sessions/${id}/participants/${first.json.userId}/kick`, ins)).status, 200)
-      const again = await s.api('POST', `/v1/sessions/${id}/invitations`, ins, { email: 'Mallory@Example.edu', role: 'learner' })
-      assert.equal(again.status, 201)
-      const refused = await s.api('POST', `/v1/invitations/${linkToken(await mailTo('Mallory@Example.edu'))}/accept`, undefined, {})
+      // Before: a banned address could be invited again (the refusal came only on accepting).
+      const again = await s.api('POST', `/v1/sessions/${id}/invitations`, ins, { email: 'MALLORY@example.edu', role: 'learner' })
+      assert.equal(again.status, 409)
+      assert.equal(again.json.error.code, 'banned')
+      assert.match(again.json.error.message, /unban them/)
+      const bulk = await s.api('POST', `/v1/sessions/${id}/invitations`, ins, { emails: 'mallory@example.edu, friend@example.edu', role: 'learner' })
+      assert.deepEqual(bulk.json.results.map((r: { email: string; result: string }) => [r.email, r.result]), [['mallory@example.edu', 'banned'], ['friend@example.edu', 'created']])
+      const refused = await s.api('POST', `/v1/invitations/${link}/accept`, undefined, {})
       assert.equal(refused.status, 403)
       assert.equal(refused.json.error.code, 'removed')
     })

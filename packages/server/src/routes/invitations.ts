@@ -9,7 +9,7 @@ import { AppError, badRequest, conflict, notFound } from '../http/errors.js'
 import { body, KeySchema, parse, pathParam } from '../http/validate.js'
 import { invitationMail } from '../mail/invitation.js'
 import { allowance, findByTokenHash, getInvitation, insertInvitation, listInvitations, pendingEmails, recordSends, reissue, setStatus, type InvitationRow } from '../store/invitations.js'
-import { isBanned, recordJoin } from '../store/participants.js'
+import { bannedAddresses, isBanned, recordJoin } from '../store/participants.js'
 import { getSession } from '../store/sessions.js'
 
 const EmailSchema = v.pipe(v.string('email must be text'), v.trim(), v.maxLength(320, 'an email address is at most 320 characters'), v.email('that is not a valid email address'))
@@ -86,16 +86,22 @@ export function invitationRoutes() {
     const addresses = bulk ? [...new Map(input.emails.split(/[\s,;]+/).filter(Boolean).map((a) => [a.toLowerCase(), a])).values()] : [input.email.trim()]
     if (!addresses.length) throw badRequest('Give at least one email address.', 'no_addresses')
     if (addresses.length > 200) throw badRequest('At most 200 addresses at once.', 'too_many_addresses')
-    const results: { email: string; result: 'created' | 'invalid' | 'already_invited' | 'rate_limited'; message?: string; invitation?: ReturnType<typeof invitationJson> }[] = []
+    const results: { email: string; result: 'created' | 'invalid' | 'already_invited' | 'banned' | 'rate_limited'; message?: string; invitation?: ReturnType<typeof invitationJson> }[] = []
     const valid: string[] = []
     for (const email of addresses) {
       if (v.safeParse(EmailSchema, email).success) valid.push(email)
       else results.push({ email, result: 'invalid', message: 'not a valid email address' })
     }
     if (!bulk && !valid.length) throw badRequest(`"${addresses[0]}" is not a valid email address.`, 'invalid_email', { field: 'email' })
+    // Someone removed from the session is not invited back by accident: unban them first.
+    const banned = await bannedAddresses(sql, session.id, valid, guestUserId)
+    if (!bulk && banned.size) throw conflict(`${addresses[0]} was removed from this session; unban them in the moderation panel before inviting them again.`, 'banned')
     const pending = await pendingEmails(sql, session.id, valid, now)
-    const fresh = valid.filter((e) => !pending.has(e.toLowerCase()))
-    for (const email of valid) if (pending.has(email.toLowerCase())) results.push({ email, result: 'already_invited', message: 'already has a pending invitation' })
+    const fresh = valid.filter((e) => !pending.has(e.toLowerCase()) && !banned.has(e.toLowerCase()))
+    for (const email of valid) {
+      if (banned.has(email.toLowerCase())) results.push({ email, result: 'banned', message: 'was removed from this session' })
+      else if (pending.has(email.toLowerCase())) results.push({ email, result: 'already_invited', message: 'already has a pending invitation' })
+    }
     if (!bulk && !fresh.length) throw conflict(`${addresses[0]} already has a pending invitation to this session: resend it instead.`, 'already_invited')
     const created: { row: InvitationRow; link: string }[] = []
     let retryAfter = 0

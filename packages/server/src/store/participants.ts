@@ -105,6 +105,26 @@ export async function blockWrites(sql: Sql, sessionId: string, userId: string, u
   await sql`update participants set writes_blocked_until = ${until} where session_id = ${sessionId} and user_id = ${userId}`
 }
 
+/**
+ * Which of these addresses are banned from a session: by the address, or by the user id it maps
+ * to (`userIdOf`, a guest's id). Lower-cased.
+ */
+export async function bannedAddresses(sql: Sql, sessionId: string, emails: string[], userIdOf: (email: string) => string): Promise<Set<string>> {
+  if (!emails.length) return new Set()
+  const lower = emails.map((e) => e.toLowerCase())
+  const ids = lower.map(userIdOf)
+  const rows = await sql<{ email: string | null; userId: string }[]>`
+    select lower(email) as email, user_id as "userId" from bans
+    where session_id = ${sessionId} and (lower(email) = any(${lower}) or user_id = any(${ids}))`
+  const out = new Set<string>()
+  for (const r of rows) {
+    if (r.email && lower.includes(r.email)) out.add(r.email)
+    const i = ids.indexOf(r.userId)
+    if (i >= 0) out.add(lower[i]!)
+  }
+  return out
+}
+
 export async function ban(sql: Sql, sessionId: string, userId: string, email: string | null, bannedBy: string): Promise<void> {
   await sql`
     insert into bans (session_id, user_id, email, banned_by) values (${sessionId}, ${userId}, ${email}, ${bannedBy})
