@@ -10,8 +10,11 @@ const USAGE = `Usage:
   session-kit-server token --session S --role instructor|learner|observer --user U --name N [--ttl 2h] [--secret X] [--email E]
       Print a signed room token (HS256), as a host backend would mint it.
 
-Environment: PORT, DATABASE_URL, DATA_DIR, SESSION_KIT_SECRET, SESSION_KIT_API_KEY, SESSION_KIT_PUBLIC_URL,
-SESSION_KIT_ALLOWED_ORIGINS, SESSION_KIT_JWKS, NODE_ENV.`
+Environment: PORT, HOST (default 127.0.0.1; 0.0.0.0 when NODE_ENV=production), DATABASE_URL, DATA_DIR,
+SESSION_KIT_SECRET, SESSION_KIT_API_KEY, SESSION_KIT_PUBLIC_URL, SESSION_KIT_ALLOWED_ORIGINS, SESSION_KIT_JWKS, NODE_ENV;
+limits: SESSION_KIT_MAX_EDIT_CHARS, SESSION_KIT_MAX_DOCUMENT_CHARS, SESSION_KIT_EDIT_RATE, SESSION_KIT_MAX_FILES,
+SESSION_KIT_WRITE_COOLDOWN, SESSION_KIT_MAX_TOKEN_TTL, SESSION_KIT_MAX_CONNECTIONS_PER_IP, SESSION_KIT_TRUST_PROXY
+(docs/guides/security.md).`
 
 export async function main(argv: string[]): Promise<number> {
   const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'serve'
@@ -49,7 +52,13 @@ async function serveCommand(args: string[]): Promise<number> {
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new ConfigError(`--port must be a number between 0 and 65535, not "${values.port}".`)
   const server = await createServer({ port, databaseUrl: values['database-url'], dataDir: values['data-dir'], demo: values.demo })
   const where = server.db.kind === 'pglite' ? `embedded PGlite in ${server.config.dataDir}` : 'PostgreSQL'
-  console.log(`[session-kit] listening on ${server.url} (database: ${where})`)
+  const { host } = server.config
+  const everywhere = host === '0.0.0.0' || host === '::'
+  console.log(
+    everywhere
+      ? `[session-kit] listening on ${host}:${server.port}, every network interface (from this machine: http://localhost:${server.port}) (database: ${where})`
+      : `[session-kit] listening on ${server.url} (database: ${where})${host === '127.0.0.1' || host === 'localhost' || host === '::1' ? '; this machine only — set HOST=0.0.0.0 to accept other machines' : ''}`,
+  )
   if (server.config.demo) console.log(`[session-kit] demo room: open ${server.url.replace('127.0.0.1', 'localhost')}/ in a browser`)
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

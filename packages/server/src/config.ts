@@ -61,7 +61,9 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}, warn: (m: string) => void = console.warn): ServerConfig {
   const production = env.NODE_ENV === 'production'
   const port = overrides.port ?? parsePort(env.PORT ?? '8787')
-  const host = overrides.host ?? env.HOST ?? '0.0.0.0'
+  // Development serves the demo (tokens on the page) and a generated secret: this machine only,
+  // unless HOST says otherwise. In production the usual container default: every interface.
+  const host = overrides.host ?? (env.HOST || (production ? '0.0.0.0' : '127.0.0.1'))
   const dataDir = resolve(overrides.dataDir ?? env.DATA_DIR ?? '.data')
   const databaseUrl = overrides.databaseUrl ?? (env.DATABASE_URL || undefined)
   let secret = env.SESSION_KIT_SECRET
@@ -75,6 +77,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   }
   const publicUrl = (env.SESSION_KIT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '')
   const allowedOrigins = (env.SESSION_KIT_ALLOWED_ORIGINS ?? '').split(/[\s,]+/).filter(Boolean).map((o) => o.replace(/\/+$/, ''))
+  if (production && !allowedOrigins.length) {
+    warn('SESSION_KIT_ALLOWED_ORIGINS is not set: any site may frame the pages this server serves (frame-ancestors *) and call its API from a browser (Access-Control-Allow-Origin: *). List your course sites there.')
+  }
+  if (production && !env.SESSION_KIT_PUBLIC_URL) warn(`SESSION_KIT_PUBLIC_URL is not set: invitation links and the demo will point at ${publicUrl}.`)
   return {
     port,
     host,
