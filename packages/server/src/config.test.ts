@@ -20,6 +20,20 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: mkdtempSync(join(tmpdir(), 'cfg-')) }), ConfigError)
     assert.throws(() => loadConfig({ NODE_ENV: 'production', SESSION_KIT_SECRET: 'short' }), /at least 16/)
   })
+  it('refuses the demo in production unless told to run it there, and then warns loudly', () => {
+    const env = { NODE_ENV: 'production', SESSION_KIT_SECRET: 'x'.repeat(32) }
+    assert.throws(
+      () => loadConfig(env, { demo: true }),
+      (e: Error) => e instanceof ConfigError && /NODE_ENV=production/.test(e.message) && /tokens/.test(e.message) && /SESSION_KIT_DEMO_IN_PRODUCTION=1/.test(e.message),
+    )
+    assert.equal(loadConfig(env, {}).demo, false, 'production without the demo starts')
+    const warnings: string[] = []
+    assert.equal(loadConfig({ ...env, SESSION_KIT_DEMO_IN_PRODUCTION: '1' }, { demo: true }, (m) => warnings.push(m)).demo, true)
+    assert.match(warnings.join('\n'), /DEMO MODE IN PRODUCTION/)
+    const dev: string[] = []
+    assert.equal(loadConfig({ SESSION_KIT_SECRET: 'x'.repeat(32) }, { demo: true }, (m) => dev.push(m)).demo, true)
+    assert.deepEqual(dev, [], 'no warning in development')
+  })
   it('reads the documented variables with their defaults', () => {
     const c = loadConfig({ SESSION_KIT_SECRET: 'x'.repeat(32), SESSION_KIT_ALLOWED_ORIGINS: 'https://lms.example.edu, https://docs.example.com/', SESSION_KIT_API_KEY: 'k' })
     assert.equal(c.port, 8787)

@@ -75,6 +75,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     if (production) throw new ConfigError('SESSION_KIT_SECRET must be at least 16 characters long.')
     warn('SESSION_KIT_SECRET is shorter than 16 characters; use a long random string in production.')
   }
+  // The demo page hands instructor, learner and observer tokens to anyone who opens it.
+  if (overrides.demo && production) {
+    if (env.SESSION_KIT_DEMO_IN_PRODUCTION !== '1') {
+      throw new ConfigError('--demo refuses to start when NODE_ENV=production: its page at / gives instructor, learner and observer tokens for the demo session to anyone who opens it. Start without --demo, or set SESSION_KIT_DEMO_IN_PRODUCTION=1 if this server is only ever a public demo.')
+    }
+    warn('DEMO MODE IN PRODUCTION (SESSION_KIT_DEMO_IN_PRODUCTION=1): anyone who opens / gets instructor, learner and observer tokens for the "demo" session. Never run it beside real sessions.')
+  }
   const publicUrl = (env.SESSION_KIT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '')
   const allowedOrigins = (env.SESSION_KIT_ALLOWED_ORIGINS ?? '').split(/[\s,]+/).filter(Boolean).map((o) => o.replace(/\/+$/, ''))
   if (production && !allowedOrigins.length) {

@@ -50,7 +50,7 @@ export function demoPage(opts: { origin: string; session: string; people: Person
     <main class="columns">${opts.people.map(column)}</main>
     <section class="outbox" aria-labelledby="outbox-title">
       <h2 id="outbox-title">Outbox</h2>
-      <p>Without <code>SMTP_URL</code>, invitation mail is kept here (and in the server log). Invite someone from the instructor's pane, reload, and open the link in another browser profile.</p>
+      <p>Without <code>SMTP_URL</code>, this room's invitation mail is kept here (and in the server log). Invite someone from the instructor's pane, reload, and open the link in another browser profile.</p>
       ${opts.outbox.length
         ? html`<ul>${opts.outbox.map((m) => html`<li><strong>${m.to}</strong> — ${m.subject}${m.link ? html` — <a href="${m.link}">${m.link}</a>` : ''}</li>`)}</ul>`
         : html`<p><em>No mail yet.</em></p>`}

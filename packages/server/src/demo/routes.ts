@@ -120,7 +120,7 @@ export function demoRoutes(services: Services) {
     )
     c.header('content-security-policy', pageCsp(frameAncestors))
     c.header('cache-control', 'no-store')
-    return c.html(demoPage({ origin, session: DEMO_SESSION, people, built: await bundleBuilt(), outbox: services.mailer.smtp ? [] : await recentOutbox(services.db.sql, 5) }))
+    return c.html(demoPage({ origin, session: DEMO_SESSION, people, built: await bundleBuilt(), outbox: services.mailer.smtp ? [] : await recentOutbox(services.db.sql, DEMO_SESSION, 5) }))
   })
   return r
 }

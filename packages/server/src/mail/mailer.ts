@@ -14,14 +14,22 @@ export interface Mail {
 /**
  * Sends mail with nodemailer over SMTP_URL. Every mail is also written to the outbox table (the
  * delivery log, with `sent_at` or `error`); without SMTP the outbox and a log line carrying the link
- * are the delivery, which is what development and the demo use.
+ * are the delivery, which is what development and the demo use. In production the log line leaves
+ * the link out: an invitation link lets whoever holds it into the session, and logs travel further
+ * than the database.
  */
 export class Mailer {
   readonly #transport?: Transporter
 
   constructor(
     private readonly sql: Sql,
-    private readonly opts: { smtpUrl?: string; from: string; log: (msg: string) => void },
+    private readonly opts: {
+      smtpUrl?: string
+      from: string
+      log: (msg: string) => void
+      /** Keep links out of the log (default: NODE_ENV=production in this process). */
+      production?: boolean
+    },
   ) {
     if (opts.smtpUrl) this.#transport = nodemailer.createTransport(opts.smtpUrl)
   }
@@ -37,7 +45,9 @@ export class Mailer {
       returning id`
     const id = row!.id
     if (!this.#transport) {
-      this.opts.log(`mail (no SMTP_URL; kept in the outbox) to ${mail.to}: ${mail.subject}${mail.link ? ` — ${mail.link}` : ''}`)
+      const production = this.opts.production ?? process.env.NODE_ENV === 'production'
+      const link = !mail.link ? '' : production ? ` — its link is in the outbox table (id ${id}), not in this log` : ` — ${mail.link}`
+      this.opts.log(`mail (no SMTP_URL; kept in the outbox) to ${mail.to}: ${mail.subject}${link}`)
       return { id, delivered: false }
     }
     try {
@@ -57,7 +67,9 @@ export class Mailer {
   }
 }
 
-export async function recentOutbox(sql: Sql, limit = 10) {
+/** The last mails of one session, newest first (their links let people in: show them only to that session's own page). */
+export async function recentOutbox(sql: Sql, sessionId: string, limit = 10) {
   return sql<{ id: number; to: string; subject: string; link: string | null; createdAt: Date; sentAt: Date | null; error: string | null }[]>`
-    select id, to_address as "to", subject, link, created_at as "createdAt", sent_at as "sentAt", error from outbox order by id desc limit ${limit}`
+    select id, to_address as "to", subject, link, created_at as "createdAt", sent_at as "sentAt", error
+    from outbox where session_id = ${sessionId} order by id desc limit ${limit}`
 }

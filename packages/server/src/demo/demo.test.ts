@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { ConfigError } from '../config.js'
+import { createServer, type SessionKitServer } from '../server.js'
+import { backends, removeDir } from '../testing/db.js'
+import { startTestServer, TEST_API_KEY, TEST_SECRET } from '../testing/server.js'
+
+for (const backend of backends()) {
+  describe(`the demo page on ${backend}`, () => {
+    it('lists the demo session’s own mail in its outbox, never another session’s invitation links', async () => {
+      const s = await startTestServer(backend, { demo: true })
+      try {
+        const demo = await s.api('POST', '/v1/sessions/demo/invitations', await s.token('demo', 'instructor', 'demo-instructor'), { email: 'demo-guest@example.edu', role: 'learner' })
+        assert.equal(demo.status, 201)
+        assert.equal((await s.api('POST', '/v1/sessions', TEST_API_KEY, { id: 'private-class', title: 'Private', ownerId: 'prof' })).status, 201)
+        const other = await s.api('POST', '/v1/sessions/private-class/invitations', await s.token('private-class', 'instructor', 'prof'), { email: 'student@example.edu', role: 'learner' })
+        assert.equal(other.status, 201)
+        const html = await (await fetch(s.url + '/')).text()
+        const invite = (link: string) => new URL(link).searchParams.get('invite')!
+        assert.ok(html.includes(invite(demo.json.link)), 'the demo’s own invitation link is on the page (the demo opens it)')
+        assert.ok(!html.includes(invite(other.json.link)), 'another session’s invitation link is not')
+        assert.ok(!html.includes('student@example.edu'), 'nor its address')
+      } finally {
+        await s.stop()
+      }
+    })
+  })
+}
+
+describe('demo mode in production', () => {
+  it('the server refuses to start with --demo when NODE_ENV=production, before opening anything', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sk-demo-prod-'))
+    let started: SessionKitServer | undefined
+    try {
+      await assert.rejects(
+        async () => {
+          started = await createServer({ demo: true, listen: false, dataDir, env: { NODE_ENV: 'production', SESSION_KIT_SECRET: TEST_SECRET }, log: () => {} })
+        },
+        (e: Error) => e instanceof ConfigError && /SESSION_KIT_DEMO_IN_PRODUCTION=1/.test(e.message),
+      )
+      assert.deepEqual(readdirSync(dataDir), [], 'no database was opened')
+    } finally {
+      await started?.close()
+      removeDir(dataDir)
+    }
+  })
+})
