@@ -199,8 +199,8 @@ describe('a writer over its allowance', () => {
   let s: TestServer
   const sid = 'allowance'
   before(async () => {
-    // 1,000 operations a second, a minute's worth (60,000) at once; 2,000 per edit.
-    s = await startTestServer('pglite', { env: { SESSION_KIT_MAX_EDIT_CHARS: '2000', SESSION_KIT_EDIT_RATE: '60000' } })
+    // 200 operations a second, a minute's worth (12,000) at once; 2,000 per edit.
+    s = await startTestServer('pglite', { env: { SESSION_KIT_MAX_EDIT_CHARS: '2000', SESSION_KIT_EDIT_RATE: '12000' } })
     assert.equal((await s.api('POST', '/v1/sessions', TEST_API_KEY, { id: sid, title: 'Allowance', ownerId: 'owner', files: { 'main.js': '' } })).status, 201)
   })
   after(() => s.stop())
@@ -208,7 +208,7 @@ describe('a writer over its allowance', () => {
   it('is told when to come back, and its waiting edits are taken then', async () => {
     const writer = await RawClient.connect(s.url, sid, await s.token(sid, 'learner', 'fast'))
     await writer.waitFor(() => writer.text() !== undefined)
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < 6; i++) {
       const hash = writer.type('main.js', 0, 'x'.repeat(2000))
       assert.ok(await writer.waitFor(() => writer.acked.has(hash) || writer.closed !== null), `paste ${i} saved`)
     }
@@ -216,7 +216,7 @@ describe('a writer over its allowance', () => {
     assert.equal((await writer.waitClosed())?.code, 4429)
     const { code, retryAfterMs } = writer.event('error')
     assert.equal(code, 'rate_limited')
-    assert.ok(retryAfterMs >= 1000 && retryAfterMs <= 3000, `retry after ${retryAfterMs} ms`)
+    assert.ok(retryAfterMs >= 1000 && retryAfterMs <= 10_000, `retry after ${retryAfterMs} ms`)
     // The replica keeps the edit; once the wait is over the same replica syncs it (as a browser does).
     await new Promise((r) => setTimeout(r, retryAfterMs))
     const back = await RawClient.connect(s.url, sid, await s.token(sid, 'learner', 'fast'))
@@ -224,7 +224,7 @@ describe('a writer over its allowance', () => {
     back.flush()
     assert.ok(await back.waitFor(() => back.acked.size >= 1 && back.closed === null), `after ${retryAfterMs} ms the waiting edit is saved: ${JSON.stringify(back.closed)}`)
     const reader = await RawClient.connect(s.url, sid, await s.token(sid, 'observer', 'reader'))
-    assert.ok(await reader.waitFor(() => (reader.text() ?? '').length === 31 * 2000))
+    assert.ok(await reader.waitFor(() => (reader.text() ?? '').length === 7 * 2000))
     reader.close()
     back.close()
   })

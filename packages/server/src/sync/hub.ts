@@ -7,7 +7,7 @@ import type { Sql } from '../store/db.js'
 import { getChat, insertChat, type ChatRow } from '../store/chat.js'
 import { getRun, insertEvents, insertRun, type RunRow } from '../store/events.js'
 import { addConnection, heartbeat, removeConnection, removeInstanceConnections, sweepInstances } from '../store/presence.js'
-import { admission, getParticipant, isBanned, recordJoin, touchParticipant } from '../store/participants.js'
+import { admission, blockWrites, getParticipant, isBanned, recordJoin, touchParticipant } from '../store/participants.js'
 import { createSession, deletedAt, getSession } from '../store/sessions.js'
 import { chunkIndex, storedText } from '../store/documents.js'
 import type { Bus, BusMessage } from './bus.js'
@@ -71,6 +71,12 @@ export class Hub {
   #runLimits = new WeakMap<Room, Map<string, TokenBucket>>()
   readonly limits: SyncLimits
   readonly decoder: ChangeDecoder
+  /**
+   * Who is kept out of which room until when (ms since 1970), after repeated refused writes: a
+   * hello from them is refused before anything reaches the database, however fast they reconnect.
+   * The database holds the same (for other instances and restarts); entries go when they expire.
+   */
+  #keptOut = new Map<string, number>()
   /** Reads writers' changes within the limits before anything expensive (see intake.ts). */
   readonly intake: Intake
 
@@ -94,6 +100,7 @@ export class Hub {
     await sweepInstances(sql)
     let beats = 0
     this.#heartbeat = setInterval(() => {
+      for (const [key, until] of this.#keptOut) if (until <= Date.now()) this.#keptOut.delete(key)
       void heartbeat(sql, this.instanceId)
         .then(() => (++beats % 4 === 0 ? sweepInstances(sql) : undefined))
         .catch((e: Error) => this.deps.log(`heartbeat failed: ${e.message}`))
@@ -237,6 +244,7 @@ export class Hub {
           onReset: (r) => {
             if (this.rooms.get(r.id) === r) this.rooms.delete(r.id)
           },
+          keepOut: (userId, until) => this.keepOut(sid, userId, until),
         })
         this.rooms.set(sid, room)
         this.#scheduleUnload(room)
@@ -248,6 +256,21 @@ export class Hub {
       this.#loading.set(sid, loading)
     }
     return loading
+  }
+
+  /** Keep someone out of a room until `until` (after repeated refused writes), here and in the store. */
+  keepOut(sid: string, userId: string, until: Date, { store = true } = {}) {
+    this.#keptOut.set(`${sid}\n${userId}`, until.getTime())
+    if (store) this.track(blockWrites(this.deps.sql, sid, userId, until))
+  }
+
+  /** Until when someone is kept out of a room, as this instance knows it; undefined when they are not. */
+  keptOutUntil(sid: string, userId: string): number | undefined {
+    const key = `${sid}\n${userId}`
+    const until = this.#keptOut.get(key)
+    if (until === undefined || until > Date.now()) return until
+    this.#keptOut.delete(key)
+    return undefined
   }
 
   /** Accept a new socket for a session; the returned handlers receive its frames. */
@@ -579,6 +602,8 @@ export class Connection {
       throw e
     }
     if (this.#isClosed()) return
+    const keptOut = this.hub.keptOutUntil(this.sid, claims.sub)
+    if (keptOut) return this.#coolingDown(keptOut)
     let session = await getSession(sql, this.sid)
     const refusal = sessionRefusal(claims, session, session ? null : await deletedAt(sql, this.sid))
     if (refusal) return this.#fail(CloseCode.Unauthorized, refusal.message, refusal.code)
@@ -589,8 +614,8 @@ export class Connection {
     const { banned, writesBlockedUntil } = await admission(sql, this.sid, claims.sub, claims.email)
     if (banned) return this.#fail(CloseCode.Removed, 'You were removed from this session by the instructor.', 'removed')
     if (writesBlockedUntil && writesBlockedUntil.getTime() > Date.now()) {
-      const wait = waitInWords(writesBlockedUntil.getTime() - Date.now())
-      return this.#fail(CloseCode.Forbidden, `Your edits were refused repeatedly, so you are kept out of this session for ${wait} more.`, 'cooling_down')
+      this.hub.keepOut(this.sid, claims.sub, writesBlockedUntil, { store: false })
+      return this.#coolingDown(writesBlockedUntil.getTime())
     }
     const room = await this.hub.room(this.sid)
     if (!room) return this.#fail(CloseCode.NotOpenYet, 'This session is not open yet.', 'not_open')
@@ -617,6 +642,10 @@ export class Connection {
     this.#state = 'ready'
     if (sync) room.startSync(peer)
     this.#drain()
+  }
+
+  #coolingDown(until: number) {
+    this.#fail(CloseCode.Forbidden, `Your edits were refused repeatedly, so you are kept out of this session for ${waitInWords(until - Date.now())} more.`, 'cooling_down')
   }
 
   /** The socket may close while a hello is being checked. */

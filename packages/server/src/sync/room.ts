@@ -4,7 +4,6 @@ import type { Sql } from '../store/db.js'
 import { compactDocument, getChunk, loadDocument } from '../store/documents.js'
 import { loadActors, type ActorState } from '../store/events.js'
 import type { SessionRow } from '../store/sessions.js'
-import { blockWrites } from '../store/participants.js'
 import { causalOrder, missingDeps, skipsOwnChanges, splitChunks, concatBytes, type IncomingChange } from './changes.js'
 import type { Committer } from './committer.js'
 import type { WriteRefusal } from './intake.js'
@@ -32,6 +31,8 @@ export interface RoomDeps {
   clock: () => Date
   /** Called when the room must be dropped (after a failed commit) so the next hello reloads it. */
   onReset: (room: Room) => void
+  /** Keep someone out of this room until `until` (after repeated refused writes). */
+  keepOut: (userId: string, until: Date) => void
   /** Presence of peers on other instances, keyed by connection id. */
   publishPresence?: (room: Room, peer: Peer | null, left?: { userId: string; connId: string }) => void
 }
@@ -256,7 +257,7 @@ export class Room implements DocIndex {
     if (times.length < REPEAT_OFFENCE.count) return peer.close(close, error.message)
     const until = new Date(now + this.deps.limits.writeCooldownMs)
     peer.close(CloseCode.Forbidden, `Closed after repeated refused writes; you can rejoin in ${waitInWords(this.deps.limits.writeCooldownMs)}. ${error.message}`)
-    blockWrites(this.deps.sql, this.id, peer.userId, until).catch((e: Error) => this.deps.log(`room ${this.id}: could not keep ${peer.userId} out after repeated refused writes: ${e.message}`))
+    this.deps.keepOut(peer.userId, until)
   }
 
   #accept(
