@@ -25,15 +25,17 @@ export const freePort = () =>
  * `databaseUrl` or `dataDir` point it at storage the caller owns and keeps (several instances on
  * one PostgreSQL database; a restart on the same data, and the same `port`).
  * `probe`: the process also answers `memory()` — its memory after a full collection (bench/probe.mjs).
+ * `env`: more environment for the server (limits a benchmark sets for itself).
  */
-export async function startServer({ databaseUrl, dataDir, port, probe = false } = {}) {
+export async function startServer({ databaseUrl, dataDir, port, probe = false, env: extraEnv = {} } = {}) {
   const { freshDataDir, freshPostgres } = await import('@session-kit/server/testing')
   const ownDir = !dataDir
   dataDir ??= await freshDataDir()
   const pg = !databaseUrl && process.env.DATABASE_URL ? await freshPostgres() : undefined
   databaseUrl ??= pg?.url
   port ??= await freePort()
-  const env = { ...process.env, HOST: '127.0.0.1', SESSION_KIT_SECRET: SECRET, SESSION_KIT_API_KEY: API_KEY, DATABASE_URL: databaseUrl ?? '' }
+  // Every benchmark client comes from this one address: no per-address socket limit.
+  const env = { ...process.env, HOST: '127.0.0.1', SESSION_KIT_SECRET: SECRET, SESSION_KIT_API_KEY: API_KEY, DATABASE_URL: databaseUrl ?? '', SESSION_KIT_MAX_CONNECTIONS_PER_IP: '0', ...extraEnv }
   const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), ...(probe ? PROBE_ARGS : []), BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { env, stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'inherit', ...(probe ? ['ipc'] : [])] })
   const url = `http://127.0.0.1:${port}`
   const orphan = () => child.kill('SIGKILL')

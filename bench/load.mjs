@@ -321,11 +321,14 @@ export async function run(argv) {
   const { freshDataDir, freshPostgres, removeDir } = await import('@session-kit/server/testing')
   const dataDir = await freshDataDir()
   const pg = process.env.DATABASE_URL ? await freshPostgres() : undefined
-  let server = await startServer({ dataDir, databaseUrl: pg?.url })
+  // One writer types the whole history as fast as the protocol takes it: far beyond a person's
+  // edit allowance, which is not what this measures.
+  const env = { SESSION_KIT_EDIT_RATE: '100000000', SESSION_KIT_MAX_DOCUMENT_CHARS: '100000000' }
+  let server = await startServer({ dataDir, databaseUrl: pg?.url, env })
   // The same port after a restart: for the browser it is the same origin, with the same cache.
   const restart = async () => {
     await server.stop()
-    server = await startServer({ dataDir, databaseUrl: pg?.url, port: server.port })
+    server = await startServer({ dataDir, databaseUrl: pg?.url, port: server.port, env })
     await warmUp(server.url)
   }
   let browser
