@@ -3,7 +3,7 @@ import { promisify } from 'node:util'
 import { gzip as gzipCb } from 'node:zlib'
 import { extname, join, normalize, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import type { AppEnv, Services } from '../http/context.js'
 import { mintToken } from '../auth/tokens.js'
 import type { Sql } from '../store/db.js'
@@ -77,6 +77,17 @@ const pageCsp = (frameAncestors: string) =>
   `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors ${frameAncestors}`
 
 /**
+ * What every page this server serves says about itself: its policy (and who may frame it), never
+ * cached (they carry tokens or invitation state), and no Referer — an invitation link or a
+ * recording's address must not leak to the sites a page links to.
+ */
+function pageHeaders(c: Context, frameAncestors: string) {
+  c.header('content-security-policy', pageCsp(frameAncestors))
+  c.header('cache-control', 'no-store')
+  c.header('referrer-policy', 'no-referrer')
+}
+
+/**
  * Pages the server serves to people without a host page: where invitation links land by default
  * (SESSION_KIT_PUBLIC_URL/invite?invite=…: a room that shows the accept/decline card, then the code
  * and the chat — hosts usually point SESSION_KIT_INVITE_URL at their own course page instead), and
@@ -87,15 +98,12 @@ export function pageRoutes(services: Services) {
   const { config } = services
   const frameAncestors = config.allowedOrigins.length ? `'self' ${config.allowedOrigins.join(' ')}` : '*'
   r.get('/invite', async (c) => {
-    c.header('content-security-policy', pageCsp(frameAncestors))
-    c.header('cache-control', 'no-store')
-    c.header('referrer-policy', 'no-referrer')
+    pageHeaders(c, frameAncestors)
     return c.html(invitePage({ origin: new URL(c.req.url).origin, built: await bundleBuilt() }))
   })
   // The share link of a public recording: a page that plays it to anyone.
   r.get('/recordings/:id', async (c) => {
-    c.header('content-security-policy', pageCsp(frameAncestors))
-    c.header('cache-control', 'no-store')
+    pageHeaders(c, frameAncestors)
     return c.html(playerPage({ origin: new URL(c.req.url).origin, recording: c.req.param('id'), built: await bundleBuilt() }))
   })
   // Chunks and assets carry a hash of their content in their names, so a returning visitor's browser
@@ -118,8 +126,7 @@ export function demoRoutes(services: Services) {
     const people = await Promise.all(
       DEMO_PEOPLE.map(async (p) => ({ ...p, token: await mintToken({ sub: p.sub, name: p.name, sid: DEMO_SESSION, role: p.role }, config.secret, { ttl: '12h' }) })),
     )
-    c.header('content-security-policy', pageCsp(frameAncestors))
-    c.header('cache-control', 'no-store')
+    pageHeaders(c, frameAncestors)
     return c.html(demoPage({ origin, session: DEMO_SESSION, people, built: await bundleBuilt(), outbox: services.mailer.smtp ? [] : await recentOutbox(services.db.sql, DEMO_SESSION, 5) }))
   })
   return r

@@ -167,6 +167,20 @@ for (const backend of backends()) {
       assert.deepEqual(roles, ['instructor', 'learner', 'observer'])
     })
 
+    it('says nosniff on every response, and the pages it serves send no Referer', async () => {
+      for (const path of ['/healthz', '/v1/sessions/demo', '/no-such-route', '/', '/invite', '/recordings/some-id']) {
+        const res = await fetch(s.url + path)
+        await res.arrayBuffer()
+        assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path)
+      }
+      for (const path of ['/', '/invite', '/recordings/some-id']) {
+        const res = await fetch(s.url + path)
+        await res.arrayBuffer()
+        assert.equal(res.headers.get('referrer-policy'), 'no-referrer', path)
+        assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors/, path)
+      }
+    })
+
     it('refreshes server-signed guest tokens only', async () => {
       const demo = (await s.api('GET', '/v1/sessions/demo', await s.token('demo', 'observer', 'o'))).json
       const guest = await mintGuestToken({ sub: 'g', name: 'Guest', sid: 'demo', role: 'learner' }, { createdAt: new Date(demo.createdAt) }, TEST_SECRET)
