@@ -277,6 +277,28 @@ describe('limits of a document and its files', () => {
     owner.close()
   })
 
+  it('a whole document sent as one entry is read off the event loop, and only what it adds counts', async () => {
+    const sid2 = 'bulk'
+    assert.equal((await s.api('POST', '/v1/sessions', TEST_API_KEY, { id: sid2, title: 'Bulk', ownerId: 'owner', files: { 'main.js': 'start' } })).status, 201)
+    const writer = await RawClient.connect(s.url, sid2, await s.token(sid2, 'learner', 'offline'))
+    await writer.waitFor(() => writer.text() === 'start')
+    // Two edits made offline, sent the way Automerge sends a peer it believes has nothing: the
+    // whole document as one entry (the server's own 5 characters plus the 20 new ones).
+    let doc = A.clone(writer.doc)
+    doc = A.change(doc, (d) => A.splice(d, ['files', 'main.js'], 5, 0, ' one more line'))
+    doc = A.change(doc, (d) => A.splice(d, ['files', 'main.js'], 0, 0, '// new '))
+    writer.ws.send(syncMessage(writer, [A.save(doc)]))
+    const [h1, h2] = A.getChanges(writer.doc, doc).map((c) => A.decodeChange(c).hash)
+    assert.ok(await writer.waitFor(() => writer.acked.has(h1!) && writer.acked.has(h2!)), `both offline edits saved: ${JSON.stringify(writer.closed)}`)
+    // The same way, 2,500 new characters: more than one edit may carry (2,000 here).
+    doc = A.change(doc, (d) => A.splice(d, ['files', 'main.js'], 0, 0, 'w'.repeat(2500)))
+    writer.ws.send(syncMessage(writer, [A.save(doc)]))
+    assert.equal((await writer.waitClosed())?.code, 4003)
+    assert.equal(writer.event('error')?.code, 'too_large')
+    const text = (await s.api('GET', `/v1/sessions/${sid2}/document`, await s.token(sid2, 'observer', 'o'))).json.files['main.js']
+    assert.equal(text, '// new start one more line')
+  })
+
   it('a compressed change that would expand past what a message may hold is refused before Automerge inflates it', async () => {
     const writer = await RawClient.connect(s.url, sid, await s.token(sid, 'learner', 'bomber'))
     await writer.waitFor(() => writer.text() !== undefined)
