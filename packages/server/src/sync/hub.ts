@@ -14,7 +14,7 @@ import type { Bus, BusMessage } from './bus.js'
 import type { Committer } from './committer.js'
 import { ChangeDecoder } from './decoder.js'
 import { Intake, type ReadResult } from './intake.js'
-import { CHAT_RATE, DEFAULT_LIMITS, PRESENCE_INTERVAL_MS, RUN_RATE, TokenBucket, waitInWords, type SyncLimits } from './limits.js'
+import { Allowances, CHAT_RATE, DEFAULT_LIMITS, PRESENCE_INTERVAL_MS, RUN_RATE, waitInWords, type SyncLimits } from './limits.js'
 import { Peer } from './peer.js'
 import { Room } from './room.js'
 
@@ -67,8 +67,8 @@ export class Hub {
    * Chat and run allowances per user, kept with their room so they go when it unloads: by then
    * (30 s without anyone) every bucket has refilled, and one per user ever seen would pile up.
    */
-  #chatLimits = new WeakMap<Room, Map<string, TokenBucket>>()
-  #runLimits = new WeakMap<Room, Map<string, TokenBucket>>()
+  #chatLimits = new Allowances(CHAT_RATE.rate, CHAT_RATE.burst)
+  #runLimits = new Allowances(RUN_RATE.rate, RUN_RATE.burst)
   readonly limits: SyncLimits
   readonly decoder: ChangeDecoder
   /**
@@ -172,7 +172,7 @@ export class Hub {
     if (!can(peer.ctx, Rule.POST_CHAT)) {
       return peer.send({ type: 'error', code: 'forbidden', message: peer.ctx.role === Role.Observer ? 'Observers can read the chat but not post.' : 'You are muted by the instructor, so you cannot post in the chat.' })
     }
-    const bucket = this.#bucket(this.#chatLimits, room, peer.userId, CHAT_RATE)
+    const bucket = this.#chatLimits.of(room, peer.userId)
     if (!bucket.take()) {
       const retryAfterMs = bucket.waitFor()
       return peer.send({ type: 'rate_limited', what: 'chat', retryAfterMs, message: `You are sending messages too fast; try again in ${Math.ceil(retryAfterMs / 1000)} s.` })
@@ -193,7 +193,7 @@ export class Hub {
     if (!can(peer.ctx, Permission.EXECUTE_CODE)) {
       return peer.send({ type: 'error', code: 'forbidden', permission: Permission.EXECUTE_CODE, message: 'Your role cannot run code in this session.' })
     }
-    const bucket = this.#bucket(this.#runLimits, room, peer.userId, RUN_RATE)
+    const bucket = this.#runLimits.of(room, peer.userId)
     if (!bucket.take()) {
       const retryAfterMs = bucket.waitFor()
       return peer.send({ type: 'rate_limited', what: 'run', retryAfterMs, message: `Runs are shared at most every two seconds; this one was not shared.` })
@@ -203,15 +203,6 @@ export class Hub {
     this.deps.bus.publish({ t: 'run', sid: room.id, o: this.instanceId, id: row.id })
   }
 
-  #bucket(limits: WeakMap<Room, Map<string, TokenBucket>>, room: Room, userId: string, rate: { rate: number; burst: number }) {
-    let byUser = limits.get(room)
-    if (!byUser) limits.set(room, (byUser = new Map()))
-    let b = byUser.get(userId)
-    if (!b) byUser.set(userId, (b = new TokenBucket(rate.rate, rate.burst)))
-    return b
-  }
-
-  /** The loaded room for a session, loading it from the store if needed; undefined if no such session. */
   /**
    * Every file's current text: from the open room, or — for a room nobody has open — from the
    * text stored with its base when nothing came after it, without loading Automerge at all.
@@ -226,6 +217,7 @@ export class Hub {
     return (await this.room(sid))?.snapshot()
   }
 
+  /** The loaded room for a session, loading it from the store if needed; undefined if no such session. */
   async room(sid: string): Promise<Room | undefined> {
     const loaded = this.rooms.get(sid)
     if (loaded) return loaded

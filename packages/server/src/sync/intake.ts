@@ -1,7 +1,7 @@
 import { can, CloseCode, Permission, type ServerError } from '@session-kit/core'
-import { ChangeFormatError, readEntries, type IncomingChange } from './changes.js'
+import { ChangeFormatError, countEdits, readEntries, type IncomingChange } from './changes.js'
 import type { ChangeDecoder } from './decoder.js'
-import { chars, INLINE_DECODE_OPS, MAX_INFLATED_BYTES, TokenBucket, type SyncLimits } from './limits.js'
+import { Allowances, chars, INLINE_DECODE_OPS, MAX_INFLATED_BYTES, type SyncLimits } from './limits.js'
 import type { Peer } from './peer.js'
 import { editRefusal, type Room } from './room.js'
 import { scanEntries, type MessageCost } from './scan.js'
@@ -26,7 +26,6 @@ const refuse = (error: Omit<ServerError, 'type'>, how: { close?: number; offence
 })
 const unreadable = (e: unknown) => refuse({ code: 'invalid_change', message: e instanceof ChangeFormatError ? `Your change was refused: ${e.message}.` : 'Your change could not be read.' })
 
-
 /**
  * The door for writers' changes: what a sync message would cost is read from its bytes (scan.ts)
  * and held against the limits before Automerge decodes anything, so a refusal costs a few
@@ -34,13 +33,15 @@ const unreadable = (e: unknown) => refuse({ code: 'invalid_change', message: e i
  * large ones in the decoding thread, off the event loop.
  */
 export class Intake {
-  /** Each person's allowance of operations per room, kept with the room (gone when it unloads). */
-  #allowances = new WeakMap<Room, Map<string, TokenBucket>>()
+  /** Each person's allowance of operations per room: a minute's worth, at least one whole edit. */
+  readonly #allowances: Allowances
 
   constructor(
     readonly limits: SyncLimits,
     private readonly decoder: ChangeDecoder,
-  ) {}
+  ) {
+    this.#allowances = new Allowances(limits.editsPerMinute / 60, Math.max(limits.editsPerMinute, limits.maxMessageOps))
+  }
 
   read(room: Room, peer: Peer, entries: readonly Uint8Array[]): ReadResult | Promise<ReadResult> {
     if (!can(peer.ctx, Permission.EDIT_CODE)) return refuse({ code: 'forbidden', permission: Permission.EDIT_CODE, message: editRefusal(peer) })
@@ -74,7 +75,7 @@ export class Intake {
           let inserts = 0
           for (const { change } of incoming) {
             ops += change.ops.length
-            for (const op of change.ops as unknown as { insert?: boolean }[]) if (op.insert) inserts++
+            inserts += countEdits(change).inserted
           }
           const over = this.#check(room, peer, ops, inserts)
           if (over) return over
@@ -95,7 +96,7 @@ export class Intake {
       const message = `This session's code has reached its size limit (${chars(maxDocumentChars)} characters typed over its life, deleted ones included), so new text was not saved. Deleting still works; an instructor can start a new session for more.`
       return refuse({ code: 'document_full', message }, { offence: false })
     }
-    const allowance = this.#allowance(room, peer.userId)
+    const allowance = this.#allowances.of(room, peer.userId)
     if (!allowance.take(ops)) {
       const retryAfterMs = Math.max(1000, allowance.waitFor(ops))
       const message = `You changed more than ${chars(editsPerMinute)} characters within a minute; your latest edits are kept and will be sent in ${Math.ceil(retryAfterMs / 1000)} s.`
@@ -104,14 +105,4 @@ export class Intake {
     return undefined
   }
 
-  #allowance(room: Room, userId: string): TokenBucket {
-    let byUser = this.#allowances.get(room)
-    if (!byUser) this.#allowances.set(room, (byUser = new Map()))
-    let bucket = byUser.get(userId)
-    if (!bucket) {
-      const { editsPerMinute, maxMessageOps } = this.limits
-      byUser.set(userId, (bucket = new TokenBucket(editsPerMinute / 60, Math.max(editsPerMinute, maxMessageOps))))
-    }
-    return bucket
-  }
 }

@@ -28,6 +28,24 @@ export class TokenBucket {
   }
 }
 
+/** A token bucket per person per room, kept with the room: when the room unloads, its buckets go. */
+export class Allowances {
+  #byRoom = new WeakMap<object, Map<string, TokenBucket>>()
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {}
+
+  of(room: object, userId: string): TokenBucket {
+    let byUser = this.#byRoom.get(room)
+    if (!byUser) this.#byRoom.set(room, (byUser = new Map()))
+    let bucket = byUser.get(userId)
+    if (!bucket) byUser.set(userId, (bucket = new TokenBucket(this.rate, this.burst)))
+    return bucket
+  }
+}
+
 /** Frames a connection may send: generous for fast typists with cursors, fatal for floods. */
 export const FRAME_RATE = { rate: 100, burst: 400 }
 /** Presence updates forwarded per connection per second (more are coalesced, not refused). */
