@@ -165,7 +165,7 @@ export function readOrCreateDevSecret(dataDir: string): string {
     const existing = readFileSync(file, 'utf8').trim()
     if (existing) return existing
   }
-  mkdirSync(dataDir, { recursive: true })
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const secret = randomBytes(32).toString('base64url')
   writeFileSync(file, secret + '\n', { mode: 0o600 })
   return secret

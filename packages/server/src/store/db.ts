@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import postgres from 'postgres'
@@ -51,11 +51,44 @@ const postgresOptions = {
 }
 
 /**
+ * Keep the embedded database to the server's own user: folders 0700, files 0600. PGlite's file
+ * system creates files 0666 and folders 0755 whatever the umask (and a umask is process-wide: it
+ * would change the host application's files too), so the folders are what protects the data — no
+ * one else can reach a file inside a 0700 folder, whatever its mode, including the WAL and table
+ * files PGlite creates while it runs — and files are made 0600 at start and at close as well.
+ * Says whether the folder itself was open to others, and which entries could not be changed.
+ */
+export function tightenDataFolder(dir: string): { wasOpen: number | null; failed: string[] } {
+  const failed: string[] = []
+  const rootMode = lstatSync(dir).mode & 0o777
+  const folders = [dir]
+  while (folders.length) {
+    const folder = folders.pop()!
+    const entries = [folder, ...readdirSync(folder).map((name) => join(folder, name))]
+    for (const path of entries) {
+      const stat = lstatSync(path)
+      if (path !== folder && stat.isDirectory()) {
+        folders.push(path)
+        continue
+      }
+      if (stat.isSymbolicLink() || !(stat.mode & 0o077)) continue
+      try {
+        chmodSync(path, stat.isDirectory() ? 0o700 : stat.mode & 0o700)
+      } catch {
+        failed.push(path)
+      }
+    }
+  }
+  return { wasOpen: rootMode & 0o077 ? rootMode : null, failed }
+}
+
+/**
  * Open the database. With a URL, a pool to that PostgreSQL. Without one, PGlite on
  * `dataDir/pglite` served on a loopback port by pglite-socket, so the same postgres.js code runs
- * either way (PGlite serves one connection: a pool of one, no LISTEN/NOTIFY).
+ * either way (PGlite serves one connection: a pool of one, no LISTEN/NOTIFY). The PGlite folder is
+ * kept private (see `tightenDataFolder`); one found open to other users is closed, with a log line.
  */
-export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; max?: number }): Promise<Database> {
+export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; max?: number; log?: (msg: string) => void }): Promise<Database> {
   if (opts.databaseUrl) {
     const sql = postgres(opts.databaseUrl, { ...postgresOptions, max: opts.max ?? 10 }) as unknown as Sql
     await sql`select 1`
@@ -63,9 +96,15 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
   }
   const { PGlite } = await import('@electric-sql/pglite')
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket')
+  const log = opts.log ?? ((m: string) => console.log(`[session-kit] ${m}`))
   const dir = join(opts.dataDir, 'pglite')
-  mkdirSync(dir, { recursive: true })
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const { wasOpen, failed } = tightenDataFolder(dir)
+  if (wasOpen !== null) log(`warning: the database folder ${dir} was open to other users (mode 0${wasOpen.toString(8)}): made it 0700 and its files 0600.`)
+  if (failed.length) log(`warning: could not make ${failed.length} entries of ${dir} private to this user (first: ${failed[0]}); check who owns them.`)
   const pglite = await PGlite.create(dir)
+  // initdb has just written a new cluster's files, 0666.
+  tightenDataFolder(dir)
   const socket = new PGLiteSocketServer({ db: pglite, port: 0, host: '127.0.0.1' })
   await socket.start()
   const port = ((socket as unknown as { server: { address(): AddressInfo } }).server.address()).port
@@ -80,6 +119,9 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
       await sql.end({ timeout: 5 }).catch(() => {})
       await socket.stop().catch(() => {})
       await pglite.close().catch(() => {})
+      try {
+        tightenDataFolder(dir)
+      } catch {}
     },
   }
 }

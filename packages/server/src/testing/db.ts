@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import postgres from 'postgres'
+import { tightenDataFolder } from '../store/db.js'
 
 export type Backend = 'pglite' | 'postgres'
 
@@ -33,6 +34,8 @@ export async function freshDataDir(): Promise<string> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'session-kit-test-'))
   cpSync(join(template, 'pglite'), join(dir, 'pglite'), { recursive: true })
+  // As the server leaves its own folder: private (a template made by older code was not).
+  tightenDataFolder(join(dir, 'pglite'))
   return dir
 }
 
