@@ -78,6 +78,7 @@ export const MAX_RUN_OUTPUT = 4000
 
 export const ChatTextSchema = v.pipe(
   v.string('a chat message is text'),
+  v.regex(/^[^\u0000]*$/, 'a chat message cannot contain the NUL character'),
   v.trim(),
   v.minLength(1, 'a chat message cannot be empty'),
   v.maxLength(MAX_CHAT_LENGTH, `a chat message is at most ${MAX_CHAT_LENGTH} characters`),
@@ -86,12 +87,13 @@ export const ChatTextSchema = v.pipe(
 /** What a participant's run produced, as reported to the room. */
 export const RunReportSchema = v.object({
   file: FileNameSchema,
-  language: v.pipe(v.string(), v.maxLength(40)),
+  language: v.pipe(v.string(), v.regex(/^[^\u0000-\u001f\u007f]*$/, 'language is a name'), v.maxLength(40)),
   ok: v.boolean(),
   errors: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000_000)),
   durationMs: v.pipe(v.number(), v.minValue(0), v.maxValue(3_600_000)),
   timedOut: v.optional(v.boolean(), false),
-  output: v.pipe(v.string(), v.maxLength(MAX_RUN_OUTPUT, `run output is capped at ${MAX_RUN_OUTPUT} characters`)),
+  // What a program printed may hold anything, NUL included, which PostgreSQL cannot store in text.
+  output: v.pipe(v.string(), v.maxLength(MAX_RUN_OUTPUT, `run output is capped at ${MAX_RUN_OUTPUT} characters`), v.transform((s) => s.replaceAll('\u0000', '\uFFFD'))),
 })
 export type RunReport = v.InferOutput<typeof RunReportSchema>
 

@@ -99,11 +99,17 @@ async function tokenCommand(args: string[]): Promise<number> {
     secret = readOrCreateDevSecret(dir)
     console.error(`(signed with the development secret in ${dir}/secret, as the server uses when SESSION_KIT_SECRET is not set)`)
   }
-  const token = await mintToken(
-    { sid: values.session!, role: values.role as Role, sub: values.user!, name: values.name!, ...(values.email ? { email: values.email } : {}) },
-    secret,
-    { ttl: values.ttl },
-  )
+  let token: string
+  try {
+    token = await mintToken(
+      { sid: values.session!, role: values.role as Role, sub: values.user!, name: values.name!, ...(values.email ? { email: values.email } : {}) },
+      secret,
+      { ttl: values.ttl },
+    )
+  } catch (e) {
+    // A claim the server would refuse (a name with a text-direction override, a bad session id).
+    throw new ConfigError((e as Error).message)
+  }
   console.log(token)
   return 0
 }

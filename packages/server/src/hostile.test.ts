@@ -247,6 +247,12 @@ describe('hostile input (PGlite)', () => {
       { method: 'POST', path: (x) => `/v1/sessions/${sid}/invitations/${x}/resend`, expect: 404, body: {} },
       { method: 'DELETE', path: (x) => `/v1/sessions/${sid}/invitations/${x}`, expect: 404 },
       { method: 'GET', path: (x) => `/v1/invitations/${x}`, expect: 404 },
+      { method: 'GET', path: (x) => `/v1/sessions?limit=${x}`, expect: 400, token: TEST_API_KEY },
+      { method: 'DELETE', path: (x) => `/v1/sessions/${x}`, expect: 404, token: TEST_API_KEY },
+      { method: 'POST', path: (x) => `/v1/sessions/${sid}/participants/${x}/mute`, expect: 404 },
+      { method: 'POST', path: (x) => `/v1/sessions/${sid}/participants/${x}/kick`, expect: 404 },
+      { method: 'POST', path: (x) => `/v1/sessions/${sid}/participants/${x}/unban`, expect: 404 },
+      { method: 'PATCH', path: (x) => `/v1/sessions/${sid}/participants/${x}`, expect: 404, body: { hidden: true } },
     ]
     let checked = 0
     for (const route of routes) {
@@ -284,7 +290,16 @@ describe('hostile input (PGlite)', () => {
       assert.match(res.json.error.message, /U\+0000/)
       checked++
     }
-    const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error'))
+    // Over the socket: chat with a NUL is refused with a reason; a run's output with one is shared.
+    const learnerSocket = await RawClient.connect(s.url, sid, await token(), { sync: false })
+    learnerSocket.send({ type: 'chat', text: `hi${nul}` })
+    learnerSocket.send({ type: 'run', run: { file: 'main.js', language: 'javascript', ok: true, errors: 0, durationMs: 1, output: `out${nul}put` } })
+    assert.ok(await learnerSocket.waitFor(() => learnerSocket.events.some((e) => e.type === 'run') && learnerSocket.events.some((e) => e.type === 'error')))
+    assert.deepEqual(learnerSocket.events.filter((e) => e.type === 'error').map((e) => [e.code, /NUL/.test(e.message)]), [['malformed', true]])
+    assert.equal(learnerSocket.events.find((e) => e.type === 'run').run.output, 'outa\uFFFDbput')
+    learnerSocket.close()
+    checked += 2
+    const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error') || l.includes('could not store'))
     assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
     console.log(`hostile parameters: ${checked} requests (${routes.length} routes × ${junk.length} values, ${bodies.length} bodies with a NUL), no 500`)
   })

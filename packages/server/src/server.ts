@@ -62,7 +62,7 @@ const CLOSE_GRACE_MS = 1000
 export async function createServer(opts: CreateServerOptions = {}): Promise<SessionKitServer> {
   const log = opts.log ?? ((m: string) => console.log(`[session-kit] ${m}`))
   const config = loadConfig(opts.env ?? process.env, opts, (m) => log(`warning: ${m}`))
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log })
   try {
     const applied = await migrate(db.sql)
     if (applied.length) log(`applied migrations: ${applied.join(', ')}`)
@@ -77,7 +77,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   const clock = opts.clock ?? (() => new Date())
   const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, clock, helloTimeoutMs: config.helloTimeoutMs, singleInstance: db.kind === 'pglite', limits: config.limits })
   await hub.start()
-  const mailer = new Mailer(db.sql, { smtpUrl: config.smtpUrl, from: config.mailFrom, log })
+  const mailer = new Mailer(db.sql, { smtpUrl: config.smtpUrl, from: config.mailFrom, log, production: config.production })
   const services: Services = { config, db, hub, verifier, mailer, clock, log }
   if (config.demo) await seedDemo(db.sql)
   // Replays whose build was cut short (a crash after stop) are built again.

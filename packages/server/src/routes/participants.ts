@@ -4,7 +4,7 @@ import { colorFor, effectiveRole, mayActOn, Permission, ROLES, Role, Rule, type 
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller } from '../http/context.js'
 import { AppError, badRequest, forbidden, notFound } from '../http/errors.js'
-import { body } from '../http/validate.js'
+import { body, KeySchema, pathParam } from '../http/validate.js'
 import type { Sql } from '../store/db.js'
 import { ban, getParticipant, listParticipants, unban, updateParticipant, type ParticipantRow } from '../store/participants.js'
 import { onlineUsers } from '../store/presence.js'
@@ -40,7 +40,7 @@ const VERB: Record<ParticipantAction, string> = { mute: 'mute', remove: 'remove'
 
 /** The participant a moderation route acts on, once core's `mayActOn` allows it. */
 async function target(c: Context<AppEnv>, caller: RoomCaller, sql: Sql, action: ParticipantAction, newRole?: RoleT): Promise<ParticipantRow> {
-  const uid = c.req.param('uid') ?? ''
+  const uid = pathParam(c, 'uid', KeySchema, () => notFound(`Nobody with that user id has joined this session.`, 'participant_not_found'))
   const row = await getParticipant(sql, caller.session.id, uid)
   if (!row) throw notFound(`Nobody with user id "${uid}" has joined this session.`, 'participant_not_found')
   if (action === 'remove' && uid === caller.claims.sub) throw badRequest('You cannot remove yourself from the session.', 'cannot_remove_self')
@@ -93,8 +93,9 @@ export function participantRoutes() {
 
   r.post('/:sid/participants/:uid/unban', roomAuth, requirePermission(Permission.KICK_PARTICIPANT), async (c) => {
     const { caller } = c.var
-    const uid = c.req.param('uid')
-    if (!(await unban(c.var.services.db.sql, caller.session.id, uid))) throw notFound(`"${uid}" is not banned from this session.`, 'not_banned')
+    const notBanned = () => notFound(`"${c.req.param('uid')}" is not banned from this session.`, 'not_banned')
+    const uid = pathParam(c, 'uid', KeySchema, notBanned)
+    if (!(await unban(c.var.services.db.sql, caller.session.id, uid))) throw notBanned()
     return c.json({ userId: uid, banned: false })
   })
 

@@ -46,6 +46,13 @@ for (const backend of backends()) {
         assert.equal(e.code, 2)
         return true
       })
+      // A claim the server would refuse is explained in one line, without a stack trace.
+      await assert.rejects(run(process.execPath, [BIN, 'token', '--session', 'demo', '--role', 'learner', '--user', 'u', '--name', 'x\u202ey', '--secret', 's'.repeat(32)]), (e: { stderr: string; code: number }) => {
+        assert.match(e.stderr, /^session-kit-server: Cannot mint this token: /)
+        assert.doesNotMatch(e.stderr, /\n\s+at /)
+        assert.equal(e.code, 2)
+        return true
+      })
     })
 
     it('creating a session needs the API key', async () => {

@@ -4,7 +4,7 @@ import { FileNameSchema, LanguageSchema, Permission, permissionsFor, Rule, Sessi
 import { requireApiKey, requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller } from '../http/context.js'
 import { AppError, conflict, notFound } from '../http/errors.js'
-import { body, parse } from '../http/validate.js'
+import { body, parse, pathParam, wholeNumber } from '../http/validate.js'
 import { createSession, deleteSession, listSessions, setEditingLocked, updateSession, type SessionRow } from '../store/sessions.js'
 import type { Room } from '../sync/room.js'
 
@@ -24,7 +24,7 @@ const PatchSession = v.pipe(
   v.check((p) => p.title !== undefined || p.language !== undefined, 'send a title or a language to change'),
 )
 const ListQuery = v.object({
-  limit: v.optional(v.pipe(v.string(), v.transform(Number), v.integer('limit must be a whole number'), v.minValue(1), v.maxValue(200)), '50'),
+  limit: v.optional(wholeNumber('limit', { min: 1, max: 200 }), '50'),
   after: v.optional(SessionIdSchema),
 })
 const NewFile = v.object({ name: FileNameSchema, content: v.optional(FileText, '') })
@@ -60,7 +60,7 @@ export function sessionRoutes() {
   })
 
   r.delete('/:sid', requireApiKey, async (c) => {
-    const sid = c.req.param('sid')
+    const sid = pathParam(c, 'sid', SessionIdSchema, () => notFound(`Session "${c.req.param('sid')}" does not exist.`, 'session_not_found'))
     const { db, hub } = c.var.services
     hub.endSession(sid)
     if (!(await deleteSession(db.sql, sid))) throw notFound(`Session "${sid}" does not exist.`, 'session_not_found')
