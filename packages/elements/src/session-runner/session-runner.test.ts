@@ -5,18 +5,7 @@ import '../define/session-editor.js'
 import type { SessionRoom } from '../session-room/session-room.js'
 import type { SessionRunner } from './session-runner.js'
 import { createSession, freshSid, live, testServer, token, waitFor } from '../test-support/room.js'
-
-async function playground(code: string, language = 'javascript', timeout = 5) {
-  const el = await fixture<HTMLElement>(html`<div>
-    <session-editor id="ed" language=${language}>${code}</session-editor>
-    <session-runner for="ed" timeout=${timeout}></session-runner>
-  </div>`)
-  const runner = el.querySelector('session-runner') as SessionRunner
-  await waitFor(() => (el.querySelector('session-editor') as HTMLElement & { value: string }).value === code, 5000, 'editor ready')
-  return runner
-}
-
-const lines = (runner: SessionRunner) => [...runner.shadowRoot!.querySelectorAll('[part~=line]')].map((l) => l.textContent!.trim())
+import { outputLines as lines, playground } from '../test-support/runner.js'
 
 describe('<session-runner>', () => {
   it('runs JavaScript, capturing the console and errors with line numbers', async () => {
