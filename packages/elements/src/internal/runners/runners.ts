@@ -2,8 +2,10 @@
  * Running learner code where it cannot hurt the page. Built-in runners use a sandboxed frame
  * (`<iframe sandbox="allow-scripts">` — an opaque origin with no cookies, storage or access to the
  * host page, and a policy that blocks all network access): JavaScript and TypeScript run in a
- * worker inside it, HTML/CSS as the frame's own page. A hard time limit removes the frame, which
- * stops any infinite loop without touching the tab. Hosts add languages with `registerRunner()`.
+ * worker inside it, HTML/CSS in a frame nested inside it that cannot navigate away and has no
+ * WebRTC. A hard time limit removes the frame, which stops any infinite loop without touching the
+ * tab. Output arrives in batches and is capped, so code that prints without end neither freezes
+ * the page nor outlives its limit. Hosts add languages with `registerRunner()`.
  */
 
 export type OutputLevel = 'log' | 'info' | 'warn' | 'error' | 'debug'
@@ -20,8 +22,17 @@ export interface RunResult {
   errors: number
   durationMs: number
   timedOut: boolean
+  /** What the code printed: the first 50,000 lines or 2,000,000 characters (and errors after them). */
   output: OutputLine[]
+  /** How many more lines the code printed than `output` keeps. */
+  omitted?: number
 }
+
+/**
+ * How much of a run's output is kept (`RunResult.output`, and what a download offers): the first
+ * 50,000 lines or 2,000,000 characters, each line cut at 10,000, and up to 20 errors after that.
+ */
+export const OUTPUT_LIMITS = { lines: 50_000, chars: 2_000_000, line: 10_000, lateErrors: 20 } as const
 
 export interface RunContext {
   /** Hard time limit. */
@@ -30,6 +41,8 @@ export interface RunContext {
   container: HTMLElement
   /** Called for each line of output as it happens. */
   onOutput(line: OutputLine): void
+  /** Called when lines are left out (past what the runner keeps), with how many. */
+  onOmitted?(count: number): void
   /** Aborted when the person presses Stop. */
   signal: AbortSignal
 }
@@ -65,21 +78,52 @@ function defaultFrameUrl(): URL {
   return new URL('../../../assets/runner-frame.html', import.meta.url)
 }
 
-type FrameMessage =
-  | { type: 'ready' }
-  | { type: 'alive' }
-  | { type: 'console'; level: OutputLevel; text: string }
-  | { type: 'error'; text: string; line: number | null }
-  | { type: 'done'; errors: number }
+const LEVELS: readonly OutputLevel[] = ['log', 'info', 'warn', 'error', 'debug']
 
 /**
- * Run code in a fresh sandbox frame. `mode` js: in a worker inside the frame; html: as the frame's
- * page (the frame stays as the preview until the next run).
+ * Messages from the sandbox frame (see assets/runner-frame.html). Output comes in batches of up to
+ * 1,000 lines: their texts end to end, their lengths, a digit per line for its level (an index in
+ * LEVELS), and [index, line] pairs for errors with a line — cheap to copy, unlike an object per line.
+ */
+type FrameMessage =
+  | { type: 'ready' }
+  | { type: 'output'; text?: unknown; sizes?: unknown; levels?: unknown; numbers?: unknown; dropped?: unknown; errors?: unknown }
+  | { type: 'done' }
+
+const count = (n: unknown) => (typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : 0)
+
+/** The lines of an output message, checked (at most 1,000); and how many more it said it had. */
+function unbatch(m: Extract<FrameMessage, { type: 'output' }>): { lines: OutputLine[]; past: number } {
+  const text = typeof m.text === 'string' ? m.text : ''
+  const sizes = m.sizes instanceof Uint32Array ? m.sizes : new Uint32Array(0)
+  const codes = typeof m.levels === 'string' ? m.levels : ''
+  const numbers: unknown[] = Array.isArray(m.numbers) ? m.numbers : []
+  const n = Math.min(sizes.length, codes.length, 1000)
+  const lines: OutputLine[] = []
+  let at = 0
+  let k = 0
+  for (let i = 0; i < n; i++) {
+    while (k < numbers.length && (numbers[k] as number) < i) k += 2
+    const size = sizes[i]!
+    const line: OutputLine = { level: LEVELS[codes.charCodeAt(i) - 48] ?? 'log', text: text.slice(at, at + Math.min(size, OUTPUT_LIMITS.line + 1)) }
+    if (numbers[k] === i && Number.isSafeInteger(numbers[k + 1])) line.line = numbers[k + 1] as number
+    lines.push(line)
+    at += size
+  }
+  return { lines, past: sizes.length - n }
+}
+
+/**
+ * Run code in a fresh sandbox frame. `mode` js: in a worker inside the frame; html: as a page in a
+ * frame nested inside it (the frame stays as the preview until the next run).
  */
 export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext): Promise<RunResult> {
   return new Promise((resolve) => {
     const started = performance.now()
     const output: OutputLine[] = []
+    let kept = 0
+    let late = 0
+    let omitted = 0
     let errors = 0
     let settled = false
     const frame = document.createElement('iframe')
@@ -88,9 +132,19 @@ export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext)
     frame.setAttribute('referrerpolicy', 'no-referrer')
     frame.className = mode === 'html' ? 'preview' : 'hidden-frame'
     if (mode === 'js') frame.setAttribute('aria-hidden', 'true')
-    const add = (line: OutputLine) => {
+    /** Keep a line (within the limits, or always for the runner's own last word); false if left out. */
+    const add = (line: OutputLine, always = false) => {
+      const full = kept >= OUTPUT_LIMITS.chars || output.length >= OUTPUT_LIMITS.lines
+      if (!always && full && !(line.level === 'error' && late++ < OUTPUT_LIMITS.lateErrors)) return false
       output.push(line)
+      kept += line.text.length + 1
       ctx.onOutput(line)
+      return true
+    }
+    const omit = (n: number) => {
+      if (n <= 0) return
+      omitted += n
+      ctx.onOmitted?.(n)
     }
     const finish = (timedOut: boolean, message?: string) => {
       if (settled) return
@@ -98,10 +152,11 @@ export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext)
       clearTimeout(limit)
       window.removeEventListener('message', onMessage)
       ctx.signal.removeEventListener('abort', onAbort)
-      if (message) add({ level: 'error', text: message })
+      if (message) add({ level: 'error', text: message }, true)
       // A worker (and any loop in it) dies with its frame; an HTML preview stays unless stopped.
       if (mode === 'js' || timedOut) frame.remove()
-      resolve({ ok: !timedOut && errors === 0 && !message, errors: errors + (timedOut || message ? 1 : 0), durationMs: Math.round(performance.now() - started), timedOut, output })
+      const failed = timedOut || message ? 1 : 0
+      resolve({ ok: !failed && errors === 0, errors: errors + failed, durationMs: Math.round(performance.now() - started), timedOut, output, omitted })
     }
     const onMessage = (e: MessageEvent) => {
       if (e.source !== frame.contentWindow || settled) return
@@ -110,13 +165,15 @@ export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext)
         case 'ready':
           frame.contentWindow!.postMessage({ type: mode === 'js' ? 'run-js' : 'run-html', code }, '*')
           break
-        case 'console':
-          add({ level: m.level, text: String(m.text).slice(0, 10_000) })
+        case 'output': {
+          // At most 1,000 lines a message (and 50,000 a run): the work per message stays small.
+          const { lines, past } = unbatch(m)
+          let skipped = past + count(m.dropped)
+          for (const line of lines) if (!add(line)) skipped++
+          errors += count(m.errors)
+          omit(skipped)
           break
-        case 'error':
-          errors++
-          add({ level: 'error', text: String(m.text).slice(0, 10_000), line: typeof m.line === 'number' ? m.line : null })
-          break
+        }
         case 'done':
           finish(false)
           break
