@@ -1,11 +1,22 @@
 import { html, nothing, css } from 'lit'
 import { property, query, state } from 'lit/decorators.js'
-import { DEFAULT_FILE, languageForFile, MAX_RUN_OUTPUT, Permission, type Language, type RunInfo } from '@session-kit/core'
+import { guard } from 'lit/directives/guard.js'
+import { DEFAULT_FILE, languageForFile, Permission, type Language, type RunInfo } from '@session-kit/core'
 import { SessionRunEvent } from '../events/events.js'
+import { downloadBlob } from '../internal/download.js'
 import { RoomController } from '../internal/room-controller.js'
 import { runnerFor, type OutputLine, type RunResult } from '../internal/runners/runners.js'
 import { SessionElement } from '../internal/session-element.js'
 import { relativeTime } from '../internal/format.js'
+import { formatCount, lineText, outputFile, reportOutput } from './run-report.js'
+
+/**
+ * What the console shows: the first 1,000 lines (or 200,000 characters), then a count of the rest,
+ * then the last errors after that (the one that ended the program). The rest is in the download.
+ */
+const SHOWN = { lines: 1000, chars: 200_000, lateErrors: 20 }
+/** New lines drawn per animation frame while output streams in: each frame's work stays small. */
+const LINES_PER_FRAME = 200
 
 export interface RunRequest {
   code?: string
@@ -20,6 +31,11 @@ export interface RunRequest {
  * without freezing the tab. Each run is shared with the room ("Grace ran main.js — 2 errors") and
  * counted in its analytics. Outside a room, point it at a playground editor with `for`.
  *
+ * The HTML preview cannot leave the page (links, forms, redirects and new windows go nowhere) or
+ * reach the network in any way, WebRTC included. The console shows the first 1,000 lines of
+ * output and counts the rest; the output, up to its first 50,000 lines (2 MB), can be downloaded
+ * as a text file.
+ *
  * @tag session-runner
  * @summary A sandboxed code runner with an output console.
  *
@@ -28,6 +44,8 @@ export interface RunRequest {
  * @csspart status - What the last run did ("Ran in 31 ms — no errors").
  * @csspart output - The console output.
  * @csspart line - One line of output (also `line-error`, `line-warn`).
+ * @csspart more - The row after the shown lines: "… 19,000 more lines" and the download button.
+ * @csspart download-button - Downloads the output as a text file.
  * @csspart preview - The sandboxed preview of HTML and CSS.
  * @csspart activity - Recent runs by others in the room.
  *
@@ -97,6 +115,20 @@ export class SessionRunner extends SessionElement {
         color: var(--_muted);
         font-family: var(--_font);
       }
+      .more {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.3rem 0.75rem;
+        align-items: center;
+        padding: 0.3rem 0;
+        border-bottom: 1px solid color-mix(in srgb, var(--_border) 40%, transparent);
+        color: var(--_muted);
+        font-family: var(--_font);
+      }
+      .more button {
+        font-size: 0.8rem;
+        color: var(--_fg);
+      }
       .preview-host iframe.preview {
         display: block;
         width: 100%;
@@ -133,15 +165,26 @@ export class SessionRunner extends SessionElement {
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
-  @state() private _lines: OutputLine[] = []
   @state() private _running = false
   @state() private _status = ''
   @state() private _statusKind: 'good' | 'bad' | '' = ''
   @state() private _activity: RunInfo[] = []
   @state() private _notice = ''
 
+  @state() private _result: RunResult | null = null
+  @state() private _resultFile = ''
+
   @query('.preview-host') private _previewHost!: HTMLElement
 
+  /** The console, filled as output arrives and drawn at most once a frame (see #take). */
+  #shown: OutputLine[] = []
+  #shownChars = 0
+  #cut = false
+  #more = 0
+  #late: OutputLine[] = []
+  #drawn = 0
+  #lateVersion = 0
+  #frame = 0
   #abort: AbortController | null = null
   #room = new RoomController(this, {
     needsDocument: true,
@@ -204,7 +247,7 @@ export class SessionRunner extends SessionElement {
       return null
     }
     this.#clearPreview()
-    this._lines = []
+    this.#clearOutput()
     this._running = true
     this._status = `Running ${file}…`
     this._statusKind = ''
@@ -214,8 +257,12 @@ export class SessionRunner extends SessionElement {
       timeoutMs: Math.max(0.1, this.timeout) * 1000,
       container: this._previewHost,
       signal: this.#abort.signal,
-      onOutput: (line) => (this._lines = [...this._lines, line]),
+      onOutput: (line) => this.#take(line),
+      onOmitted: (n) => this.#omit(n),
     })
+    this.#draw()
+    this._result = result
+    this._resultFile = file
     this._running = false
     this.#abort = null
     this._status = result.timedOut
@@ -234,7 +281,7 @@ export class SessionRunner extends SessionElement {
   }
 
   clear() {
-    this._lines = []
+    this.#clearOutput()
     this._status = ''
     this._statusKind = ''
     this.#clearPreview()
@@ -244,12 +291,79 @@ export class SessionRunner extends SessionElement {
     this._previewHost?.replaceChildren()
   }
 
+  #clearOutput() {
+    cancelAnimationFrame(this.#frame)
+    this.#frame = 0
+    this.#shown = []
+    this.#shownChars = 0
+    this.#cut = false
+    this.#more = 0
+    this.#late = []
+    this.#drawn = 0
+    this.#lateVersion++
+    this._result = null
+    this.requestUpdate()
+  }
+
+  /** A line of output: shown, counted, or (an error after the cut) kept among the last errors. */
+  #take(line: OutputLine) {
+    if (!this.#cut && this.#shown.length < SHOWN.lines && this.#shownChars + line.text.length <= SHOWN.chars) {
+      this.#shown.push(line)
+      this.#shownChars += line.text.length
+    } else {
+      this.#cut = true
+      if (line.level === 'error') {
+        this.#late.push(line)
+        this.#lateVersion++
+        if (this.#late.length > SHOWN.lateErrors) {
+          this.#late.shift()
+          this.#more++
+        }
+      } else this.#more++
+    }
+    this.#schedule()
+  }
+
+  #omit(count: number) {
+    this.#cut = true
+    this.#more += count
+    this.#schedule()
+  }
+
+  /**
+   * Draw at most once per frame, and at most LINES_PER_FRAME new lines each time, however fast
+   * lines come: the page's work for output stays small in every frame.
+   */
+  #schedule() {
+    this.#frame ||= requestAnimationFrame(() => {
+      this.#frame = 0
+      this.#drawn = Math.min(this.#shown.length, this.#drawn + LINES_PER_FRAME)
+      this.requestUpdate()
+      if (this.#drawn < this.#shown.length) this.#schedule()
+    })
+  }
+
+  /** Draw everything now (the run has ended). */
+  #draw() {
+    cancelAnimationFrame(this.#frame)
+    this.#frame = 0
+    this.#drawn = this.#shown.length
+    this.requestUpdate()
+  }
+
+  #download() {
+    if (!this._result) return
+    downloadBlob(outputFile(this._result), `${this._resultFile}-output.txt`, this)
+  }
+
   #report(file: string, language: string, result: RunResult) {
     const room = this.#room.state
     if (!room || this.for) return
-    let output = result.output.map((l) => (l.level === 'error' && l.line ? `line ${l.line}: ${l.text}` : l.text)).join('\n')
-    if (output.length > MAX_RUN_OUTPUT) output = output.slice(0, MAX_RUN_OUTPUT - 1) + '…'
-    room.client.send({ type: 'run', run: { file, language, ok: result.ok, errors: result.errors, durationMs: result.durationMs, timedOut: result.timedOut, output } })
+    room.client.send({ type: 'run', run: { file, language, ok: result.ok, errors: result.errors, durationMs: result.durationMs, timedOut: result.timedOut, output: reportOutput(result) } })
+  }
+
+  #renderLine(l: OutputLine) {
+    return html`<div part="line line-${l.level}" class="line ${l.level}">${lineText(l)}</div>`
   }
 
   protected override render() {
@@ -261,12 +375,21 @@ export class SessionRunner extends SessionElement {
           Run ${target.file}
         </button>
         ${this._running ? html`<button type="button" @click=${() => this.stop()}>Stop</button>` : nothing}
-        <button type="button" ?disabled=${this._running || (!this._lines.length && !this._status)} @click=${() => this.clear()}>Clear</button>
+        <button type="button" ?disabled=${this._running || (!this.#shown.length && !this.#more && !this._status)} @click=${() => this.clear()}>Clear</button>
         ${blocked ? html`<span id="why" class="why">${blocked}</span>` : html`<span part="status" class="status ${this._statusKind}">${this._status}</span>`}
       </div>
       <div part="output" class="output" role="log" aria-label="Output">
-        ${this._lines.length
-          ? this._lines.map((l) => html`<div part="line line-${l.level}" class="line ${l.level}">${l.line ? `line ${l.line}: ` : ''}${l.text}</div>`)
+        ${this.#drawn || this.#more || this.#late.length
+          ? html`${guard([this.#drawn], () => this.#shown.slice(0, this.#drawn).map((l) => this.#renderLine(l)))}${this.#more
+              ? html`<div part="more" class="more" aria-live="off">
+                  <span>… ${formatCount(this.#more)} more line${this.#more === 1 ? '' : 's'}</span>
+                  ${this._result && !this._running
+                    ? html`<button part="download-button" type="button" @click=${() => this.#download()}>
+                        Download the output${this._result.omitted ? ' (its first 50,000 lines)' : ''} as a text file
+                      </button>`
+                    : nothing}
+                </div>`
+              : nothing}${guard([this.#lateVersion], () => this.#late.map((l) => this.#renderLine(l)))}`
           : html`<div class="empty">${this._running ? 'Running…' : 'Output appears here.'}</div>`}
       </div>
       <div class="preview-host" part="preview"></div>

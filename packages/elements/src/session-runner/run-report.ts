@@ -1,0 +1,60 @@
+import { MAX_RUN_OUTPUT } from '@session-kit/core'
+import { OUTPUT_LIMITS, type OutputLine, type RunResult } from '../internal/runners/runners.js'
+
+/** A line as people read it: errors with the line of code they came from. */
+export const lineText = (l: OutputLine) => (l.level === 'error' && l.line ? `line ${l.line}: ${l.text}` : l.text)
+
+/** 19000 → "19,000". */
+export const formatCount = (n: number) => n.toLocaleString('en')
+
+/** Room for "\n… 9,007,199,254,740,991 more lines" after a cut. */
+const NOTE_ROOM = 40
+
+/**
+ * The output a run tells the room: all of it when it fits the protocol's MAX_RUN_OUTPUT characters,
+ * otherwise the lines that fit and how many more there were.
+ */
+export function reportOutput(result: RunResult): string {
+  const total = result.output.length + (result.omitted ?? 0)
+  let out = ''
+  let n = 0
+  for (const l of result.output) {
+    const next = n ? `${out}\n${lineText(l)}` : lineText(l)
+    if (next.length > MAX_RUN_OUTPUT) break
+    out = next
+    n++
+  }
+  if (n === total) return out
+  const budget = MAX_RUN_OUTPUT - NOTE_ROOM
+  while (n > 0 && out.length > budget) {
+    n--
+    out = out.slice(0, Math.max(0, out.lastIndexOf('\n')))
+  }
+  if (n === 0 && result.output.length) {
+    out = lineText(result.output[0]!).slice(0, budget - 1) + '…'
+    n = 1
+  }
+  const note = `… ${formatCount(total - n)} more lines`
+  return out ? `${out}\n${note}` : note
+}
+
+/**
+ * The output as a text file: every line kept (the first 50,000 lines or 2 MB), and a last line
+ * saying how many were left out.
+ */
+export function outputFile(result: RunResult): Blob {
+  const parts: string[] = []
+  let size = 0
+  let left = result.omitted ?? 0
+  for (const l of result.output) {
+    const text = lineText(l)
+    if (parts.length / 2 >= OUTPUT_LIMITS.lines + OUTPUT_LIMITS.lateErrors || size + text.length > OUTPUT_LIMITS.chars + OUTPUT_LIMITS.lateErrors * OUTPUT_LIMITS.line) {
+      left++
+      continue
+    }
+    parts.push(text, '\n')
+    size += text.length + 1
+  }
+  if (left) parts.push(`… ${formatCount(left)} more lines were left out: the runner keeps the first 50,000 lines (2 MB) of output.\n`)
+  return new Blob(parts, { type: 'text/plain;charset=utf-8' })
+}
