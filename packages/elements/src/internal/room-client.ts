@@ -54,7 +54,7 @@ const WAITING_RETRY_MS = () => 5000 + Math.random() * 5000
  */
 export class RoomClient {
   status: RoomStatus = 'idle'
-  error: { code: string; message: string } | null = null
+  error: { code: string; message: string; retryAfterMs?: number } | null = null
   participant: ParticipantInfo | null = null
   permissions: Permission[] = []
   session: SessionInfo | null = null
@@ -263,7 +263,7 @@ export class RoomClient {
         this.opts.onChange()
         break
       case 'error':
-        this.error = { code: event.code, message: event.message }
+        this.error = { code: event.code, message: event.message, ...(event.retryAfterMs ? { retryAfterMs: event.retryAfterMs } : {}) }
         this.opts.onChange()
         break
       case 'token':
@@ -316,7 +316,10 @@ export class RoomClient {
       return
     }
     this.#set('offline')
-    this.#retryTimer = setTimeout(() => this.#open(), backoffDelay(this.#attempt++))
+    // Over the edit allowance (4429 after a rate_limited error): the edits wait in the replica
+    // until the server said to come back; reconnecting sooner would only be refused again.
+    const wait = code === CloseCode.RateLimited && this.error?.retryAfterMs ? this.error.retryAfterMs : backoffDelay(this.#attempt++)
+    this.#retryTimer = setTimeout(() => this.#open(), wait)
   }
 
   #attach(ws: WebSocket) {

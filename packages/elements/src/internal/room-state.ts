@@ -1,4 +1,4 @@
-import { can, type Action, type OwnedResource, type ParticipantInfo, type Permission, type PresenceInfo, type SessionInfo } from '@session-kit/core'
+import { can, type Action, type OwnedResource, type ParticipantInfo, type Permission, type PermissionContext, type PresenceInfo, type SessionInfo } from '@session-kit/core'
 import type { DocSync } from './doc-sync.js'
 import type { RoomClient } from './room-client.js'
 
@@ -16,17 +16,19 @@ export class RoomState {
     readonly permissions: readonly Permission[],
     readonly session: SessionInfo | null,
     readonly participants: readonly PresenceInfo[],
-    readonly error: { code: string; message: string } | null,
+    readonly error: { code: string; message: string; retryAfterMs?: number } | null,
     readonly doc: DocSync | null,
   ) {}
 
+  /** The current participant as core's permission context; null before the welcome. */
+  get context(): PermissionContext | null {
+    if (!this.participant || !this.session) return null
+    return { role: this.participant.role, userId: this.participant.userId, owner: this.participant.owner, muted: this.participant.muted, editingLocked: this.session.editingLocked }
+  }
+
   /** Whether the current participant may do something (rendering only; the server decides). */
   can(action: Action, resource?: OwnedResource): boolean {
-    if (!this.participant || !this.session) return false
-    return can(
-      { role: this.participant.role, userId: this.participant.userId, owner: this.participant.owner, muted: this.participant.muted, editingLocked: this.session.editingLocked },
-      action,
-      resource,
-    )
+    const ctx = this.context
+    return ctx !== null && can(ctx, action, resource)
   }
 }

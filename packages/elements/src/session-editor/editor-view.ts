@@ -170,7 +170,10 @@ export class CodeEditor {
   }
 
   #a11yExt(label: string): Extension {
-    return EditorView.contentAttributes.of({ 'aria-label': label })
+    // An explicit tabindex: read-only text (not editable) is otherwise not focusable at all, and
+    // checkers do not count an editable element as focusable content of the scroller around it —
+    // keyboard users must reach the code to read it and to scroll a long line or file.
+    return EditorView.contentAttributes.of({ 'aria-label': label, tabindex: '0' })
   }
 
   get text() {

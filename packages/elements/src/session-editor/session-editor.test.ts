@@ -83,6 +83,32 @@ describe('<session-editor>', () => {
     await expect(editor).to.be.accessible()
   })
 
+  it('over the edit allowance, says so, keeps the edits on the device and waits as the server asked', async () => {
+    const sid = freshSid('allowance')
+    await createSession(sid, { 'main.js': '' })
+    const { editor, room } = await mountRoom(sid, 'learner', 'paster')
+    const view = await live(editor)
+    // The server's default allowance is 20,000 characters a minute per person: one such paste is
+    // saved, a second at once is held back.
+    const paste = (text: string) => view.dispatch({ changes: { from: 0, insert: text }, userEvent: 'input.paste' })
+    paste('a'.repeat(20_000))
+    await waitFor(() => shadowText(editor, '[part=save-state]') === 'All changes saved', 15000, 'the first paste saved')
+    const statuses: string[] = []
+    room.addEventListener('session-status', (e) => statuses.push((e as Event & { status: string }).status))
+    paste('b'.repeat(20_000))
+    await waitFor(() => shadowText(editor, '[part=banner]').includes('within a minute'), 10000, 'the allowance message')
+    expect(shadowText(editor, '[part=banner]')).to.match(/your latest edits are kept and will be sent in \d+ s/)
+    expect(editor.value.length).to.equal(40_000)
+    expect(room.status).to.equal('offline')
+    expect(shadowText(editor, '[part=save-state]')).to.equal('Waiting to send')
+    expect(room.shadowRoot!.querySelector('[part=status-text]')!.textContent).to.contain('Waiting to send your edits')
+    // No reconnect storm: it waits for the time the server gave (close to a minute), not 0.5 s.
+    await new Promise((r) => setTimeout(r, 3000))
+    expect(statuses.filter((s) => s === 'connecting')).to.deep.equal([])
+    expect(editor.value.length).to.equal(40_000)
+    await expect(editor).to.be.accessible()
+  })
+
   it('shows remote cursors with names', async () => {
     const sid = freshSid('cursor')
     await createSession(sid, { 'main.js': 'hello world\n' })

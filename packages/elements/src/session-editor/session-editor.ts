@@ -377,6 +377,7 @@ export class SessionEditor extends SessionElement {
     if (!this._room || this._phase === 'playground') return nothing
     // Connecting for the first time is loading (the code may already show as plain text); only a
     // connection lost after being live is "Offline".
+    if (status === 'offline' && this._room.error?.code === 'rate_limited') return html`<span part="save-state" class="save offline">Waiting to send</span>`
     if (status === 'offline' || (status === 'connecting' && this._phase === 'live')) return html`<span part="save-state" class="save offline">Offline</span>`
     if (this._phase !== 'live') return html`<span part="save-state" class="save">Loading live editor…</span>`
     if (!this._room.can(Permission.EDIT_CODE)) return nothing
@@ -386,6 +387,9 @@ export class SessionEditor extends SessionElement {
   #banner() {
     const room = this._room
     if (!room) return nothing
+    if (room.status === 'offline' && room.error?.code === 'rate_limited') {
+      return html`<div part="banner" class="banner warn" role="status">${room.error.message}</div>`
+    }
     if (room.status === 'offline' || (room.status === 'connecting' && this._phase === 'live')) {
       return html`<div part="banner" class="banner warn" role="status">Offline — reconnecting. ${this.#canEdit ? 'Your edits are kept on this device and sent when the connection returns.' : 'The code below may be out of date.'}</div>`
     }

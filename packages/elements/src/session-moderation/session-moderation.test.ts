@@ -52,6 +52,29 @@ describe('<session-moderation> and <session-participants>', () => {
     await waitFor(() => button(person(mod.root, 'Grace')!, /^Unban/) !== undefined, 6000, 'unban offered')
   })
 
+  it('a co-teacher moderates learners but leaves instructors to the owner', async () => {
+    const sid = freshSid('mod-co')
+    await createSession(sid, { 'main.js': '' }, 'ins')
+    const other = await mountRoom(sid, 'instructor', 'ins3', { name: 'Barbara' })
+    const learner = await mountRoom(sid, 'learner', 'lea', { name: 'Grace' })
+    await waitFor(() => other.room.status === 'live' && learner.room.status === 'live')
+    const owner = await panel(sid, 'instructor', 'ins', 'Ada', 'session-moderation')
+    const co = await panel(sid, 'instructor', 'ins2', 'Edsger', 'session-moderation')
+    await waitFor(() => person(co.root, 'Barbara') !== undefined && person(co.root, 'Grace') !== undefined, 6000, 'everyone listed')
+    // Another instructor: no controls, and why.
+    expect(person(co.root, 'Barbara')!.textContent).to.contain('only the session owner can change this')
+    expect(person(co.root, 'Barbara')!.querySelectorAll('button, select').length).to.equal(0)
+    // A learner: every control, but making them an instructor is the owner's.
+    const options = [...person(co.root, 'Grace')!.querySelectorAll('option')].map((o) => o.value)
+    expect(options).to.deep.equal(['learner', 'observer'])
+    expect(button(person(co.root, 'Grace')!, /^Mute/)).to.not.equal(undefined)
+    // The owner has them all, on instructors too.
+    await waitFor(() => person(owner.root, 'Barbara') !== undefined, 6000, 'the owner sees Barbara')
+    expect(button(person(owner.root, 'Barbara')!, /^Mute/)).to.not.equal(undefined)
+    expect([...person(owner.root, 'Grace')!.querySelectorAll('option')].map((o) => o.value)).to.deep.equal(['instructor', 'learner', 'observer'])
+    await expect(co.el).to.be.accessible()
+  })
+
   it('shows learners the list without controls, and explains moderation is for instructors', async () => {
     const sid = freshSid('mod-learner')
     await createSession(sid, { 'main.js': '' }, 'ins')

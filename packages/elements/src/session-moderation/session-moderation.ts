@@ -1,6 +1,6 @@
 import { css, html, nothing } from 'lit'
 import { property, state } from 'lit/decorators.js'
-import { Permission, ROLES, type Role } from '@session-kit/core'
+import { mayActOn, Permission, ROLES, type ParticipantAction, type Role } from '@session-kit/core'
 import { SessionElement } from '../internal/session-element.js'
 import { errorMessage } from '../internal/http.js'
 import { participantStyles, SessionParticipants, type ParticipantEntry } from '../session-participants/session-participants.js'
@@ -114,22 +114,29 @@ export class SessionModeration extends SessionParticipants {
         : nothing
     }
     if (p.owner) return html`<span part="actions" class="actions meta">Owner — cannot be muted or removed</span>`
+    // What this instructor may do to this person: only the owner acts on instructors (core's rule).
+    const ctx = this.room.state?.context
+    const acts = (action: ParticipantAction, role?: Role) => ctx !== null && ctx !== undefined && mayActOn(ctx, { userId: p.userId, role: p.role, owner: p.owner }, action, role)
+    if (p.role === 'instructor' && !acts('mute')) return html`<span part="actions" class="actions meta">Instructor — only the session owner can change this</span>`
+    const roles = ROLES.filter((r: Role) => r === p.role || acts('change-role', r))
     return html`<span part="actions" class="actions">
-      ${may.mute
+      ${may.mute && acts('mute')
         ? html`<button type="button" ?disabled=${busy} @click=${() => this.#act(`${p.userId}:mute`, 'POST', `/participants/${id}/${p.muted ? 'unmute' : 'mute'}`, undefined, p.muted ? `${p.name} is unmuted.` : `${p.name} is muted.`)}>
             ${p.muted ? 'Unmute' : 'Mute'}<span class="visually-hidden"> ${p.name}</span>
           </button>`
         : nothing}
-      ${may.manage
+      ${may.manage && roles.length > 1
         ? html`<label class="visually-hidden" for="role-${p.userId}">Role of ${p.name}</label>
             <select id="role-${p.userId}" ?disabled=${busy} @change=${(e: Event) => this.#act(`${p.userId}:role`, 'PATCH', `/participants/${id}`, { role: (e.target as HTMLSelectElement).value }, `${p.name} is now ${(e.target as HTMLSelectElement).value}.`)}>
-              ${ROLES.map((r: Role) => html`<option value=${r} ?selected=${r === p.role}>${r[0]!.toUpperCase() + r.slice(1)}</option>`)}
-            </select>
-            <button type="button" ?disabled=${busy} @click=${() => this.#act(`${p.userId}:hide`, 'PATCH', `/participants/${id}`, { hidden: !p.hidden }, p.hidden ? `${p.name} is visible to everyone.` : `${p.name} is hidden from learners and observers.`)}>
+              ${roles.map((r: Role) => html`<option value=${r} ?selected=${r === p.role}>${r[0]!.toUpperCase() + r.slice(1)}</option>`)}
+            </select>`
+        : nothing}
+      ${may.manage && acts('hide')
+        ? html`<button type="button" ?disabled=${busy} @click=${() => this.#act(`${p.userId}:hide`, 'PATCH', `/participants/${id}`, { hidden: !p.hidden }, p.hidden ? `${p.name} is visible to everyone.` : `${p.name} is hidden from learners and observers.`)}>
               ${p.hidden ? 'Show' : 'Hide'}<span class="visually-hidden"> ${p.name}</span>
             </button>`
         : nothing}
-      ${may.kick && !me
+      ${may.kick && !me && acts('remove')
         ? this._confirming === p.userId
           ? html`<span class="confirm" role="group" aria-label="Confirm removal of ${p.name}">
               Remove ${p.name}?

@@ -20,6 +20,11 @@ const STATUS_TEXT: Record<RoomStatus, string> = {
   error: 'Not connected',
 }
 
+/** What the room bar says: the status, or — held back over the edit allowance — that edits wait. */
+function statusText(status: RoomStatus, error: { code: string } | null | undefined): string {
+  return status === 'offline' && error?.code === 'rate_limited' ? 'Waiting to send your edits' : STATUS_TEXT[status]
+}
+
 function tokenSession(token: string | undefined): string | null {
   try {
     return (JSON.parse(atob(token!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { sid?: string }).sid ?? null
@@ -224,7 +229,7 @@ export class SessionRoom extends SessionElement {
       this.dispatchEvent(new SessionStatusEvent(status, error?.message ?? null))
       // A quick rejoin after a permission change (connecting → live) is not news; the reason is.
       const blip = (status === 'live' && this.#last.status === 'connecting') || status === 'connecting'
-      if (!blip) this._announcement = status === 'error' ? `Not connected: ${error?.message ?? ''}` : STATUS_TEXT[status]
+      if (!blip) this._announcement = status === 'error' ? `Not connected: ${error?.message ?? ''}` : status === 'offline' && error?.code === 'rate_limited' ? error.message : STATUS_TEXT[status]
     }
     if (perms !== this.#last.permissions && client.participant) {
       if (this.#last.permissions) this.dispatchEvent(new SessionPermissionsChangedEvent(client.permissions, client.participant, reason))
@@ -367,7 +372,7 @@ export class SessionRoom extends SessionElement {
             ${st?.session?.recordingState && st.session.recordingState !== 'off'
               ? html`<span part="recording" class="recording ${st.session.recordingState}">${st.session.recordingState === 'recording' ? 'Recording' : 'Recording paused'}</span>`
               : nothing}
-            <span part="status-text" class="status-text">${st?.session?.title ? html`<strong>${st.session.title}</strong> · ` : nothing}${STATUS_TEXT[status]}${this._notice ? html` · <span part="notice" class="notice">${this._notice}</span>` : nothing}</span>
+            <span part="status-text" class="status-text">${st?.session?.title ? html`<strong>${st.session.title}</strong> · ` : nothing}${statusText(status, st?.error)}${this._notice ? html` · <span part="notice" class="notice">${this._notice}</span>` : nothing}</span>
             ${people.length
               ? html`<ul part="presence" class="presence" aria-label="In the room">
                   ${people.map(
