@@ -4,3 +4,4 @@ export { mintToken, mintGuestToken, parseTtl, TokenVerifier, TokenError, type Mi
 export { loadConfig, type ServerConfig } from './config.js'
 export { migrate } from './store/migrate.js'
 export { openDatabase, type Database } from './store/db.js'
+export { DEFAULT_LIMITS, type SyncLimits } from './sync/limits.js'
