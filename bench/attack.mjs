@@ -11,8 +11,10 @@
 // The attackers run in worker threads so that building their changes never delays the measuring
 // clients; a phase whose measuring thread fell behind by more than 100 ms is marked invalid.
 //
-//   npm run bench -- attack [--seconds 15] [--rooms 10] [--attackers 3] [--edit-chars 20000]
-// (--edit-chars sets the server's SESSION_KIT_MAX_EDIT_CHARS and the size of the heaviest pastes.)
+//   npm run bench -- attack [--seconds 15] [--rooms 10] [--attackers 3] [--edit-chars 20000] [--new-connections N]
+// (--edit-chars sets the server's SESSION_KIT_MAX_EDIT_CHARS and the size of the heaviest pastes;
+// --new-connections its SESSION_KIT_NEW_CONNECTIONS_PER_IP — off by default here, as every client
+// of the benchmark, the typists' too, comes from 127.0.0.1.)
 import { parseArgs } from 'node:util'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import * as A from '@automerge/automerge'
@@ -189,13 +191,16 @@ function pollHealth(url) {
 }
 
 export async function run(argv) {
-  const { values } = parseArgs({ args: argv.filter((a) => a !== 'attack'), options: { seconds: { type: 'string', default: '15' }, rooms: { type: 'string', default: '10' }, attackers: { type: 'string', default: '3' }, 'edit-chars': { type: 'string' } }, strict: false })
+  const { values } = parseArgs({ args: argv.filter((a) => a !== 'attack'), options: { seconds: { type: 'string', default: '15' }, rooms: { type: 'string', default: '10' }, attackers: { type: 'string', default: '3' }, 'edit-chars': { type: 'string' }, 'new-connections': { type: 'string' } }, strict: false })
   const seconds = Number(values.seconds)
   const rooms = Number(values.rooms)
   const attackers = Number(values.attackers)
   const database = process.env.DATABASE_URL ? 'postgres' : 'pglite'
   const editChars = Number(values['edit-chars'] ?? 20_000)
-  const server = await startServer({ env: values['edit-chars'] ? { SESSION_KIT_MAX_EDIT_CHARS: String(editChars) } : {} })
+  const env = {}
+  if (values['edit-chars']) env.SESSION_KIT_MAX_EDIT_CHARS = String(editChars)
+  if (values['new-connections']) env.SESSION_KIT_NEW_CONNECTIONS_PER_IP = values['new-connections']
+  const server = await startServer({ env })
   console.log(`${rooms} rooms, each a typist at 3 keys/s and 2 viewers, 10,000 characters; ${attackers} attackers per phase; heaviest edit ${editChars} characters; ${seconds} s a phase; database: ${database}`)
   try {
     for (const sid of ['flood', 'paste']) await createSession(server.url, sid, { 'main.js': '// the attacked room\n' })

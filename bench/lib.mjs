@@ -34,8 +34,8 @@ export async function startServer({ databaseUrl, dataDir, port, probe = false, e
   const pg = !databaseUrl && process.env.DATABASE_URL ? await freshPostgres() : undefined
   databaseUrl ??= pg?.url
   port ??= await freePort()
-  // Every benchmark client comes from this one address: no per-address socket limit.
-  const env = { ...process.env, HOST: '127.0.0.1', SESSION_KIT_SECRET: SECRET, SESSION_KIT_API_KEY: API_KEY, DATABASE_URL: databaseUrl ?? '', SESSION_KIT_MAX_CONNECTIONS_PER_IP: '0', ...extraEnv }
+  // Every benchmark client comes from this one address: no per-address socket limits.
+  const env = { ...process.env, HOST: '127.0.0.1', SESSION_KIT_SECRET: SECRET, SESSION_KIT_API_KEY: API_KEY, DATABASE_URL: databaseUrl ?? '', SESSION_KIT_MAX_CONNECTIONS_PER_IP: '0', SESSION_KIT_NEW_CONNECTIONS_PER_IP: '0', ...extraEnv }
   const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), ...(probe ? PROBE_ARGS : []), BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { env, stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'inherit', ...(probe ? ['ipc'] : [])] })
   const url = `http://127.0.0.1:${port}`
   const orphan = () => child.kill('SIGKILL')

@@ -68,15 +68,16 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   })
 
   if (upgradeWebSocket) {
-    const sockets = new ConnectionCounter(config.maxConnectionsPerIp)
+    const sockets = new ConnectionCounter(config.maxConnectionsPerIp, config.newConnectionsPerIpPerSecond)
     app.get(
       '/v1/sessions/:sid/sync',
-      // One address may hold only so many sockets open (refused before the upgrade: a browser
-      // sees the connection fail and retries with backoff).
+      // One address may hold only so many sockets open, and open new ones only so fast (refused
+      // before the upgrade, so a reconnect loop costs no token check: a browser sees the
+      // connection fail and retries with backoff).
       async (c, next) => {
         const address = clientAddress(c, config.trustProxy)
         if (!sockets.allows(address)) {
-          return c.json({ error: { code: 'too_many_connections', message: `Too many open connections from your address (at most ${config.maxConnectionsPerIp}).` } }, 429)
+          return c.json({ error: { code: 'too_many_connections', message: `Too many connections from your address (at most ${config.maxConnectionsPerIp} open, ${config.newConnectionsPerIpPerSecond} new a second).` } }, 429)
         }
         c.set('address', address)
         await next()

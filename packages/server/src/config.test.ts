@@ -65,6 +65,7 @@ describe('configuration', () => {
     assert.deepEqual(d.limits, { maxMessageOps: 20_000, maxDocumentChars: 200_000, editsPerMinute: 20_000, maxFiles: 100, writeCooldownMs: 600_000 })
     assert.equal(d.maxTokenTtlSeconds, 86_400)
     assert.equal(d.maxConnectionsPerIp, 1000)
+    assert.equal(d.newConnectionsPerIpPerSecond, 10)
     const c = loadConfig({ SESSION_KIT_SECRET: secret, SESSION_KIT_MAX_EDIT_CHARS: '50_000', SESSION_KIT_MAX_DOCUMENT_CHARS: '1000000', SESSION_KIT_EDIT_RATE: '60000', SESSION_KIT_MAX_FILES: '20', SESSION_KIT_WRITE_COOLDOWN: '30m', SESSION_KIT_MAX_TOKEN_TTL: '7d', SESSION_KIT_MAX_CONNECTIONS_PER_IP: '0' })
     assert.deepEqual(c.limits, { maxMessageOps: 50_000, maxDocumentChars: 1_000_000, editsPerMinute: 60_000, maxFiles: 20, writeCooldownMs: 1_800_000 })
     assert.equal(c.maxTokenTtlSeconds, 7 * 86_400)

@@ -40,6 +40,8 @@ export interface ServerConfig {
   maxTokenTtlSeconds: number
   /** Open WebSocket connections from one address (0: no limit). */
   maxConnectionsPerIp: number
+  /** New WebSocket connections a second from one address, in bursts of 30 s worth (0: no limit). */
+  newConnectionsPerIpPerSecond: number
   /** Take the client's address from X-Forwarded-For (behind a reverse proxy you run). */
   trustProxy: boolean
 }
@@ -114,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     },
     maxTokenTtlSeconds: duration(env, 'SESSION_KIT_MAX_TOKEN_TTL', 24 * 3600),
     maxConnectionsPerIp: count(env, 'SESSION_KIT_MAX_CONNECTIONS_PER_IP', 1000, 0),
+    newConnectionsPerIpPerSecond: count(env, 'SESSION_KIT_NEW_CONNECTIONS_PER_IP', 10, 0),
     trustProxy: env.SESSION_KIT_TRUST_PROXY === '1' || env.SESSION_KIT_TRUST_PROXY === 'true',
   }
 }

@@ -27,7 +27,7 @@ describe('frames and sockets the hub must survive', () => {
   let s: TestServer
   const sid = 'frames'
   before(async () => {
-    s = await startTestServer('pglite', { env: { SESSION_KIT_MAX_CONNECTIONS_PER_IP: '4' } })
+    s = await startTestServer('pglite', { env: { SESSION_KIT_MAX_CONNECTIONS_PER_IP: '4', SESSION_KIT_NEW_CONNECTIONS_PER_IP: '1' } })
     assert.equal((await s.api('POST', '/v1/sessions', TEST_API_KEY, { id: sid, title: 'Frames', ownerId: 'owner', files: { 'main.js': 'x' } })).status, 201)
   })
   after(() => s.stop())
@@ -65,7 +65,33 @@ describe('frames and sockets the hub must survive', () => {
     next.close()
   })
 
+  it('one address opens new sockets only so fast: a reconnect loop is refused before any token is checked', async () => {
+    // One a second, in bursts of 30: the tests above used a few; the loop below uses the rest.
+    const statuses: number[] = []
+    for (let i = 0; i < 40; i++) {
+      const ws = socket(s.url, sid)
+      const closed = closeOf(ws)
+      statuses.push(
+        await new Promise<number>((resolve) => {
+          ws.on('open', () => (ws.close(), resolve(101)))
+          ws.on('unexpected-response', (_req, res) => (ws.terminate(), resolve(res.statusCode ?? 0)))
+          ws.on('error', () => {})
+        }),
+      )
+      await closed
+    }
+    assert.ok(statuses.includes(429), 'a burst beyond 30 is refused')
+    assert.ok(statuses.indexOf(429) <= 30, `refused from the 31st at the latest: ${statuses.join(' ')}`)
+    // Refused ones hold no place: after a pause, new sockets are let in again.
+    await new Promise((r) => setTimeout(r, 2100))
+    const again = await RawClient.connect(s.url, sid, await s.token(sid, 'learner', 'patient'))
+    assert.ok(again.welcome, `after waiting, in again: ${JSON.stringify(again.closed)}`)
+    again.close()
+    await again.waitClosed()
+  })
+
   it('one address holds at most the configured number of sockets; a closed one frees its place', async () => {
+    await new Promise((r) => setTimeout(r, 6000)) // the arrivals allowance refills
     const open: WebSocket[] = []
     for (let i = 0; i < 4; i++) {
       const ws = socket(s.url, sid)
@@ -73,9 +99,9 @@ describe('frames and sockets the hub must survive', () => {
       open.push(ws)
     }
     const refused = socket(s.url, sid)
-    const status = await new Promise<number>((resolve) => refused.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))
-    assert.equal(status, 429, 'the fifth is refused before the upgrade')
     refused.on('error', () => {})
+    const status = await new Promise<number>((resolve) => refused.on('unexpected-response', (_req, res) => (refused.terminate(), resolve(res.statusCode ?? 0))))
+    assert.equal(status, 429, 'the fifth is refused before the upgrade')
     const closed = closeOf(open[0]!)
     open[0]!.close()
     await closed

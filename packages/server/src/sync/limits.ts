@@ -117,17 +117,29 @@ export const DEFAULT_LIMITS: SyncLimits = {
 }
 
 /**
- * Open WebSocket connections per client address. Generous by default: a school's pupils often
- * share one address behind its NAT, and 300 of them with a couple of tabs each must fit.
+ * WebSocket connections per client address: how many may be open at once, and how fast new ones
+ * may come (a token bucket: a burst of thirty seconds' worth). Generous by default: a school's
+ * pupils often share one address behind its NAT, and 300 of them arriving at the start of a
+ * lesson — or reconnecting together after a restart — must fit. Either limit is off at 0.
  */
 export class ConnectionCounter {
   #open = new Map<string, number>()
+  #arrivals = new Map<string, TokenBucket>()
+  #sweeps = 0
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly maxOpen: number,
+    private readonly perSecond: number,
+  ) {}
 
-  /** Whether `address` may open another connection now. */
+  /** Whether `address` may open another connection now (counting it as an arrival if so). */
   allows(address: string): boolean {
-    return this.max <= 0 || (this.#open.get(address) ?? 0) < this.max
+    if (this.maxOpen > 0 && (this.#open.get(address) ?? 0) >= this.maxOpen) return false
+    if (this.perSecond <= 0) return true
+    let bucket = this.#arrivals.get(address)
+    if (!bucket) this.#arrivals.set(address, (bucket = new TokenBucket(this.perSecond, this.perSecond * 30)))
+    if (++this.#sweeps % 1000 === 0) this.#sweep()
+    return bucket.take()
   }
 
   open(address: string) {
@@ -138,5 +150,10 @@ export class ConnectionCounter {
     const n = (this.#open.get(address) ?? 1) - 1
     if (n > 0) this.#open.set(address, n)
     else this.#open.delete(address)
+  }
+
+  /** Forget the buckets that have filled up again: they say nothing a new one would not. */
+  #sweep() {
+    for (const [address, bucket] of this.#arrivals) if (bucket.waitFor(this.perSecond * 30) === 0) this.#arrivals.delete(address)
   }
 }

@@ -27,7 +27,8 @@ export interface ServerProcess {
 
 /** Start `session-kit-server serve` and wait until /healthz answers. */
 export async function spawnServer(opts: { port: number; dataDir: string; databaseUrl?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<ServerProcess> {
-  const env = { ...process.env, SESSION_KIT_SECRET: TEST_SECRET, SESSION_KIT_API_KEY: TEST_API_KEY, DATABASE_URL: opts.databaseUrl ?? '', ...opts.env }
+  // Test clients all come from 127.0.0.1: no limit on new connections from one address.
+  const env = { ...process.env, SESSION_KIT_SECRET: TEST_SECRET, SESSION_KIT_API_KEY: TEST_API_KEY, DATABASE_URL: opts.databaseUrl ?? '', SESSION_KIT_NEW_CONNECTIONS_PER_IP: '0', ...opts.env }
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(opts.port), '--data-dir', opts.dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const keep = (d: Buffer) => {
