@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import { deflateRawSync } from 'node:zlib'
 import * as A from '@automerge/automerge'
 import { mintToken } from '../auth/tokens.js'
+import { compressedChunk } from '../testing/chunks.js'
 import { RawClient } from '../testing/client.js'
 import { freshDataDir, removeDir } from '../testing/db.js'
 import { freePort, spawnServer, type ServerProcess } from '../testing/process.js'
@@ -304,20 +305,10 @@ describe('limits of a document and its files', () => {
     await writer.waitFor(() => writer.text() !== undefined)
     const real = pastes(writer, 1, 10)[0]!
     const bomb = deflateRawSync(new Uint8Array(64 * 1024 * 1024))
-    const chunk = new Uint8Array([...real.subarray(0, 8), 2, ...uleb(bomb.length), ...bomb])
+    const chunk = compressedChunk(real, bomb)
     writer.ws.send(syncMessage(writer, [chunk]))
     assert.equal((await writer.waitClosed())?.code, 4003)
     assert.match(writer.event('error')?.message ?? '', /expand to more than/)
   })
 })
 
-function uleb(n: number): number[] {
-  const out: number[] = []
-  do {
-    let b = n & 0x7f
-    n = Math.floor(n / 128)
-    if (n) b |= 0x80
-    out.push(b)
-  } while (n)
-  return out
-}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deflateRawSync } from 'node:zlib'
 import * as A from '@automerge/automerge'
+import { compressed, compressedChunk } from '../testing/chunks.js'
 import { concatBytes } from './changes.js'
 import { scanEntries } from './scan.js'
 
@@ -19,30 +20,6 @@ function decodedCost(changes: Uint8Array[]) {
     }
   }
   return { ops, inserts }
-}
-
-function uleb(n: number): number[] {
-  const out: number[] = []
-  do {
-    let b = n & 0x7f
-    n = Math.floor(n / 128)
-    if (n) b |= 0x80
-    out.push(b)
-  } while (n)
-  return out
-}
-
-/** The same change as a DEFLATE-compressed chunk (type 2), as Automerge accepts it. */
-function compressed(change: Uint8Array): Uint8Array {
-  let p = 9
-  let len = 0
-  for (let shift = 0; ; shift += 7) {
-    const b = change[p++]!
-    len += (b & 0x7f) * 2 ** shift
-    if (!(b & 0x80)) break
-  }
-  const body = deflateRawSync(change.subarray(p, p + len))
-  return new Uint8Array([...change.subarray(0, 8), 2, ...uleb(body.length), ...body])
 }
 
 describe('reading what a change costs before decoding it', () => {
@@ -79,7 +56,7 @@ describe('reading what a change costs before decoding it', () => {
     assert.throws(() => scanEntries([packed], 1000), /expand to more than/)
     // A DEFLATE bomb: 1 MiB of zeros squeezed into ~1 kB.
     const bomb = deflateRawSync(new Uint8Array(MiB))
-    const bombChunk = new Uint8Array([...change.subarray(0, 8), 2, ...uleb(bomb.length), ...bomb])
+    const bombChunk = compressedChunk(change, bomb)
     assert.throws(() => scanEntries([bombChunk], 64 * 1024), /expand to more than/)
   })
 

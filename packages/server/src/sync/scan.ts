@@ -223,20 +223,15 @@ class Reader {
   ) {}
 
   uleb(): number {
-    let result = 0
-    let scale = 1
-    for (;;) {
-      if (this.pos >= this.end) throw new ChangeFormatError('truncated number')
-      const b = this.bytes[this.pos++]!
-      result += (b & 0x7f) * scale
-      if (!(b & 0x80)) break
-      scale *= 128
-      if (scale > 2 ** 56) throw new ChangeFormatError('a number in the change is too large')
-    }
-    return result
+    return this.#leb128(false)
   }
 
   sleb(): number {
+    return this.#leb128(true)
+  }
+
+  /** A LEB128 number: 7 bits a byte, low first; a signed one's last byte carries the sign in bit 6. */
+  #leb128(signed: boolean): number {
     let result = 0
     let scale = 1
     for (;;) {
@@ -244,13 +239,9 @@ class Reader {
       const b = this.bytes[this.pos++]!
       result += (b & 0x7f) * scale
       scale *= 128
-      if (!(b & 0x80)) {
-        if (b & 0x40) result -= scale
-        break
-      }
+      if (!(b & 0x80)) return signed && b & 0x40 ? result - scale : result
       if (scale > 2 ** 56) throw new ChangeFormatError('a number in the change is too large')
     }
-    return result
   }
 
   skip(n: number) {
