@@ -87,7 +87,8 @@ export function verifyChanges(index: DocIndex, incoming: readonly IncomingChange
   const effects: ChangeEffects[] = []
 
   let ops = 0
-  let files = index.fileCount()
+  /** Files added less files deleted by the changes so far; the document is asked only when one adds. */
+  let filesDelta = 0
   const textFile = (obj: string) => (newTexts.has(obj) ? newTexts.get(obj)! : index.textFile(obj))
   const hasElement = (obj: string, elem: string) => elementSet.has(obj + '|' + elem) || index.hasElement(obj, elem)
   const knownText = (id: string) => textFile(id) !== undefined
@@ -141,8 +142,8 @@ export function verifyChanges(index: DocIndex, incoming: readonly IncomingChange
         return refuse('invalid_change', 'Only insertions and deletions of text are accepted in files.')
       }
     }
-    files += effect.files
-    if (effect.files > 0 && files > limits.maxFiles) return refuse('too_large', `A session holds at most ${limits.maxFiles} files.`)
+    filesDelta += effect.files
+    if (effect.files > 0 && index.fileCount() + filesDelta > limits.maxFiles) return refuse('too_large', `A session holds at most ${limits.maxFiles} files.`)
     actors.set(c.actor, { userId: who.userId, seq: c.seq, maxOp: c.startOp + c.ops.length - 1 })
     taken.add(c.hash)
     changes.push(item)
