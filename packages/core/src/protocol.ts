@@ -4,8 +4,17 @@ import type { Permission } from './permissions.js'
 import type { Role } from './roles.js'
 
 /** Wire protocol versions this build speaks. */
-export const PROTOCOL_VERSION = 1
-export const SUPPORTED_PROTOCOLS = { min: 1, max: 1 } as const
+export const PROTOCOL_VERSION = 2
+export const SUPPORTED_PROTOCOLS = { min: 1, max: 2 } as const
+
+/**
+ * How a connection takes part in the document (protocol 2):
+ * - `full`: an Automerge peer (binary frames are standard Automerge sync messages);
+ * - `view`: a light viewer — the text as JSON (`text`, then `splices`), no Automerge at all;
+ * - `events`: no document, events only.
+ * Protocol 1's `sync: true` is `full`, `sync: false` is `events`.
+ */
+export type SyncMode = 'full' | 'view' | 'events'
 
 /** Largest frame a client may send (binary sync message or JSON event), in bytes. */
 export const MAX_FRAME_BYTES = 1024 * 1024
@@ -58,6 +67,13 @@ export const HelloSchema = v.object({
   token: v.pipe(v.string('token must be a string'), v.minLength(1, 'token is missing'), v.maxLength(8192, 'token is too long')),
   protocol: v.pipe(v.number('protocol must be a number'), v.integer()),
   sync: v.optional(v.boolean('sync must be true or false'), true),
+  /** Protocol 2: how this connection takes part (see SyncMode); overrides `sync`. */
+  mode: v.optional(v.picklist(['full', 'view', 'events'], 'mode must be "full", "view" or "events"')),
+  /**
+   * Protocol 2, with `mode: "full"`: the server may make this connection a light viewer while it
+   * cannot edit (observers, muted or locked learners); `welcome.mode` says which it got.
+   */
+  allowView: v.optional(v.boolean('allowView must be true or false'), false),
 })
 export type Hello = v.InferOutput<typeof HelloSchema>
 
@@ -103,6 +119,8 @@ export const ClientEventSchema = v.variant('type', [
   v.object({ type: v.literal('ping') }),
   v.object({ type: v.literal('chat'), text: ChatTextSchema }),
   v.object({ type: v.literal('run'), run: RunReportSchema }),
+  /** Protocol 2: switch this connection between a full Automerge peer and a light viewer. */
+  v.object({ type: v.literal('mode'), mode: v.picklist(['full', 'view'], 'mode must be "full" or "view"') }),
 ])
 export type ClientEvent = v.InferOutput<typeof ClientEventSchema>
 
@@ -133,10 +151,23 @@ export interface SessionInfo {
 export interface Welcome {
   type: 'welcome'
   protocol: number
+  /** Protocol 2: how this connection takes part (full, view or events). */
+  mode?: SyncMode
   participant: ParticipantInfo
   permissions: Permission[]
   session: SessionInfo
   participants: PresenceInfo[]
+}
+
+/**
+ * One edit of a file's text, for light viewers: at `index` (UTF-16 code units of the text as it
+ * stood after the previous splice), remove `delete` code units and put `insert` there.
+ */
+export interface TextSplice {
+  file: string
+  index: number
+  delete: number
+  insert: string
 }
 
 /** What the room knows about someone who is here now. */
@@ -200,3 +231,14 @@ export type ServerEvent =
   | { type: 'run'; run: RunInfo }
   | { type: 'rate_limited'; what: 'chat' | 'run'; retryAfterMs: number; message: string }
   | { type: 'invitation'; id: string; status: string }
+  /** Protocol 2: this connection is now a full peer or a light viewer (sent on every switch). */
+  | { type: 'mode'; mode: 'full' | 'view'; reason?: string }
+  /** Protocol 2, view: every file's whole text at `heads` (on joining, and after files are added, renamed or deleted). */
+  | { type: 'text'; files: Record<string, string>; heads: string[] }
+  /** Protocol 2, view: one durable batch of edits, in order; the same bytes go to every viewer. */
+  | { type: 'splices'; heads: string[]; splices: TextSplice[] }
+  /**
+   * Protocol 2: presence of several people at once, at most ~10 times a second. For a light viewer,
+   * cursors are UTF-16 offsets into the text as of the last `splices` frame.
+   */
+  | { type: 'presences'; participants: PresenceInfo[] }
