@@ -1,6 +1,10 @@
 import type * as AM from '@automerge/automerge/slim'
 import type { AutomergeModule } from './automerge.js'
+import { fileChanges } from './splices.js'
+import type { TextSource, TextSplice, UnsentEdit } from './text-source.js'
 import { UnsentStore } from './unsent-store.js'
+
+export type { UnsentEdit }
 
 export interface DocShape {
   files: Record<string, string>
@@ -8,27 +12,25 @@ export interface DocShape {
 
 export type Patch = AM.Patch
 
-/** Text the server refused or never acknowledged, shown so the person can copy it. */
-export interface UnsentEdit {
-  file: string
-  text: string
-}
-
 /**
  * The browser's replica of a room's document and its side of the Automerge sync protocol.
  * Local edits are applied at once and kept in IndexedDB until the server acknowledges them, so
  * they survive a reload; on a reconnect the replica is kept and the handshake uploads whatever
  * the server lacks. After a refused write the replica is discarded and rebuilt from the server.
  *
- * Events: `patches` (remote changes, detail: Patch[]), `ready` (first full sync), `reset` (the
- * replica was discarded; `ready` follows after the rejoin), `unsent`
- * (edits that could not be saved, detail: UnsentEdit[]), `saved` (pending count changed).
+ * Events are those of a `TextSource` (`ready`, `reset`, `splices`, `text`, `unsent`, `saved`);
+ * `patches` (detail: Patch[]) still carries the raw Automerge patches for editors that read them.
  */
-export class DocSync extends EventTarget {
+export class DocSync extends EventTarget implements TextSource {
+  readonly kind = 'full' as const
   doc: AM.Doc<DocShape>
   #sync: AM.SyncState
   #send: ((bytes: Uint8Array) => void) | null = null
   #synced = false
+  /** This connection's handshake is over (see flush). */
+  #quiet = false
+  /** The heads the server last told us it has. */
+  #theirHeads: string[] = []
   #restored = false
   #captured: Map<string, string> | null = null
 
@@ -53,6 +55,8 @@ export class DocSync extends EventTarget {
   attach(send: (bytes: Uint8Array) => void) {
     this.#send = send
     this.#sync = this.A.initSyncState()
+    this.#quiet = false
+    this.#theirHeads = []
   }
 
   detach() {
@@ -71,10 +75,15 @@ export class DocSync extends EventTarget {
     this.doc = this.A.init<DocShape>()
     this.#sync = this.A.initSyncState()
     this.#synced = false
+    this.#quiet = false
     this.dispatchEvent(new Event('reset'))
   }
 
   receive(bytes: Uint8Array) {
+    const { heads, have } = this.A.decodeSyncMessage(bytes)
+    this.#theirHeads = heads
+    // The server (re)starts a handshake (a `have` with no last sync): answer it in full again.
+    if (have.length && !have[0]!.lastSync.length) this.#quiet = false
     const patches: Patch[] = []
     const [doc, sync] = this.A.receiveSyncMessage(this.doc, this.#sync, bytes, { patchCallback: (p) => patches.push(...p) })
     this.doc = doc
@@ -82,7 +91,7 @@ export class DocSync extends EventTarget {
     if (!this.#synced && this.doc.files) {
       this.#synced = true
       this.#afterFirstSync(patches)
-    }
+    } else this.#announce(patches)
     if (patches.length) this.dispatchEvent(new CustomEvent('patches', { detail: patches }))
     if (this.#synced && !this.#restored) void this.#restore()
     this.flush()
@@ -100,6 +109,14 @@ export class DocSync extends EventTarget {
       this.#restored = true
       if (edits.length) this.dispatchEvent(new CustomEvent<UnsentEdit[]>('unsent', { detail: edits }))
     }
+  }
+
+  /** Tell the editors what remote patches did: splices where they describe it, else `text`. */
+  #announce(patches: Patch[]) {
+    if (!patches.length) return
+    const { splices, reshaped, all } = fileChanges(patches)
+    if (splices.length) this.dispatchEvent(new CustomEvent<TextSplice[]>('splices', { detail: splices }))
+    if (all || reshaped.size) this.dispatchEvent(new Event('text'))
   }
 
   /** Re-apply edits kept from before a reload (once), so the handshake uploads them. */
@@ -122,6 +139,7 @@ export class DocSync extends EventTarget {
       const files = [...new Set(stranded.map((e) => e.file))]
       this.dispatchEvent(new CustomEvent<UnsentEdit[]>('unsent', { detail: files.map((file) => ({ file, text: '(edits from an earlier visit could not be merged)' })) }))
     }
+    this.#announce(patches)
     if (patches.length) this.dispatchEvent(new CustomEvent('patches', { detail: patches }))
     this.flush()
     this.dispatchEvent(new Event('saved'))
@@ -130,13 +148,20 @@ export class DocSync extends EventTarget {
   /**
    * Send what the server lacks. One message per received message or local change is all the
    * protocol needs; looping until Automerge returns nothing would spin forever when it answers a
-   * reset (it repeats the reset until the server replies).
+   * reset (it repeats the reset until the server replies). Once this connection's handshake is
+   * over (we told the server heads equal to its own, needing nothing), a message with neither
+   * changes nor `need` stays home: protocol 2's server pushes without waiting for replies, so our
+   * heads alone would only cost both sides a frame.
    */
   flush() {
     if (!this.#send) return
     const [sync, msg] = this.A.generateSyncMessage(this.doc, this.#sync)
     this.#sync = sync
-    if (msg) this.#send(msg)
+    if (!msg) return
+    const { changes, need, heads } = this.A.decodeSyncMessage(msg)
+    if (this.#quiet && !changes.length && !need.length) return
+    this.#send(msg)
+    if (this.#synced && !need.length && sameHeads(heads, this.#theirHeads)) this.#quiet = true
   }
 
   /** Apply a local edit to one file and send it. Returns the change hash (or null if nothing changed). */
@@ -174,7 +199,7 @@ export class DocSync extends EventTarget {
     return Object.keys(this.doc.files ?? {})
   }
 
-  cursor(file: string, pos: number): string | number {
+  async cursor(file: string, pos: number): Promise<string | number> {
     try {
       return this.A.getCursor(this.doc, ['files', file], pos)
     } catch {
@@ -182,6 +207,11 @@ export class DocSync extends EventTarget {
     }
   }
 
+  async cursorPositions(file: string, cursors: (string | number)[]): Promise<(number | null)[]> {
+    return cursors.map((c) => this.cursorPosition(file, c))
+  }
+
+  /** Where a cursor is now, at once (in-thread replica only; prefer `cursorPositions`). */
   cursorPosition(file: string, cursor: string | number): number | null {
     if (typeof cursor === 'number') return cursor
     try {
@@ -190,4 +220,8 @@ export class DocSync extends EventTarget {
       return null
     }
   }
+}
+
+function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((h) => b.includes(h))
 }
