@@ -31,11 +31,14 @@ const AUTH_TOKEN = 0
 const REMOTE = Symbol('remote')
 const now = () => performance.timeOrigin + performance.now()
 
-/** Start Hocuspocus on a free port of 127.0.0.1; each document it loads starts with `starterSize` characters. */
-export async function startHocuspocus({ starterSize }) {
+/**
+ * Start Hocuspocus on a free port of 127.0.0.1; each document it loads starts with `starterSize`
+ * characters. `trace`: the server keeps per-update timings, read with `server.trace()`.
+ */
+export async function startHocuspocus({ starterSize, trace = false }) {
   const port = await freePort()
   const script = fileURLToPath(new URL('./hocuspocus-server.mjs', import.meta.url))
-  const server = await spawnServer([script, '--port', String(port), '--starter-size', String(starterSize)], { port })
+  const server = await spawnServer([script, '--port', String(port), '--starter-size', String(starterSize), ...(trace ? ['--trace'] : [])], { port, ipc: true })
   return { ...server, url: `ws://127.0.0.1:${port}` }
 }
 
@@ -60,14 +63,21 @@ function message(room, type, write) {
 
 /**
  * A full Yjs client: keeps the document, applies every update it receives and, while the tracker
- * is measuring, records keystroke → remote-apply latency of the light senders' keystrokes.
+ * is measuring, records keystroke → remote-apply latency of the light senders' keystrokes
+ * (`tracker.latencies`), and beside each sample the part spent before the client had the frame
+ * (`tracker.arrivals`) and applying it (`tracker.applies`, Y.applyUpdate's time).
+ * `consume: false` leaves send times in place once read (several clients measure the same
+ * keystrokes: the lecture's viewers); `awareness: true` keeps its awareness to send cursors.
  */
 export class YjsClient {
-  constructor({ url, room, slot, stamps, full = true, tracker }) {
+  constructor({ url, room, slot, stamps, full = true, tracker, consume = true, awareness: keepAwareness = false }) {
     this.room = room
     this.full = full
     this.tracker = tracker
+    this.consume = consume
     this.stamps = new Float64Array(stamps)
+    /** Payload bytes received: document (sync) frames and the rest (awareness, auth, acknowledgements). */
+    this.bytesIn = { doc: 0, events: 0 }
     this.doc = new Y.Doc()
     this.doc.clientID = FIRST_ID + slot
     this.synced = false
@@ -86,7 +96,8 @@ export class YjsClient {
         const awareness = new awarenessProtocol.Awareness(this.doc)
         awareness.setLocalState({ user: { name: `User ${slot}` } })
         this.send(message(room, AWARENESS, (e) => encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, [this.doc.clientID]))))
-        awareness.destroy()
+        if (keepAwareness) this.awareness = awareness
+        else awareness.destroy()
       })
       this.ws.on('message', (data) => {
         // Light senders apply nothing once they hold the document.
@@ -95,7 +106,11 @@ export class YjsClient {
         decoding.readVarString(decoder)
         const type = decoding.readVarUint(decoder)
         // Awareness, authentication and "saved" acknowledgements are not part of the workload.
-        if (type !== SYNC && type !== SYNC_REPLY) return
+        if (type !== SYNC && type !== SYNC_REPLY) {
+          this.bytesIn.events += data.length
+          return
+        }
+        this.bytesIn.doc += data.length
         const step = decoding.readVarUint(decoder)
         if (step === syncProtocol.messageYjsSyncStep1) {
           const vector = decoding.readVarUint8Array(decoder)
@@ -103,9 +118,11 @@ export class YjsClient {
           return
         }
         const update = decoding.readVarUint8Array(decoder)
+        const received = now()
+        const t0 = performance.now()
         Y.applyUpdate(this.doc, update, REMOTE)
-        const at = now()
-        if (this.synced && this.full && this.tracker.measuring) this.measure(update, at)
+        const applyMs = performance.now() - t0
+        if (this.synced && this.full && this.tracker.measuring) this.measure(update, received + applyMs, applyMs)
         if (!this.synced && this.text()?.length > 0) {
           this.synced = true
           this.cursor = Math.floor(Math.random() * this.text().length)
@@ -128,15 +145,29 @@ export class YjsClient {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes)
   }
 
-  measure(update, at) {
+  /** Where a sent keystroke's time is kept: by slot, inserted or deleted, and Yjs clock. */
+  static stampIndex(slot, clock, deleted = false) {
+    return (slot * 2 + (deleted ? 1 : 0)) * CLOCKS + (clock % CLOCKS)
+  }
+
+  measure(update, at, applyMs) {
     const { structs, ds } = Y.decodeUpdate(update)
-    // Consumed once read, so a character deleted by someone else too cannot be counted twice.
+    // Consumed once read (unless several clients measure the same keystrokes), so a character
+    // deleted by someone else too cannot be counted twice.
     const take = (client, clock, deleted) => {
       const slot = client - FIRST_ID
       if (client === this.doc.clientID || slot < 0 || (slot + 1) * 2 * CLOCKS > this.stamps.length) return
-      const i = (slot * 2 + (deleted ? 1 : 0)) * CLOCKS + (clock % CLOCKS)
-      if (this.stamps[i]) this.tracker.latencies.push(at - this.stamps[i])
-      this.stamps[i] = 0
+      const i = YjsClient.stampIndex(slot, clock, deleted)
+      const sent = this.stamps[i]
+      // Keystrokes sent inside the measured window (tracker.from … tracker.to), however late they arrive.
+      // A tracker with sample() takes each one itself (the lecture keeps the slowest viewer per keystroke).
+      if (sent && this.tracker.sample) this.tracker.sample(i, sent, at - applyMs, applyMs)
+      else if (sent && sent >= (this.tracker.from ?? 0) && sent <= (this.tracker.to ?? Infinity)) {
+        this.tracker.latencies.push(at - sent)
+        this.tracker.arrivals?.push(at - applyMs - sent)
+        this.tracker.applies?.push(applyMs)
+      }
+      if (this.consume) this.stamps[i] = 0
     }
     for (const s of structs) if (s instanceof Y.Item) take(s.id.client, s.id.clock, false)
     for (const [client, ranges] of ds.clients) for (const r of ranges) take(client, r.clock, true)
@@ -152,8 +183,17 @@ export class YjsClient {
     this.typed++
   }
 
+  /** Move this client's cursor (Yjs awareness, as y-codemirror does: relative positions in the text). */
+  moveCursor(index) {
+    const text = this.text()
+    const pos = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, Math.min(index, text.length)))
+    this.awareness.setLocalStateField('cursor', { anchor: pos, head: pos })
+    this.send(message(this.room, AWARENESS, (e) => encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(this.awareness, [this.doc.clientID]))))
+  }
+
   stop() {
     stopTyping(this)
+    this.awareness?.destroy()
     this.ws.close()
   }
 }

@@ -24,7 +24,8 @@ export const freePort = () =>
  * on a fresh database of that PostgreSQL server, dropped when the server stops.
  * `databaseUrl` or `dataDir` point it at storage the caller owns and keeps (several instances on
  * one PostgreSQL database; a restart on the same data, and the same `port`).
- * `probe`: the process also answers `memory()` — its memory after a full collection (bench/probe.mjs).
+ * `probe`: the process also answers `memory()` — its memory after a full collection — and `trace()`
+ * — the per-change timings the server keeps when run with SESSION_KIT_TRACE=1 (bench/probe.mjs).
  * `env`: more environment for the server (limits a benchmark sets for itself).
  */
 export async function startServer({ databaseUrl, dataDir, port, probe = false, env: extraEnv = {} } = {}) {
@@ -54,6 +55,7 @@ export async function startServer({ databaseUrl, dataDir, port, probe = false, e
     pid: child.pid,
     child,
     memory: probe ? () => askMemory(child) : undefined,
+    trace: probe ? () => askTrace(child) : undefined,
     async stop() {
       process.off('exit', orphan)
       child.kill('SIGTERM')
@@ -68,8 +70,8 @@ export async function startServer({ databaseUrl, dataDir, port, probe = false, e
  * Run a server script other than ours in a Node process of its own, exactly as startServer() runs
  * ours (so its CPU and memory are read from /proc the same way), and wait until it answers HTTP.
  */
-export async function spawnServer(args, { port, readyPath = '/' }) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), ...args], { stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] })
+export async function spawnServer(args, { port, readyPath = '/', ipc = false }) {
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), ...args], { stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'inherit', ...(ipc ? ['ipc'] : [])] })
   const url = `http://127.0.0.1:${port}`
   const orphan = () => child.kill('SIGKILL')
   process.once('exit', orphan)
@@ -83,6 +85,7 @@ export async function spawnServer(args, { port, readyPath = '/' }) {
     url,
     pid: child.pid,
     child,
+    trace: ipc ? () => askTrace(child) : undefined,
     async stop() {
       process.off('exit', orphan)
       child.kill('SIGTERM')
@@ -100,23 +103,55 @@ export function starterText(size) {
 const PROBE_ARGS = ['--expose-gc', '--import', pathToFileURL(join(root, 'bench/probe.mjs')).href]
 let probeAsks = 0
 
-/** A probed server's memory (rss, heapTotal, heapUsed, external, arrayBuffers) after a full GC. */
-function askMemory(child) {
+/** Ask a server process something over its IPC channel (bench/probe.mjs answers); resolves to its reply. */
+function askProbe(child, probe) {
   const id = ++probeAsks
   return new Promise((resolve, reject) => {
     const onMessage = (m) => {
-      if (m?.probe !== 'memory' || m.id !== id) return
+      if (m?.probe !== probe || m.id !== id) return
       child.off('message', onMessage)
       child.off('exit', onExit)
-      const { probe, id: _, ...usage } = m
-      resolve(usage)
+      resolve(m)
     }
     const onExit = () => reject(new Error('the server exited'))
     child.on('message', onMessage)
     child.once('exit', onExit)
-    child.send({ probe: 'memory', id })
+    child.send({ probe, id })
   })
 }
+
+/** A probed server's memory (rss, heapTotal, heapUsed, external, arrayBuffers) after a full GC. */
+async function askMemory(child) {
+  const { probe, id, ...usage } = await askProbe(child, 'memory')
+  return usage
+}
+
+/**
+ * The server's per-change timings since the last ask: `[{ receivedAt, relayedAt }]` in
+ * performance.timeOrigin + performance.now() milliseconds of the server process (frame received →
+ * relay written), or undefined when this build keeps none.
+ */
+async function askTrace(child) {
+  return (await askProbe(child, 'trace')).trace ?? undefined
+}
+
+/** Bytes a process has written through write()/send() — sockets included — from /proc/<pid>/io. */
+export function processWrites(pid) {
+  return Number(/wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))[1])
+}
+
+/**
+ * This thread's event-loop utilisation since `from` (performance.eventLoopUtilization): the share
+ * of wall time its loop was busy rather than waiting for I/O. A load-generator thread near 1 is
+ * saturated, and what it measures is its own queue. (Node 20 has no per-thread CPU clock:
+ * process.cpuUsage() counts every thread.)
+ */
+export function eluSince(from) {
+  return performance.eventLoopUtilization(from)
+}
+
+/** Above this event-loop utilisation a load-generator thread invalidates a run. */
+export const ELU_LIMIT = 0.5
 
 /** Busy and total CPU ticks of the whole machine, from /proc/stat. */
 export function machineTicks() {
