@@ -1,5 +1,6 @@
 // Browser tests of packages/elements in Debian's Chromium (never a downloaded browser), against a
 // real Session Kit server on an embedded database started for the run.
+import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { createSocket } from 'node:dgram'
 import { esbuildPlugin } from '@web/dev-server-esbuild'
@@ -115,6 +116,14 @@ export default {
   plugins: [esbuildPlugin({ ts: true, target: 'es2021', tsconfig: 'packages/elements/tsconfig.json' }), sessionKitServer(), escapeListeners()],
   browsers: [chromeLauncher({ launchOptions: { executablePath, headless: true, args } })],
   middleware: [
+    // A worker started with `new URL('./x.js', import.meta.url)` asks for the built name: serve the
+    // TypeScript source (the esbuild plugin compiles it like any imported module).
+    async (ctx, next) => {
+      if (/^\/packages\/elements\/src\/.+\.js$/.test(ctx.path) && !existsSync('.' + ctx.path) && existsSync('.' + ctx.path.replace(/\.js$/, '.ts'))) {
+        ctx.path = ctx.path.replace(/\.js$/, '.ts')
+      }
+      return next()
+    },
     async (ctx, next) => {
       if (ctx.path === '/__sk/slow-automerge.wasm') {
         await new Promise((r) => setTimeout(r, Number(ctx.query.ms || 1500)))

@@ -17,6 +17,11 @@ export function defaultWasmUrl(): URL {
   return new URL('../../assets/automerge.wasm', import.meta.url)
 }
 
+/** The wasm's absolute URL, as the document worker must be told it (a relative one would resolve against the worker's script). */
+export function wasmLocation(): string {
+  return new URL(wasmUrl ?? defaultWasmUrl(), document.baseURI).href
+}
+
 export function loadAutomerge(): Promise<AutomergeModule> {
   loading ??= (async () => {
     const A = await import('@automerge/automerge/slim')

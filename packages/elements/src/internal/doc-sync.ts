@@ -1,46 +1,66 @@
-import type * as AM from '@automerge/automerge/slim'
+import type { ChangeSet } from '@codemirror/state'
+import type { Cursor } from '@session-kit/core'
 import type { AutomergeModule } from './automerge.js'
-import { fileChanges } from './splices.js'
+import { applySplices, batchFromJSON, changeSet, rebase, splicesOf } from './rebase.js'
+import type { FromReplica, ToReplica } from './replica-messages.js'
+import { startReplica, type ReplicaPort, type ReplicaPortFactory } from './replica-port.js'
 import type { TextSource, TextSplice, UnsentEdit } from './text-source.js'
-import { UnsentStore } from './unsent-store.js'
+import type { UnsentStore } from './unsent-store.js'
 
 export type { UnsentEdit }
 
-export interface DocShape {
-  files: Record<string, string>
+/** A local edit the replica has not applied yet: kept to map remote batches through. */
+interface Unconfirmed {
+  seq: number
+  file: string
+  /** Against the text as the replica will have it before this edit; null once dropped. */
+  changes: ChangeSet | null
 }
 
-export type Patch = AM.Patch
+type Reply<T extends FromReplica['type']> = Extract<FromReplica, { type: T }>
 
 /**
- * The browser's replica of a room's document and its side of the Automerge sync protocol.
- * Local edits are applied at once and kept in IndexedDB until the server acknowledges them, so
- * they survive a reload; on a reconnect the replica is kept and the handshake uploads whatever
- * the server lacks. After a refused write the replica is discarded and rebuilt from the server.
+ * A writer's view of the room's document: a full Automerge replica, kept in the document worker
+ * (see `Replica`) so that applying remote changes — whose cost grows with the file — never runs on
+ * the page's main thread. The page keeps only each file's plain text, so `text()` answers at once
+ * and local edits show before the replica has seen them; the two threads reconcile concurrent
+ * edits by counting each other's (see replica-messages.ts and `rebase`).
  *
- * Events are those of a `TextSource` (`ready`, `reset`, `splices`, `text`, `unsent`, `saved`);
- * `patches` (detail: Patch[]) still carries the raw Automerge patches for editors that read them.
+ * Local edits are kept in IndexedDB until the server acknowledges them, so they survive a reload;
+ * on a reconnect the replica is kept and the handshake uploads whatever the server lacks. After a
+ * refused write the replica is discarded and rebuilt from the server.
+ *
+ * Events are those of a `TextSource`: `ready`, `reset`, `splices`, `text`, `unsent`, `saved`.
  */
 export class DocSync extends EventTarget implements TextSource {
   readonly kind = 'full' as const
-  doc: AM.Doc<DocShape>
-  #sync: AM.SyncState
-  #send: ((bytes: Uint8Array) => void) | null = null
+  #port: ReplicaPort
+  /** Each file's text as the editors show it, in the document's order. */
+  #texts = new Map<string, string>()
   #synced = false
-  /** This connection's handshake is over (see flush). */
-  #quiet = false
-  /** The heads the server last told us it has. */
-  #theirHeads: string[] = []
+  /** Replicas discarded so far; the replica tags what it says with it. */
+  #epoch = 0
+  /** Local edits made, and remote batches applied, since the replica's `ready`. */
+  #seq = 0
+  #version = 0
+  #unconfirmed: Unconfirmed[] = []
+  /** Local edits whose change the replica has not reported yet (they count as pending). */
+  #unreported = 0
+  #conn = 0
+  #send: ((bytes: Uint8Array) => void) | null = null
   #restored = false
   #captured: Map<string, string> | null = null
+  #requests = new Map<number, (msg: FromReplica) => void>()
+  #nextId = 1
+  #seenTimer?: ReturnType<typeof setTimeout>
 
   constructor(
     readonly A: AutomergeModule,
     readonly unsent: UnsentStore,
+    opts: { replica?: ReplicaPortFactory } = {},
   ) {
     super()
-    this.doc = A.init<DocShape>()
-    this.#sync = A.initSyncState()
+    this.#port = (opts.replica ?? startReplica(A))((msg) => this.#message(msg))
   }
 
   get synced() {
@@ -48,19 +68,25 @@ export class DocSync extends EventTarget implements TextSource {
   }
 
   get pending() {
-    return this.unsent.entries.length
+    return this.unsent.entries.length + this.#unreported
   }
 
   /** A new connection: a fresh sync state with the same replica (offline edits go up). */
   attach(send: (bytes: Uint8Array) => void) {
     this.#send = send
-    this.#sync = this.A.initSyncState()
-    this.#quiet = false
-    this.#theirHeads = []
+    this.#post({ type: 'attach', conn: ++this.#conn })
   }
 
   detach() {
     this.#send = null
+    this.#post({ type: 'detach' })
+  }
+
+  /** Stop the replica for good (its worker ends). */
+  close() {
+    this.detach()
+    clearTimeout(this.#seenTimer)
+    this.#port.close()
   }
 
   /**
@@ -68,121 +94,32 @@ export class DocSync extends EventTarget implements TextSource {
    * the replica, and rejoin from the server's state.
    */
   discardReplica() {
-    if (this.unsent.entries.length) {
-      this.#captured = new Map()
-      for (const e of this.unsent.entries) if (!this.#captured.has(e.file)) this.#captured.set(e.file, this.text(e.file) ?? '')
-    }
-    this.doc = this.A.init<DocShape>()
-    this.#sync = this.A.initSyncState()
+    if (this.unsent.entries.length || this.#unreported) this.#captured = new Map(this.#texts)
+    this.#post({ type: 'discard', epoch: ++this.#epoch })
+    this.#texts = new Map()
     this.#synced = false
-    this.#quiet = false
+    this.#unconfirmed = []
     this.dispatchEvent(new Event('reset'))
   }
 
+  /** A sync frame from the server: handed to the replica (the bytes are transferred, not copied). */
   receive(bytes: Uint8Array) {
-    const { heads, have } = this.A.decodeSyncMessage(bytes)
-    this.#theirHeads = heads
-    // The server (re)starts a handshake (a `have` with no last sync): answer it in full again.
-    if (have.length && !have[0]!.lastSync.length) this.#quiet = false
-    const patches: Patch[] = []
-    const [doc, sync] = this.A.receiveSyncMessage(this.doc, this.#sync, bytes, { patchCallback: (p) => patches.push(...p) })
-    this.doc = doc
-    this.#sync = sync
-    if (!this.#synced && this.doc.files) {
-      this.#synced = true
-      this.#afterFirstSync(patches)
-    } else this.#announce(patches)
-    if (patches.length) this.dispatchEvent(new CustomEvent('patches', { detail: patches }))
-    if (this.#synced && !this.#restored) void this.#restore()
-    this.flush()
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    this.#post({ type: 'receive', frames: [bytes] }, whole ? [bytes.buffer as ArrayBuffer] : [])
   }
 
-  #afterFirstSync(_patches: Patch[]) {
-    this.dispatchEvent(new Event('ready'))
-    // Edits refused before this rejoin: those now in the server's document were saved after all.
-    if (this.#captured) {
-      const lost = this.unsent.entries.filter((e) => !this.A.hasHeads(this.doc, [e.hash]))
-      this.unsent.clear()
-      const files = [...new Set(lost.map((e) => e.file))]
-      const edits = files.map((file) => ({ file, text: this.#captured!.get(file) ?? '' }))
-      this.#captured = null
-      this.#restored = true
-      if (edits.length) this.dispatchEvent(new CustomEvent<UnsentEdit[]>('unsent', { detail: edits }))
-    }
-  }
-
-  /** Tell the editors what remote patches did: splices where they describe it, else `text`. */
-  #announce(patches: Patch[]) {
-    if (!patches.length) return
-    const { splices, reshaped, all } = fileChanges(patches)
-    if (splices.length) this.dispatchEvent(new CustomEvent<TextSplice[]>('splices', { detail: splices }))
-    if (all || reshaped.size) this.dispatchEvent(new Event('text'))
-  }
-
-  /** Re-apply edits kept from before a reload (once), so the handshake uploads them. */
-  async #restore() {
-    this.#restored = true
-    const earlier = await this.unsent.load()
-    // The replica was discarded while the store was read (a refused write): restore after the rejoin.
-    if (!this.#synced) return void (this.#restored = false)
-    const entries = earlier.filter((e) => !this.A.hasHeads(this.doc, [e.hash]))
-    if (!entries.length) return
-    const patches: Patch[] = []
-    try {
-      this.doc = this.A.applyChanges(this.doc, entries.map((e) => e.bytes), { patchCallback: (p) => patches.push(...p) })[0]
-    } catch {
-      // Stored changes from an incompatible replica: show them instead of losing them.
-    }
-    const stranded = entries.filter((e) => !this.A.hasHeads(this.doc, [e.hash]))
-    if (stranded.length) {
-      this.unsent.acknowledge(stranded.map((e) => e.hash))
-      const files = [...new Set(stranded.map((e) => e.file))]
-      this.dispatchEvent(new CustomEvent<UnsentEdit[]>('unsent', { detail: files.map((file) => ({ file, text: '(edits from an earlier visit could not be merged)' })) }))
-    }
-    this.#announce(patches)
-    if (patches.length) this.dispatchEvent(new CustomEvent('patches', { detail: patches }))
-    this.flush()
-    this.dispatchEvent(new Event('saved'))
-  }
-
-  /**
-   * Send what the server lacks. One message per received message or local change is all the
-   * protocol needs; looping until Automerge returns nothing would spin forever when it answers a
-   * reset (it repeats the reset until the server replies). Once this connection's handshake is
-   * over (we told the server heads equal to its own, needing nothing), a message with neither
-   * changes nor `need` stays home: protocol 2's server pushes without waiting for replies, so our
-   * heads alone would only cost both sides a frame.
-   */
-  flush() {
-    if (!this.#send) return
-    const [sync, msg] = this.A.generateSyncMessage(this.doc, this.#sync)
-    this.#sync = sync
-    if (!msg) return
-    const { changes, need, heads } = this.A.decodeSyncMessage(msg)
-    if (this.#quiet && !changes.length && !need.length) return
-    this.#send(msg)
-    if (this.#synced && !need.length && sameHeads(heads, this.#theirHeads)) this.#quiet = true
-  }
-
-  /** Apply a local edit to one file and send it. Returns the change hash (or null if nothing changed). */
-  change(file: string, fn: (doc: DocShape) => void): string | null {
-    const before = this.doc
-    this.doc = this.A.change(this.doc, fn)
-    if (this.doc === before) return null
-    const bytes = this.A.getLastLocalChange(this.doc)
-    if (!bytes) return null
-    const hash = this.A.decodeChange(bytes).hash
-    this.unsent.add({ hash, bytes, file, at: Date.now() })
-    this.flush()
-    this.dispatchEvent(new Event('saved'))
-    return hash
-  }
-
+  /** Apply a local edit to one file (positions against its text before the edit) and send it. */
   splice(file: string, edits: { from: number; to: number; insert: string }[]) {
-    // Positions refer to the text before the edit: apply from the end so earlier ones stay valid.
-    return this.change(file, (d) => {
-      for (const e of [...edits].sort((a, b) => b.from - a.from)) this.A.splice(d, ['files', file], e.from, e.to - e.from, e.insert)
-    })
+    const text = this.#texts.get(file)
+    if (!this.#synced || text === undefined) return
+    const changes = changeSet(edits, text.length)
+    if (changes.empty) return
+    this.#texts.set(file, applySplices(text, splicesOf(file, changes)))
+    const seq = ++this.#seq
+    this.#unconfirmed.push({ seq, file, changes })
+    this.#unreported++
+    this.#post({ type: 'edit', seq, base: this.#version, file, changes: changes.toJSON() })
+    this.dispatchEvent(new Event('saved'))
   }
 
   acknowledge(hashes: string[]) {
@@ -191,37 +128,152 @@ export class DocSync extends EventTarget implements TextSource {
   }
 
   text(file: string): string | undefined {
-    const t = this.doc.files?.[file]
-    return t === undefined ? undefined : String(t)
+    return this.#texts.get(file)
   }
 
   files(): string[] {
-    return Object.keys(this.doc.files ?? {})
+    return [...this.#texts.keys()]
   }
 
-  async cursor(file: string, pos: number): Promise<string | number> {
-    try {
-      return this.A.getCursor(this.doc, ['files', file], pos)
-    } catch {
-      return pos
+  async cursor(file: string, pos: number): Promise<Cursor['anchor']> {
+    if (!this.#synced) return pos
+    const reply = await this.#request('cursor', (id) => ({ type: 'cursor', id, base: this.#version, file, positions: [pos] }))
+    return reply.cursors[0] ?? pos
+  }
+
+  async cursorPositions(file: string, cursors: Cursor['anchor'][]): Promise<(number | null)[]> {
+    const named = cursors.filter((c): c is string => typeof c === 'string')
+    let found: (number | null)[] = []
+    if (named.length && this.#synced) {
+      const reply = await this.#request('located', (id) => ({ type: 'locate', id, file, cursors: named }))
+      // As of `applied` local edits: map through those made since, as the page's text has them.
+      const later = reply.epoch === this.#epoch ? this.#unconfirmed.filter((u) => u.seq > reply.applied && u.file === file) : null
+      found = reply.positions.map((p) => {
+        if (p === null || !later) return null
+        for (const u of later) if (u.changes) p = u.changes.mapPos(Math.min(p, u.changes.length))
+        return p
+      })
+    }
+    let i = 0
+    // Offsets (from light viewers) are positions already.
+    return cursors.map((c) => (typeof c === 'number' ? c : (found[i++] ?? null)))
+  }
+
+  #post(msg: ToReplica, transfer: Transferable[] = []) {
+    this.#port.post(msg, transfer)
+  }
+
+  /** Ask the replica (`ask` gets the request's id) and wait for its answer of type `T`. */
+  #request<T extends 'cursor' | 'located' | 'checked' | 'restored'>(_type: T, ask: (id: number) => ToReplica): Promise<Reply<T>> {
+    const id = this.#nextId++
+    return new Promise((resolve) => {
+      this.#requests.set(id, (reply) => resolve(reply as Reply<T>))
+      this.#post(ask(id))
+    })
+  }
+
+  #message(msg: FromReplica) {
+    switch (msg.type) {
+      case 'send':
+        if (msg.conn === this.#conn) this.#send?.(msg.bytes)
+        break
+      case 'ready':
+        if (msg.epoch === this.#epoch) this.#ready(msg.files)
+        break
+      case 'remote':
+        if (msg.epoch === this.#epoch && this.#synced) this.#remote(msg)
+        break
+      case 'applied':
+        this.#applied(msg)
+        break
+      case 'cursor':
+      case 'located':
+      case 'checked':
+      case 'restored':
+        this.#requests.get(msg.id)?.(msg)
+        this.#requests.delete(msg.id)
+        break
     }
   }
 
-  async cursorPositions(file: string, cursors: (string | number)[]): Promise<(number | null)[]> {
-    return cursors.map((c) => this.cursorPosition(file, c))
+  #ready(files: [string, string][]) {
+    this.#texts = new Map(files)
+    this.#seq = 0
+    this.#version = 0
+    this.#unconfirmed = []
+    this.#synced = true
+    this.dispatchEvent(new Event('ready'))
+    if (this.#captured) void this.#reconcile(this.#captured)
+    else if (!this.#restored) void this.#restore()
   }
 
-  /** Where a cursor is now, at once (in-thread replica only; prefer `cursorPositions`). */
-  cursorPosition(file: string, cursor: string | number): number | null {
-    if (typeof cursor === 'number') return cursor
-    try {
-      return this.A.getCursorPosition(this.doc, ['files', file], cursor)
-    } catch {
-      return null
+  /** A remote batch: mapped through the local edits the replica had not applied, then shown. */
+  #remote(msg: Reply<'remote'>) {
+    this.#version = msg.version
+    this.#unconfirmed = this.#unconfirmed.filter((u) => u.seq > msg.applied)
+    let batch = batchFromJSON(msg.edits)
+    for (const u of this.#unconfirmed) [u.changes, batch] = rebase(u.changes, u.file, batch)
+    const splices: TextSplice[] = []
+    let reshaped = false
+    for (const [file, edit] of batch) {
+      if ('changes' in edit) {
+        const text = this.#texts.get(file)
+        if (text === undefined) continue
+        const list = splicesOf(file, edit.changes)
+        this.#texts.set(file, applySplices(text, list))
+        splices.push(...list)
+      } else {
+        if ('text' in edit) this.#texts.set(file, edit.text)
+        else this.#texts.delete(file)
+        reshaped = true
+      }
     }
+    if (msg.order) this.#texts = new Map(msg.order.filter((f) => this.#texts.has(f)).map((f) => [f, this.#texts.get(f)!]))
+    if (splices.length) this.dispatchEvent(new CustomEvent<TextSplice[]>('splices', { detail: splices }))
+    if (reshaped) this.dispatchEvent(new Event('text'))
+    // Let the replica forget batches the page has applied (edits say so too; this is for a quiet page).
+    this.#seenTimer ??= setTimeout(() => {
+      this.#seenTimer = undefined
+      this.#post({ type: 'seen', version: this.#version })
+    }, 500)
   }
-}
 
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((h) => b.includes(h))
+  #applied(msg: Reply<'applied'>) {
+    this.#unreported = Math.max(0, this.#unreported - 1)
+    if (msg.change) this.unsent.add({ ...msg.change, file: msg.file, at: Date.now() })
+    if (msg.epoch === this.#epoch) this.#unconfirmed = this.#unconfirmed.filter((u) => u.seq > msg.seq)
+    this.dispatchEvent(new Event('saved'))
+  }
+
+  /** After a refused write: edits not in the server's document are shown with the text we had. */
+  async #reconcile(captured: Map<string, string>) {
+    const epoch = this.#epoch
+    const entries = [...this.unsent.entries]
+    const { present } = await this.#request('checked', (id) => ({ type: 'check', id, hashes: entries.map((e) => e.hash) }))
+    if (epoch !== this.#epoch) return
+    const lost = entries.filter((e) => !present.includes(e.hash))
+    this.unsent.acknowledge(entries.map((e) => e.hash))
+    this.#captured = null
+    this.#restored = true
+    const files = [...new Set(lost.map((e) => e.file))]
+    if (files.length) this.dispatchEvent(new CustomEvent<UnsentEdit[]>('unsent', { detail: files.map((file) => ({ file, text: captured.get(file) ?? '' })) }))
+    this.dispatchEvent(new Event('saved'))
+  }
+
+  /** Re-apply edits kept from before a reload (once), so the handshake uploads them. */
+  async #restore() {
+    this.#restored = true
+    const epoch = this.#epoch
+    const earlier = await this.unsent.load()
+    // The replica was discarded while the store was read (a refused write): restore after the rejoin.
+    if (!this.#synced || epoch !== this.#epoch) return void (this.#restored = false)
+    if (!earlier.length) return
+    const { stranded } = await this.#request('restored', (id) => ({ type: 'restore', id, changes: earlier.map((e) => ({ hash: e.hash, bytes: e.bytes })) }))
+    if (stranded.length) {
+      this.unsent.acknowledge(stranded)
+      const files = [...new Set(earlier.filter((e) => stranded.includes(e.hash)).map((e) => e.file))]
+      this.dispatchEvent(new CustomEvent<UnsentEdit[]>('unsent', { detail: files.map((file) => ({ file, text: '(edits from an earlier visit could not be merged)' })) }))
+    }
+    this.dispatchEvent(new Event('saved'))
+  }
 }
