@@ -1,8 +1,10 @@
-import { CloseCode, PROTOCOL_VERSION, retryPolicy, type Cursor, type ParticipantInfo, type Permission, type PresenceInfo, type ServerEvent, type SessionInfo } from '@session-kit/core'
-import { loadAutomerge } from './automerge.js'
+import { CloseCode, Permission, PROTOCOL_VERSION, retryPolicy, type Cursor, type ParticipantInfo, type PresenceInfo, type ServerEvent, type SessionInfo, type SyncMode } from '@session-kit/core'
 import { backoffDelay } from './backoff.js'
 import type { DocSync } from './doc-sync.js'
+import { RoomDocument } from './room-document.js'
 import type { RoomStatus } from './room-state.js'
+import type { TextSource } from './text-source.js'
+import { tokenClaims, tokenExpiry } from './token-claims.js'
 
 export type TokenSource = () => string | undefined | Promise<string | undefined>
 
@@ -26,31 +28,13 @@ export interface RoomClientOptions {
   onEvent?: (event: ServerEvent) => void
 }
 
-/** Seconds until a JWT's exp, read without verifying (the server verifies). */
-export function tokenExpiry(token: string | undefined): number | null {
-  if (!token) return null
-  try {
-    const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number }
-    return typeof payload.exp === 'number' ? payload.exp : null
-  } catch {
-    return null
-  }
-}
-
-function tokenSubject(token: string | undefined): string {
-  try {
-    return (JSON.parse(atob(token!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { sub?: string }).sub ?? 'anonymous'
-  } catch {
-    return 'anonymous'
-  }
-}
-
 const REFRESH_AHEAD_S = 60
 const WAITING_RETRY_MS = () => 5000 + Math.random() * 5000
 
 /**
  * One room connection: hello/welcome, reconnect with backoff (or at once after 4001/4003, or a
- * waiting state on 4404), token refresh, presence, and the document when an element needs it.
+ * waiting state on 4404), token refresh, presence, and — through `RoomDocument` — the document in
+ * the mode the server grants (a full replica for writers, a light view for everyone else).
  */
 export class RoomClient {
   status: RoomStatus = 'idle'
@@ -58,9 +42,8 @@ export class RoomClient {
   participant: ParticipantInfo | null = null
   permissions: Permission[] = []
   session: SessionInfo | null = null
+  /** Everyone here now, with live cursors (updated in place: elements listen to `events` for cursors). */
   readonly participants = new Map<string, PresenceInfo>()
-  doc: DocSync | null = null
-  wantsDoc = false
   /** Set when the server pushed a reason with a permission change ("Editing locked by …"). */
   lastReason: string | null = null
   /** Every server event, by its type, for elements (chat, runs, rate limits …). */
@@ -75,11 +58,35 @@ export class RoomClient {
   #stopped = true
   #refreshedAfter401 = false
   #currentToken: string | undefined
-  #loadingDoc: Promise<DocSync> | null = null
-  /** Set when the current socket asked for the document: its sync frames from before Automerge had loaded. */
-  #early: Uint8Array[] | null = null
+  readonly #document = new RoomDocument({
+    sendEvent: (event) => this.send(event),
+    changed: () => this.opts.onChange(),
+    reconnect: () => this.#reconnectNow(),
+    canEdit: () => this.permissions.includes(Permission.EDIT_CODE),
+    likelyWriter: () => tokenClaims(this.#currentToken ?? this.opts.token()).role !== 'observer',
+    storeKey: () => `${this.opts.server}|${this.opts.session}|${tokenClaims(this.#currentToken ?? this.opts.token()).sub ?? 'anonymous'}`,
+    failed: (message) => {
+      this.error = { code: 'document_unavailable', message }
+      this.opts.onChange()
+    },
+  })
 
   constructor(readonly opts: RoomClientOptions) {}
+
+  /** What editors show: the full replica or the light view, once it holds the whole text. */
+  get source(): TextSource | null {
+    return this.#document.source
+  }
+
+  /** The Automerge replica, for those who may edit (null for a light viewer). */
+  get doc(): DocSync | null {
+    return this.#document.doc
+  }
+
+  /** How this connection takes part in the document (full, view or events), once welcomed. */
+  get mode(): SyncMode | null {
+    return this.#document.mode
+  }
 
   get wsUrl(): string {
     const base = (this.opts.server || location.origin).replace(/\/+$/, '')
@@ -104,38 +111,19 @@ export class RoomClient {
     const ws = this.#ws
     this.#ws = null
     ws?.close(1000, 'left')
-    this.doc?.detach()
+    this.#document.stop()
     this.#set('idle')
   }
 
-  /** An element needs the live document: load Automerge and (re)connect with sync. */
-  needDocument(): Promise<DocSync> {
-    if (!this.#loadingDoc) {
-      this.wantsDoc = true
-      // The replica's code too loads only where an element shows the document.
-      this.#loadingDoc = Promise.all([loadAutomerge(), import('./doc-sync.js'), import('./unsent-store.js')]).then(([A, { DocSync }, { UnsentStore }]) => {
-        const token = this.#currentToken ?? this.opts.token()
-        this.doc = new DocSync(A, new UnsentStore(`${this.opts.server}|${this.opts.session}|${tokenSubject(token)}`))
-        this.doc.addEventListener('saved', () => this.opts.onChange())
-        // An open socket that asked for the document has held its sync frames until now; one
-        // connected events-only reconnects with sync (one still opening asks when it opens).
-        const ws = this.#ws
-        if (ws?.readyState === WebSocket.OPEN) {
-          if (this.#early) this.#attach(ws)
-          else this.#reconnectNow()
-        }
-        this.opts.onChange()
-        return this.doc
-      })
-      this.#loadingDoc.catch(() => {
-        this.#loadingDoc = null
-        this.wantsDoc = false
-      })
-    }
-    return this.#loadingDoc
+  /**
+   * An element shows the code: connect in a mode that carries it. The server then makes this page
+   * a full peer (Automerge loads) or, for a person who cannot edit, a light viewer (it never does).
+   */
+  needDocument() {
+    this.#document.need()
   }
 
-  /** Send an event; false when not connected (the caller tells the person). */
+  /** Send an event (a `ClientEvent`); false when not connected (the caller tells the person). */
   send(event: object): boolean {
     if (this.#ws?.readyState !== WebSocket.OPEN || this.status !== 'live') return false
     this.#ws.send(JSON.stringify(event))
@@ -205,20 +193,18 @@ export class RoomClient {
     ws.onopen = () => {
       // Ask for the document as soon as an element wants it, even while Automerge still loads:
       // the hello, the welcome and the first sync frame then overlap with the wasm.
-      this.#early = this.wantsDoc ? [] : null
-      ws.send(JSON.stringify({ type: 'hello', token, protocol: PROTOCOL_VERSION, sync: !!this.#early }))
-      if (this.#early && this.doc) this.#attach(ws)
+      this.#document.opened((bytes) => ws.readyState === WebSocket.OPEN && ws.send(bytes))
+      ws.send(JSON.stringify({ type: 'hello', token, protocol: PROTOCOL_VERSION, ...this.#document.hello() }))
     }
     ws.onmessage = (e) => {
       if (this.#ws !== ws) return
       if (typeof e.data === 'string') this.#event(JSON.parse(e.data) as ServerEvent)
-      else if (this.doc) this.doc.receive(new Uint8Array(e.data as ArrayBuffer))
-      else this.#early?.push(new Uint8Array(e.data as ArrayBuffer))
+      else this.#document.binary(new Uint8Array(e.data as ArrayBuffer))
     }
     ws.onclose = (e) => {
       if (this.#ws !== ws) return
       this.#ws = null
-      this.doc?.detach()
+      this.#document.closed(e.code)
       this.#closed(e.code, e.reason)
     }
   }
@@ -236,13 +222,16 @@ export class RoomClient {
         for (const p of event.participants) this.participants.set(p.userId, p)
         this.#scheduleRefresh()
         this.#set('live')
-        break
-      case 'ack':
-        this.doc?.acknowledge(event.changes)
+        this.#document.welcome(event.mode)
         break
       case 'joined':
       case 'presence':
         this.participants.set(event.participant.userId, event.participant)
+        this.opts.onChange()
+        break
+      case 'presences':
+        // One batch, one change: the room republishes only if more than cursors moved.
+        for (const p of event.participants) this.participants.set(p.userId, p)
         this.opts.onChange()
         break
       case 'left':
@@ -256,6 +245,7 @@ export class RoomClient {
         this.lastReason = event.reason ?? null
         this.participants.set(event.participant.userId, { ...event.participant, cursor: this.participants.get(event.participant.userId)?.cursor ?? null })
         this.opts.onChange()
+        this.#document.event(event)
         break
       case 'session':
         this.session = event.session
@@ -268,6 +258,12 @@ export class RoomClient {
         break
       case 'token':
         if (!event.ok) this.error = { code: 'token_refresh', message: event.message ?? 'The token could not be refreshed.' }
+        break
+      case 'mode':
+      case 'text':
+      case 'splices':
+      case 'ack':
+        this.#document.event(event)
         break
     }
     this.opts.onEvent?.(event)
@@ -296,10 +292,6 @@ export class RoomClient {
       return
     }
     const policy = retryPolicy(code)
-    if (code === CloseCode.WriteRejected || code === CloseCode.PermissionsChanged || code === CloseCode.Forbidden) {
-      // Our replica may hold changes the server will not take: rebuild it from the server.
-      this.doc?.discardReplica()
-    }
     if (policy === 'never') {
       return this.#fail(this.error?.code ?? String(code), reason || this.error?.message || 'The server closed the connection.')
     }
@@ -322,16 +314,11 @@ export class RoomClient {
     this.#retryTimer = setTimeout(() => this.#open(), wait)
   }
 
-  #attach(ws: WebSocket) {
-    this.doc!.attach((bytes) => ws.readyState === WebSocket.OPEN && ws.send(bytes))
-    for (const frame of this.#early!.splice(0)) this.doc!.receive(frame)
-  }
-
   #reconnectNow() {
     const ws = this.#ws
     this.#ws = null
     ws?.close(1000, 'reconnecting with the document')
-    this.doc?.detach()
+    this.#document.closed()
     void this.#open()
   }
 

@@ -31,7 +31,7 @@ export class RoomController implements ReactiveController {
       this.#unsubscribe()
       this.#client = value?.client
       this.#subscribe()
-      if (value && this.opts.needsDocument) void value.client.needDocument().catch(() => {})
+      if (value && this.opts.needsDocument) value.client.needDocument()
     }
     this.opts.onChange?.(value, previous)
     this.host.requestUpdate()

@@ -3,7 +3,7 @@ import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighti
 import { ChangeSet, Compartment, EditorState, StateEffect, StateField, Transaction, type Extension } from '@codemirror/state'
 import { Decoration, drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, WidgetType, type DecorationSet } from '@codemirror/view'
 import { PARTICIPANT_COLORS, type Language } from '@session-kit/core'
-import type { Patch } from '../internal/doc-sync.js'
+import type { TextSplice } from '../internal/text-source.js'
 import { loadLanguage } from './languages.js'
 import { colorIndex } from '../internal/colors.js'
 
@@ -12,6 +12,13 @@ export interface TextEdit {
   at: number
   del: number
   ins: string
+}
+
+/** A local edit, in positions of the text just before it: replace `from`…`to` with `insert`. */
+export interface LocalEdit {
+  from: number
+  to: number
+  insert: string
 }
 
 /** A remote participant's caret and selection, in this editor's coordinates. */
@@ -30,7 +37,7 @@ export interface EditorOptions {
   language: Language
   readOnly: boolean
   label: string
-  onLocalChange(edits: { from: number; to: number; insert: string }[], text: () => string): void
+  onLocalChange(edits: LocalEdit[], text: () => string): void
   onSelection(anchor: number, head: number): void
   /** Ctrl/Cmd+Enter. */
   onRun(): void
@@ -119,9 +126,10 @@ const theme = EditorView.theme({
 })
 
 /**
- * The CodeMirror side of `<session-editor>`: one EditorView whose text always equals the file's
- * Automerge text. Local edits go out through `onLocalChange`; remote Automerge patches come in
- * through `applyPatches`, marked as remote so undo only reverses the participant's own edits.
+ * The CodeMirror side of `<session-editor>`: one EditorView whose text follows one file of the
+ * room's document. Local edits go out through `onLocalChange`; remote edits come in as splices
+ * (`applySplices`, one transaction per batch, O(splice)), marked as remote so undo only reverses
+ * the participant's own edits.
  */
 export class CodeEditor {
   readonly view: EditorView
@@ -129,9 +137,13 @@ export class CodeEditor {
   #language = new Compartment()
   #a11y = new Compartment()
   #languageName: Language
+  #readOnlyNow: boolean
+  #labelNow: string
 
   constructor(private readonly opts: EditorOptions) {
     this.#languageName = opts.language
+    this.#readOnlyNow = opts.readOnly
+    this.#labelNow = opts.label
     const extensions: Extension[] = [
       lineNumbers(),
       highlightActiveLineGutter(),
@@ -151,7 +163,7 @@ export class CodeEditor {
         // One call per local transaction: its positions refer to the text just before it.
         for (const tr of u.transactions) {
           if (!tr.docChanged || tr.annotation(remote)) continue
-          const edits: { from: number; to: number; insert: string }[] = []
+          const edits: LocalEdit[] = []
           tr.changes.iterChanges((fromA, toA, _fromB, _toB, inserted) => edits.push({ from: fromA, to: toA, insert: inserted.toString() }))
           opts.onLocalChange(edits, () => u.state.doc.toString())
         }
@@ -181,6 +193,9 @@ export class CodeEditor {
   }
 
   setReadOnly(readOnly: boolean, label: string) {
+    if (this.#readOnlyNow === readOnly && this.#labelNow === label) return
+    this.#readOnlyNow = readOnly
+    this.#labelNow = label
     this.view.dispatch({ effects: [this.#readOnly.reconfigure(this.#readOnlyExt(readOnly)), this.#a11y.reconfigure(this.#a11yExt(label))] })
   }
 
@@ -190,34 +205,34 @@ export class CodeEditor {
     if (this.#languageName === language) this.view.dispatch({ effects: this.#language.reconfigure(ext) })
   }
 
-  /** Replace the whole text (the first live sync, or a fresh replica), not as an undoable edit. */
-  setText(text: string) {
-    if (text === this.text) return
-    this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: text }, annotations: [remote.of(true), Transaction.addToHistory.of(false)] })
+  /**
+   * Make the text equal `text` by the smallest single edit (the common start and end stay): the
+   * plain text becoming live, a switch between a light view and the replica, a rebuilt replica.
+   * Selection and scroll position are kept through it, and it is not an undoable edit.
+   */
+  replaceText(text: string) {
+    const doc = this.view.state.doc
+    const current = doc.toString()
+    if (current === text) return
+    const max = Math.min(current.length, text.length)
+    let start = 0
+    while (start < max && current.charCodeAt(start) === text.charCodeAt(start)) start++
+    let end = 0
+    while (end < max - start && current.charCodeAt(current.length - 1 - end) === text.charCodeAt(text.length - 1 - end)) end++
+    this.#applyRemote(this.view.state.changes({ from: start, to: current.length - end, insert: text.slice(start, text.length - end) }))
   }
 
   /**
-   * Apply Automerge patches for this file (each relative to the text after the previous).
-   * Returns true when the file itself was replaced and the caller must reload its text.
+   * Apply remote splices for `file`, in order (each against the text after the one before), as one
+   * transaction outside undo history: the cost follows the splices, not the file's length.
    */
-  applyPatches(patches: Patch[], file: string): boolean {
+  applySplices(splices: readonly TextSplice[], file: string) {
     const edits: TextEdit[] = []
-    for (const p of patches) {
-      if (p.path[0] !== 'files' || p.path[1] !== file) continue
-      if (p.path.length === 2) {
-        if (p.action === 'put') return true
-        continue
-      }
-      const index = p.path[2]
-      if (typeof index !== 'number' || p.path.length !== 3) continue
-      if (p.action === 'splice') edits.push({ at: index, del: 0, ins: p.value })
-      else if (p.action === 'del') edits.push({ at: index, del: p.length ?? 1, ins: '' })
-    }
+    for (const s of splices) if (s.file === file) edits.push({ at: s.index, del: s.delete, ins: s.insert })
     this.applyEdits(edits)
-    return false
   }
 
-  /** Apply edits made elsewhere, in order (each relative to the text after the previous), outside undo history. */
+  /** Apply edits made elsewhere, in order (each relative to the text after the previous), as one transaction outside undo history. */
   applyEdits(edits: readonly TextEdit[]) {
     let changes: ChangeSet | null = null
     let length = this.view.state.doc.length
@@ -226,7 +241,16 @@ export class CodeEditor {
       changes = changes ? changes.compose(step) : step
       length = step.newLength
     }
-    if (changes) this.view.dispatch({ changes, annotations: [remote.of(true), Transaction.addToHistory.of(false)] })
+    if (changes) this.#applyRemote(changes)
+  }
+
+  /**
+   * Edits made elsewhere: outside undo history, and the line at the top of the scroller stays put
+   * (CodeMirror keeps the pixel offset, so text added above what a person reads would push it down).
+   */
+  #applyRemote(changes: ChangeSet) {
+    const scroll = this.view.scrollSnapshot().map(changes)
+    this.view.dispatch({ changes, effects: scroll ? [scroll] : [], annotations: [remote.of(true), Transaction.addToHistory.of(false)] })
   }
 
   setRemoteCursors(cursors: RemoteCursor[]) {

@@ -50,6 +50,8 @@ describe('<session-editor>', () => {
     view = await live(editor)
     expect(view.state.readOnly).to.equal(false)
     typeAt(view, 0, 'back')
+    // "Saving…" is drawn first: only then does "All changes saved" mean these edits.
+    await editor.updateComplete
     await waitFor(() => shadowText(editor, '[part=save-state]') === 'All changes saved' && editor.value === 'back', 5000, 'saved after unlock')
     const doc = await (await api('GET', `/v1/sessions/${sid}/document`, ins)).json()
     expect(doc.files['main.js']).to.equal('back')

@@ -1,16 +1,24 @@
-import { consume } from '@lit/context'
 import { html, nothing, type PropertyValues } from 'lit'
 import { property, query, state } from 'lit/decorators.js'
 import { DEFAULT_FILE, editBlockReason, languageForFile, LANGUAGES, Permission, type Language } from '@session-kit/core'
 import { SessionChangeEvent } from '../events/events.js'
-import { roomContext } from '../internal/context.js'
-import type { DocSync, Patch, UnsentEdit } from '../internal/doc-sync.js'
+import type { RoomClient } from '../internal/room-client.js'
+import { RoomController } from '../internal/room-controller.js'
 import type { RoomState } from '../internal/room-state.js'
 import { SessionElement } from '../internal/session-element.js'
-import type { CodeEditor, RemoteCursor } from './editor-view.js'
+import type { TextSource, TextSplice, UnsentEdit } from '../internal/text-source.js'
+import type { CodeEditor, LocalEdit, RemoteCursor } from './editor-view.js'
 import { styles } from './session-editor.styles.js'
 
 type Phase = 'loading' | 'plain' | 'live' | 'playground' | 'missing-file'
+
+/** The room's replica, which takes this page's edits (a light view has none to take). */
+interface WritableSource extends TextSource {
+  splice(file: string, edits: LocalEdit[]): unknown
+}
+
+/** Server events after which remote cursors are drawn again. */
+const CURSOR_EVENTS = ['presence', 'presences', 'joined', 'left'] as const
 
 /** What each permission lets a person do, in their words. */
 const ABILITIES: [Permission, string][] = [
@@ -80,10 +88,6 @@ export class SessionEditor extends SessionElement {
   /** Light or dark; follows the system when absent. */
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
-  @consume({ context: roomContext, subscribe: true })
-  @state()
-  private _room?: RoomState
-
   @state() private _phase: Phase = 'loading'
   @state() private _unsent: UnsentEdit[] = []
   @state() private _help = false
@@ -93,12 +97,24 @@ export class SessionEditor extends SessionElement {
 
   @query('.cm-host') private _host!: HTMLElement
 
+  #room = new RoomController(this, { needsDocument: true, onChange: (state, previous) => this.#roomChanged(state, previous) })
   #editor: CodeEditor | null = null
   #creating: Promise<CodeEditor> | null = null
-  #doc: DocSync | null = null
+  /** What the room offers to show (the replica or a light view). */
+  #source: TextSource | null = null
+  /** The source whose text the editor holds exactly, live; null while showing plain or older text. */
+  #shown: TextSource | null = null
+  #cursorClient: RoomClient | null = null
+  #cursorsQueued = false
+  #cursorRound = 0
+  #selectionRound = 0
   #playgroundTimer?: ReturnType<typeof setTimeout>
   #initial = ''
   #plainFetched = false
+
+  private get _room(): RoomState | undefined {
+    return this.#room.state
+  }
 
   /** The current code. */
   get value(): string {
@@ -109,7 +125,7 @@ export class SessionEditor extends SessionElement {
   set value(text: string) {
     if (this._room) return
     this.#initial = text
-    this.#editor?.setText(text)
+    this.#editor?.replaceText(text)
   }
 
   override connectedCallback() {
@@ -124,7 +140,8 @@ export class SessionEditor extends SessionElement {
   override disconnectedCallback() {
     super.disconnectedCallback()
     clearTimeout(this.#playgroundTimer)
-    this.#detachDoc()
+    this.#follow(null)
+    this.#watchCursors(null)
     this.#editor?.destroy()
     this.#editor = null
     this.#creating = null
@@ -136,16 +153,15 @@ export class SessionEditor extends SessionElement {
   }
 
   protected override updated(changed: PropertyValues) {
-    if (changed.has('_room')) this.#roomChanged(changed.get('_room') as RoomState | undefined)
     if (this._phase === 'playground' && !this.#editor) void this.#ensureEditor(this.#initial)
     if (changed.has('language') && this.#editor) void this.#editor.setLanguage(this.#language)
-    if (changed.has('file') && changed.get('file') !== undefined && this.#doc?.synced) this.#showLive()
+    if (changed.has('file') && changed.get('file') !== undefined && this.#source?.synced) void this.#showLive()
     if (this.#editor) this.#syncReadOnly()
   }
 
   get #fileName(): string {
     if (this.file) return this.file
-    const files = this.#doc?.synced ? this.#doc.files() : this._files
+    const files = this.#source?.synced ? this.#source.files() : this._files
     if (files.length) return files[0]!
     return DEFAULT_FILE[(this._room?.session?.language as Language) ?? 'javascript'] ?? 'main.js'
   }
@@ -159,30 +175,27 @@ export class SessionEditor extends SessionElement {
   get #canEdit(): boolean {
     if (this.readonly) return false
     if (this._phase === 'playground') return true
-    if (this._phase !== 'live' || !this._room) return false
+    if (this._phase !== 'live' || !this._room || this.#shown?.kind !== 'full') return false
     return this._room.can(Permission.EDIT_CODE)
   }
 
-  #roomChanged(previous: RoomState | undefined) {
-    const room = this._room
+  #roomChanged(room: RoomState | undefined, previous: RoomState | undefined) {
     if (!room) return
     clearTimeout(this.#playgroundTimer)
     if (!previous || previous.client !== room.client) {
-      this.#detachDoc()
       this.#plainFetched = false
+      this.#watchCursors(room.client)
       // CodeMirror loads while the code is fetched, not after.
       import('./editor-view.js').catch(() => {})
-      room.client.needDocument().then(
-        (doc) => this.#attachDoc(doc),
-        (e: Error) => (this._notice = `The live editor could not load (${e.message}). The code stays readable.`),
-      )
     }
+    if (room.source !== this.#source) this.#follow(room.source)
     // The plain text needs only the token: ask as the socket opens, not after its welcome.
-    if ((room.status === 'connecting' || room.status === 'live') && !this.#plainFetched && !this.#doc?.synced) void this.#fetchPlain(room)
-    this.#updateCursors()
+    if ((room.status === 'connecting' || room.status === 'live') && !this.#plainFetched && !this.#source?.synced) void this.#fetchPlain(room)
+    if (room.error?.code === 'document_unavailable' && room.error !== previous?.error) this._notice = room.error.message
+    if (room.participants !== previous?.participants) this.#queueCursors()
   }
 
-  /** Show the code as plain text before Automerge has loaded and synced. */
+  /** Show the code as plain text before the room's document has arrived. */
   async #fetchPlain(room: RoomState) {
     this.#plainFetched = true
     const client = room.client
@@ -195,85 +208,102 @@ export class SessionEditor extends SessionElement {
         return
       }
       const { files } = (await res.json()) as { files: Record<string, string> }
+      if (this.#source?.synced) return
       this._files = Object.keys(files)
-      if (this.#doc?.synced) return
       const text = files[this.#fileName]
       if (text === undefined) {
         this._phase = 'missing-file'
         return
       }
       const editor = await this.#ensureEditor(text)
-      if (!this.#doc?.synced) {
-        editor.setText(text)
+      if (!this.#source?.synced) {
+        editor.replaceText(text)
         this._phase = 'plain'
       }
     } catch {
-      // The live sync will show the code; nothing more to do unless this was the early try.
+      // The live text will show the code; nothing more to do unless this was the early try.
       if (early) this.#plainFetched = false
     }
   }
 
-  #attachDoc(doc: DocSync) {
-    if (this.#doc === doc) return
-    this.#doc = doc
-    doc.addEventListener('ready', this.#onReady)
-    doc.addEventListener('reset', this.#onReset)
-    doc.addEventListener('patches', this.#onPatches as EventListener)
-    doc.addEventListener('unsent', this.#onUnsent as EventListener)
-    doc.addEventListener('saved', this.#onSaved)
-    if (doc.synced) this.#showLive()
+  /**
+   * Follow another source (the first one, or a switch between the replica and a light view when
+   * permissions change). The editor keeps what it shows until the new source holds the whole
+   * text, then moves to it by the smallest edit: scroll position and selection stay.
+   */
+  #follow(source: TextSource | null) {
+    const old = this.#source
+    if (old) for (const [type, listener] of this.#sourceListeners) old.removeEventListener(type, listener)
+    this.#source = source
+    this.#show(null)
+    if (!source) return
+    for (const [type, listener] of this.#sourceListeners) source.addEventListener(type, listener)
+    this._pending = source.pending
+    if (source.synced) void this.#showLive()
   }
 
-  #detachDoc() {
-    const doc = this.#doc
-    if (!doc) return
-    doc.removeEventListener('ready', this.#onReady)
-    doc.removeEventListener('reset', this.#onReset)
-    doc.removeEventListener('patches', this.#onPatches as EventListener)
-    doc.removeEventListener('unsent', this.#onUnsent as EventListener)
-    doc.removeEventListener('saved', this.#onSaved)
-    this.#doc = null
+  /** The editor now mirrors `source` live (or nothing): what may be typed follows. */
+  #show(source: TextSource | null) {
+    this.#shown = source
+    this.requestUpdate()
   }
 
-  #onReady = () => this.#showLive()
+  #onReady = () => void this.#showLive()
 
-  // The replica is being rebuilt from the server: keep showing the code, read-only, until it is.
+  // The source is being rebuilt from the server: keep showing the code, read-only, until it is.
   #onReset = () => {
+    this.#show(null)
     if (this._phase === 'live') this._phase = 'plain'
   }
 
-  #onPatches = (e: CustomEvent<Patch[]>) => {
-    if (this._phase !== 'live' || !this.#editor) return
-    const file = this.#fileName
-    if (this.#editor.applyPatches(e.detail, file)) this.#editor.setText(this.#doc!.text(file) ?? '')
-    if (this.#doc && this.#doc.text(file) === undefined) this._phase = 'missing-file'
-    this._files = this.#doc?.files() ?? this._files
-    this.#updateCursors()
+  #onSplices = (e: Event) => {
+    if (!this.#editor || !this.#shown || this.#shown !== this.#source) return
+    this.#editor.applySplices((e as CustomEvent<TextSplice[]>).detail, this.#fileName)
+    this.#queueCursors()
   }
 
-  #onUnsent = (e: CustomEvent<UnsentEdit[]>) => {
-    this._unsent = [...this._unsent.filter((u) => !e.detail.some((d) => d.file === u.file)), ...e.detail]
+  #onUnsent = (e: Event) => {
+    const edits = (e as CustomEvent<UnsentEdit[]>).detail
+    this._unsent = [...this._unsent.filter((u) => !edits.some((d) => d.file === u.file)), ...edits]
   }
 
   #onSaved = () => {
-    this._pending = this.#doc?.pending ?? 0
+    this._pending = this.#source?.pending ?? 0
   }
 
+  #sourceListeners: [string, EventListener][] = [
+    ['ready', this.#onReady],
+    ['reset', this.#onReset],
+    // Files added, renamed or removed, or a text rebuilt: read it again.
+    ['text', this.#onReady],
+    ['splices', this.#onSplices],
+    ['unsent', this.#onUnsent],
+    ['saved', this.#onSaved],
+  ]
+
+  /** Make the editor hold the source's text (by the smallest edit) and follow its splices. */
   async #showLive() {
-    const doc = this.#doc
-    if (!doc?.synced) return
-    this._files = doc.files()
-    const text = doc.text(this.#fileName)
+    const source = this.#source
+    if (!source?.synced) return
+    this.#show(null)
+    this._files = source.files()
+    if (source.text(this.#fileName) === undefined) {
+      this._phase = 'missing-file'
+      return
+    }
+    const editor = await this.#ensureEditor(source.text(this.#fileName)!)
+    // Another source, a reset or newer text may have come while CodeMirror loaded: take it as it is now.
+    if (this.#source !== source || !source.synced) return
+    const text = source.text(this.#fileName)
     if (text === undefined) {
       this._phase = 'missing-file'
       return
     }
-    const editor = await this.#ensureEditor(text)
-    // The document is the truth: take its text whole (first sync, or a rebuilt replica).
-    editor.setText(doc.text(this.#fileName) ?? '')
+    editor.replaceText(text)
+    this.#show(source)
     this._phase = 'live'
     void editor.setLanguage(this.#language)
-    this.#updateCursors()
+    this.#queueCursors()
   }
 
   #ensureEditor(text: string): Promise<CodeEditor> {
@@ -309,33 +339,60 @@ export class SessionEditor extends SessionElement {
     this.#editor?.setReadOnly(!this.#canEdit, this.#label())
   }
 
-  #localChange(edits: { from: number; to: number; insert: string }[], current: () => string) {
+  #localChange(edits: LocalEdit[], current: () => string) {
     const file = this.#fileName
-    if (this._phase === 'live' && this.#doc?.synced) this.#doc.splice(file, edits)
+    const source = this.#shown
+    if (this._phase === 'live' && source?.kind === 'full' && source === this.#source) (source as WritableSource).splice(file, edits)
     this.dispatchEvent(new SessionChangeEvent(this._phase === 'playground' ? 'playground' : file, current()))
   }
 
+  /** Share where this person's caret is, as a cursor the source keeps stable under others' edits. */
   #selection(anchor: number, head: number) {
-    const doc = this.#doc
-    if (this._phase !== 'live' || !doc || !this._room) return
+    const source = this.#shown
+    const client = this._room?.client
+    if (this._phase !== 'live' || !source || !client) return
     const file = this.#fileName
-    this._room.client.setCursor({ file, anchor: doc.cursor(file, anchor), head: doc.cursor(file, head) })
+    const round = ++this.#selectionRound
+    void Promise.all([source.cursor(file, anchor), source.cursor(file, head)]).then(([a, h]) => {
+      if (round === this.#selectionRound) client.setCursor({ file, anchor: a, head: h })
+    })
   }
 
-  #updateCursors() {
+  /** Follow other people's cursors from the client's events (they are not part of the room's state). */
+  #watchCursors(client: RoomClient | null) {
+    for (const type of CURSOR_EVENTS) this.#cursorClient?.events.removeEventListener(type, this.#queueCursors)
+    this.#cursorClient = client
+    for (const type of CURSOR_EVENTS) client?.events.addEventListener(type, this.#queueCursors)
+  }
+
+  /** Redraw remote cursors once for everything that moved in this task. */
+  #queueCursors = () => {
+    if (this.#cursorsQueued) return
+    this.#cursorsQueued = true
+    queueMicrotask(() => {
+      this.#cursorsQueued = false
+      void this.#updateCursors()
+    })
+  }
+
+  async #updateCursors() {
     const room = this._room
-    const doc = this.#doc
-    if (!this.#editor || !room || !doc?.synced || this._phase !== 'live') return
+    const source = this.#shown
+    if (!this.#editor || !room || !source || this._phase !== 'live') return
+    const round = ++this.#cursorRound
     const file = this.#fileName
     const me = room.participant?.userId
+    const people = [...room.client.participants.values()].filter((p) => p.userId !== me && p.cursor?.file === file)
+    const positions = await source.cursorPositions(file, people.flatMap((p) => [p.cursor!.anchor, p.cursor!.head]))
+    // A later round, or another source, has the newer picture.
+    if (round !== this.#cursorRound || this.#shown !== source || !this.#editor) return
     const cursors: RemoteCursor[] = []
-    for (const p of room.participants) {
-      if (p.userId === me || !p.cursor || p.cursor.file !== file) continue
-      const anchor = doc.cursorPosition(file, p.cursor.anchor)
-      const head = doc.cursorPosition(file, p.cursor.head)
-      if (anchor === null || head === null) continue
+    people.forEach((p, i) => {
+      const anchor = positions[2 * i]
+      const head = positions[2 * i + 1]
+      if (anchor === null || anchor === undefined || head === null || head === undefined) return
       cursors.push({ userId: p.userId, name: p.name, color: p.color, anchor, head })
-    }
+    })
     this.#editor.setRemoteCursors(cursors)
   }
 

@@ -261,7 +261,7 @@ export class SessionPlayer extends SessionElement {
     this.#files = files
     this.#index = index
     if (!(this._file in files)) this._file = Object.keys(files)[0] ?? ''
-    this.#editor?.setText(files[this._file] ?? '')
+    this.#editor?.replaceText(files[this._file] ?? '')
     this._author = this.#authorBefore(index)
     this.lastSeekMs = performance.now() - started
     this.dispatchEvent(new SessionSeekEvent(this._t, this.lastSeekMs))
@@ -320,13 +320,13 @@ export class SessionPlayer extends SessionElement {
         switched = true
       } else if (!switched) this.#editor?.applyEdits(visible)
     }
-    if (switched) this.#editor?.setText(this.#files[this._file] ?? '')
+    if (switched) this.#editor?.replaceText(this.#files[this._file] ?? '')
     this._t = t
   }
 
   #showFile(name: string) {
     this._file = name
-    this.#editor?.setText(this.#files[name] ?? '')
+    this.#editor?.replaceText(this.#files[name] ?? '')
     void this.#editor?.setLanguage(languageForFile(name))
   }
 

@@ -8,6 +8,7 @@ import { RoomClient, type TokenSource } from '../internal/room-client.js'
 import { RoomState, type RoomStatus } from '../internal/room-state.js'
 import { SessionElement } from '../internal/session-element.js'
 import { initials, relativeTime } from '../internal/format.js'
+import { tokenClaims } from '../internal/token-claims.js'
 import { colorIndex } from '../internal/colors.js'
 import { styles } from './session-room.styles.js'
 
@@ -23,14 +24,6 @@ const STATUS_TEXT: Record<RoomStatus, string> = {
 /** What the room bar says: the status, or — held back over the edit allowance — that edits wait. */
 function statusText(status: RoomStatus, error: { code: string } | null | undefined): string {
   return status === 'offline' && error?.code === 'rate_limited' ? 'Waiting to send your edits' : STATUS_TEXT[status]
-}
-
-function tokenSession(token: string | undefined): string | null {
-  try {
-    return (JSON.parse(atob(token!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { sid?: string }).sid ?? null
-  } catch {
-    return null
-  }
 }
 
 /**
@@ -128,9 +121,9 @@ export class SessionRoom extends SessionElement {
     return this._state?.permissions ?? []
   }
 
-  /** Everyone here now (hidden participants only if you are an instructor). */
+  /** Everyone here now, with their cursors (hidden participants only if you are an instructor). */
   get participants(): readonly PresenceInfo[] {
-    return this._state?.participants ?? []
+    return this.#client ? [...this.#client.participants.values()] : []
   }
 
   /** The last error, if any. */
@@ -208,7 +201,7 @@ export class SessionRoom extends SessionElement {
       this.#publish(client, { code: 'no_session', message: 'This room has no session attribute.' })
       return
     }
-    const sid = tokenSession(this.token ?? this.getAttribute('token') ?? undefined)
+    const sid = tokenClaims(this.token ?? this.getAttribute('token') ?? undefined).sid
     if (sid && sid !== this.session) {
       this.#publish(client, { code: 'token_wrong_session', message: `The token is for session "${sid}", but this room is "${this.session}".` })
       return
@@ -218,9 +211,11 @@ export class SessionRoom extends SessionElement {
 
   #publish(client: RoomClient, localError?: { code: string; message: string }) {
     if (client !== this.#client) return
-    const status: RoomStatus = localError ? 'error' : client.status
-    const error = localError ?? client.error
-    const next = new RoomState(client, status, client.participant, client.permissions, client.session, [...client.participants.values()], error, client.doc)
+    // Republished only when something in it changed: a keystroke's acknowledgement or a moving
+    // cursor re-renders no element (the editor follows both from the client directly).
+    const next = RoomState.of(client, this._state, localError ? { status: 'error', error: localError } : {})
+    if (next === this._state) return
+    const { status, error } = next
     this._state = next
     this.#provider.setValue(next, true)
     const perms = client.permissions.join(',') + '|' + (client.session?.editingLocked ? 'L' : '') + (client.participant?.muted ? 'M' : '') + (client.participant?.role ?? '') + (client.session?.recordingState ?? '')

@@ -202,9 +202,9 @@ export class SessionRunner extends SessionElement {
   get #target(): { file: string; language: string; code: string | undefined } {
     const editor = this.for ? (this.ownerDocument.getElementById(this.for) as (HTMLElement & { value?: string; file?: string; language?: string }) | null) : null
     const room = this.#room.state
-    const file = this.file ?? editor?.file ?? room?.doc?.files()[0] ?? DEFAULT_FILE[(room?.session?.language as Language) ?? 'javascript']
+    const file = this.file ?? editor?.file ?? room?.source?.files()[0] ?? DEFAULT_FILE[(room?.session?.language as Language) ?? 'javascript']
     const language = this.language ?? editor?.language ?? languageForFile(file, (room?.session?.language as Language) ?? 'javascript')
-    const code = editor ? editor.value : room?.doc?.synced ? room.doc.text(file) : undefined
+    const code = editor ? editor.value : room?.source?.synced ? room.source.text(file) : undefined
     return { file, language, code }
   }
 

@@ -245,7 +245,7 @@ export class SessionSnapshots extends SessionElement {
     this.#diff = null
     const p = this._preview
     if (!p || !this._diffHost) return
-    const current = this.#room.state?.doc?.text(p.file) ?? ''
+    const current = this.#room.state?.source?.text(p.file) ?? ''
     const { createDiff } = await import('./diff-view.js')
     if (this._preview !== p || !this._diffHost) return
     this.#diff = await createDiff({
