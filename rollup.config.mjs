@@ -37,6 +37,30 @@ function assetUrls() {
   }
 }
 
+/**
+ * Workers started as `new Worker(new URL('./x.js', import.meta.url), …)` (the document worker):
+ * each is emitted as an entry chunk of its own — sharing chunks with the page's modules, so
+ * Automerge's code is fetched once — and the URL points at it.
+ */
+function workerUrls() {
+  const pattern = /new URL\(\s*['"](\.\/[\w-]+-worker\.js)['"]\s*,\s*import\.meta\.url\s*\)/g
+  return {
+    name: 'session-kit-workers',
+    async transform(code, id) {
+      if (!pattern.test(code)) return null
+      pattern.lastIndex = 0
+      const refs = new Map()
+      for (const [, spec] of code.matchAll(pattern)) {
+        if (refs.has(spec)) continue
+        const resolved = await this.resolve(spec, id)
+        if (!resolved) this.error(`worker ${spec} imported by ${id} not found`)
+        refs.set(spec, this.emitFile({ type: 'chunk', id: resolved.id, name: spec.slice(2, -3) }))
+      }
+      return { code: code.replace(pattern, (_m, spec) => `new URL(import.meta.ROLLUP_FILE_URL_${refs.get(spec)})`), map: null }
+    },
+  }
+}
+
 /** Sucrase as one ES module, for TypeScript runs (built first: the CDN bundle emits it as an asset). */
 const tsTransform = {
   input: 'packages/elements/vendor/ts-transform.js',
@@ -56,7 +80,7 @@ const cdn = {
     experimentalMinChunkSize: 4000,
     sourcemap: true,
   },
-  plugins: [nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), commonjs(), assetUrls(), terser({ ecma: 2021, module: true })],
+  plugins: [nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), commonjs(), assetUrls(), workerUrls(), terser({ ecma: 2021, module: true })],
   onwarn(warning, warn) {
     if (warning.code === 'THIS_IS_UNDEFINED') return
     warn(warning)

@@ -25,6 +25,7 @@ describe('the CDN bundle (one script tag)', () => {
     host = await hostPageServer({
       '/invitations': page(`<session-room server="${server.url}" session="${sid}" token="${token}"><session-invitations></session-invitations></session-room>`),
       '/later': page(`<div id="slot"></div>`),
+      '/editor': page(`<session-room server="${server.url}" session="${sid}" token="${token}"><session-editor file="main.js"></session-editor></session-room>`),
     })
     browser = await launch()
   })
@@ -70,6 +71,28 @@ describe('the CDN bundle (one script tag)', () => {
     })
     await page.waitForFunction(() => customElements.get('session-gate') !== undefined && document.querySelector('session-gate')!.shadowRoot !== null, null, { timeout: 10_000 })
     assert.equal(await page.evaluate(() => customElements.get('session-room') === undefined), true, 'still only what the page uses')
+    assert.deepEqual(problems, [])
+    await page.close()
+  })
+
+  it('an editor under the strict policy keeps its document in a worker started from the bundle', async () => {
+    const page = await browser.newPage()
+    const problems = await watch(page)
+    const warnings: string[] = []
+    page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()))
+    const workers: string[] = []
+    page.on('worker', (w) => workers.push(w.url()))
+    await page.goto(host.url + '/editor')
+    const editor = page.locator('session-editor')
+    await editor.locator('.editor.live').waitFor({ timeout: 15_000 })
+    await editor.locator('.cm-content').click()
+    await page.keyboard.type('let x = 1')
+    await page.waitForFunction(() => (document.querySelector('session-editor') as unknown as { value: string }).value.includes('let x = 1'))
+    const doc = async () => ((await (await fetch(`${server.url}/v1/sessions/${sid}/document`, { headers: { authorization: `Bearer ${token}` } })).json()) as { files: Record<string, string> }).files['main.js']
+    for (let i = 0; i < 50 && !(await doc())?.includes('let x = 1'); i++) await new Promise((r) => setTimeout(r, 100))
+    assert.ok((await doc())?.includes('let x = 1'), 'the typing reached the server')
+    assert.ok(workers.some((u) => /\/cdn\/chunks\/doc-worker-[\w-]+\.js$/.test(u)), `the document worker ran (workers: ${workers.join(', ') || 'none'})`)
+    assert.deepEqual(warnings.filter((w) => /main thread/.test(w)), [], 'no fallback to the main thread')
     assert.deepEqual(problems, [])
     await page.close()
   })

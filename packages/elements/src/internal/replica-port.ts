@@ -13,6 +13,22 @@ export type ReplicaPortFactory = (receive: (msg: FromReplica) => void) => Replic
 let warned = false
 
 /**
+ * The document worker. A worker's script must come from the page's origin; served from another
+ * (a CDN), it starts from a same-origin `blob:` module that imports it (CSP: `worker-src blob:`).
+ * Returns the worker and what to release once it has loaded.
+ */
+function documentWorker(): { worker: Worker; release(): void } {
+  try {
+    return { worker: new Worker(new URL('./doc-worker.js', import.meta.url), { type: 'module' }), release: () => {} }
+  } catch (e) {
+    const url = new URL('./doc-worker.js', import.meta.url)
+    if (url.origin === location.origin) throw e
+    const blob = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)}`], { type: 'text/javascript' }))
+    return { worker: new Worker(blob, { type: 'module' }), release: () => URL.revokeObjectURL(blob) }
+  }
+}
+
+/**
  * Start the replica in a dedicated module worker (the document worker), so remote changes are
  * applied off the page's main thread. Messages wait until the worker has loaded Automerge; if no
  * worker can start (a Content-Security-Policy without `worker-src 'self'`, or a page that cannot
@@ -49,8 +65,9 @@ export function startReplica(A: AutomergeModule): ReplicaPortFactory {
       flush()
     }
 
+    let release = () => {}
     try {
-      worker = new Worker(new URL('./doc-worker.js', import.meta.url), { type: 'module' })
+      ;({ worker, release } = documentWorker())
     } catch (e) {
       void inThread((e as Error).message)
     }
@@ -58,6 +75,7 @@ export function startReplica(A: AutomergeModule): ReplicaPortFactory {
       const w = worker
       w.onmessage = (e: MessageEvent<FromReplica>) => {
         const msg = e.data
+        if (msg.type === 'loaded' || msg.type === 'failed') release()
         if (msg.type === 'loaded') {
           target = (m, transfer) => w.postMessage(m, transfer)
           flush()
