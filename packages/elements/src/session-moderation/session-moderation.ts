@@ -95,7 +95,8 @@ export class SessionModeration extends SessionParticipants {
       this._actionError = 'The server could not be reached.'
     } finally {
       this._busy = ''
-      this._confirming = null
+      // Only the removal closes its confirmation: another action may end after it was opened.
+      if (key === `${this._confirming}:kick`) this._confirming = null
     }
   }
 

@@ -1,6 +1,6 @@
 import { css, html, nothing, type TemplateResult } from 'lit'
 import { property, state } from 'lit/decorators.js'
-import type { Role } from '@session-kit/core'
+import type { ParticipantInfo, Role } from '@session-kit/core'
 import { colorIndex, participantColorClasses } from '../internal/colors.js'
 import { initials, relativeTime } from '../internal/format.js'
 import { RoomController } from '../internal/room-controller.js'
@@ -141,7 +141,9 @@ export const participantStyles = css`
 /**
  * Who is in the session: presence (online now, last seen), role badges, avatars or initials, and
  * a statistics strip (online / total, per role, muted). Learners and observers do not see
- * participants an instructor has hidden.
+ * participants an instructor has hidden. The list of everyone who ever joined is fetched once per
+ * connection; who is here, their role and whether they are muted follow the room live, without
+ * asking the server again.
  *
  * @tag session-participants
  * @summary The participant list with presence.
@@ -166,14 +168,23 @@ export class SessionParticipants extends SessionElement {
   @state() protected _error = ''
 
   #timer?: ReturnType<typeof setTimeout>
+  /** People who first joined since the list was fetched, as the socket told of them. */
+  #met = new Map<string, ParticipantEntry>()
+  /** When people left, as seen on the socket since the list was fetched. */
+  #leftAt = new Map<string, string>()
   protected readonly room = new RoomController(this, {
-    events: { joined: () => this.refresh(), left: () => this.refresh(), presence: () => this.refresh(), permissions: () => this.refresh(), session: () => this.refresh() },
+    // Who is here now, their role and mute come with the room's state; the socket's events add
+    // those who were not in the list and when someone left.
+    events: {
+      joined: (e) => this.#met.set(e.participant.userId, newcomer(e.participant)),
+      left: (e) => this.#leftAt.set(e.userId, new Date().toISOString()),
+    },
     onChange: (state, previous) => {
       if (state?.status === 'live' && previous?.status !== 'live') this.refresh(0)
     },
   })
 
-  /** Reload the list (debounced). */
+  /** Reload the list from the server (debounced): those not here now, when they were last seen, bans. */
   refresh(delay = 250) {
     clearTimeout(this.#timer)
     this.#timer = setTimeout(() => void this.#load(), delay)
@@ -194,18 +205,29 @@ export class SessionParticipants extends SessionElement {
         return
       }
       this._list = ((await res.json()) as { participants: ParticipantEntry[] }).participants
+      this.#leftAt.clear()
       this._error = ''
     } catch {
       this._error = 'The server could not be reached; the list may be out of date.'
     }
   }
 
-  /** Everyone, sorted: online first, then by role and name; live presence wins over the last fetch. */
+  /** Everyone, sorted: online first, then by role and name; the room's live presence wins over the last fetch. */
   protected get people(): ParticipantEntry[] {
-    const live = new Set((this.room.state?.participants ?? []).map((p) => p.userId))
-    return (this._list ?? [])
-      .map((p) => ({ ...p, online: !p.banned && (p.online || live.has(p.userId)) }))
-      .sort((a, b) => Number(b.online) - Number(a.online) || ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.name.localeCompare(b.name))
+    const state = this.room.state
+    const live = state?.status === 'live'
+    const here = new Map((live ? state.participants : []).map((p) => [p.userId, p]))
+    const listed = new Set((this._list ?? []).map((p) => p.userId))
+    const known = [...(this._list ?? []), ...[...this.#met.values()].filter((m) => !listed.has(m.userId))]
+    const people = known.map((p): ParticipantEntry => {
+      const now = here.get(p.userId)
+      here.delete(p.userId)
+      if (now && !p.banned) return { ...p, ...liveFields(now), online: true }
+      return { ...p, online: live ? false : p.online, lastSeenAt: this.#leftAt.get(p.userId) ?? p.lastSeenAt }
+    })
+    // Here now but not yet known (in the room's state before its `joined` event was seen).
+    for (const now of here.values()) people.push(newcomer(now))
+    return people.sort((a, b) => Number(b.online) - Number(a.online) || ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.name.localeCompare(b.name))
   }
 
   protected renderStats(people: ParticipantEntry[]) {
@@ -260,6 +282,16 @@ export class SessionParticipants extends SessionElement {
   protected override render(): unknown {
     return this.renderList()
   }
+}
+
+/** What the room says of someone here now. */
+function liveFields(p: ParticipantInfo) {
+  return { userId: p.userId, name: p.name, role: p.role, color: p.color, avatar: p.avatar ?? null, owner: p.owner, muted: p.muted, hidden: p.hidden ?? false }
+}
+
+/** Someone the list did not hold, as the room tells of them. */
+function newcomer(p: ParticipantInfo): ParticipantEntry {
+  return { ...liveFields(p), tokenRole: p.role, online: true, lastSeenAt: null, banned: false }
 }
 
 declare global {
