@@ -16,7 +16,7 @@ import WebSocket from 'ws'
 
 export const now = () => performance.timeOrigin + performance.now()
 /** How the server's presence events begin (it writes `type` first). */
-const PRESENCE_PREFIX = ['{"type":"presence",', '{"type":"presences",'].map((p) => Buffer.from(p))
+const PRESENCE_PREFIX = ['presence', 'presences'].map((type) => ({ type, bytes: Buffer.from(`{"type":"${type}",`) }))
 const EMPTY_BLOOM = new Uint8Array(0)
 
 /** What both kinds share: the socket, the hello, JSON events, and how the connection ended. */
@@ -53,9 +53,10 @@ class Peer {
         return this.binary(new Uint8Array(data))
       }
       // Cursor traffic is most of what a crowd receives: counted, and parsed only when someone listens.
-      if (!this.onEvent && PRESENCE_PREFIX.some((p) => data.length > p.length && data.subarray(0, p.length).equals(p))) {
+      const presence = this.onEvent ? undefined : PRESENCE_PREFIX.find((p) => data.length > p.bytes.length && data.subarray(0, p.bytes.length).equals(p.bytes))
+      if (presence) {
         this.bytesIn.events += data.length
-        this.counts.presence = (this.counts.presence ?? 0) + 1
+        this.counts[presence.type] = (this.counts[presence.type] ?? 0) + 1
         return
       }
       const e = JSON.parse(String(data))
@@ -162,8 +163,15 @@ export class LightPeer extends Peer {
  * changes)` how long applying that frame took (receiveSyncMessage, the client's own work).
  */
 export class FullPeer extends Peer {
-  constructor(url, sid, token, { file = 'main.js', ...options } = {}) {
+  /**
+   * `batch`: frames that arrive while the peer is busy are applied together as one sync message
+   * (the last frame's heads and `have`, every frame's changes), as the product's document worker
+   * does (packages/elements replica.ts); `onApplied(ms)` then counts from each frame's arrival.
+   */
+  constructor(url, sid, token, { file = 'main.js', batch = false, ...options } = {}) {
     super(url, sid, token, options)
+    this.batch = batch
+    this.frames = []
     this.file = file
     this.doc = A.init()
     this.syncState = A.initSyncState()
@@ -172,15 +180,31 @@ export class FullPeer extends Peer {
   }
 
   binary(bytes) {
+    if (!this.batch) return this.apply(bytes)
+    this.frames.push({ bytes, at: performance.now() })
+    if (this.frames.length === 1) setTimeout(() => this.applyFrames(), 0)
+  }
+
+  applyFrames() {
+    const frames = this.frames.splice(0)
+    if (!frames.length) return
+    if (frames.length === 1) return this.apply(frames[0].bytes, frames[0].at)
+    const decoded = frames.map((f) => A.decodeSyncMessage(f.bytes))
+    this.apply(A.encodeSyncMessage({ ...decoded[decoded.length - 1], changes: decoded.flatMap((m) => m.changes) }), frames[0].at)
+  }
+
+  /** Apply one sync message; `since`: when its (first) frame arrived, if it waited. */
+  apply(bytes, since) {
     // Live changes only: the first sync can carry the whole document as one entry, not a change.
     let live = 0
     if ((this.onChange || this.onApplied) && this.synced) {
-      const at = now()
+      // A batch's changes count from its first frame's arrival (the client's part, if anything, overstated).
+      const at = since === undefined ? now() : performance.timeOrigin + since
       const changes = A.decodeSyncMessage(bytes).changes
       live = changes.length
       if (this.onChange) for (const c of changes) this.onChange(A.decodeChange(c), at)
     }
-    const t0 = performance.now()
+    const t0 = since ?? performance.now()
     ;[this.doc, this.syncState] = A.receiveSyncMessage(this.doc, this.syncState, bytes)
     if (live) this.onApplied?.(performance.now() - t0, live)
     this.flush()

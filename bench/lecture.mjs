@@ -44,14 +44,19 @@
 //
 //   npm run bench -- lecture [--viewers 300] [--learners 30] [--rate 5] [--size 10000] [--seconds 20]
 //                            [--phases view,full,hocuspocus] [--protocol 1|2] [--replicas 30]
-//                            [--viewer-threads 4] [--cursor-rate 3]
+//                            [--viewer-threads 4] [--cursor-rate 3] [--quiet-wait 10]
+//
+// Before each phase the bench waits up to --quiet-wait seconds for the machine to be quiet; a
+// phase on a machine over 90 % busy carries a warning with the CPU used outside the server and
+// the generator (PostgreSQL included).
+import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import * as Y from 'yjs'
 import { mintToken } from '@session-kit/server'
 import { FullPeer, LightPeer, speaksProtocol2, ViewPeer, within } from './clients.mjs'
 import { startHocuspocus, stampBuffer, YjsClient } from './hocuspocus.mjs'
-import { createSession, ELU_LIMIT, machineTicks, processStats, processWrites, SECRET, sleep, starterText, startServer, summarize, table, writeResult } from './lib.mjs'
+import { createSession, ELU_LIMIT, machineTicks, processStats, processWrites, SECRET, sleep, starterText, startServer, summarize, table, waitForQuiet, writeResult } from './lib.mjs'
 
 const now = () => performance.timeOrigin + performance.now()
 const FILE = 'main.js'
@@ -123,7 +128,7 @@ function lightViewer(spec, tracker, stamps) {
 function fullViewer(spec, tracker, replica) {
   const options = { protocol: spec.protocol }
   if (replica) {
-    const v = new FullPeer(spec.url, SID, spec.token, options)
+    const v = new FullPeer(spec.url, SID, spec.token, { ...options, batch: true })
     let pending = []
     v.onChange = (change, at) => pending.push([change.message, Number(change.message), at])
     v.onApplied = (applyMs) => {
@@ -281,6 +286,7 @@ const PHASES = {
 
 async function runPhase(phase, cfg) {
   const hp = phase === 'hocuspocus'
+  const quiet = cfg.quietWaitMs > 0 ? await waitForQuiet({ maxMs: cfg.quietWaitMs }) : undefined
   const server = hp ? await startHocuspocus({ starterSize: cfg.size }) : await startServer()
   try {
     const token = (sub, role) => mintToken({ sid: SID, sub, role, name: sub }, SECRET, { ttl: '2h' })
@@ -337,6 +343,7 @@ async function runPhase(phase, cfg) {
       const wroteBefore = processWrites(server.pid)
       const machineBefore = machineTicks()
       const mainElu = performance.eventLoopUtilization()
+      const genBefore = process.cpuUsage()
       const t0 = performance.now()
       await sleep(cfg.seconds * 1000)
       const windowS = (performance.now() - t0) / 1000
@@ -345,6 +352,7 @@ async function runPhase(phase, cfg) {
       const wrote = processWrites(server.pid) - wroteBefore
       const machineAfter = machineTicks()
       const mainUtil = performance.eventLoopUtilization(mainElu).utilization
+      const genCpu = process.cpuUsage(genBefore)
       const reports = await gen.ask('report')
       const keys = stopped[0].typed
       const threadLoad = threads.map((t, i) => ({ name: t.name, clients: t.specs.length, elu: +stopped[i].elu.toFixed(3) }))
@@ -360,6 +368,13 @@ async function runPhase(phase, cfg) {
       const bytes = stopped.reduce((b, s) => ({ doc: b.doc + s.bytes.doc, events: b.events + s.bytes.events }), { doc: 0, events: 0 })
       const viewerBytes = stopped.slice(2).reduce((b, s) => ({ doc: b.doc + s.bytes.doc, events: b.events + s.bytes.events }), { doc: 0, events: 0 })
       const anomalies = reports.reduce((n, r) => n + (r.anomalies ?? 0), 0)
+      const machineBusyPercent = +(((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100).toFixed(1)
+      const serverCpuPercent = +(((after.cpu - before.cpu) / windowS) * 100).toFixed(1)
+      const loadGeneratorCpuPercent = +(((genCpu.user + genCpu.system) / 1e6 / windowS) * 100).toFixed(1)
+      // CPU (% of one core) used by neither the server nor the generator: PostgreSQL, and anyone else's work.
+      const otherCpuPercent = +Math.max(0, machineBusyPercent * cpus().length - serverCpuPercent - loadGeneratorCpuPercent).toFixed(1)
+      const warnings = machineBusyPercent > 90 ? [`machine ${machineBusyPercent} % busy, ${otherCpuPercent} % of a core outside the server and the generator`] : []
+      if (quiet && !quiet.quiet) warnings.push(`the machine was still ${quiet.busyPercent} % busy after waiting ${Math.round(quiet.waitedMs / 1000)} s for quiet`)
       if (anomalies) invalid.push(`${anomalies} splices deleted text nobody typed away: the keystroke count of light viewers may be off`)
       return {
         phase,
@@ -373,16 +388,19 @@ async function runPhase(phase, cfg) {
         latency,
         lastViewer: slowest.size ? summarize([...slowest.values()]) : undefined,
         breakdown: { toViewer: summarize(all('arrivals')), apply: summarize(all('applies')) },
-        serverCpuPercent: +(((after.cpu - before.cpu) / windowS) * 100).toFixed(1),
+        serverCpuPercent,
         cpuPerKeystrokeMs: +(((after.cpu - before.cpu) * 1000) / keys).toFixed(2),
         serverWroteBytesPerKeystroke: Math.round(wrote / keys),
         clientsReceivedBytesPerKeystroke: { doc: Math.round(bytes.doc / keys), events: Math.round(bytes.events / keys) },
         docBytesPerViewerPerKeystroke: +(viewerBytes.doc / keys / cfg.viewers).toFixed(1),
         rssMB: +(after.rss / 2 ** 20).toFixed(1),
         threads: threadLoad,
-        machineBusyPercent: +(((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100).toFixed(1),
+        loadGeneratorCpuPercent,
+        machineBusyPercent,
+        otherCpuPercent,
         unexpectedCloses: reports.reduce((n, r) => n + r.closed, 0),
         invalid,
+        warnings,
       }
     } finally {
       await gen.stop()
@@ -408,6 +426,7 @@ export async function run(argv) {
       protocol: { type: 'string', default: '2' },
       replicas: { type: 'string', default: '30' },
       'viewer-threads': { type: 'string', default: '4' },
+      'quiet-wait': { type: 'string', default: '10' },
     },
     strict: false,
   })
@@ -421,6 +440,7 @@ export async function run(argv) {
     protocol: Number(values.protocol),
     replicas: Number(values.replicas),
     viewerThreads: Number(values['viewer-threads']),
+    quietWaitMs: Number(values['quiet-wait']) * 1000,
   }
   const phases = String(values.phases).split(',')
   for (const p of phases) if (!PHASES[p]) throw new Error(`unknown phase "${p}"; available: ${Object.keys(PHASES).join(', ')}`)
@@ -431,7 +451,7 @@ export async function run(argv) {
     const r = await runPhase(phase, cfg)
     results.push(r)
     if (r.skipped) console.log(`\n${PHASES[phase].label}: SKIPPED — ${r.skipped}`)
-    else console.log(`\n${r.label} (${r.note}${r.replicas !== undefined ? `; ${r.replicas} of them keep a replica and apply` : ''}): p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} ms over ${r.latency.n} samples${r.invalid.length ? `  INVALID: ${r.invalid.join('; ')}` : ''}`)
+    else console.log(`\n${r.label} (${r.note}${r.replicas !== undefined ? `; ${r.replicas} of them keep a replica and apply` : ''}): p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} ms over ${r.latency.n} samples${r.invalid.length ? `  INVALID: ${r.invalid.join('; ')}` : ''}${r.warnings.length ? `  (warning: ${r.warnings.join('; ')})` : ''}`)
   }
   const done = results.filter((r) => !r.skipped)
   if (done.length) {
@@ -462,7 +482,9 @@ export async function run(argv) {
         'doc B/viewer/key': r.docBytesPerViewerPerKeystroke,
         'RSS MB': r.rssMB,
         'threads ELU %': r.threads.map((t) => Math.round(t.elu * 100)).join('/'),
+        'gen CPU %': r.loadGeneratorCpuPercent,
         'machine busy %': r.machineBusyPercent,
+        'other CPU %': r.otherCpuPercent,
         closes: r.unexpectedCloses,
       })),
     )

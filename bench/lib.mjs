@@ -164,6 +164,22 @@ export function machineTicks() {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 /**
+ * Wait until the machine is quiet — less than `busyBelow` % of all CPUs busy over a second — or
+ * `maxMs` has passed: on a shared machine other people's builds and tests would otherwise sit in
+ * the middle of a measurement. Resolves to how long it waited and how busy the last second was.
+ */
+export async function waitForQuiet({ maxMs = 20_000, busyBelow = 25 } = {}) {
+  const t0 = Date.now()
+  for (;;) {
+    const a = machineTicks()
+    await sleep(1000)
+    const b = machineTicks()
+    const busy = ((b.busy - a.busy) / (b.total - a.total)) * 100
+    if (busy < busyBelow || Date.now() - t0 >= maxMs) return { waitedMs: Date.now() - t0, busyPercent: +busy.toFixed(1), quiet: busy < busyBelow }
+  }
+}
+
+/**
  * The largest gap between this process's timer ticks (every `everyMs`) beyond their interval: how
  * late the load generator was. Returns the function that stops it and gives that gap in ms.
  */
