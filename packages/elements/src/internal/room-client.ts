@@ -1,7 +1,7 @@
 import { CloseCode, Permission, PROTOCOL_VERSION, retryPolicy, type Cursor, type ParticipantInfo, type PresenceInfo, type ServerEvent, type SessionInfo, type SyncMode } from '@session-kit/core'
 import { backoffDelay } from './backoff.js'
 import type { DocSync } from './doc-sync.js'
-import { RoomDocument } from './room-document.js'
+import type { RoomDocument, RoomDocumentHost } from './room-document.js'
 import type { RoomStatus } from './room-state.js'
 import type { TextSource } from './text-source.js'
 import { tokenClaims, tokenExpiry } from './token-claims.js'
@@ -58,7 +58,12 @@ export class RoomClient {
   #stopped = true
   #refreshedAfter401 = false
   #currentToken: string | undefined
-  readonly #document = new RoomDocument({
+  /** The document's side of the connection, loaded once an element shows the code. */
+  #document: RoomDocument | null = null
+  #loadingDocument: Promise<unknown> | null = null
+  /** Whether the current socket's hello asked for the document. */
+  #socketHasDocument = false
+  readonly #documentHost: RoomDocumentHost = {
     sendEvent: (event) => this.send(event),
     changed: () => this.opts.onChange(),
     reconnect: () => this.#reconnectNow(),
@@ -69,23 +74,24 @@ export class RoomClient {
       this.error = { code: 'document_unavailable', message }
       this.opts.onChange()
     },
-  })
+  }
 
   constructor(readonly opts: RoomClientOptions) {}
 
   /** What editors show: the full replica or the light view, once it holds the whole text. */
   get source(): TextSource | null {
-    return this.#document.source
+    return this.#document?.source ?? null
   }
 
   /** The Automerge replica, for those who may edit (null for a light viewer). */
   get doc(): DocSync | null {
-    return this.#document.doc
+    return this.#document?.doc ?? null
   }
 
   /** How this connection takes part in the document (full, view or events), once welcomed. */
   get mode(): SyncMode | null {
-    return this.#document.mode
+    if (this.#socketHasDocument) return this.#document?.mode ?? null
+    return this.status === 'live' ? 'events' : null
   }
 
   get wsUrl(): string {
@@ -111,7 +117,7 @@ export class RoomClient {
     const ws = this.#ws
     this.#ws = null
     ws?.close(1000, 'left')
-    this.#document.stop()
+    this.#document?.stop()
     this.#set('idle')
   }
 
@@ -120,7 +126,18 @@ export class RoomClient {
    * a full peer (Automerge loads) or, for a person who cannot edit, a light viewer (it never does).
    */
   needDocument() {
-    this.#document.need()
+    // Its code loads only here: a page of events only (invitations, say) never fetches it.
+    this.#loadingDocument ??= import('./room-document.js').then(
+      ({ RoomDocument }) => {
+        this.#document = new RoomDocument(this.#documentHost)
+        // A socket that said hello without the document cannot carry it: connect again.
+        if (!this.#stopped && this.#ws && !this.#socketHasDocument) this.#reconnectNow()
+      },
+      (e: Error) => {
+        this.#loadingDocument = null
+        this.#documentHost.failed(`The code could not load (${e.message}). Reload the page to try again.`)
+      },
+    )
   }
 
   /** Send an event (a `ClientEvent`); false when not connected (the caller tells the person). */
@@ -179,6 +196,9 @@ export class RoomClient {
     const token = await this.#resolveToken()
     if (this.#stopped) return
     if (!token) return this.#fail('token_missing', 'This room has no token: the page must set the token attribute or a tokenProvider.')
+    // An element asked for the document before the room connected: say hello with it.
+    await this.#loadingDocument
+    if (this.#stopped) return
     const exp = tokenExpiry(token)
     if (exp !== null && exp < Date.now() / 1000) return this.#fail('token_expired', 'The room token has expired. Reload the page to get a new one.')
     this.#set(this.status === 'live' || this.status === 'idle' ? 'connecting' : this.status)
@@ -193,18 +213,20 @@ export class RoomClient {
     ws.onopen = () => {
       // Ask for the document as soon as an element wants it, even while Automerge still loads:
       // the hello, the welcome and the first sync frame then overlap with the wasm.
-      this.#document.opened((bytes) => ws.readyState === WebSocket.OPEN && ws.send(bytes))
-      ws.send(JSON.stringify({ type: 'hello', token, protocol: PROTOCOL_VERSION, ...this.#document.hello() }))
+      const document = this.#document
+      this.#socketHasDocument = document !== null
+      document?.opened((bytes) => ws.readyState === WebSocket.OPEN && ws.send(bytes))
+      ws.send(JSON.stringify({ type: 'hello', token, protocol: PROTOCOL_VERSION, ...(document?.hello() ?? { mode: 'events' }) }))
     }
     ws.onmessage = (e) => {
       if (this.#ws !== ws) return
       if (typeof e.data === 'string') this.#event(JSON.parse(e.data) as ServerEvent)
-      else this.#document.binary(new Uint8Array(e.data as ArrayBuffer))
+      else this.#document?.binary(new Uint8Array(e.data as ArrayBuffer))
     }
     ws.onclose = (e) => {
       if (this.#ws !== ws) return
       this.#ws = null
-      this.#document.closed(e.code)
+      this.#document?.closed(e.code)
       this.#closed(e.code, e.reason)
     }
   }
@@ -222,7 +244,7 @@ export class RoomClient {
         for (const p of event.participants) this.participants.set(p.userId, p)
         this.#scheduleRefresh()
         this.#set('live')
-        this.#document.welcome(event.mode)
+        if (this.#socketHasDocument) this.#document?.welcome(event.mode)
         break
       case 'joined':
       case 'presence':
@@ -245,7 +267,7 @@ export class RoomClient {
         this.lastReason = event.reason ?? null
         this.participants.set(event.participant.userId, { ...event.participant, cursor: this.participants.get(event.participant.userId)?.cursor ?? null })
         this.opts.onChange()
-        this.#document.event(event)
+        this.#document?.event(event)
         break
       case 'session':
         this.session = event.session
@@ -263,7 +285,7 @@ export class RoomClient {
       case 'text':
       case 'splices':
       case 'ack':
-        this.#document.event(event)
+        this.#document?.event(event)
         break
     }
     this.opts.onEvent?.(event)
@@ -318,7 +340,7 @@ export class RoomClient {
     const ws = this.#ws
     this.#ws = null
     ws?.close(1000, 'reconnecting with the document')
-    this.#document.closed()
+    this.#document?.closed()
     void this.#open()
   }
 

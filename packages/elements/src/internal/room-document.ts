@@ -1,8 +1,11 @@
-import type { ClientEvent, ServerEvent, SyncMode } from '@session-kit/core'
+import { CloseCode, type ClientEvent, type ServerEvent, type SyncMode } from '@session-kit/core'
 import { loadAutomerge } from './automerge.js'
 import type { DocSync } from './doc-sync.js'
 import type { TextSource } from './text-source.js'
 import { ViewSync } from './view-sync.js'
+
+/** How long edits sent before a switch to view may take to be acknowledged (they are durable in moments). */
+const SETTLE_MS = 1500
 
 /** What a room's document needs from its connection. */
 export interface RoomDocumentHost {
@@ -10,7 +13,7 @@ export interface RoomDocumentHost {
   sendEvent(event: ClientEvent): boolean
   /** The source (or an error elements show) changed. */
   changed(): void
-  /** Connect again at once: a connection for events only cannot carry the document. */
+  /** Connect again at once (to rejoin as a full peer after edits were lost). */
   reconnect(): void
   /** Whether the participant may edit the code now. */
   canEdit(): boolean
@@ -34,11 +37,8 @@ export class RoomDocument {
   #doc: DocSync | null = null
   #view: ViewSync | null = null
   #loading: Promise<DocSync> | null = null
-  #wanted = false
   /** The current connection's mode: null before its welcome. */
   #mode: SyncMode | null = null
-  /** What the current connection's hello asked for. */
-  #asked: SyncMode = 'events'
   #sendBinary: ((bytes: Uint8Array) => void) | null = null
   /** Sync frames that came before the replica's code had loaded, for the current connection. */
   #early: Uint8Array[] | null = null
@@ -48,8 +48,13 @@ export class RoomDocument {
   #reconcile = false
   /** The current connection is that one: once the replica has synced, drop to view. */
   #reconciling = false
+  #settleTimer?: ReturnType<typeof setTimeout>
 
-  constructor(private readonly host: RoomDocumentHost) {}
+  /** Made when an element first shows the code. */
+  constructor(private readonly host: RoomDocumentHost) {
+    // Writers' pages fetch Automerge while the hello and welcome travel; an observer's never does.
+    if (host.likelyWriter()) void this.#loadDoc().catch(() => {})
+  }
 
   /** What editors show: the replica or the view, whichever this connection holds, once it has the text. */
   get source(): TextSource | null {
@@ -66,26 +71,14 @@ export class RoomDocument {
     return this.#mode
   }
 
-  /** Whether an element on the page shows the document. */
-  get wanted(): boolean {
-    return this.#wanted
-  }
-
-  /** An element shows the code: connect in a mode that carries it. */
-  need() {
-    if (this.#wanted) return
-    this.#wanted = true
-    // Writers' pages fetch Automerge while the hello and welcome travel; an observer's never does.
-    if (this.host.likelyWriter()) void this.#loadDoc().catch(() => {})
-    if (this.#mode === 'events') this.host.reconnect()
-  }
-
-  /** The mode fields of the next hello. */
-  hello(): { mode: SyncMode; allowView: boolean } {
-    this.#asked = this.#wanted ? 'full' : 'events'
-    this.#reconciling = this.#reconcile && this.#asked === 'full'
+  /**
+   * The mode fields of the next hello: a full peer, unless the server would rather make it a
+   * viewer (it does for those who cannot edit) — but not just after a refused write.
+   */
+  hello(): { mode: 'full'; allowView: boolean } {
+    this.#reconciling = this.#reconcile
     this.#reconcile = false
-    return { mode: this.#asked, allowView: !this.#reconciling }
+    return { mode: 'full', allowView: !this.#reconciling }
   }
 
   /** A new socket is open: binary frames go out through `sendBinary`. */
@@ -98,17 +91,17 @@ export class RoomDocument {
 
   /** The socket closed (with `code`): the replica stops sending; after a refusal it is rebuilt. */
   closed(code?: number) {
+    clearTimeout(this.#settleTimer)
     this.#sendBinary = null
     this.#mode = null
     this.#early = null
     this.#upgrading = false
     this.#reconciling = false
     this.#doc?.detach()
-    // 4001 permissions changed, 4003 write refused, 4403 refused again: our replica may hold
-    // changes the server will not take, so it is rebuilt from the server's.
-    if (code === 4001 || code === 4003 || code === 4403) {
+    // Our replica may hold changes the server will not take: it is rebuilt from the server's.
+    if (code === CloseCode.PermissionsChanged || code === CloseCode.WriteRejected || code === CloseCode.Forbidden) {
       if (this.#doc?.synced) this.#doc.discardReplica()
-      if (code === 4003 && this.#doc) this.#reconcile = true
+      if (code === CloseCode.WriteRejected && this.#doc) this.#reconcile = true
     }
   }
 
@@ -120,15 +113,10 @@ export class RoomDocument {
     this.#loading = null
   }
 
+  /** The server's answer to the hello: a full peer (as asked) or a viewer. */
   welcome(mode: SyncMode | undefined) {
-    const got = mode ?? this.#asked
-    if (got === 'full') this.#enterFull()
-    else if (got === 'view') this.#enterView()
-    else {
-      this.#mode = 'events'
-      // The hello went out before an element asked for the document.
-      if (this.#wanted) this.host.reconnect()
-    }
+    if (mode === 'view') this.#enterView()
+    else this.#enterFull()
   }
 
   /** A binary frame: an Automerge sync message, for a full connection. */
@@ -194,10 +182,25 @@ export class RoomDocument {
       doc.detach()
       // Edits this replica holds were made with a permission since lost: never upload them later.
       if (doc.synced) doc.discardReplica()
+      if (doc.pending && !this.#reconciling) this.#settle(doc)
     }
     const view = this.#viewSync()
     // Its text is from an earlier time as a viewer: wait for the `text` frame that follows.
     if (this.#source !== view) view.reset()
+  }
+
+  /**
+   * Edits typed just before a switch to view: those that reached the server are acknowledged in
+   * moments; any still waiting were not saved. Rejoin once as a full peer to find them and show
+   * them (the editor's "unsent edits"), then view again.
+   */
+  #settle(doc: DocSync) {
+    clearTimeout(this.#settleTimer)
+    this.#settleTimer = setTimeout(() => {
+      if (this.#mode !== 'view' || !doc.pending) return
+      this.#reconcile = true
+      this.host.reconnect()
+    }, SETTLE_MS)
   }
 
   #viewSync(): ViewSync {
@@ -222,7 +225,7 @@ export class RoomDocument {
 
   /** A viewer who may now edit becomes a full peer on the same socket, once Automerge has loaded. */
   #maybeUpgrade() {
-    if (this.#mode !== 'view' || !this.#wanted || this.#upgrading || !this.host.canEdit()) return
+    if (this.#mode !== 'view' || this.#upgrading || !this.host.canEdit()) return
     this.#upgrading = true
     this.#loadDoc().then(
       () => {
