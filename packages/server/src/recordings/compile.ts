@@ -4,7 +4,7 @@ import { applyReplayEvent, colorFor, type Replay, type ReplayEvent } from '@sess
 import type { Sql } from '../store/db.js'
 import { durationMs as recordedMs, type RecordingRow } from '../store/recordings.js'
 import type { Room } from '../sync/room.js'
-import { DocMirror } from './text-mirror.js'
+import { TextIndex } from '../sync/text-index.js'
 
 export type { Replay, ReplayEvent }
 
@@ -49,12 +49,12 @@ export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, ses
   )
 
   // The document up to the start: every change not accepted after it, in causal order.
-  room.fold()
+  const all = await room.allChanges()
   const after = new Set(changeEvents.map((e) => e.ref))
-  const mirror = new DocMirror()
+  const mirror = new TextIndex()
   const byHash = new Map<string, A.DecodedChange>()
   let n = 0
-  for (const bytes of A.getBackend(room.doc).getChanges([])) {
+  for (const bytes of all) {
     const change = A.decodeChange(bytes)
     if (after.has(change.hash)) byHash.set(change.hash, change)
     else mirror.apply(change)

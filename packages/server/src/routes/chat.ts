@@ -6,7 +6,7 @@ import type { AppEnv } from '../http/context.js'
 import { notFound } from '../http/errors.js'
 import { parse, pathParam, RowIdSchema, wholeNumber } from '../http/validate.js'
 import { deleteChat, listChat } from '../store/chat.js'
-import { chatMessage } from '../sync/hub.js'
+import { chatMessage } from '../sync/activity.js'
 
 const Page = v.object({
   /** A message id: the page ends before it. */

@@ -103,9 +103,7 @@ export function sessionRoutes() {
     const input = await body(c, NewFile)
     const room = await openRoom(c.var.services.hub, c.var.caller.session.id)
     if (input.name in room.snapshot().files) throw conflict(`A file named "${input.name}" already exists.`, 'file_exists')
-    await room.serverChange((d) => {
-      d.files[input.name] = input.content
-    }, c.var.caller.claims.sub)
+    await room.setFiles({ ...room.snapshot().files, [input.name]: input.content }, c.var.caller.claims.sub)
     return c.json(room.snapshot(), 201)
   })
 
@@ -117,10 +115,9 @@ export function sessionRoutes() {
     if (!(from in files)) throw notFound(`There is no file named "${from}".`, 'file_not_found')
     if (to !== from && to in files) throw conflict(`A file named "${to}" already exists.`, 'file_exists')
     if (to !== from) {
-      await room.serverChange((d) => {
-        d.files[to] = files[from]!
-        delete d.files[from]
-      }, c.var.caller.claims.sub)
+      const renamed = { ...files, [to]: files[from]! }
+      delete renamed[from]
+      await room.setFiles(renamed, c.var.caller.claims.sub)
     }
     return c.json(room.snapshot())
   })
@@ -131,9 +128,9 @@ export function sessionRoutes() {
     const files = room.snapshot().files
     if (!(name in files)) throw notFound(`There is no file named "${name}".`, 'file_not_found')
     if (Object.keys(files).length === 1) throw new AppError(409, 'last_file', 'A session keeps at least one file.')
-    await room.serverChange((d) => {
-      delete d.files[name]
-    }, c.var.caller.claims.sub)
+    const rest = { ...files }
+    delete rest[name]
+    await room.setFiles(rest, c.var.caller.claims.sub)
     return c.json(room.snapshot())
   })
 

@@ -9,8 +9,6 @@ import { body, KeySchema, pathParam } from '../http/validate.js'
 import { deleteSnapshot, getSnapshot, insertSnapshot, listSnapshots, type SnapshotRow } from '../store/snapshots.js'
 import type { Sql } from '../store/db.js'
 import type { Hub } from '../sync/hub.js'
-import type { DocShape } from '../sync/room.js'
-import * as A from '@automerge/automerge'
 
 const Title = v.pipe(v.string('title must be text'), v.trim(), v.minLength(1, 'give the snapshot a title'), v.maxLength(200, 'a title is at most 200 characters'))
 const Create = v.object({ title: Title, description: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(2000, 'a description is at most 2,000 characters'))) })
@@ -46,27 +44,6 @@ async function visible(c: Context<AppEnv>): Promise<SnapshotRow> {
  * changed region is spliced (a whole-text replacement is slow in Automerge and would make every
  * cursor jump), files missing from the snapshot are removed, new ones added.
  */
-export function restoreInto(d: DocShape, files: Record<string, string>) {
-  for (const name of Object.keys(d.files)) if (!(name in files)) delete d.files[name]
-  for (const [name, target] of Object.entries(files)) {
-    if (!(name in d.files)) {
-      d.files[name] = target
-      continue
-    }
-    const current = String(d.files[name])
-    if (current === target) continue
-    let start = 0
-    while (start < current.length && start < target.length && current[start] === target[start]) start++
-    let endC = current.length
-    let endT = target.length
-    while (endC > start && endT > start && current[endC - 1] === target[endT - 1]) {
-      endC--
-      endT--
-    }
-    A.splice(d, ['files', name], start, endC - start, target.slice(start, endT))
-  }
-}
-
 async function openRoom(hub: Hub, sid: string) {
   const room = await hub.room(sid)
   if (!room) throw notFound(`Session "${sid}" does not exist.`, 'session_not_found')
@@ -116,7 +93,7 @@ export function snapshotRoutes() {
     const { caller, services } = c.var
     const s = await visible(c)
     const room = await openRoom(services.hub, caller.session.id)
-    const heads = await room.serverChange((d) => restoreInto(d, s.files), caller.claims.sub)
+    const heads = await room.setFiles(s.files, caller.claims.sub)
     return c.json({ restored: s.id, heads, files: room.snapshot().files })
   })
 

@@ -1,11 +1,12 @@
-import type { PresenceInfo } from '@session-kit/core'
 import type { Sql } from '../store/db.js'
 import { BUS_CHANNEL } from './committer.js'
+import type { RemotePresence } from './presence.js'
 
 /** What instances tell each other. Notifications carry ids; bulky data is read from tables. */
 export type BusMessage =
   | { t: 'chunk'; sid: string; id: number; o: string; a?: Record<string, string> }
-  | { t: 'presence'; sid: string; o: string; p: PresenceInfo; conn: string }
+  /** Joins, and cursor moves of one room coalesced per tick (one notification, not one per move). */
+  | { t: 'presence'; sid: string; o: string; ps: RemotePresence[] }
   | { t: 'left'; sid: string; o: string; userId: string; conn: string }
   | { t: 'participant'; sid: string; o: string; userId: string; reason?: string }
   | { t: 'session'; sid: string; o: string; reason?: string }

@@ -122,8 +122,8 @@ export class ChangeDecoder {
  * module; when the server runs from its TypeScript sources (tests, under tsx) the worker needs
  * tsx's loader registered before it imports the `.ts` entry.
  */
-function startWorker(url: URL): Worker {
-  const options = { resourceLimits: { maxOldGenerationSizeMb: 512 } }
+export function startWorker(url: URL, maxOldGenerationSizeMb = 512): Worker {
+  const options = { resourceLimits: { maxOldGenerationSizeMb } }
   if (!url.pathname.endsWith('.ts')) return new Worker(url, options)
   return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}) })`, { ...options, eval: true })
 }

@@ -310,7 +310,7 @@ for (const backend of backends()) {
       assert.equal((await silent.waitClosed(3000))?.code, 4408)
       const future = await RawClient.connect(s.url, id, await s.token(id, 'learner', 'u'), { protocol: 99 })
       assert.equal(future.closed?.code, 4400)
-      assert.match(future.closed!.reason, /1–1/)
+      assert.match(future.closed!.reason, /1–2/)
       ins.close()
     })
 

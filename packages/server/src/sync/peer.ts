@@ -1,6 +1,5 @@
-import * as A from '@automerge/automerge'
 import type { WebSocket } from 'ws'
-import { colorFor, effectiveRole, permissionsFor, type Cursor, type ParticipantInfo, type Permission, type PermissionContext, type PresenceInfo, type ServerEvent, type TokenClaims } from '@session-kit/core'
+import { colorFor, effectiveRole, permissionsFor, type Cursor, type SyncMode, type ParticipantInfo, type Permission, type PermissionContext, type PresenceInfo, type ServerEvent, type TokenClaims } from '@session-kit/core'
 import type { ParticipantRow } from '../store/participants.js'
 import type { SessionRow } from '../store/sessions.js'
 import type { IncomingChange } from './changes.js'
@@ -21,19 +20,26 @@ export function closeReason(text: string): string {
 }
 
 /**
- * One WebSocket connection after a successful hello: who it is, what it may do, and where it is
- * in the sync protocol. `handshake`: Automerge's own sync state against the folded document;
- * `live`: committed changes are pushed as they become durable (see Room).
+ * One WebSocket connection after a successful hello: who it is, what it may do, how it takes part
+ * (`kind`: a full Automerge peer, a light viewer, or events only) and, for a full peer, where it is
+ * in the sync protocol — `handshake`: Automerge's own sync, run in the document thread; `live`:
+ * durable changes are pushed as they come (see Relay).
  */
 export class Peer {
   readonly id = nextPeerId++
   readonly connId: string
+  /** The wire protocol this connection speaks (1 or 2). */
+  readonly protocol: number
+  /** Protocol 2: it may be made a light viewer while it cannot edit. */
+  readonly allowView: boolean
   claims: TokenClaims
   participant: ParticipantRow
   ctx: PermissionContext
   permissions: Permission[]
+  kind: SyncMode
   mode: 'handshake' | 'live' = 'handshake'
-  syncState: A.SyncState = A.initSyncState()
+  /** The relay's batch number this peer's handshake started from (see Relay#goLive). */
+  asOf = 0
   /** Committed changes not yet sent to this peer (live mode). */
   outbox: Relayable[] = []
   awaitingReply = false
@@ -47,20 +53,23 @@ export class Peer {
   /** Serialises this peer's handshake steps behind the commits they depend on. */
   chain: Promise<void> = Promise.resolve()
   cursor: Cursor | null = null
-  presenceTimer?: NodeJS.Timeout
-  presenceDirty = false
   expiryTimer?: NodeJS.Timeout
   readonly frames = new TokenBucket(FRAME_RATE.rate, FRAME_RATE.burst)
   closed = false
+  /** When the frame being read arrived (performance time), for the trace. */
+  frameAt = 0
 
   constructor(
     readonly ws: WebSocket,
-    readonly sync: boolean,
+    opts: { kind: SyncMode; protocol: number; allowView: boolean },
     claims: TokenClaims,
     participant: ParticipantRow,
     session: SessionRow,
     instanceId: string,
   ) {
+    this.kind = opts.kind
+    this.protocol = opts.protocol
+    this.allowView = opts.allowView
     this.claims = claims
     this.participant = participant
     this.connId = `${instanceId}:${this.id}`
@@ -76,6 +85,11 @@ export class Peer {
       muted: participant?.muted ?? false,
       editingLocked: session.editingLocked,
     }
+  }
+
+  /** It takes part in the document (a full peer or a viewer), not only in events. */
+  get sync(): boolean {
+    return this.kind !== 'events'
   }
 
   get userId() {
@@ -106,6 +120,24 @@ export class Peer {
     this.ws.send(JSON.stringify(event))
   }
 
+  /** A frame already encoded (the same bytes go to many peers). */
+  sendText(frame: string) {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return
+    this.ws.send(frame)
+  }
+
+  /** Forget where it was in the sync protocol (it switched between full and view). */
+  resetSync() {
+    clearTimeout(this.flushTimer)
+    clearTimeout(this.headsTimer)
+    this.flushTimer = this.headsTimer = undefined
+    this.mode = 'handshake'
+    this.outbox = []
+    this.parked = []
+    this.awaitingReply = false
+    this.asOf = 0
+  }
+
   sendBinary(bytes: Uint8Array) {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return
     this.ws.send(bytes, { binary: true })
@@ -125,7 +157,6 @@ export class Peer {
   dispose() {
     clearTimeout(this.flushTimer)
     clearTimeout(this.headsTimer)
-    clearTimeout(this.presenceTimer)
     clearTimeout(this.expiryTimer)
   }
 }

@@ -4,27 +4,23 @@ import type { Sql } from '../store/db.js'
 import { compactDocument, getChunk, loadDocument } from '../store/documents.js'
 import { loadActors, type ActorState } from '../store/events.js'
 import type { SessionRow } from '../store/sessions.js'
-import { causalOrder, missingDeps, skipsOwnChanges, splitChunks, concatBytes, type IncomingChange } from './changes.js'
+import { causalOrder, missingDeps, skipsOwnChanges, splitChunks, type IncomingChange } from './changes.js'
 import type { Committer } from './committer.js'
+import type { DocHost } from './doc-host.js'
 import type { WriteRefusal } from './intake.js'
 import { chars, LimitError, MAX_PARKED_BYTES, REPEAT_OFFENCE, waitInWords, type SyncLimits } from './limits.js'
-import { Peer, type Relayable } from './peer.js'
-import { effectsOf, verifyChanges, type ChangeEffects, type DocIndex } from './verify.js'
-
-export interface DocShape {
-  files: Record<string, string>
-}
-
-/** A committed change not yet folded into the room's Automerge document. */
-interface Committed extends Relayable {
-  deps: string[]
-  origin: Peer | null
-}
-
+import { Peer } from './peer.js'
+import { RoomPresence, type RemotePresence } from './presence.js'
+import { Relay, type Committed } from './relay.js'
+import { TextIndex } from './text-index.js'
+import type { Trace } from './trace.js'
+import { verifyChanges, type DocIndex } from './verify.js'
 
 export interface RoomDeps {
   sql: Sql
   committer: Committer
+  /** The document thread, where the room's Automerge document lives. */
+  docs: DocHost
   limits: SyncLimits
   log: (msg: string) => void
   /** The time stamped on committed changes. */
@@ -33,162 +29,129 @@ export interface RoomDeps {
   onReset: (room: Room) => void
   /** Keep someone out of this room until `until` (after repeated refused writes). */
   keepOut: (userId: string, until: Date) => void
-  /** Presence of peers on other instances, keyed by connection id. */
-  publishPresence?: (room: Room, peer: Peer | null, left?: { userId: string; connId: string }) => void
+  /** Per-change timings, when the server runs with SESSION_KIT_TRACE=1. */
+  trace?: Trace
+  /** Tell other instances where this room's cursors moved (one message per tick). */
+  publishPresence?: (room: Room, batch: RemotePresence[]) => void
 }
 
-const EMPTY_BLOOM = new Uint8Array(0)
-/** Fold committed changes into the document after this much quiet, and at least this often. */
-const FOLD_IDLE_MS = 1000
-const FOLD_MAX_MS = 3_000
-const FOLD_MAX_PENDING = 2000
 /** Compact the stored document once this many chunks sit beyond its base. */
 const COMPACT_CHUNKS = 500
-/** A live peer that has not answered a push gets the next one after this long anyway. */
-const REPLY_WAIT_MS = 300
-/** How often a writer hears our heads after its own commits (each one costs it a reply frame). */
-const HEADS_INTERVAL_MS = 500
+
+/** Accepted changes in the order the index took them; published once they and all before them are durable. */
+interface Batch {
+  changes: Committed[]
+  origin: Peer | null
+  chunkId?: number
+  durable: boolean
+  /** When the writer's frame arrived (for the trace). */
+  receivedAt?: number
+}
 
 /**
- * A push: changes with our heads, and those heads as what we last synced, which tells the peer we
- * hold everything up to them (so its answer carries only what it adds).
- */
-const pushMessage = (heads: string[], changes: Uint8Array[]) =>
-  A.encodeSyncMessage({ type: 'message', heads, need: [], have: [{ lastSync: heads, bloom: EMPTY_BLOOM }], changes } as A.DecodedSyncMessage)
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x))
-
-/**
- * One session's live document and the peers connected to it on this instance.
- *
- * The hot path never applies a change to Automerge: per LESSONS.md, each apply call costs time
- * proportional to the text's size (≈ 10 ms at 10,000 characters), so a hub applying every
- * keystroke saturates a core with a few typists. Instead a writer's changes are decoded and
- * verified structurally against the document (`verifyChanges`, O(ops)), committed to PostgreSQL
- * by the group committer, acknowledged, and pushed to every live peer as a standard Automerge sync
- * message carrying the raw change bytes. They are folded into the document in one `applyChanges`
- * call per batch (idle or every few seconds) — or at once when a new peer's handshake, a document
- * read or a snapshot needs the document.
+ * One session's live state on this instance: who is connected, and the document as the event loop
+ * knows it — without Automerge. A writer's changes are verified against a plain JavaScript index
+ * of the files (`TextIndex`: O(ops), no apply), committed to PostgreSQL by the group committer,
+ * then — in the order they were accepted, and only once durable — acknowledged, added to the
+ * room's text, relayed (`Relay`), and handed to the document thread, where the Automerge document
+ * takes them in batches (doc-worker.ts). Nothing on this path costs time in proportion to the
+ * document's size.
  */
 export class Room implements DocIndex {
   readonly peers = new Set<Peer>()
   /** Presence of peers connected to other instances (by connection id). */
   readonly remotePresence = new Map<string, PresenceInfo>()
-  doc: A.Doc<DocShape>
-  filesObj: string
-  /** Heads of every durable change: the folded document plus committed, unfolded changes. */
+  readonly relay: Relay
+  readonly presence: RoomPresence
+  /** Heads of every durable change. */
   heads: string[]
-  #pending: Committed[] = []
-  #pendingByHash = new Map<string, Committed>()
-  #depended = new Set<string>()
-  #inFlight = new Map<string, ChangeEffects>()
-  #overlayTexts = new Map<string, string>()
-  #overlayElements = new Set<string>()
-  /** Files added (+) or deleted (−) by changes not folded yet. */
-  #overlayFiles = 0
-  /** Characters (and other elements) ever inserted into the document, deleted ones included. */
-  #size: number
-  #textCache = new Map<string, string | null | undefined>()
-  #actors: Map<string, ActorState>
-  #foldedChunkIds: number[]
-  #pendingChunkIds: number[] = []
+  /** Every file's text as of `heads` (durable changes only). */
+  #text: Map<string, string>
+  /** The files as verified: durable changes plus those accepted and being committed. Null until indexed. */
+  #index: TextIndex | null = null
+  #indexed: Promise<void>
+  #hashes = new Set<string>()
+  #actors = new Map<string, ActorState>()
+  #batches: Batch[] = []
+  #chunkIds: number[]
   #lastCommit: Promise<unknown> = Promise.resolve()
-  /** Chunks from other instances are taken one after another, each after our own earlier commits. */
+  /** Chunks from other instances are taken one after another. */
   #remoteChain: Promise<unknown> = Promise.resolve()
-  #foldTimer?: NodeJS.Timeout
-  #firstUnfoldedAt = 0
-  /** How long this batch may wait to be folded: FOLD_MAX_MS ± 50 %, drawn per batch (see #scheduleFold). */
-  #foldWithinMs = FOLD_MAX_MS
   #offences = new Map<string, number[]>()
   #failed = false
   #compacting = false
-  /** The folded document's save(), for peers that start from nothing (keyed by its heads). */
-  #saved?: { key: string; bytes: Uint8Array }
   idleTimer?: NodeJS.Timeout
   /** Whether a recording is running (shown to everyone in the room). */
   recordingState: 'off' | 'recording' | 'paused' = 'off'
   /** Changes accepted from peers (for the benchmarks and health). */
-  stats = { accepted: 0, folds: 0, foldMs: 0 }
+  stats = { accepted: 0 }
 
   private constructor(
     readonly id: string,
     public session: SessionRow,
-    doc: A.Doc<DocShape>,
-    actors: Map<string, ActorState>,
+    loaded: { heads: string[]; files: Record<string, string> },
     chunkIds: number[],
     private readonly deps: RoomDeps,
   ) {
-    this.doc = doc
-    this.filesObj = A.getObjectId(doc, 'files') as string
-    this.heads = A.getHeads(doc)
-    this.#actors = actors
-    this.#foldedChunkIds = chunkIds
-    this.#size = A.stats(doc).numOps
+    this.heads = loaded.heads
+    this.#text = new Map(Object.entries(loaded.files))
+    this.#chunkIds = chunkIds
+    this.relay = new Relay(this, deps.docs, deps.log)
+    this.presence = new RoomPresence(this, (batch) => deps.publishPresence?.(this, batch))
+    this.#indexed = Promise.resolve()
   }
 
-  /** Load a session's document from its base and chunks. Never writes a document it failed to load. */
+  /**
+   * Load a session's document in the document thread. The room opens as soon as its text is known
+   * (a first handshake can start at once); the index writers are verified against follows, built
+   * in the document thread from every change, and writes wait for it.
+   */
   static async load(session: SessionRow, deps: RoomDeps): Promise<Room> {
     const stored = await loadDocument(deps.sql, session.id)
     if (!stored) throw new Error(`session ${session.id} has no document`)
-    let doc: A.Doc<DocShape>
-    try {
-      doc = A.load<DocShape>(concatBytes([stored.base, ...stored.chunks.map((c) => c.data)]))
-    } catch (e) {
-      // Defence in depth: verification keeps bad changes out, but a room must still open.
-      deps.log(`room ${session.id}: loading all chunks at once failed (${(e as Error).message}); loading them one by one`)
-      doc = A.load<DocShape>(stored.base)
-      for (const chunk of stored.chunks) {
-        try {
-          doc = A.loadIncremental(doc, chunk.data)
-        } catch (err) {
-          deps.log(`room ${session.id}: skipped unreadable chunk ${chunk.id}: ${(err as Error).message}`)
-        }
+    const loaded = await deps.docs.load(session.id, stored.base, stored.chunks)
+    for (const problem of loaded.problems) deps.log(`room ${session.id}: ${problem}`)
+    const room = new Room(session.id, session, loaded, stored.chunks.map((c) => c.id), deps)
+    room.#indexed = Promise.all([deps.docs.index(session.id, stored.chunks.map((c) => c.data)), loadActors(deps.sql, session.id)]).then(([indexed, actors]) => {
+      // Actor sequence numbers are stored as of the base; the chunks after it advance them.
+      for (const a of indexed.actors) {
+        const prior = actors.get(a.actor)
+        if (!prior || prior.seq < a.seq) actors.set(a.actor, { userId: prior?.userId ?? '', seq: a.seq, maxOp: a.maxOp })
       }
-    }
-    // Actor sequence numbers are stored as of the base; the chunks after it advance them.
-    const actors = await loadActors(deps.sql, session.id)
-    for (const chunk of stored.chunks) {
-      try {
-        for (const bytes of splitChunks(chunk.data)) advanceActor(actors, A.decodeChange(bytes))
-      } catch {
-        // An unreadable chunk was skipped above; its actors stay as they were.
-      }
-    }
-    const room = new Room(session.id, session, doc, actors, stored.chunks.map((c) => c.id), deps)
+      room.#actors = actors
+      room.#hashes = new Set(indexed.hashes)
+      room.#index = TextIndex.import(indexed.index)
+    })
+    room.#indexed.catch((e: Error) => {
+      deps.log(`room ${session.id}: could not index the document (${e.message}); closing it so it loads again`)
+      room.#fail()
+    })
     const [active] = await deps.sql<{ status: 'recording' | 'paused' }[]>`select status from recordings where session_id = ${session.id} and status in ('recording', 'paused')`
     room.recordingState = active?.status ?? 'off'
     return room
   }
 
+  /** Resolves once writes can be verified (the index is built); null when they already can. */
+  whenIndexed(): Promise<void> | null {
+    return this.#index ? null : this.#indexed
+  }
+
   // ---- DocIndex: what the verifier may ask -------------------------------------------------
 
+  get filesObj(): string {
+    return this.#index?.filesObj ?? ''
+  }
+
   hasChange(hash: string): boolean {
-    return this.#inFlight.has(hash) || this.#pendingByHash.has(hash) || A.getBackend(this.doc).getChangeMetaByHash(hash) !== null
+    return this.#hashes.has(hash) || this.heads.includes(hash)
   }
 
   textFile(obj: string): string | null | undefined {
-    const overlay = this.#overlayTexts.get(obj)
-    if (overlay !== undefined) return overlay
-    if (this.#textCache.has(obj)) return this.#textCache.get(obj)
-    let result: string | null | undefined
-    try {
-      const info = A.getBackend(this.doc).objInfo(obj)
-      if (info.type !== 'text') result = undefined
-      else result = info.path?.length === 2 && info.path[0] === 'files' ? String(info.path[1]) : null
-    } catch {
-      result = undefined
-    }
-    this.#textCache.set(obj, result)
-    return result
+    return this.#index?.textFile(obj)
   }
 
   hasElement(obj: string, elemId: string): boolean {
-    if (this.#overlayElements.has(obj + '|' + elemId)) return true
-    try {
-      A.getBackend(this.doc).getCursorPosition(obj, elemId)
-      return true
-    } catch {
-      return false
-    }
+    return this.#index?.hasElement(obj, elemId) ?? false
   }
 
   actor(actor: string): ActorState | undefined {
@@ -196,12 +159,17 @@ export class Room implements DocIndex {
   }
 
   fileCount(): number {
-    return Object.keys(this.doc.files ?? {}).length + this.#overlayFiles
+    return this.#index?.fileCount() ?? this.#text.size
   }
 
   /** Characters (and other elements) ever inserted, deleted ones included: what the document limit counts. */
   get size(): number {
-    return this.#size
+    return this.#index?.size ?? 0
+  }
+
+  /** Where an Automerge cursor (an element id) is now, as an offset into the file; null if it does not resolve. */
+  cursorOffset(file: string, elemId: string): number | null {
+    return this.#index?.cursorOffset(file, elemId) ?? null
   }
 
   // ---- writes ------------------------------------------------------------------------------
@@ -209,12 +177,12 @@ export class Room implements DocIndex {
   /**
    * A writer's sync message carried changes, read within the limits by the Intake. Verify them all
    * (a refusal takes none), then commit, acknowledge and relay. Resolves once they are durable (or
-   * at once if nothing was new).
+   * at once if nothing was new). Call only once indexed (see whenIndexed).
    */
-  receiveChanges(peer: Peer, incoming: IncomingChange[]): { ok: true; durable: Promise<unknown> } | { ok: false; error: ServerError } {
+  receiveChanges(peer: Peer, incoming: IncomingChange[], receivedAt?: number): { ok: true; durable: Promise<unknown> } | { ok: false; error: ServerError } {
     // The Intake checked this before reading; checked again here, where changes are merged, as
     // permissions may have changed while a large message was being decoded.
-    if (!can(peer.ctx, Permission.EDIT_CODE)) {
+    if (!can(peer.ctx, Permission.EDIT_CODE) || peer.kind !== 'full') {
       return { ok: false, error: { type: 'error', code: 'forbidden', permission: Permission.EDIT_CODE, message: editRefusal(peer) } }
     }
     // Automerge leaves out a change it wrongly believes we hold (a false positive of our Bloom
@@ -239,7 +207,7 @@ export class Room implements DocIndex {
       return { ok: false, error: { type: 'error', code: verdict.code, message: verdict.message, ...permission } }
     }
     if (!verdict.changes.length) return { ok: true, durable: this.#lastCommit }
-    return { ok: true, durable: this.#accept(verdict.changes, verdict.effects, verdict.actors, peer, peer.userId, 'code_change') }
+    return { ok: true, durable: this.#accept(verdict.changes, verdict.actors, peer, peer.userId, 'code_change', receivedAt) }
   }
 
   /**
@@ -260,20 +228,10 @@ export class Room implements DocIndex {
     this.deps.keepOut(peer.userId, until)
   }
 
-  #accept(
-    changes: IncomingChange[],
-    effects: ChangeEffects[],
-    actors: Map<string, ActorState>,
-    origin: Peer | null,
-    userId: string,
-    kind: 'code_change' | 'server_change',
-  ): Promise<unknown> {
-    changes.forEach((c, i) => {
-      const effect = effects[i]!
-      this.#addEffects(effect)
-      this.#size += effect.elements.length
-      this.#inFlight.set(c.change.hash, effect)
-    })
+  /** Take verified changes into the index and commit them; they are published once durable, in order. */
+  #accept(changes: IncomingChange[], actors: Map<string, ActorState>, origin: Peer | null, userId: string, kind: 'code_change' | 'server_change', receivedAt?: number): Promise<unknown> {
+    const batch: Batch = { changes: changes.map((c) => this.#take(c, origin)), origin, durable: false, receivedAt }
+    this.#batches.push(batch)
     const newActors: { actor: string; userId: string }[] = []
     for (const [actor, state] of actors) {
       if (!this.#actors.has(actor)) newActors.push({ actor, userId: state.userId })
@@ -283,257 +241,97 @@ export class Room implements DocIndex {
     const durable = this.deps.committer
       .commit({ sessionId: this.id, changes, userId, newActors, at: this.deps.clock(), kind, isCancelled: () => this.#failed })
       .then(
-        (chunkId) => this.#committed(changes, origin, chunkId),
+        (chunkId) => {
+          batch.chunkId = chunkId
+          batch.durable = true
+          this.#publish()
+        },
         (err) => this.#commitFailed(err),
       )
     this.#lastCommit = durable
     return durable
   }
 
-  #addEffects(effect: ChangeEffects) {
-    for (const [obj, key] of effect.texts) this.#overlayTexts.set(obj, key)
-    for (const e of effect.elements) this.#overlayElements.add(e)
-    this.#overlayFiles += effect.files
+  /** One change into the index: its splices are worked out now, against everything taken before it. */
+  #take({ bytes, change }: IncomingChange, origin: Peer | null): Committed {
+    this.#hashes.add(change.hash)
+    return { bytes, hash: change.hash, deps: change.deps, origin, text: this.#index!.apply(change) }
   }
 
-  #committed(changes: IncomingChange[], origin: Peer | null, chunkId: number) {
-    if (this.#failed) return
-    const relay: Committed[] = []
-    for (const { bytes, change } of changes) {
-      const c: Committed = { bytes, hash: change.hash, deps: change.deps, origin }
-      this.#inFlight.delete(change.hash)
-      this.#addCommitted(c)
-      relay.push(c)
-    }
-    this.#pendingChunkIds.push(chunkId)
-    if (origin && !origin.closed) {
-      origin.send({ type: 'ack', changes: changes.map((c) => c.change.hash) })
-      this.#tellHeads(origin)
-    }
-    this.#relay(relay)
-  }
-
-  #addCommitted(c: Committed) {
-    this.#pending.push(c)
-    this.#pendingByHash.set(c.hash, c)
-    if (!this.#firstUnfoldedAt) {
-      this.#firstUnfoldedAt = Date.now()
-      // Rooms that start typing together would otherwise fold together, every FOLD_MAX_MS, and
-      // their folds (each several ms on a large text) add up to one long stall of the event loop
-      // for every room on it: the sync benchmark's p99. A random wait per batch spreads them.
-      this.#foldWithinMs = FOLD_MAX_MS * (0.5 + Math.random())
-    }
-    // Heads: drop what this change depends on; add it unless something already depends on it.
-    for (const d of c.deps) this.#depended.add(d)
-    this.heads = this.heads.filter((h) => !c.deps.includes(h))
-    if (!this.#depended.has(c.hash) && !this.heads.includes(c.hash)) this.heads.push(c.hash)
-    this.#scheduleFold()
-  }
-
-  #relay(changes: Committed[]) {
-    for (const peer of this.peers) {
-      if (peer.mode !== 'live') continue
-      for (const c of changes) if (c.origin !== peer) peer.outbox.push(c)
-      this.flush(peer)
+  /** Publish every leading batch that is durable: text, heads, acknowledgement, relay, document thread. */
+  #publish() {
+    while (this.#batches[0]?.durable && !this.#failed) {
+      const batch = this.#batches.shift()!
+      for (const c of batch.changes) {
+        for (const name of c.text.removed) this.#text.delete(name)
+        for (const name of c.text.created) this.#text.set(name, '')
+        for (const s of c.text.splices) {
+          const t = this.#text.get(s.file)
+          if (t !== undefined) this.#text.set(s.file, t.slice(0, s.at) + s.ins + t.slice(s.at + s.del))
+        }
+        this.heads = this.heads.filter((h) => !c.deps.includes(h))
+        this.heads.push(c.hash)
+      }
+      if (batch.chunkId !== undefined) this.#chunkIds.push(batch.chunkId)
+      this.deps.docs.apply(this.id, batch.changes.map((c) => c.bytes))
+      const origin = batch.origin
+      if (origin && !origin.closed) origin.send({ type: 'ack', changes: batch.changes.map((c) => c.hash) })
+      this.relay.committed(batch.changes, origin)
+      if (batch.receivedAt !== undefined) this.deps.trace?.record(batch.receivedAt)
+      if (this.#chunkIds.length >= COMPACT_CHUNKS) void this.compact()
     }
   }
 
   #commitFailed(err: unknown) {
     if (this.#failed) return
-    this.#failed = true
     this.deps.log(`room ${this.id}: could not save changes (${(err as Error).message}); closing its connections so clients rejoin and resend`)
-    for (const peer of this.peers) peer.close(1011, 'The server could not save your last changes; reconnecting to send them again.')
+    this.#fail('The server could not save your last changes; reconnecting to send them again.')
+  }
+
+  #fail(message = 'The server could not open this session; reconnecting.') {
+    if (this.#failed) return
+    this.#failed = true
+    this.presence.dispose()
+    for (const peer of this.peers) peer.close(1011, message)
     this.peers.clear()
+    this.deps.docs.drop(this.id)
     this.deps.onReset(this)
+  }
+
+  /** The document thread was lost: close everyone so the room loads again on their next hello. */
+  lost() {
+    this.#fail('The server lost this session’s document and is loading it again; reconnecting.')
   }
 
   get failed() {
     return this.#failed
   }
 
-  /**
-   * Tell a writer our heads now and then. Automerge works out what to send from the heads it last
-   * heard we have, so a writer nobody else answers would scan ever more of its own history with
-   * every keystroke (measured: 2,000 keystrokes alone took 26 s). Throttled, because the peer
-   * answers each one with a frame of its own.
-   */
-  #tellHeads(peer: Peer) {
-    if (peer.headsTimer) return
-    const wait = peer.headsSentAt + HEADS_INTERVAL_MS - Date.now()
-    if (wait <= 0) return this.flush(peer, true)
-    peer.headsTimer = setTimeout(() => {
-      peer.headsTimer = undefined
-      if (this.peers.has(peer)) this.flush(peer, true)
-    }, wait)
-    peer.headsTimer.unref()
+  // ---- reads -------------------------------------------------------------------------------
+
+  /** The current files as plain text, with heads: what `GET …/document` returns (durable changes only). */
+  snapshot(): { files: Record<string, string>; heads: string[] } {
+    return { files: Object.fromEntries(this.#text), heads: [...this.heads] }
   }
 
-  /**
-   * Push a live peer what it has not seen, as one standard sync message: the changes, our heads,
-   * and a `have` whose lastSync is those heads, so its reply carries only its own new changes.
-   */
-  flush(peer: Peer, force = false) {
-    if (peer.mode !== 'live' || peer.closed || (!peer.outbox.length && !force)) return
-    const waited = Date.now() - peer.awaitingSince
-    if (peer.awaitingReply && waited < REPLY_WAIT_MS) {
-      if (!peer.flushTimer) peer.flushTimer = setTimeout(() => ((peer.flushTimer = undefined), this.flush(peer)), REPLY_WAIT_MS - waited)
-      return
-    }
-    clearTimeout(peer.flushTimer)
-    peer.flushTimer = undefined
-    const heads = [...this.heads]
-    const msg = pushMessage(heads, peer.outbox.map((c) => c.bytes))
-    // Only a push with changes expects an answer (a peer has nothing to say about heads alone).
-    if (peer.outbox.length) {
-      peer.awaitingReply = true
-      peer.awaitingSince = Date.now()
-    }
-    peer.outbox = []
-    peer.headsSentAt = Date.now()
-    peer.sendBinary(msg)
+  /** Every change of the document, in causal order (for recordings). */
+  allChanges(): Promise<Uint8Array[]> {
+    return this.deps.docs.all(this.id)
   }
 
-  // ---- sync protocol -----------------------------------------------------------------------
-
-  /** Start the sync handshake with a new peer: Automerge's own protocol against the folded doc. */
-  startSync(peer: Peer) {
-    peer.mode = 'handshake'
-    peer.syncState = A.initSyncState()
-    this.fold()
-    const [state, msg] = A.generateSyncMessage(this.doc, peer.syncState)
-    peer.syncState = state
-    if (msg) peer.sendBinary(msg)
-  }
-
-  /** A binary frame from a sync peer (its changes, if any, were handled by receiveChanges). */
-  syncMessage(peer: Peer, msg: A.DecodedSyncMessage, durable: Promise<unknown>) {
-    peer.awaitingReply = false
-    if (peer.mode === 'live') {
-      this.#liveMessage(peer, msg)
-      return
-    }
-    peer.chain = peer.chain
-      .then(() => durable)
-      .then(() => this.#handshakeStep(peer, msg))
-      .catch((e: Error) => this.deps.log(`room ${this.id}: handshake step failed: ${e.message}`))
-  }
-
-  #handshakeStep(peer: Peer, msg: A.DecodedSyncMessage) {
-    if (peer.closed || this.#failed) return
-    if (peer.mode === 'live') return this.#liveMessage(peer, msg)
-    // The peer holds exactly the folded document: go live and push what was committed since.
-    if (msg.need.length === 0 && sameSet(msg.heads, A.getHeads(this.doc))) return this.#goLive(peer)
-    this.fold()
-    if (msg.heads.length === 0) return this.#sendWhole(peer)
-    const [doc, state] = A.receiveSyncMessage(this.doc, peer.syncState, A.encodeSyncMessage({ ...msg, changes: [] }))
-    this.doc = doc
-    const [state2, out] = A.generateSyncMessage(this.doc, state)
-    peer.syncState = state2
-    if (out) peer.sendBinary(out)
-    else if (sameSet(msg.heads, A.getHeads(this.doc))) this.#goLive(peer)
-  }
-
-  /**
-   * A peer with nothing (a page just opened) gets the document as one compacted save(): per
-   * LESSONS.md far cheaper to make than Automerge's change-by-change answer (at 50,000 changes:
-   * ≈ 20 ms once, cached until the next fold, against ≈ 100–300 ms for every new peer). Our heads
-   * as lastSync tell it we hold everything, so it answers with its heads alone and goes live.
-   */
-  #sendWhole(peer: Peer) {
-    const heads = A.getHeads(this.doc)
-    const key = heads.join(',')
-    if (this.#saved?.key !== key) this.#saved = { key, bytes: A.save(this.doc) }
-    peer.sendBinary(pushMessage(heads, [this.#saved.bytes]))
-  }
-
-  #goLive(peer: Peer) {
-    peer.mode = 'live'
-    peer.outbox = this.#pending.filter((c) => c.origin !== peer)
-    peer.awaitingReply = false
-    // Always tell it our heads, with them as lastSync: its later writes then carry only its own
-    // new changes (an Automerge peer that thinks we have nothing sends its whole document).
-    this.flush(peer, true)
-  }
-
-  #liveMessage(peer: Peer, msg: A.DecodedSyncMessage) {
-    // A reset (the peer lost track of what we have) or heads we cannot account for: start over
-    // with Automerge's own handshake, which always converges.
-    const reset = msg.have.length > 0 && msg.have[0]!.lastSync.length === 0 && this.heads.length > 0
-    if (reset || !msg.heads.every((h) => this.hasChange(h))) {
-      this.startSync(peer)
-      return
-    }
-    if (msg.need.length) {
-      const backend = A.getBackend(this.doc)
-      for (const hash of msg.need) {
-        const bytes = this.#pendingByHash.get(hash)?.bytes ?? backend.getChangeByHash(hash)
-        if (!bytes) return this.startSync(peer)
-        if (!peer.outbox.some((c) => c.hash === hash)) peer.outbox.push({ bytes, hash })
-      }
-      peer.awaitingReply = false
-    }
-    this.flush(peer)
-  }
-
-  // ---- folding and compaction --------------------------------------------------------------
-
-  #scheduleFold() {
-    if (this.#pending.length >= FOLD_MAX_PENDING || Date.now() - this.#firstUnfoldedAt >= this.#foldWithinMs) {
-      this.fold()
-      return
-    }
-    clearTimeout(this.#foldTimer)
-    this.#foldTimer = setTimeout(() => this.fold(), FOLD_IDLE_MS)
-    this.#foldTimer.unref()
-  }
-
-  /** Apply every committed change to the document in one call (cost ~ one keystroke's). */
-  fold() {
-    clearTimeout(this.#foldTimer)
-    this.#foldTimer = undefined
-    if (!this.#pending.length) return
-    const t0 = performance.now()
-    const batch = this.#pending
-    try {
-      this.doc = A.applyChanges(this.doc, batch.map((c) => c.bytes))[0]
-    } catch (e) {
-      this.deps.log(`room ${this.id}: folding ${batch.length} changes failed (${(e as Error).message}); folding one by one`)
-      for (const c of batch) {
-        try {
-          this.doc = A.applyChanges(A.clone(this.doc), [c.bytes])[0]
-        } catch (err) {
-          this.deps.log(`room ${this.id}: change ${c.hash} could not be applied: ${(err as Error).message}`)
-        }
-      }
-    }
-    this.#pending = []
-    this.#pendingByHash.clear()
-    this.#depended.clear()
-    this.#firstUnfoldedAt = 0
-    this.#textCache.clear()
-    // What accepted-but-uncommitted changes added stays visible to the verifier.
-    this.#overlayTexts = new Map()
-    this.#overlayElements = new Set()
-    this.#overlayFiles = 0
-    for (const effect of this.#inFlight.values()) this.#addEffects(effect)
-    this.heads = A.getHeads(this.doc)
-    this.#foldedChunkIds.push(...this.#pendingChunkIds)
-    this.#pendingChunkIds = []
-    this.stats.folds++
-    this.stats.foldMs += performance.now() - t0
-    if (this.#foldedChunkIds.length >= COMPACT_CHUNKS) void this.compact()
-  }
-
-  /** Replace the stored base with a fresh save of the folded document; drop the chunks it holds. */
+  /** Replace the stored base with a fresh save of the document; drop the chunks it holds. */
   async compact(): Promise<void> {
     if (this.#compacting || this.#failed) return
-    this.fold()
-    const ids = [...this.#foldedChunkIds]
+    const ids = [...this.#chunkIds]
     if (!ids.length) return
     this.#compacting = true
+    // The document thread has every published change (they were sent before this request), and
+    // so do the text and the chunk ids read now.
+    const files = Object.fromEntries(this.#text)
     try {
-      await compactDocument(this.deps.sql, this.id, A.save(this.doc), A.getHeads(this.doc), ids, this.#actors, this.snapshot().files)
-      this.#foldedChunkIds = this.#foldedChunkIds.filter((id) => !ids.includes(id))
+      const { bytes, heads } = await this.deps.docs.save(this.id)
+      await compactDocument(this.deps.sql, this.id, bytes, heads, ids, this.#actors, files)
+      this.#chunkIds = this.#chunkIds.filter((id) => !ids.includes(id))
     } catch (e) {
       this.deps.log(`room ${this.id}: compaction failed (${(e as Error).message}); will try again later`)
     } finally {
@@ -541,85 +339,77 @@ export class Room implements DocIndex {
     }
   }
 
-  /** The current files as plain text, with heads: what `GET …/document` returns. */
-  snapshot(): { files: Record<string, string>; heads: string[] } {
-    this.fold()
-    const files: Record<string, string> = {}
-    for (const [name, text] of Object.entries(this.doc.files ?? {})) files[name] = String(text)
-    return { files, heads: A.getHeads(this.doc) }
-  }
-
   /**
-   * Commit a change the server makes itself (restores and file routes): made on the folded
-   * document by a server actor, then stored, relayed and folded like any other.
+   * Make the files equal `files` with a change the server makes itself (file routes, restores):
+   * made in the document thread by a server actor, then held to the document limits, stored,
+   * relayed and published like any other. Resolves with the heads once it is durable.
    */
-  async serverChange(fn: A.ChangeFn<DocShape>, userId: string): Promise<string[]> {
-    this.fold()
-    const before = A.getHeads(this.doc)
-    const next = A.change(A.clone(this.doc), fn)
-    const raw = A.getChanges(this.doc, next)
-    if (!raw.length) return before
+  async setFiles(files: Record<string, string>, userId: string): Promise<string[]> {
+    await this.#indexed
+    const raw = await this.deps.docs.edit(this.id, files)
+    if (!raw.length) return [...this.heads]
     const incoming = raw.map((bytes) => ({ bytes, change: A.decodeChange(bytes) }))
     const actors = new Map<string, ActorState>()
     for (const c of incoming) actors.set(c.change.actor, { userId: '', seq: c.change.seq, maxOp: c.change.startOp + c.change.ops.length - 1 })
-    const effects = incoming.map((c) => effectsOf(c.change, this.filesObj))
     // Instructors' file routes and restores are held to the same document and file limits.
     const { maxDocumentChars, maxFiles } = this.deps.limits
-    const inserted = effects.reduce((n, e) => n + e.elements.length, 0)
-    const files = effects.reduce((n, e) => n + e.files, 0)
-    if (inserted > 0 && this.#size + inserted > maxDocumentChars) {
+    let inserted = 0
+    for (const c of incoming) for (const op of c.change.ops as unknown as { action: string; insert?: boolean }[]) if (op.action === 'set' && op.insert) inserted++
+    if (inserted > 0 && this.size + inserted > maxDocumentChars) {
       throw new LimitError('document_full', `This would bring the session's code past its size limit (${chars(maxDocumentChars)} characters typed over its life, deleted ones included).`)
     }
-    if (files > 0 && this.fileCount() + files > maxFiles) throw new LimitError('too_many_files', `A session holds at most ${maxFiles} files.`)
-    await this.#accept(incoming, effects, actors, null, userId, 'server_change')
-    this.fold()
-    return A.getHeads(this.doc)
+    const added = Object.keys(files).filter((name) => !this.#text.has(name)).length
+    if (added > 0 && Object.keys(files).length > maxFiles) throw new LimitError('too_many_files', `A session holds at most ${maxFiles} files.`)
+    await this.#accept(incoming, actors, null, userId, 'server_change')
+    return [...this.heads]
   }
 
   // ---- changes from other instances --------------------------------------------------------
 
   /** Another instance committed a chunk for this session: take its changes as durable. */
   remoteChunk(chunkId: number, actorUsers: Record<string, string> = {}) {
-    // In notification order, and after our own commits accepted before it arrived, so relays
-    // stay causal (a peer must never receive a change before the changes it depends on).
-    this.#remoteChain = Promise.all([this.#remoteChain, this.#lastCommit.catch(() => {})]).then(async () => {
+    this.#remoteChain = Promise.all([this.#remoteChain, this.#indexed]).then(async () => {
       const chunk = await getChunk(this.deps.sql, chunkId)
       if (!chunk) {
         // Compacted away before we read it: everything is in the base now.
         await this.reloadFromStore()
         return
       }
-      const relay: Committed[] = []
-      for (const bytes of splitChunks(chunk.data)) {
-        const change = A.decodeChange(bytes)
-        if (this.hasChange(change.hash)) continue
-        const effect = effectsOf(change, this.filesObj)
-        this.#addEffects(effect)
-        this.#size += effect.elements.length
-        advanceActor(this.#actors, change, actorUsers[change.actor])
-        const c: Committed = { bytes, hash: change.hash, deps: change.deps, origin: null }
-        this.#addCommitted(c)
-        relay.push(c)
-      }
-      this.#pendingChunkIds.push(chunkId)
-      this.#relay(relay)
+      this.#takeRemote(splitChunks(chunk.data), actorUsers, chunkId)
     }).catch((e: Error) => this.deps.log(`room ${this.id}: could not read chunk ${chunkId}: ${e.message}`))
+  }
+
+  /** Durable changes from elsewhere: into the index, then published after what was accepted before them. */
+  #takeRemote(raw: Uint8Array[], actorUsers: Record<string, string>, chunkId?: number) {
+    if (this.#failed) return
+    const changes: Committed[] = []
+    for (const bytes of raw) {
+      const change = A.decodeChange(bytes)
+      if (this.hasChange(change.hash)) continue
+      const prior = this.#actors.get(change.actor)
+      if (!prior || prior.seq < change.seq) {
+        this.#actors.set(change.actor, { userId: prior?.userId ?? actorUsers[change.actor] ?? '', seq: change.seq, maxOp: change.startOp + change.ops.length - 1 })
+      }
+      changes.push(this.#take({ bytes, change }, null))
+    }
+    if (!changes.length && chunkId === undefined) return
+    this.#batches.push({ changes, origin: null, chunkId, durable: true })
+    this.#publish()
   }
 
   /** Merge whatever the store holds that we do not (after a compaction raced a notification). */
   async reloadFromStore() {
     const stored = await loadDocument(this.deps.sql, this.id)
     if (!stored) return
-    this.fold()
-    let doc = this.doc
-    for (const part of [stored.base, ...stored.chunks.map((c) => c.data)]) doc = A.loadIncremental(doc, part)
-    const fresh = A.getChanges(this.doc, doc)
-    this.doc = doc
-    this.heads = A.getHeads(doc)
-    this.#textCache.clear()
-    this.#size = A.stats(doc).numOps
-    this.#actors = await loadActors(this.deps.sql, this.id)
-    if (fresh.length) for (const peer of this.peers) if (peer.mode === 'live') this.startSync(peer)
+    await this.#indexed
+    const fresh = await this.deps.docs.merge(this.id, [stored.base, ...stored.chunks.map((c) => c.data)])
+    // The document thread took them already; the index, the text and the peers take them now.
+    const actors = await loadActors(this.deps.sql, this.id)
+    const users: Record<string, string> = {}
+    for (const [actor, state] of actors) users[actor] = state.userId
+    const known = new Set(this.#chunkIds)
+    for (const c of stored.chunks) if (!known.has(c.id)) this.#chunkIds.push(c.id)
+    this.#takeRemote(fresh, users)
   }
 
   // ---- permissions -------------------------------------------------------------------------
@@ -630,9 +420,12 @@ export class Room implements DocIndex {
     peer.ctx = Peer.context(peer.claims, peer.participant, this.session)
     peer.permissions = permissionsFor(peer.ctx)
     peer.send({ type: 'permissions', participant: peer.info, permissions: peer.permissions, session: this.sessionInfo(), reason })
-    if (peer.sync && hadEdit && !can(peer.ctx, Permission.EDIT_CODE)) {
-      // Its replica may hold changes we will now refuse: rejoin from the server's state.
-      peer.close(CloseCode.PermissionsChanged, reason ?? 'Your permissions changed: you can no longer edit.')
+    if (peer.kind === 'full' && hadEdit && !can(peer.ctx, Permission.EDIT_CODE)) {
+      // Its replica may hold changes we will now refuse. A protocol-2 page that accepts a view
+      // becomes one on the same socket; any other rejoins from the server's state.
+      const why = reason ?? 'Your permissions changed: you can no longer edit.'
+      if (peer.allowView) this.relay.toView(peer, why)
+      else peer.close(CloseCode.PermissionsChanged, why)
     }
   }
 
@@ -655,19 +448,14 @@ export class Room implements DocIndex {
     return [...byUser.values()].filter((p) => viewerRole === 'instructor' || !p.hidden)
   }
 
+  /** Accepted changes not yet published (being committed). */
   get pendingCount() {
-    return this.#pending.length
+    return this.#batches.reduce((n, b) => n + b.changes.length, 0)
   }
 }
 
-/** Record an actor's newest change (binding it to `userId` if it is new). */
-function advanceActor(actors: Map<string, ActorState>, change: A.DecodedChange, userId?: string) {
-  const prior = actors.get(change.actor)
-  if (prior && prior.seq >= change.seq) return
-  actors.set(change.actor, { userId: prior?.userId ?? userId ?? '', seq: change.seq, maxOp: change.startOp + change.ops.length - 1 })
-}
-
 export function editRefusal(peer: Peer): string {
+  if (peer.kind !== 'full' && can(peer.ctx, Permission.EDIT_CODE)) return 'This connection is a viewer: switch it to a full peer (mode "full") before editing.'
   if (peer.ctx.role === 'observer') return 'Observers can view the code but not edit it.'
   if (peer.ctx.muted) return 'You are muted by the instructor, so your edits were not saved.'
   if (peer.ctx.editingLocked) return 'The instructor has locked editing, so your edits were not saved.'

@@ -18,16 +18,26 @@ export class RawClient {
   lastBinary: Uint8Array | null = null
   /** Sync resets this client had to send (the server should never cause one). */
   resets = 0
+  /** Protocol 2, view: the files as the `text` and `splices` frames built them. */
+  view: Record<string, string> | null = null
+  /** Every text frame exactly as received (to compare bytes between clients). */
+  rawText: string[] = []
   readonly ws: WebSocket
   readonly opened: Promise<RawClient>
 
-  constructor(base: string, sid: string, token: string | null, opts: { sync?: boolean; protocol?: number; actor?: string; autoReply?: boolean; hello?: boolean } = {}) {
+  constructor(
+    base: string,
+    sid: string,
+    token: string | null,
+    opts: { sync?: boolean; protocol?: number; mode?: 'full' | 'view' | 'events'; allowView?: boolean; actor?: string; autoReply?: boolean; hello?: boolean } = {},
+  ) {
     this.doc = A.init<DocShape>(opts.actor ? { actor: opts.actor } : undefined)
     this.ws = new WebSocket(base.replace(/^http/, 'ws') + `/v1/sessions/${sid}/sync`)
     this.ws.binaryType = 'nodebuffer'
     this.opened = new Promise((resolve) => {
       this.ws.on('open', () => {
-        if (opts.hello !== false && token !== null) this.ws.send(JSON.stringify({ type: 'hello', token, protocol: opts.protocol ?? 1, sync: opts.sync ?? true }))
+        const p2 = opts.mode || opts.allowView ? { mode: opts.mode, allowView: opts.allowView } : {}
+        if (opts.hello !== false && token !== null) this.ws.send(JSON.stringify({ type: 'hello', token, protocol: opts.protocol ?? (opts.mode ? 2 : 1), sync: opts.sync ?? true, ...p2 }))
         if (opts.hello === false) resolve(this)
       })
       this.ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -38,8 +48,23 @@ export class RawClient {
           if (opts.autoReply !== false) this.flush()
           return
         }
-        const m = JSON.parse(data.toString())
+        const text = data.toString()
+        this.rawText.push(text)
+        const m = JSON.parse(text)
         this.events.push(m)
+        if (m.type === 'text') this.view = { ...m.files }
+        if (m.type === 'splices' && this.view) {
+          for (const sp of m.splices) {
+            const t = this.view[sp.file]
+            if (t !== undefined) this.view[sp.file] = t.slice(0, sp.index) + sp.insert + t.slice(sp.index + sp.delete)
+          }
+        }
+        // Switched to a viewer: the replica is dropped, as a page does.
+        if (m.type === 'mode' && m.mode === 'view') {
+          this.doc = A.init<DocShape>()
+          this.sync = A.initSyncState()
+        }
+        if (m.type === 'mode' && m.mode === 'full') this.view = null
         if (m.type === 'welcome') {
           this.welcome = m
           resolve(this)
