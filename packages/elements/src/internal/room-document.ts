@@ -216,11 +216,23 @@ export class RoomDocument {
   #docReady(doc: DocSync) {
     if (this.#mode !== 'full' || this.#doc !== doc) return
     this.#setSource(doc)
-    if (this.#reconciling) {
-      // The lost edits are known (the editor shows them): a person who cannot edit goes back to viewing.
+    if (this.#reconciling) this.#afterReconcile(doc)
+  }
+
+  /**
+   * Once the replica has sorted out the edits kept from before (the lost ones are shown, the rest
+   * acknowledged: nothing pending), a person who cannot edit goes back to viewing.
+   */
+  #afterReconcile(doc: DocSync) {
+    const done = () => {
+      if (doc.pending) return
+      doc.removeEventListener('saved', done)
+      if (!this.#reconciling || this.#doc !== doc) return
       this.#reconciling = false
       if (!this.host.canEdit()) this.host.sendEvent({ type: 'mode', mode: 'view' })
     }
+    doc.addEventListener('saved', done)
+    done()
   }
 
   /** A viewer who may now edit becomes a full peer on the same socket, once Automerge has loaded. */

@@ -438,6 +438,8 @@ export class SessionEditor extends SessionElement {
     if (status === 'offline' || (status === 'connecting' && this._phase === 'live')) return html`<span part="save-state" class="save offline">Offline</span>`
     if (this._phase !== 'live') return html`<span part="save-state" class="save">Loading live editor…</span>`
     if (!this._room.can(Permission.EDIT_CODE)) return nothing
+    // Allowed to edit, still showing a light view: the replica is on its way.
+    if (this.#shown?.kind !== 'full') return html`<span part="save-state" class="save">Loading live editor…</span>`
     return html`<span part="save-state" class="save">${this._pending ? 'Saving…' : 'All changes saved'}</span>`
   }
 
