@@ -153,6 +153,37 @@ export function eluSince(from) {
 /** Above this event-loop utilisation a load-generator thread invalidates a run. */
 export const ELU_LIMIT = 0.5
 
+/**
+ * CPU time (user + system, ms, 10 ms resolution) of the calling thread — a worker's own, unlike
+ * process.cpuUsage() — from /proc/thread-self/stat. Beside ELU it tells a thread busy with its own
+ * work (CPU ≈ ELU) from one starved by a saturated machine (ELU high, CPU low).
+ */
+export function threadCpuMs() {
+  try {
+    const f = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10
+  } catch {
+    return NaN
+  }
+}
+
+/** A generator thread's load over the window: event-loop utilisation and its own CPU, both 0–1. */
+export function threadLoadSince(from) {
+  const wallMs = performance.now() - from.at
+  return { elu: performance.eventLoopUtilization(from.elu).utilization, cpu: (threadCpuMs() - from.cpu) / wallMs }
+}
+
+export function threadLoadStart() {
+  return { elu: performance.eventLoopUtilization(), cpu: threadCpuMs(), at: performance.now() }
+}
+
+/** Why a thread invalidates a run (ELU over the limit), saying whether its own work or the machine is to blame; else undefined. */
+export function overloaded({ name, elu, cpu }) {
+  if (!(elu > ELU_LIMIT)) return undefined
+  const why = cpu > ELU_LIMIT ? 'its own work' : `its own CPU only ${Math.round(cpu * 100)} %: starved by a saturated machine`
+  return `thread "${name}" ${Math.round(elu * 100)} % busy (limit ${ELU_LIMIT * 100} %; ${why})`
+}
+
 /** Busy and total CPU ticks of the whole machine, from /proc/stat. */
 export function machineTicks() {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
