@@ -49,6 +49,7 @@ export class RoomDocument {
   /** The current connection is that one: once the replica has synced, drop to view. */
   #reconciling = false
   #settleTimer?: ReturnType<typeof setTimeout>
+  #stopped = false
 
   /** Made when an element first shows the code. */
   constructor(private readonly host: RoomDocumentHost) {
@@ -107,6 +108,7 @@ export class RoomDocument {
 
   /** The room is left for good: the replica's worker ends. */
   stop() {
+    this.#stopped = true
     this.closed()
     this.#doc?.close()
     this.#doc = null
@@ -253,8 +255,10 @@ export class RoomDocument {
       // The replica's code loads only where a person may edit.
       this.#loading = Promise.all([loadAutomerge(), import('./doc-sync.js'), import('./unsent-store.js')]).then(([A, { DocSync }, { UnsentStore }]) => {
         const doc = new DocSync(A, new UnsentStore(this.host.storeKey()))
+        // The room was left while the code loaded: its worker ends at once.
+        if (this.#stopped) doc.close()
+        else this.#doc = doc
         doc.addEventListener('ready', () => this.#docReady(doc))
-        this.#doc = doc
         return doc
       })
       this.#loading.catch((e: Error) => {

@@ -159,6 +159,23 @@ describe('<session-editor> with a light view and a replica', () => {
     expect(shadowText(editor, '[part=indicator]')).to.equal('Muted')
   })
 
+  it('keeps following its source and cursors after being moved in the page', async () => {
+    const viewSync = new ViewSync()
+    viewSync.load({ 'main.js': 'hello\n' }, [])
+    const { client, editor } = await mountWith(viewSync, false)
+    const box = document.createElement('section')
+    editor.parentElement!.append(box)
+    box.append(editor)
+    await live(editor)
+    viewSync.apply([{ file: 'main.js', index: 5, delete: 0, insert: ' again' }], [])
+    expect(editor.value).to.equal('hello again\n')
+    await new Promise((r) => setTimeout(r, 50))
+    const ada: PresenceInfo = { ...me, userId: 'ada', name: 'Ada', cursor: { file: 'main.js', anchor: 0, head: 5 } }
+    client.participants.set('ada', ada)
+    client.events.dispatchEvent(new ServerEventMessage({ type: 'presences', participants: [ada] }))
+    await waitFor(() => editor.shadowRoot!.querySelector('.sk-caret-label')?.textContent === 'Ada', 4000, 'a remote caret after the move')
+  })
+
   it('draws other people’s cursors from presence batches', async () => {
     const viewSync = new ViewSync()
     viewSync.load({ 'main.js': 'hello world\n' }, [])

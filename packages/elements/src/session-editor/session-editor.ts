@@ -184,10 +184,11 @@ export class SessionEditor extends SessionElement {
     clearTimeout(this.#playgroundTimer)
     if (!previous || previous.client !== room.client) {
       this.#plainFetched = false
-      this.#watchCursors(room.client)
       // CodeMirror loads while the code is fetched, not after.
       import('./editor-view.js').catch(() => {})
     }
+    // Also after the element was moved in the page (disconnecting let go of both).
+    if (room.client !== this.#cursorClient) this.#watchCursors(room.client)
     if (room.source !== this.#source) this.#follow(room.source)
     // The plain text needs only the token: ask as the socket opens, not after its welcome.
     if ((room.status === 'connecting' || room.status === 'live') && !this.#plainFetched && !this.#source?.synced) void this.#fetchPlain(room)
