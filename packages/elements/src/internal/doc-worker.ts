@@ -1,7 +1,8 @@
 /**
  * The document worker: a dedicated module worker that owns the room's Automerge replica (see
  * `Replica`), so the page's main thread never applies remote changes itself. The page sends
- * `init` with the wasm's URL first, and nothing else until the worker answers `loaded`.
+ * `init` first (the wasm it compiled, and its URL), and nothing else until the worker answers
+ * `loaded`.
  */
 import type { AutomergeModule } from './automerge.js'
 import { Replica } from './replica.js'
@@ -17,21 +18,21 @@ const post = (msg: FromReplica, transfer: Transferable[] = []) => scope.postMess
 let replica: Replica | null = null
 
 /**
- * Automerge as `loadAutomerge` loads it on a page (the slim entry, the wasm fetched by URL), from
- * the URL the page resolved. Not that function itself: sharing its module with the page's room
- * code would split it into a chunk of its own that every page with a room downloads.
+ * Automerge's slim entry with the wasm the page compiled (instantiated, not compiled again), or
+ * else fetched from the URL the page resolved. Not `loadAutomerge` itself: sharing its module with
+ * the page's room code would split it into a chunk of its own that every page with a room downloads.
  */
-async function load(wasmUrl: string): Promise<AutomergeModule> {
+async function load(wasmUrl: string, module: WebAssembly.Module | undefined): Promise<AutomergeModule> {
   const A = await import('@automerge/automerge/slim')
-  // The runtime takes a Response promise (streaming compile); the published type is narrower.
-  await A.initializeWasm(fetch(wasmUrl) as unknown as Promise<Uint8Array>)
+  // The runtime also takes a compiled module or a Response promise; the published type is narrower.
+  await A.initializeWasm((module ?? fetch(wasmUrl)) as unknown as Uint8Array)
   return A
 }
 
 scope.onmessage = (e) => {
   const msg = e.data
   if (msg.type !== 'init') return replica?.handle(msg)
-  load(msg.wasmUrl).then(
+  load(msg.wasmUrl, msg.module).then(
     (A) => {
       replica = new Replica(A, post)
       post({ type: 'loaded' })

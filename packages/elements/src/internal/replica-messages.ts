@@ -11,8 +11,8 @@ import type { BatchJSON } from './rebase.js'
  * counts discarded replicas, so nothing from a replica the page dropped is applied.
  */
 export type ToReplica =
-  /** Worker only: load Automerge from this wasm. */
-  | { type: 'init'; wasmUrl: string }
+  /** Worker only: load Automerge with this compiled wasm (the page's), or from this URL. */
+  | { type: 'init'; wasmUrl: string; module?: WebAssembly.Module }
   /** A new connection (number `conn`): a fresh sync state, sending on. */
   | { type: 'attach'; conn: number }
   | { type: 'detach' }

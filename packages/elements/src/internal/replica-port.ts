@@ -1,4 +1,4 @@
-import { wasmLocation, type AutomergeModule } from './automerge.js'
+import { compiledWasm, wasmLocation, type AutomergeModule } from './automerge.js'
 import type { FromReplica, ToReplica } from './replica-messages.js'
 
 /** The page's end of the line to the replica. */
@@ -89,7 +89,8 @@ export function startReplica(A: AutomergeModule): ReplicaPortFactory {
           void inThread(e.message || 'it was refused or not found')
         }
       }
-      w.postMessage({ type: 'init', wasmUrl: wasmLocation() } satisfies ToReplica)
+      const module = compiledWasm()
+      w.postMessage({ type: 'init', wasmUrl: wasmLocation(), ...(module ? { module } : {}) } satisfies ToReplica)
     }
 
     return {
