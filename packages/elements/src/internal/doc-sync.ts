@@ -95,6 +95,8 @@ export class DocSync extends EventTarget implements TextSource {
    */
   discardReplica() {
     if (this.unsent.entries.length || this.#unreported) this.#captured = new Map(this.#texts)
+    clearTimeout(this.#seenTimer)
+    this.#seenTimer = undefined
     this.#post({ type: 'discard', epoch: ++this.#epoch })
     this.#texts = new Map()
     this.#synced = false
@@ -234,7 +236,7 @@ export class DocSync extends EventTarget implements TextSource {
     // Let the replica forget batches the page has applied (edits say so too; this is for a quiet page).
     this.#seenTimer ??= setTimeout(() => {
       this.#seenTimer = undefined
-      this.#post({ type: 'seen', version: this.#version })
+      if (this.#synced) this.#post({ type: 'seen', epoch: this.#epoch, version: this.#version })
     }, 500)
   }
 

@@ -20,8 +20,8 @@ export type ToReplica =
   | { type: 'receive'; frames: Uint8Array[] }
   /** A local edit of one file (a ChangeSet's JSON) made after `base` remote batches. */
   | { type: 'edit'; seq: number; base: number; file: string; changes: unknown }
-  /** The page has applied remote batches up to `version` (the replica may forget them). */
-  | { type: 'seen'; version: number }
+  /** The page has applied remote batches up to `version` of `epoch` (the replica may forget them). */
+  | { type: 'seen'; epoch: number; version: number }
   /** Drop the document and start over from the server's; what follows belongs to `epoch`. */
   | { type: 'discard'; epoch: number }
   /** Which of these change hashes the document holds. */

@@ -76,7 +76,7 @@ export class Replica {
         this.#edit(msg.seq, msg.base, msg.file, ChangeSet.fromJSON(msg.changes))
         break
       case 'seen':
-        this.#forget(msg.version)
+        if (msg.epoch === this.#epoch) this.#forget(msg.version)
         break
       case 'discard':
         this.#discard(msg.epoch)

@@ -73,6 +73,13 @@ export class ReplicaHarness {
 
   #receive: (msg: FromReplica) => void = () => {}
 
+  /** A new connection: the server starts its side of the sync afresh, the page attaches again. */
+  reconnect() {
+    this.outbox.length = 0
+    this.serverSync = this.A.initSyncState()
+    this.doc.attach((bytes) => this.outbox.push(bytes.slice()))
+  }
+
   /** One message from the page to the replica; false when none waits. */
   deliverToReplica(): boolean {
     const next = this.toReplica.shift()
