@@ -196,12 +196,13 @@ export class RoomClient {
     const token = await this.#resolveToken()
     if (this.#stopped) return
     if (!token) return this.#fail('token_missing', 'This room has no token: the page must set the token attribute or a tokenProvider.')
-    // An element asked for the document before the room connected: say hello with it.
-    await this.#loadingDocument
-    if (this.#stopped) return
     const exp = tokenExpiry(token)
     if (exp !== null && exp < Date.now() / 1000) return this.#fail('token_expired', 'The room token has expired. Reload the page to get a new one.')
+    // Elements learn of the room here and ask for what they need: with the document's code loaded,
+    // the hello asks for the document (one connection, not one for events and a second with it).
     this.#set(this.status === 'live' || this.status === 'idle' ? 'connecting' : this.status)
+    await this.#loadingDocument
+    if (this.#stopped) return
     let ws: WebSocket
     try {
       ws = new WebSocket(this.wsUrl)

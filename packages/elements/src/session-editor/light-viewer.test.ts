@@ -12,6 +12,19 @@ const automergeRequests = () =>
     .map((e) => e.name)
     .filter((name) => /@automerge|\.wasm|doc-sync|doc-worker|replica/.test(name))
 
+/** Count the WebSockets this page opens until `stop()`. */
+function countSockets(): { count(): number; stop(): void } {
+  let n = 0
+  const Native = window.WebSocket
+  window.WebSocket = class extends Native {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols)
+      n++
+    }
+  }
+  return { count: () => n, stop: () => (window.WebSocket = Native) }
+}
+
 const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
 
 /** The text of the line at the top of the scroller. */
@@ -27,8 +40,11 @@ describe('<session-editor> as a light viewer (protocol 2)', () => {
   it('an observer sees the code and the instructor’s edits and cursor, and the page loads no Automerge', async () => {
     const sid = freshSid('viewer')
     await createSession(sid, { 'main.js': 'const x = 1\n' })
+    const sockets = countSockets()
     const observer = await mountRoom(sid, 'observer', 'obs', { name: 'Linus' })
     const seen = await live(observer.editor)
+    sockets.stop()
+    expect(sockets.count(), 'connections opened: one, asking for the document from the start').to.equal(1)
     const client = observer.room.client!
     expect(client.mode).to.equal('view')
     expect(client.source?.kind).to.equal('view')

@@ -182,6 +182,8 @@ export class SessionEditor extends SessionElement {
   #roomChanged(room: RoomState | undefined, previous: RoomState | undefined) {
     if (!room) return
     clearTimeout(this.#playgroundTimer)
+    // The room came after the editor had given up waiting for one (its code loaded later).
+    if (this._phase === 'playground') this._phase = 'loading'
     if (!previous || previous.client !== room.client) {
       this.#plainFetched = false
       // CodeMirror loads while the code is fetched, not after.

@@ -166,7 +166,18 @@ export class SessionRoom extends SessionElement {
   // Start after the children have connected, so they can ask for the document first.
   #schedule() {
     clearTimeout(this.#startTimer)
-    this.#startTimer = setTimeout(() => this.#start(), 0)
+    this.#startTimer = setTimeout(() => void this.#childrenDefined().then(() => this.#start()), 0)
+  }
+
+  /**
+   * Session Kit elements inside that are not defined yet (the CDN loads each element's code on
+   * its own): wait for them, a second at most, so an editor asks for the document before the
+   * hello — one connection, not one for events and a second with the document.
+   */
+  #childrenDefined(): Promise<unknown> {
+    const waiting = new Set([...this.querySelectorAll(':not(:defined)')].map((el) => el.localName).filter((tag) => tag.startsWith('session-')))
+    if (!waiting.size) return Promise.resolve()
+    return Promise.race([Promise.all([...waiting].map((tag) => customElements.whenDefined(tag))), new Promise((r) => setTimeout(r, 1000))])
   }
 
   /** The invitation token to handle: the attribute, else `?invite=` in the page URL. */
