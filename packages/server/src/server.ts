@@ -72,7 +72,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   }
   const instanceId = randomUUID().slice(0, 8)
   const bus = db.canListen ? new PgBus(db.sql, instanceId, log) : new LocalBus(instanceId)
-  const committer = new Committer(db.sql, { instanceId, notify: db.canListen })
+  // PGlite serves one connection; PostgreSQL takes several rooms' transactions at once.
+  const committer = new Committer(db.sql, { instanceId, notify: db.canListen, parallel: db.canListen ? 3 : 1 })
   const verifier = new TokenVerifier({ secret: config.secret, jwks: config.jwks, maxTtlSeconds: config.maxTokenTtlSeconds })
   const clock = opts.clock ?? (() => new Date())
   const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, clock, helloTimeoutMs: config.helloTimeoutMs, singleInstance: db.kind === 'pglite', limits: config.limits })
