@@ -18,6 +18,9 @@ export class DocHost {
   #waiting = new Map<number, Reply<unknown>>()
   #nextId = 1
   #closed = false
+  /** Committed changes waiting to be posted, by room: one message per turn of the event loop, not one per keystroke. */
+  #applies = new Map<string, Uint8Array[]>()
+  #applyScheduled = false
 
   constructor(
     private readonly log: (msg: string) => void,
@@ -49,6 +52,8 @@ export class DocHost {
 
   #ask<T>(req: DocRequest, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('The server is shutting down.'))
+    // Whatever was committed before this request reaches the thread before it.
+    this.#flushApplies()
     const id = this.#nextId++
     return new Promise<T>((resolve, reject) => {
       this.#waiting.set(id, { resolve: resolve as (v: unknown) => void, reject })
@@ -58,7 +63,15 @@ export class DocHost {
 
   #tell(req: DocRequest) {
     if (this.#closed) return
+    this.#flushApplies()
     this.#thread().postMessage({ id: 0, req })
+  }
+
+  #flushApplies() {
+    if (!this.#applies.size || this.#closed) return
+    const rooms = [...this.#applies]
+    this.#applies.clear()
+    this.#thread().postMessage({ id: 0, req: { op: 'apply-many', rooms } satisfies DocRequest })
   }
 
   load(sid: string, base: Uint8Array, chunks: { id: number; data: Uint8Array }[]) {
@@ -69,9 +82,17 @@ export class DocHost {
     return this.#ask<Indexed>({ op: 'index', sid, chunks })
   }
 
-  /** Committed changes, in commit order. */
+  /** Committed changes, in commit order (posted at the end of this turn, with every other room's). */
   apply(sid: string, changes: Uint8Array[]) {
-    this.#tell({ op: 'apply', sid, changes })
+    const waiting = this.#applies.get(sid)
+    if (waiting) waiting.push(...changes)
+    else this.#applies.set(sid, [...changes])
+    if (this.#applyScheduled) return
+    this.#applyScheduled = true
+    setImmediate(() => {
+      this.#applyScheduled = false
+      this.#flushApplies()
+    })
   }
 
   start(sid: string, peer: number) {

@@ -17,6 +17,7 @@ export type DocRequest =
   | { op: 'load'; sid: string; base: Uint8Array; chunks: { id: number; data: Uint8Array }[] }
   | { op: 'index'; sid: string; chunks: Uint8Array[] }
   | { op: 'apply'; sid: string; changes: Uint8Array[] }
+  | { op: 'apply-many'; rooms: [sid: string, changes: Uint8Array[]][] }
   | { op: 'start'; sid: string; peer: number }
   | { op: 'step'; sid: string; peer: number; message: Uint8Array }
   | { op: 'forget'; sid: string; peer: number }
@@ -234,6 +235,9 @@ function handle(req: DocRequest): unknown {
       return index(req.sid, req.chunks)
     case 'apply':
       return apply(req.sid, req.changes)
+    case 'apply-many':
+      for (const [sid, changes] of req.rooms) if (docs.has(sid)) apply(sid, changes)
+      return
     case 'start':
       return start(req.sid, req.peer)
     case 'step':

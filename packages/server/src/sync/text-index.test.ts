@@ -56,6 +56,7 @@ describe('the text index', () => {
         if (probe.length) {
           const at = startOfChar(probe, rnd(probe.length))
           assert.equal(mirror.cursorOffset(file, A.getCursor(server, ['files', file], at)), at, `seed ${seed} step ${step}: cursor`)
+          assert.equal(mirror.cursorOffset(file, A.getCursor(server, ['files', file], probe.length)), probe.length, `seed ${seed} step ${step}: cursor at the end`)
         }
         // Sometimes a client catches up with the server (others stay concurrent).
         if (rnd(6) === 0) clients[rnd(clients.length)] = A.merge(A.clone(clients[rnd(clients.length)]!), server)

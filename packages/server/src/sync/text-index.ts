@@ -282,7 +282,12 @@ export class TextIndex {
   cursorOffset(file: string, elemId: string): number | null {
     const obj = this.#files.get(file)
     if (obj === undefined) return null
-    return this.#texts.get(obj)?.position(elemId) ?? null
+    const seq = this.#texts.get(obj)
+    if (!seq) return null
+    // Automerge names the text's two ends "s" (start) and "e" (end) rather than an element.
+    if (elemId === 's') return 0
+    if (elemId === 'e') return seq.text().length
+    return seq.position(elemId)
   }
 
   /** Apply one decoded change (changes come in causal order); returns its splices in order. */
