@@ -48,8 +48,6 @@ export class Allowances {
 
 /** Frames a connection may send: generous for fast typists with cursors, fatal for floods. */
 export const FRAME_RATE = { rate: 100, burst: 400 }
-/** Presence updates forwarded per connection per second (more are coalesced, not refused). */
-export const PRESENCE_INTERVAL_MS = 50
 /** Forbidden writes within this window before a connection is closed for good (4403). */
 export const REPEAT_OFFENCE = { count: 3, windowMs: 10 * 60_000 }
 /** Chat per participant: a burst of 5, then one message a second. */

@@ -1,11 +1,10 @@
 
-import type * as A from '@automerge/automerge'
 import { FILE_NAME_PATTERN, Role } from '@session-kit/core'
 import type { ActorState } from '../store/events.js'
 import type { IncomingChange } from './changes.js'
 import { chars } from './limits.js'
 
-/** What the verifier may ask about the document as the server holds it (folded + accepted). */
+/** What the verifier may ask about the document as the server holds it (durable changes and those being committed). */
 export interface DocIndex {
   readonly filesObj: string
   /** The change is already held (folded into the document or accepted and not yet folded). */
@@ -150,21 +149,4 @@ export function verifyChanges(index: DocIndex, incoming: readonly IncomingChange
     effects.push(effect)
   }
   return { ok: true, changes, effects, actors }
-}
-
-
-/** Texts, elements and files a change creates (for changes verified elsewhere: another instance, the server's own). */
-export function effectsOf(change: A.DecodedChange, filesObj: string): ChangeEffects {
-  const effect: ChangeEffects = { texts: [], elements: [], files: 0 }
-  change.ops.forEach((raw, i) => {
-    const op = raw as unknown as RawOp
-    const opId = `${change.startOp + i}@${change.actor}`
-    if (op.obj === filesObj) {
-      if (op.action === 'makeText' && op.key) {
-        effect.texts.push([opId, op.key])
-        if (op.pred.length === 0) effect.files++
-      } else if (op.action === 'del') effect.files--
-    } else if (op.action === 'set' && op.insert) effect.elements.push(op.obj + '|' + opId)
-  })
-  return effect
 }
