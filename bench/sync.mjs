@@ -592,6 +592,7 @@ export async function run(argv) {
         size,
         runs: rs.length,
         validRuns: rs.filter((r) => !r.invalid.length).length,
+        warnedRuns: rs.filter((r) => r.warnings.length).length,
         p50: m((r) => r.latency.p50),
         p95: m((r) => r.latency.p95),
         p99: m((r) => r.latency.p99),
@@ -612,6 +613,7 @@ export async function run(argv) {
       system: SYSTEMS[s.system].label,
       'file chars': s.size,
       'valid runs': `${s.validRuns}/${s.runs}`,
+      'runs with warnings': s.warnedRuns,
       'p50 ms': ms(s.p50),
       'p95 ms': ms(s.p95),
       'p99 ms': ms(s.p99),
@@ -640,7 +642,7 @@ export async function run(argv) {
     const sk = summary.find((s) => s.system === 'session-kit' && s.size === size)
     const hp = summary.find((s) => s.system === 'hocuspocus' && s.size === size)
     if (!sk || !hp) continue
-    const q = { size, p50: ratio(sk.p50, hp.p50), p95: ratio(sk.p95, hp.p95), p99: ratio(sk.p99, hp.p99), cpuPerKeystroke: ratio(sk.cpuPerKeystrokeMs, hp.cpuPerKeystrokeMs), valid: sk.validRuns === sk.runs && hp.validRuns === hp.runs }
+    const q = { size, p50: ratio(sk.p50, hp.p50), p95: ratio(sk.p95, hp.p95), p99: ratio(sk.p99, hp.p99), cpuPerKeystroke: ratio(sk.cpuPerKeystrokeMs, hp.cpuPerKeystrokeMs), valid: sk.validRuns === sk.runs && hp.validRuns === hp.runs, warned: sk.warnedRuns + hp.warnedRuns }
     q.meetsTargets = q.p50 <= 3 && q.p99 <= 3 && q.cpuPerKeystroke <= 1
     ratios.push(q)
   }
@@ -654,7 +656,7 @@ export async function run(argv) {
         'p95': `${q.p95}×`,
         'p99 (≤ 3×)': mark(q.p99, 3),
         'server CPU/key (≤ 1.0×)': mark(q.cpuPerKeystroke, 1),
-        runs: q.valid ? 'all valid' : 'INVALID runs included',
+        runs: `${q.valid ? 'all valid' : 'INVALID runs included'}${q.warned ? `, ${q.warned} with warnings` : ''}`,
       })),
     )
   }
