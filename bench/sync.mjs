@@ -362,15 +362,15 @@ async function runSize({ system, rooms, clients, rate, size, seconds, plan, send
   const measuredRooms = new Set(Array.from({ length: plan.count }, (_, k) => Math.floor((k * rooms) / plan.count)))
   const measuring = []
   const light = []
-  for (let r = 0; r < rooms; r++) {
-    const sid = `bench-${size}-${r}`
-    await sys.room(server, sid, size)
-    for (let c = 0; c < clients; c++) {
-      const spec = await sys.client(server, sid, r, c, r * clients + c, stamps, protocol)
-      if (c === 0 && measuredRooms.has(r)) measuring.push(spec)
-      else light.push(spec)
-    }
-  }
+  // Rooms are made (and tokens minted) in parallel: setting up is not what is measured.
+  const specs = await Promise.all(
+    Array.from({ length: rooms }, async (_, r) => {
+      const sid = `bench-${size}-${r}`
+      await sys.room(server, sid, size)
+      return Promise.all(Array.from({ length: clients }, (_, c) => sys.client(server, sid, r, c, r * clients + c, stamps, protocol)))
+    }),
+  )
+  specs.forEach((room, r) => room.forEach((spec, c) => (c === 0 && measuredRooms.has(r) ? measuring : light).push(spec)))
   const threads = []
   for (let i = 0; i < measuring.length; i += plan.perThread) threads.push({ name: `measure ${threads.length + 1}`, full: measuring.slice(i, i + plan.perThread), light: [] })
   for (let t = 0; t < senderThreads; t++) threads.push({ name: `send ${t + 1}`, full: [], light: light.filter((_, i) => i % senderThreads === t) })
