@@ -116,6 +116,7 @@ function lightViewer(spec, tracker, stamps) {
       if (s.delete) tracker.anomalies++
       for (let i = 0; i < s.insert.length; i++, typed++) pending.push([typed, stamps[typed % STAMPS], at])
     }
+    v.seen = typed
   }
   v.onApplied = (applyMs) => {
     for (const [k, sent, at] of pending) tracker.sample(k, sent, at, applyMs)
@@ -258,7 +259,9 @@ if (!isMainThread && workerData?.bench === 'lecture') {
       await sleep(DRAIN_MS)
       for (const t of timers) clearTimeout(t)
       const { latencies, arrivals, applies, slowest, anomalies } = tracker
-      parentPort.postMessage({ latencies, arrivals, applies, slowest: [...slowest], anomalies, closed: clients.filter((c) => (typeof c.closed === 'number' ? c.closed !== 1005 : c.closed && !c.closed.expected)).length })
+      // Light viewers: the most instructor characters any of them counted (never more than were typed).
+      const seen = Math.max(0, ...clients.map((c) => c.seen ?? 0))
+      parentPort.postMessage({ latencies, arrivals, applies, slowest: [...slowest], anomalies, seen, typed, closed: clients.filter((c) => (typeof c.closed === 'number' ? c.closed !== 1005 : c.closed && !c.closed.expected)).length })
       for (const c of clients) (c.stop ?? c.close).call(c)
     }
   })
@@ -379,6 +382,9 @@ async function runPhase(phase, cfg) {
       const receivedShare = keys ? latency.n / (keys * cfg.viewers) : 1
       if (receivedShare < 0.95) warnings.push(`only ${Math.round(receivedShare * 100)} % of keystroke × viewer samples arrived within ${DRAIN_MS / 1000} s of the window: the percentiles understate`)
       if (anomalies) invalid.push(`${anomalies} splices deleted text nobody typed away: the keystroke count of light viewers may be off`)
+      // A light viewer that counted more characters than the instructor typed would map splices to the wrong keystrokes.
+      const seen = Math.max(...viewerReports.map((r) => r.seen))
+      if (seen > reports[0].typed) invalid.push(`a light viewer counted ${seen} typed characters, the instructor typed ${reports[0].typed}`)
       return {
         phase,
         label: PHASES[phase].label,
