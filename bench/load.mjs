@@ -46,7 +46,7 @@
 // BENCH_PROFILE=<dir> writes CPU profiles of every server process (each thread its own file) there;
 // DEBUG_BENCH=1 prints progress.
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer as httpServer } from 'node:http'
 import { cpus, loadavg } from 'node:os'
 import { join as joinPath } from 'node:path'
@@ -257,6 +257,38 @@ function maxLagIn(samples, from, to) {
   let max = 0
   for (const [at, late] of samples) if (at >= from && at - late - LAG_EVERY_MS <= to) max = Math.max(max, late)
   return max
+}
+
+// ---- the server's threads --------------------------------------------------------------------
+
+/** CPU ticks (1/100 s) of each thread of a process, from /proc/<pid>/task. */
+function threadTicks(pid) {
+  const ticks = new Map()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')
+      ticks.set(tid, Number(stat[11]) + Number(stat[12]))
+    } catch {} // the thread ended
+  }
+  return ticks
+}
+
+/**
+ * CPU (ms) the server used between two readings: its main thread (the event loop), the busiest
+ * other thread — in a cold load, the document thread — and all of them. Against wall time, it
+ * tells work from waiting for a CPU on a busy machine.
+ */
+function threadCpu(pid, before, after) {
+  let main = 0
+  let other = 0
+  let total = 0
+  for (const [tid, t] of after) {
+    const d = (t - (before.get(tid) ?? 0)) * 10
+    total += d
+    if (tid === String(pid)) main = d
+    else other = Math.max(other, d)
+  }
+  return { main, busiestOther: other, total }
 }
 
 // ---- histories ---------------------------------------------------------------------------------
@@ -814,7 +846,7 @@ export async function run(argv) {
     if (phases.has('raw')) {
       const phase = await phaseStart('raw protocol')
       const raw = { cold: { p1: [], p2: [], view: [], get: [] }, hot: { p1: [], p2: [], view: [], get: [] } }
-      const serverCpu = { coldLoadAndSync: [], hotSync: [] }
+      const serverCpu = { coldLoadAndSync: [], hotSync: [], threads: [] }
       const settled = []
       for (let i = 0; i < runs; i++) {
         if (i > 0) await restart()
@@ -824,8 +856,10 @@ export async function run(argv) {
         const gc = await getDocument(server.url, a.sid, tokens[a.sid].learner)
         raw.cold.get.push({ ms: gc.ms, matches: gc.text === a.text })
         const c0 = processStats(server.pid).cpu
+        const th0 = threadTicks(server.pid)
         raw.cold.p2.push(await rawFirstSync(server.url, a.sid, tokens[a.sid].learner, a, 2))
         serverCpu.coldLoadAndSync.push((processStats(server.pid).cpu - c0) * 1000)
+        serverCpu.threads.push(threadCpu(server.pid, th0, threadTicks(server.pid)))
         settled.push(await settle())
         raw.cold.p1.push(await rawFirstSync(server.url, b.sid, tokens[b.sid].learner, b, 1))
         settled.push(await settle())
@@ -849,12 +883,14 @@ export async function run(argv) {
           p2Full: {
             welcome: add(`raw p2 full, ${temp} room: open → welcome`, x.p2.map((r) => r.welcomeMs)),
             firstFrame: add(`  open → first sync frame`, x.p2.map((r) => r.firstBinaryMs)),
+            welcomeToFirstFrame: add(`    welcome → first sync frame`, x.p2.map((r) => r.firstBinaryMs - r.welcomeMs)),
             whole: add(`  open → whole document applied`, x.p2.map((r) => r.fullMs), TARGETS.liveMs, ' (live)'),
             clientApply: add(`    of which the client applying it`, x.p2.map((r) => r.applyMs)),
           },
           p1Full: {
             welcome: add(`raw p1 full, ${temp} room: open → welcome`, x.p1.map((r) => r.welcomeMs)),
             firstFrame: add(`  open → first sync frame`, x.p1.map((r) => r.firstBinaryMs)),
+            welcomeToFirstFrame: add(`    welcome → first sync frame`, x.p1.map((r) => r.firstBinaryMs - r.welcomeMs)),
             whole: add(`  open → whole document applied`, x.p1.map((r) => r.fullMs), TARGETS.liveMs, ' (live)'),
             clientApply: add(`    of which the client applying it`, x.p1.map((r) => r.applyMs)),
           },
@@ -865,7 +901,18 @@ export async function run(argv) {
           getDocument: add(`GET …/document, ${temp} room`, x.get.map((r) => r.ms), TARGETS.visibleMs, ' (visible)'),
         }
       }
-      R.serverCpuMs = { hotSync: add('server CPU: one first sync (p2 full), hot room', serverCpu.hotSync), coldLoadAndSync: add('server CPU: load the room + first sync (p2 full)', serverCpu.coldLoadAndSync) }
+      // What the document thread still had to do once a cold room's first peer had what it came for.
+      R.documentThreadAfter = {
+        p2FullFirstSync: add('document thread busy after a cold first sync (p2 full)', settled.filter((_, k) => k % 3 === 0)),
+        p1FullFirstSync: add('document thread busy after a cold first sync (p1 full)', settled.filter((_, k) => k % 3 === 1)),
+        viewFirstText: add("document thread busy after a cold viewer's text (its index build)", settled.filter((_, k) => k % 3 === 2)),
+      }
+      R.serverCpuMs = {
+        hotSync: add('server CPU: one first sync (p2 full), hot room', serverCpu.hotSync),
+        coldLoadAndSync: add('server CPU: load the room + first sync (p2 full)', serverCpu.coldLoadAndSync),
+        coldMainThread: add('  of which its main thread (the event loop)', serverCpu.threads.map((t) => t.main)),
+        coldBusiestOtherThread: add('  of which its busiest other thread (the document thread)', serverCpu.threads.map((t) => t.busiestOther)),
+      }
     }
 
     // ---- B. other rooms while cold rooms load ----
@@ -895,7 +942,9 @@ export async function run(argv) {
       const writers = []
       for (let i = 0; i < coldLoads; i++) {
         const room = rooms[i % rooms.length]
+        const th0 = threadTicks(server.pid)
         const { t, peer } = await coldWriter(server.url, room, tokens[room.sid].instructor)
+        t.cpu = threadCpu(server.pid, th0, threadTicks(server.pid))
         writers.push(peer)
         loads.push(t)
         step(`cold load ${i + 1} under load (${room.sid}): welcome ${ms(t.welcome - t.start)}, document ${ms(t.document - t.start)}, write acknowledged ${ms(t.acked - t.start)} ms`)
@@ -936,7 +985,7 @@ export async function run(argv) {
       const windowS = (w1 - w0) / 1000
       const B = (result.busy = {
         config: { ...busy, coldLoads, gapMs, loadTailMs: LOAD_TAIL_MS, loadLeadMs: LOAD_LEAD_MS },
-        loads: loads.map((t) => ({ welcomeMs: t.welcome - t.start, documentMs: t.document - t.start, indexedMs: t.acked - t.start, writeToAckMs: t.acked - t.sent })),
+        loads: loads.map((t) => ({ welcomeMs: t.welcome - t.start, documentMs: t.document - t.start, indexedMs: t.acked - t.start, writeToAckMs: t.acked - t.sent, serverCpuMs: t.cpu })),
         duringLoad: { ...d, toClient: toClient(during), server: serverDuring },
         noLoad: { ...q, toClient: toClient(quiet), server: serverQuiet },
         noLoadSpellsP99: noiseP99,
@@ -957,7 +1006,7 @@ export async function run(argv) {
       if (B.machineBusyPercent > 90) B.verdict += ` (machine ${B.machineBusyPercent} % busy: other work on it was in the way)`
       console.log(`\nOther rooms while cold rooms load: ${busy.rooms} rooms × ${busy.clients} clients at ${busy.rate} keys/s into ${busy.size}-character files (${B.keysPerSecond} keys/s in all), ${coldLoads} cold loads of ${changes}-change rooms, ${gapMs / 1000} s apart; server ${B.serverCpuPercent} % CPU, machine ${B.machineBusyPercent} % busy`)
       table(
-        loads.map((t, i) => ({ 'cold load': i + 1, 'welcome ms': ms(t.welcome - t.start), 'document received ms': ms(t.document - t.start), 'first write acknowledged (indexed) ms': ms(t.acked - t.start), 'server max lag ms': lag ? ms1(lagIn[i]) : '–' })),
+        loads.map((t, i) => ({ 'cold load': i + 1, 'welcome ms': ms(t.welcome - t.start), 'document received ms': ms(t.document - t.start), 'first write acknowledged (indexed) ms': ms(t.acked - t.start), 'server CPU meanwhile: main / document thread / all, ms': `${t.cpu.main} / ${t.cpu.busiestOther} / ${t.cpu.total}`, 'server max lag ms': lag ? ms1(lagIn[i]) : '–' })),
       )
       console.log('')
       const latRow = (what, s, tc, sv, lagMax, target) => ({ 'busy rooms, keystroke → applied': what, samples: s.n, 'p50 ms': ms1(s.p50), 'p95 ms': ms1(s.p95), 'p99 ms': ms1(s.p99), 'max ms': ms1(s.max), 'to client p99': ms1(tc.p99), 'server received → relayed p50 / p99': `${ms1(sv.p50)} / ${ms1(sv.p99)}`, 'server max lag ms': lag ? ms1(lagMax) : '–', target })
