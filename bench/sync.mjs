@@ -313,26 +313,37 @@ function startThreads(system, rate, threads) {
 /**
  * How long one full Automerge client spends on one remote keystroke at this file size
  * (receiveSyncMessage of a one-change message as the server pushes it, then generateSyncMessage):
- * this thread's CPU time over at least 300 ms of such applies, divided by their number — CPU time,
- * not wall time, so other work on a shared machine does not inflate it.
+ * this thread's CPU time over a few hundred milliseconds of such applies, divided by their number
+ * — CPU time, not wall time, so other work on a shared machine does not inflate it.
  */
 function calibrateApply(size) {
   let doc = A.from({ files: { 'main.js': starterText(size) } })
   let other = A.clone(doc)
   let state = A.initSyncState()
-  let cpu0
-  let n = -5 // five to warm up, not counted
-  while (n <= 0 || n % 10 || threadCpuMs() - cpu0 < 300) {
-    if (n === 0) cpu0 = threadCpuMs()
-    other = A.change(other, (d) => A.splice(d, ['files', 'main.js'], (n * 37) % size, 0, 'x'))
-    // As the server pushes: the change, and its heads as what it last synced.
-    const heads = A.getHeads(other)
-    const msg = A.encodeSyncMessage({ type: 'message', heads, need: [], have: [{ lastSync: heads, bloom: new Uint8Array(0) }], changes: [A.getLastLocalChange(other)] })
-    ;[doc, state] = A.receiveSyncMessage(doc, state, msg)
-    ;[state] = A.generateSyncMessage(doc, state)
-    n++
+  let typed = 0
+  // The pushes, made beforehand so that only the receiving side is timed.
+  const pushes = (n) =>
+    Array.from({ length: n }, () => {
+      other = A.change(other, (d) => A.splice(d, ['files', 'main.js'], (typed++ * 37) % size, 0, 'x'))
+      // As the server pushes: the change, and its heads as what it last synced.
+      const heads = A.getHeads(other)
+      return A.encodeSyncMessage({ type: 'message', heads, need: [], have: [{ lastSync: heads, bloom: new Uint8Array(0) }], changes: [A.getLastLocalChange(other)] })
+    })
+  const receive = (msgs) => {
+    for (const msg of msgs) {
+      ;[doc, state] = A.receiveSyncMessage(doc, state, msg)
+      ;[state] = A.generateSyncMessage(doc, state)
+    }
   }
-  return (threadCpuMs() - cpu0) / n
+  // A first guess by wall time (warming up too), then enough pushes for ≈ 400 ms of CPU.
+  const first = pushes(10)
+  const t0 = performance.now()
+  receive(first)
+  const guess = Math.max(0.05, (performance.now() - t0) / first.length)
+  const measured = pushes(Math.min(4000, Math.max(20, Math.ceil(400 / guess))))
+  const cpu0 = threadCpuMs()
+  receive(measured)
+  return (threadCpuMs() - cpu0) / measured.length
 }
 
 /**
