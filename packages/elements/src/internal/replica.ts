@@ -19,8 +19,11 @@ export type PostToPage = (msg: FromReplica, transfer?: Transferable[]) => void
  * where no worker can start, the page runs it itself.
  *
  * Sync frames that arrive while it is busy are applied together, as one sync message (one
- * Automerge call costs about as much for fifty changes as for one). Local edits are applied as
- * they come, mapped through the remote batches the page had not yet seen when it made them.
+ * Automerge call costs about as much for fifty changes as for one), and after an apply that took
+ * t ms the next waits until t ms have passed: a frame that comes alone is applied at once, while a
+ * stream of them keeps the worker busy half the time at most — on a two-core laptop the other
+ * half is the page's. Local edits are applied as they come, mapped through the remote batches
+ * the page had not yet seen when it made them.
  */
 export class Replica {
   #doc: AM.Doc<DocShape>
@@ -41,12 +44,15 @@ export class Replica {
   #lengths = new Map<string, number>()
   #frames: Uint8Array[] = []
   #scheduled = false
+  /** When the last apply of frames ended, and how long it took (ms). */
+  #appliedAt = 0
+  #applyMs = 0
 
   constructor(
     readonly A: AutomergeModule,
     readonly post: PostToPage,
-    /** When to apply the frames received so far (tests decide themselves). */
-    readonly schedule: (apply: () => void) => void = (apply) => setTimeout(apply, 0),
+    /** When to apply the frames received so far, in `delay` ms (tests decide themselves). */
+    readonly schedule: (apply: () => void, delay: number) => void = (apply, delay) => setTimeout(apply, delay),
   ) {
     this.#doc = A.init<DocShape>()
     this.#sync = A.initSyncState()
@@ -69,7 +75,7 @@ export class Replica {
         this.#frames.push(...msg.frames)
         if (!this.#scheduled) {
           this.#scheduled = true
-          this.schedule(() => this.applyFrames())
+          this.schedule(() => this.applyFrames(), Math.max(0, this.#appliedAt + Math.min(this.#applyMs, 100) - performance.now()))
         }
         break
       case 'edit':
@@ -112,11 +118,15 @@ export class Replica {
     // The last frame says where the server stands now; the changes are those of every frame.
     const message = frames.length === 1 ? frames[0]! : A.encodeSyncMessage({ ...last, changes: decoded.flatMap((m) => m.changes) })
     const patches: AM.Patch[] = []
+    const started = performance.now()
     try {
       ;[this.#doc, this.#sync] = A.receiveSyncMessage(this.#doc, this.#sync, message, { patchCallback: (p) => patches.push(...p) })
     } catch (e) {
       console.error('Session Kit: a sync message from the server could not be applied', e)
       return
+    } finally {
+      this.#appliedAt = performance.now()
+      this.#applyMs = this.#appliedAt - started
     }
     if (!this.#synced) {
       if (this.#doc.files) this.#ready()
