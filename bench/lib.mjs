@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: a server in its own process, tokens, statistics, reports.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as netServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -133,6 +133,34 @@ async function askMemory(child) {
  */
 async function askTrace(child) {
   return (await askProbe(child, 'trace')).trace ?? undefined
+}
+
+/**
+ * PostgreSQL backends serving `databaseUrl`'s database (their process titles name it), for the
+ * CPU the database spends on a benchmark's server: `cpu()` sums their CPU seconds now.
+ */
+export function databaseBackends(databaseUrl) {
+  if (!databaseUrl) return undefined
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1))
+  const pids = []
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
+      if (title.startsWith('postgres: ') && title.includes(` ${name} `)) pids.push(Number(pid))
+    } catch {}
+  }
+  return {
+    pids,
+    cpu: () =>
+      pids.reduce((sum, pid) => {
+        try {
+          return sum + processStats(pid).cpu
+        } catch {
+          return sum // a backend that has gone
+        }
+      }, 0),
+  }
 }
 
 /** Bytes a process has written through write()/send() — sockets included — from /proc/<pid>/io. */

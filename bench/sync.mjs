@@ -57,7 +57,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import * as A from '@automerge/automerge'
 import WebSocket from 'ws'
 import { cpus } from 'node:os'
-import { createSession, ELU_LIMIT, machineTicks, overloaded, processStats, SECRET, sleep, starterText, startServer, summarize, table, threadCpuMs, threadLoadSince, threadLoadStart, waitForQuiet, writeResult } from './lib.mjs'
+import { createSession, databaseBackends, ELU_LIMIT, machineTicks, overloaded, processStats, SECRET, sleep, starterText, startServer, summarize, table, threadCpuMs, threadLoadSince, threadLoadStart, waitForQuiet, writeResult } from './lib.mjs'
 import { mintToken } from '@session-kit/server'
 import { stampBuffer, startHocuspocus, YjsClient, YjsLightSender } from './hocuspocus.mjs'
 import { carriesSomething, speaksProtocol2, startTyping, stopTyping } from './clients.mjs'
@@ -399,6 +399,9 @@ async function runSize({ system, rooms, clients, rate, size, seconds, plan, send
   await server.trace?.() // timings of the warm-up are dropped
   await gen.ask('measure')
   const before = processStats(server.pid)
+  // Session Kit's PostgreSQL backends: the database's share of the work, beside the server's.
+  const db = databaseBackends(server.databaseUrl)
+  const dbBefore = db?.cpu()
   const machineBefore = machineTicks()
   const genBefore = process.cpuUsage()
   const mainLoad = threadLoadStart()
@@ -407,6 +410,7 @@ async function runSize({ system, rooms, clients, rate, size, seconds, plan, send
   const windowS = (performance.now() - t0) / 1000
   const stopped = await gen.ask('stop-measure')
   const after = processStats(server.pid)
+  const dbAfter = db?.cpu()
   const machineAfter = machineTicks()
   const genCpu = process.cpuUsage(genBefore)
   const mainUtil = threadLoadSince(mainLoad)
@@ -429,10 +433,11 @@ async function runSize({ system, rooms, clients, rate, size, seconds, plan, send
   const machineBusyPercent = +(((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100).toFixed(1)
   const serverCpuPercent = +(((after.cpu - before.cpu) / windowS) * 100).toFixed(1)
   const loadGeneratorCpuPercent = +(((genCpu.user + genCpu.system) / 1e6 / windowS) * 100).toFixed(1)
-  // CPU (% of one core) used by neither the server nor the generator: PostgreSQL, and anyone else's work.
-  const otherCpuPercent = +Math.max(0, machineBusyPercent * cpus().length - serverCpuPercent - loadGeneratorCpuPercent).toFixed(1)
+  // CPU (% of one core) used by neither the server, its database backends nor the generator: anyone else's work.
+  const databaseCpuPercent = db ? +(((dbAfter - dbBefore) / windowS) * 100).toFixed(1) : 0
+  const otherCpuPercent = +Math.max(0, machineBusyPercent * cpus().length - serverCpuPercent - loadGeneratorCpuPercent - databaseCpuPercent).toFixed(1)
   // Not a verdict on the generator, but a reason to distrust the run: the CPUs were all busy.
-  const warnings = machineBusyPercent > MACHINE_BUSY_WARNING ? [`machine ${machineBusyPercent} % busy, ${otherCpuPercent} % of a core outside the server and the generator`] : []
+  const warnings = machineBusyPercent > MACHINE_BUSY_WARNING ? [`machine ${machineBusyPercent} % busy, ${otherCpuPercent} % of a core used by other work`] : []
   warnings.push(...missing)
   if (quiet && !quiet.quiet) warnings.push(`the machine was still ${quiet.busyPercent} % busy after waiting ${Math.round(quiet.waitedMs / 1000)} s for quiet`)
   return {
@@ -451,6 +456,7 @@ async function runSize({ system, rooms, clients, rate, size, seconds, plan, send
     },
     cpuPerKeystrokeMs: +(((after.cpu - before.cpu) * 1000) / keys).toFixed(3),
     serverCpuPercent,
+    databaseCpuPerKeystrokeMs: db ? +(((dbAfter - dbBefore) * 1000) / keys).toFixed(3) : undefined,
     rssMB: +(after.rss / 2 ** 20).toFixed(1),
     memoryPerRoomMB: +((loaded.rss - base.rss) / 2 ** 20 / rooms).toFixed(2),
     measuringClients: measuring.length,
@@ -580,6 +586,7 @@ export async function run(argv) {
       samples: r.latency.n,
       'server CPU/key ms': r.cpuPerKeystrokeMs,
       'server CPU %': r.serverCpuPercent,
+      'DB CPU/key ms': r.databaseCpuPerKeystrokeMs ?? '–',
       'RSS MB': r.rssMB,
       'MB/room': r.memoryPerRoomMB,
       'threads ELU/CPU %': r.threads.map((t) => `${Math.round(t.elu * 100)}:${Math.round(t.cpu * 100)}`).join(' '),
@@ -590,7 +597,7 @@ export async function run(argv) {
       valid: r.invalid.length ? 'INVALID' : 'ok',
     })),
   )
-  console.log('(threads ELU/CPU %: event-loop utilisation and the thread\'s own CPU — measuring threads, then sender threads, then the main thread; other CPU: % of one core used by neither the server nor the generator — PostgreSQL and anything else on the machine)')
+  console.log('(threads ELU/CPU %: event-loop utilisation and the thread\'s own CPU — measuring threads, then sender threads, then the main thread; other CPU: % of one core used by neither the server, its database backends nor the generator — anything else on the machine, PostgreSQL\'s shared processes included)')
 
   // Medians over runs, per size and system.
   const summary = []
@@ -609,6 +616,7 @@ export async function run(argv) {
         p99: m((r) => r.latency.p99),
         cpuPerKeystrokeMs: m((r) => r.cpuPerKeystrokeMs),
         serverCpuPercent: m((r) => r.serverCpuPercent),
+        databaseCpuPerKeystrokeMs: rs.every((r) => r.databaseCpuPerKeystrokeMs !== undefined) ? m((r) => r.databaseCpuPerKeystrokeMs) : undefined,
         toClientP50: m((r) => r.breakdown.toClient.p50),
         toClientP99: m((r) => r.breakdown.toClient.p99),
         applyP50: m((r) => r.breakdown.apply.p50),
@@ -630,6 +638,7 @@ export async function run(argv) {
       'p99 ms': ms(s.p99),
       'server CPU/key ms': s.cpuPerKeystrokeMs.toFixed(3),
       'server CPU %': s.serverCpuPercent.toFixed(1),
+      'DB CPU/key ms': s.databaseCpuPerKeystrokeMs?.toFixed(3) ?? '–',
     })),
   )
 
