@@ -56,7 +56,7 @@ import * as Y from 'yjs'
 import { mintToken } from '@session-kit/server'
 import { FullPeer, LightPeer, speaksProtocol2, ViewPeer, within } from './clients.mjs'
 import { startHocuspocus, stampBuffer, YjsClient } from './hocuspocus.mjs'
-import { createSession, ELU_LIMIT, machineTicks, overloaded, processStats, processWrites, SECRET, sleep, starterText, startServer, summarize, table, threadLoadSince, threadLoadStart, waitForQuiet, writeResult } from './lib.mjs'
+import { createSession, databaseBackends, ELU_LIMIT, machineTicks, overloaded, processStats, processWrites, SECRET, sleep, starterText, startServer, summarize, table, threadLoadSince, threadLoadStart, waitForQuiet, writeResult } from './lib.mjs'
 
 const now = () => performance.timeOrigin + performance.now()
 const FILE = 'main.js'
@@ -344,6 +344,9 @@ async function runPhase(phase, cfg) {
       await gen.ask('measure')
       const before = processStats(server.pid)
       const wroteBefore = processWrites(server.pid)
+      // Session Kit's PostgreSQL backends: the database's share of the work.
+      const db = hp ? undefined : databaseBackends(server.databaseUrl)
+      const dbBefore = db?.cpu()
       const machineBefore = machineTicks()
       const mainLoad = threadLoadStart()
       const genBefore = process.cpuUsage()
@@ -353,6 +356,7 @@ async function runPhase(phase, cfg) {
       const stopped = await gen.ask('stop-measure')
       const after = processStats(server.pid)
       const wrote = processWrites(server.pid) - wroteBefore
+      const dbAfter = db?.cpu()
       const machineAfter = machineTicks()
       const mainUtil = threadLoadSince(mainLoad)
       const genCpu = process.cpuUsage(genBefore)
@@ -374,9 +378,10 @@ async function runPhase(phase, cfg) {
       const machineBusyPercent = +(((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * 100).toFixed(1)
       const serverCpuPercent = +(((after.cpu - before.cpu) / windowS) * 100).toFixed(1)
       const loadGeneratorCpuPercent = +(((genCpu.user + genCpu.system) / 1e6 / windowS) * 100).toFixed(1)
-      // CPU (% of one core) used by neither the server nor the generator: PostgreSQL, and anyone else's work.
-      const otherCpuPercent = +Math.max(0, machineBusyPercent * cpus().length - serverCpuPercent - loadGeneratorCpuPercent).toFixed(1)
-      const warnings = machineBusyPercent > 90 ? [`machine ${machineBusyPercent} % busy, ${otherCpuPercent} % of a core outside the server and the generator`] : []
+      // CPU (% of one core) used by neither the server, its database backends nor the generator: anyone else's work.
+      const databaseCpuPercent = db ? +(((dbAfter - dbBefore) / windowS) * 100).toFixed(1) : undefined
+      const otherCpuPercent = +Math.max(0, machineBusyPercent * cpus().length - serverCpuPercent - loadGeneratorCpuPercent - (databaseCpuPercent ?? 0)).toFixed(1)
+      const warnings = machineBusyPercent > 90 ? [`machine ${machineBusyPercent} % busy, ${otherCpuPercent} % of a core used by other work`] : []
       if (quiet && !quiet.quiet) warnings.push(`the machine was still ${quiet.busyPercent} % busy after waiting ${Math.round(quiet.waitedMs / 1000)} s for quiet`)
       // Every viewer should have every keystroke of the window; those missing after the drain are not in the percentiles.
       const receivedShare = keys ? latency.n / (keys * cfg.viewers) : 1
@@ -398,6 +403,7 @@ async function runPhase(phase, cfg) {
         lastViewer: slowest.size ? summarize([...slowest.values()]) : undefined,
         breakdown: { toViewer: summarize(all('arrivals')), apply: summarize(all('applies')) },
         serverCpuPercent,
+        databaseCpuPercent,
         cpuPerKeystrokeMs: +(((after.cpu - before.cpu) * 1000) / keys).toFixed(2),
         serverWroteBytesPerKeystroke: Math.round(wrote / keys),
         clientsReceivedBytesPerKeystroke: { doc: Math.round(bytes.doc / keys), events: Math.round(bytes.events / keys) },
@@ -486,6 +492,7 @@ export async function run(argv) {
         phase: r.label,
         'server CPU %': r.serverCpuPercent,
         'CPU/key ms': r.cpuPerKeystrokeMs,
+        'DB CPU %': r.databaseCpuPercent ?? '–',
         'server wrote B/key': r.serverWroteBytesPerKeystroke,
         'clients got B/key (doc + events)': `${r.clientsReceivedBytesPerKeystroke.doc} + ${r.clientsReceivedBytesPerKeystroke.events}`,
         'doc B/viewer/key': r.docBytesPerViewerPerKeystroke,
@@ -497,7 +504,7 @@ export async function run(argv) {
         closes: r.unexpectedCloses,
       })),
     )
-    console.log('(server wrote: /proc/<pid>/io wchar, database traffic included; events: presence and other JSON. threads ELU:CPU %: event-loop utilisation and own CPU of the instructor, learners, viewer threads, main)')
+    console.log('(server wrote: /proc/<pid>/io wchar, database traffic included; DB CPU: the session\'s PostgreSQL backends; other CPU: anything else on the machine; events: presence and other JSON. threads ELU:CPU %: event-loop utilisation and own CPU of the instructor, learners, viewer threads, main)')
   }
   const file = writeResult('lecture', { config: { ...cfg, phases, eluLimit: ELU_LIMIT }, target: { lightViewersP99Ms: TARGET_P99_MS }, database, results })
   console.log(`\nwritten to ${file}`)
