@@ -40,7 +40,7 @@
 //
 //   npm run bench -- load [--changes 50000] [--runs 5] [--per-frame 250] [--rooms 3]
 //                         [--busy-rooms 10] [--busy-clients 5] [--rate 3] [--busy-size 10000]
-//                         [--cold-loads 3] [--gap 3] [--browser-runs 3] [--no-browser]
+//                         [--cold-loads 3] [--gap 5] [--browser-runs 3] [--no-browser]
 //                         [--quiet-wait 3] [--only raw,busy,browser]
 //
 // BENCH_PROFILE=<dir> writes CPU profiles of every server process (each thread its own file) there;
@@ -729,7 +729,7 @@ export async function run(argv) {
       'busy-size': { type: 'string', default: '10000' },
       'cold-loads': { type: 'string', default: '3' },
       'quiet-wait': { type: 'string', default: '3' },
-      gap: { type: 'string', default: '3' },
+      gap: { type: 'string', default: '5' },
       'browser-runs': { type: 'string', default: '3' },
       'no-browser': { type: 'boolean', default: false },
       only: { type: 'string', default: 'raw,busy,browser' },
@@ -974,6 +974,28 @@ export async function run(argv) {
       const d = lat(during)
       const q = lat(quiet)
       const noiseP99 = spellStats.filter((s) => s.n >= 50).map((s) => s.p99)
+      // The noise, measured: windows as long as a load's (the median), slid over the no-load
+      // spells a quarter of their length at a time; how their p99 (and the server's max lag)
+      // spread says how far a window's tail moves with no load at all. Each load window is placed
+      // in that spread.
+      const p99Of = (from, to) => summarize(samples.filter(([sent]) => sent >= from && sent <= to).map(([s, , applied]) => applied - s))
+      const loadWindows = loads.map((l) => {
+        const st = p99Of(l.start, l.acked + LOAD_TAIL_MS)
+        return { ms: l.acked + LOAD_TAIL_MS - l.start, n: st.n, p99: st.p99, maxLag: lag ? maxLagIn(lag, l.start, l.acked + LOAD_TAIL_MS) : undefined }
+      })
+      const L = median(loadWindows.map((w) => w.ms))
+      const quietWindows = []
+      for (const [from, to] of spells) {
+        for (let a = from; a + L <= to; a += L / 4) {
+          const st = p99Of(a, a + L)
+          if (st.n >= 20) quietWindows.push({ p99: st.p99, maxLag: lag ? maxLagIn(lag, a, a + L) : undefined })
+        }
+      }
+      const qp99 = quietWindows.map((w) => w.p99).sort((a, b) => a - b)
+      const above = (x, sorted) => (sorted.length ? sorted.filter((v) => v < x).length / sorted.length : NaN)
+      for (const w of loadWindows) w.aboveQuietWindows = above(w.p99, qp99)
+      const noiseCeiling = summarize(qp99).p95 // the 90th–95th percentile of no-load windows
+      const qLag = summarize(quietWindows.map((w) => w.maxLag).filter(Number.isFinite))
       // The server's own part, frame received → relay written (every accepted batch of every room), by when the frame came.
       const serverPart = (pick) => summarize(trace.filter((x) => pick(x.receivedAt)).map((x) => x.relayedAt - x.receivedAt))
       const serverDuring = serverPart((at) => inLoad(at))
@@ -1000,8 +1022,13 @@ export async function run(argv) {
         errors: replies.flatMap((r) => r.errors),
         invalid,
       })
-      B.p99Unchanged = d.p99 <= Math.max(q.p99, ...noiseP99)
-      B.verdict = B.p99Unchanged ? 'unchanged within noise' : `RAISED: ${ms1(d.p99)} ms during loads vs ${ms1(q.p99)} ms without (quiet spells alone: ${noiseP99.map(ms1).join(' / ')})`
+      B.windows = { lengthMs: L, load: loadWindows, noLoad: { count: quietWindows.length, p99: summarize(qp99), maxLag: qLag } }
+      // Unchanged within noise: the typical load window's p99 is no higher than 95 % of the equally long windows without one.
+      const typical = median(loadWindows.map((w) => w.p99))
+      B.p99Unchanged = quietWindows.length >= 5 ? typical <= noiseCeiling : d.p99 <= Math.max(q.p99, ...noiseP99)
+      B.verdict = B.p99Unchanged
+        ? `unchanged within noise (${ms1(d.p99)} ms during loads vs ${ms1(q.p99)} ms without; per load window ${loadWindows.map((w) => ms1(w.p99)).join(' / ')} ms against ${quietWindows.length} no-load windows' p50 ${ms1(summarize(qp99).p50)}, p95 ${ms1(noiseCeiling)} ms)`
+        : `RAISED: ${ms1(d.p99)} ms during loads vs ${ms1(q.p99)} ms without; per load window ${loadWindows.map((w) => `${ms1(w.p99)} (above ${Math.round(w.aboveQuietWindows * 100)} % of no-load windows)`).join(' / ')} against ${quietWindows.length} equally long no-load windows' p50 ${ms1(summarize(qp99).p50)}, p95 ${ms1(noiseCeiling)} ms`
       if (invalid.length) B.verdict += ` (run INVALID: ${invalid.join('; ')})`
       if (B.machineBusyPercent > 90) B.verdict += ` (machine ${B.machineBusyPercent} % busy: other work on it was in the way)`
       console.log(`\nOther rooms while cold rooms load: ${busy.rooms} rooms × ${busy.clients} clients at ${busy.rate} keys/s into ${busy.size}-character files (${B.keysPerSecond} keys/s in all), ${coldLoads} cold loads of ${changes}-change rooms, ${gapMs / 1000} s apart; server ${B.serverCpuPercent} % CPU, machine ${B.machineBusyPercent} % busy`)
@@ -1014,7 +1041,7 @@ export async function run(argv) {
         latRow('no load in progress', q, B.noLoad.toClient, serverQuiet, Math.max(0, ...lagOut), ''),
         latRow('a cold load in progress', d, B.duringLoad.toClient, serverDuring, Math.max(0, ...lagIn), `p99 unchanged within noise: ${B.p99Unchanged ? 'yes' : 'NO'}`),
       ])
-      console.log(`(noise: p99 of each no-load spell alone ${noiseP99.map(ms1).join(' / ')} ms; measuring threads ${elu.map((e) => Math.round(e * 100)).join('/')} % busy${invalid.length ? ` — INVALID: ${invalid.join('; ')}` : ''}; the bench's own main thread at most ${generatorLagMs} ms late; unexpected closes ${B.unexpectedCloses}${B.errors.length ? `; errors ${B.errors.join(', ')}` : ''})`)
+      console.log(`(noise: ${quietWindows.length} no-load windows of ${ms(L)} ms (a load's length) have p99 ${ms1(summarize(qp99).p50)} ms at the median, ${ms1(noiseCeiling)} at p95, and server max lag ${ms1(qLag.p50)} / ${ms1(qLag.p95)}; the load windows' p99 ${loadWindows.map((w) => `${ms1(w.p99)} (above ${Math.round(w.aboveQuietWindows * 100)} %)`).join(', ')}; p99 of each no-load spell alone ${noiseP99.map(ms1).join(' / ')} ms; measuring threads ${elu.map((e) => Math.round(e * 100)).join('/')} % busy${invalid.length ? ` — INVALID: ${invalid.join('; ')}` : ''}; the bench's own main thread at most ${generatorLagMs} ms late; unexpected closes ${B.unexpectedCloses}${B.errors.length ? `; errors ${B.errors.join(', ')}` : ''})`)
     }
 
     // ---- C. the browser ----
