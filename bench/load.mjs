@@ -1023,12 +1023,13 @@ export async function run(argv) {
         invalid,
       })
       B.windows = { lengthMs: L, load: loadWindows, noLoad: { count: quietWindows.length, p99: summarize(qp99), maxLag: qLag } }
-      // Unchanged within noise: the typical load window's p99 is no higher than 95 % of the equally long windows without one.
-      const typical = median(loadWindows.map((w) => w.p99))
-      B.p99Unchanged = quietWindows.length >= 5 ? typical <= noiseCeiling : d.p99 <= Math.max(q.p99, ...noiseP99)
+      // Unchanged within noise: the p99 of every keystroke sent during a load is no higher than the
+      // p99 of 95 % of the equally long windows without one (with no effect, the pooled p99 — more
+      // samples, less spread — sits near the middle of those).
+      B.p99Unchanged = quietWindows.length >= 5 ? d.p99 <= noiseCeiling : d.p99 <= Math.max(q.p99, ...noiseP99)
       B.verdict = B.p99Unchanged
-        ? `unchanged within noise (${ms1(d.p99)} ms during loads vs ${ms1(q.p99)} ms without; per load window ${loadWindows.map((w) => ms1(w.p99)).join(' / ')} ms against ${quietWindows.length} no-load windows' p50 ${ms1(summarize(qp99).p50)}, p95 ${ms1(noiseCeiling)} ms)`
-        : `RAISED: ${ms1(d.p99)} ms during loads vs ${ms1(q.p99)} ms without; per load window ${loadWindows.map((w) => `${ms1(w.p99)} (above ${Math.round(w.aboveQuietWindows * 100)} % of no-load windows)`).join(' / ')} against ${quietWindows.length} equally long no-load windows' p50 ${ms1(summarize(qp99).p50)}, p95 ${ms1(noiseCeiling)} ms`
+        ? `unchanged within noise (${ms1(d.p99)} ms during loads vs ${ms1(q.p99)} ms without, ≤ ${ms1(noiseCeiling)} ms, the p95 of no-load windows' p99; per load window ${loadWindows.map((w) => ms1(w.p99)).join(' / ')} ms against ${quietWindows.length} no-load windows' p50 ${ms1(summarize(qp99).p50)}, p95 ${ms1(noiseCeiling)} ms)`
+        : `RAISED: ${ms1(d.p99)} ms during loads vs ${ms1(q.p99)} ms without, above ${ms1(noiseCeiling)} ms, the p95 of no-load windows' p99; per load window ${loadWindows.map((w) => `${ms1(w.p99)} (above ${Math.round(w.aboveQuietWindows * 100)} % of no-load windows)`).join(' / ')} against ${quietWindows.length} equally long no-load windows' p50 ${ms1(summarize(qp99).p50)}, p95 ${ms1(noiseCeiling)} ms`
       if (invalid.length) B.verdict += ` (run INVALID: ${invalid.join('; ')})`
       if (B.machineBusyPercent > 90) B.verdict += ` (machine ${B.machineBusyPercent} % busy: other work on it was in the way)`
       console.log(`\nOther rooms while cold rooms load: ${busy.rooms} rooms × ${busy.clients} clients at ${busy.rate} keys/s into ${busy.size}-character files (${B.keysPerSecond} keys/s in all), ${coldLoads} cold loads of ${changes}-change rooms, ${gapMs / 1000} s apart; server ${B.serverCpuPercent} % CPU, machine ${B.machineBusyPercent} % busy`)
