@@ -49,7 +49,7 @@ export async function start({ port = 8083, serverPort = 8787, dataDir = mkdtempS
         .writeHead(status, {
           'content-type': 'text/html; charset=utf-8',
           // The course site's policy: scripts, frames and connections only to itself and Session Kit.
-          'content-security-policy': `default-src 'self'; script-src 'self' ${sk.url} 'wasm-unsafe-eval'; connect-src 'self' ${sk.url} ${sk.url.replace('http', 'ws')}; frame-src ${sk.url}; style-src 'self'; img-src 'self' data:`,
+          'content-security-policy': `default-src 'self'; script-src 'self' ${sk.url} 'wasm-unsafe-eval'; worker-src blob: ${sk.url}; connect-src 'self' ${sk.url} ${sk.url.replace('http', 'ws')}; frame-src ${sk.url}; style-src 'self'; img-src 'self' data:`,
         })
         .end(body)
     if (url.pathname === '/course.css') return res.writeHead(200, { 'content-type': 'text/css' }).end(CSS)
