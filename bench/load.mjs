@@ -568,7 +568,11 @@ function pageProbe(firstLine) {
         rec.firstBinary ??= at
         rec.arrivals.push([Math.round(at), e.data.byteLength])
       })
-      this.addEventListener('close', () => (rec.closed = performance.now()))
+      this.addEventListener('close', (e) => {
+        rec.closed = performance.now()
+        rec.closeCode = e.code
+        rec.closeReason = e.reason
+      })
     }
   }
   // A writer's replica lives in a Web Worker: when it was made, when its Automerge had loaded, when
@@ -618,14 +622,19 @@ function pageProbe(firstLine) {
 async function pageLoad(context, pageUrl, { writer }) {
   const page = await context.newPage()
   let noWorker = false
+  let typed = false
+  const messages = []
   page.on('console', (m) => {
     if (/document worker could not start/.test(m.text())) noWorker = true
+    if ((m.type() === 'error' || m.type() === 'warning') && messages.length < 20) messages.push(`${m.type()}: ${m.text().slice(0, 300)}`)
   })
+  page.on('pageerror', (e) => messages.length < 20 && messages.push(`pageerror: ${e.message.slice(0, 300)}`))
   try {
     await page.goto(pageUrl, { waitUntil: 'commit' })
     await page.waitForFunction((w) => (w ? window.__bench?.live : window.__bench?.liveAny) !== undefined, writer, { timeout: 30_000, polling: 10 })
     if (writer) {
       await page.evaluate(() => document.querySelector('session-editor').focus())
+      typed = true
       await page.keyboard.type('/')
       await page.waitForFunction(() => window.__bench.saved !== undefined, null, { timeout: 15_000, polling: 10 })
     } else await page.evaluate(() => (window.__bench.stop = true))
@@ -636,7 +645,26 @@ async function pageLoad(context, pageUrl, { writer }) {
       const editable = document.querySelector('session-editor')?.shadowRoot?.querySelector('.cm-content')?.getAttribute('contenteditable') === 'true'
       return { worker: b.worker, defined: b.defined, editorShown: b.editorShown, plain: b.plain, visible: b.visible, visiblePhase: b.visiblePhase, live: b.live ?? b.liveAny, editable, editToAck: b.saved - b.typedAt, domContentLoaded: nav.domContentLoadedEventEnd, ws: b.ws, resources: res }
     })
-    return { ...measured, noWorker }
+    return { ...measured, noWorker, typed, messages }
+  } catch (e) {
+    // What the page showed when it gave up: the editor's phase and status, its sockets, its worker.
+    const state = await page
+      .evaluate(() => {
+        const b = window.__bench ?? {}
+        const root = document.querySelector('session-editor')?.shadowRoot
+        return {
+          editor: root?.querySelector('.editor')?.className,
+          saveState: root?.querySelector('[part=save-state]')?.textContent,
+          banner: root?.querySelector('[part=banner]')?.textContent?.trim().slice(0, 300),
+          editable: root?.querySelector('.cm-content')?.getAttribute('contenteditable'),
+          worker: b.worker,
+          ws: (b.ws ?? []).map((w) => ({ created: Math.round(w.created), open: Math.round(w.open), welcome: Math.round(w.welcome), mode: w.mode, frames: w.frames, bytes: w.bytes, closed: Math.round(w.closed), closeCode: w.closeCode, closeReason: w.closeReason })),
+          defined: b.defined,
+          visible: b.visible,
+        }
+      })
+      .catch((err) => ({ error: err.message }))
+    return { failed: e.message.split('\n')[0], state, messages, typed, noWorker, ws: [], resources: [] }
   } finally {
     await page.close()
   }
@@ -1061,21 +1089,23 @@ export async function run(argv) {
       const writerUrl = (r) => host.url(r.sid, tokens[r.sid].learner)
       const observerUrl = (r) => host.url(r.sid, tokens[r.sid].observer)
       const loads = {}
-      const put = (name, l) => (loads[name] ??= []).push(l)
+      const put = (name, l) => {
+        ;(loads[name] ??= []).push(l)
+        if (l.failed) console.log(`FAILED page load (${name}): ${l.failed}\n  page state: ${JSON.stringify(l.state)}\n  console: ${JSON.stringify(l.messages)}`)
+      }
       const warm = await probed(await browser.newContext())
       // The first visits fill the HTTP cache and load the rooms.
-      await pageLoad(warm, writerUrl(wRoom), { writer: true })
-      wRoom.slashes++
+      if ((await pageLoad(warm, writerUrl(wRoom), { writer: true })).typed) wRoom.slashes++
       await pageLoad(warm, observerUrl(oRoom), { writer: false })
       await settle()
       for (let i = 0; i < browserRuns; i++) {
         const ctx = await probed(await browser.newContext())
         put('writer, cold cache, hot room', await pageLoad(ctx, writerUrl(wRoom), { writer: true }))
-        wRoom.slashes++
+        wRoom.slashes += loads['writer, cold cache, hot room'].at(-1).typed ? 1 : 0
         put('observer, cold cache, hot room', await pageLoad(ctx, observerUrl(oRoom), { writer: false }))
         await ctx.close()
         put('writer, warm cache, hot room', await pageLoad(warm, writerUrl(wRoom), { writer: true }))
-        wRoom.slashes++
+        wRoom.slashes += loads['writer, warm cache, hot room'].at(-1).typed ? 1 : 0
         put('observer, warm cache, hot room', await pageLoad(warm, observerUrl(oRoom), { writer: false }))
         step(`page run ${i + 1}: writer cold cache visible ${ms(loads['writer, cold cache, hot room'].at(-1).visible)} live ${ms(loads['writer, cold cache, hot room'].at(-1).live)}`)
       }
@@ -1084,11 +1114,11 @@ export async function run(argv) {
         await restart()
         const ctx = await probed(await browser.newContext())
         put('writer, cold cache, cold room', await pageLoad(ctx, writerUrl(wRoom2), { writer: true }))
-        wRoom2.slashes++
+        wRoom2.slashes += loads['writer, cold cache, cold room'].at(-1).typed ? 1 : 0
         await ctx.close()
         await settle()
         put('writer, warm cache, cold room', await pageLoad(warm, writerUrl(wRoom), { writer: true }))
-        wRoom.slashes++
+        wRoom.slashes += loads['writer, warm cache, cold room'].at(-1).typed ? 1 : 0
         await settle()
         put('observer, warm cache, cold room', await pageLoad(warm, observerUrl(oRoom), { writer: false }))
         step(`cold page run ${i + 1}: writer visible ${ms(loads['writer, warm cache, cold room'].at(-1).visible - loads['writer, warm cache, cold room'].at(-1).defined)} live ${ms(loads['writer, warm cache, cold room'].at(-1).live - loads['writer, warm cache, cold room'].at(-1).defined)} from defined`)
@@ -1111,6 +1141,7 @@ export async function run(argv) {
           sockets: median(list.map((l) => l.ws.length)),
           breakdown: breakdown(list),
           documentBytes: median(list.map((l) => docSocket(l)?.bytes ?? 0)),
+          failures: list.filter((l) => l.failed).map((l) => ({ error: l.failed, state: l.state, console: l.messages })),
         }
       }
     }
@@ -1128,6 +1159,7 @@ export async function run(argv) {
     if (rows.length) table(rows)
     if (result.browser) {
       for (const [name, b] of Object.entries(result.browser)) {
+        if (b.failures.length) console.log(`\n${name}: ${b.failures.length} page load(s) FAILED (see above and the JSON)`)
         console.log(`\n${name}: median offsets from navigation start (mode ${b.modes.join(', ')}; editable ${b.editable.join(', ')}; ${b.sockets} socket(s)${b.replicaInWorker ? `; replica in its Web Worker in ${b.replicaInWorker} loads` : ''}; code first shown as: ${b.visiblePhases.join(', ')})`)
         table(Object.entries(b.breakdown).map(([phase, t]) => ({ phase, ms: ms(t) })))
       }
