@@ -130,19 +130,32 @@ function load(sid: string, base: Uint8Array, chunks: { id: number; data: Uint8Ar
     }
   }
   docs.get(sid)?.peers.clear()
-  docs.set(sid, new OpenDoc(doc))
-  return { heads: A.getHeads(doc), files: fileTexts(doc), problems }
+  const open = new OpenDoc(doc)
+  const heads = A.getHeads(doc)
+  // A compacted base with nothing after it is already what a fresh peer is sent: no save needed.
+  if (!chunks.length && !problems.length) open.saved = { key: heads.join(','), bytes: base }
+  docs.set(sid, open)
+  return { heads, files: fileTexts(doc), problems }
 }
 
-/** The plain index of a loaded document: every change decoded once, in causal order. */
-function index(sid: string, chunks: Uint8Array[]): Indexed {
-  const doc = current(sid)
+/** Changes decoded between two looks at the thread's other requests while an index is built. */
+const INDEX_SLICE = 1000
+const nextTurn = () => new Promise<void>((r) => setImmediate(r))
+
+/**
+ * The plain index of a loaded document: every change decoded once, in causal order. In slices,
+ * so that requests arriving meanwhile — a first peer's handshake, above all — are answered
+ * between them rather than after the whole build (≈ 1 s for 50,000 changes).
+ */
+async function index(sid: string, chunks: Uint8Array[]): Promise<Indexed> {
+  const all = A.getAllChanges(current(sid))
   const text = new TextIndex()
   const hashes: string[] = []
-  for (const bytes of A.getAllChanges(doc)) {
-    const change = A.decodeChange(bytes)
+  for (let i = 0; i < all.length; i++) {
+    const change = A.decodeChange(all[i]!)
     hashes.push(change.hash)
     text.apply(change)
+    if ((i + 1) % INDEX_SLICE === 0) await nextTurn()
   }
   const actors = new Map<string, { actor: string; seq: number; maxOp: number }>()
   for (const data of chunks) {
@@ -267,11 +280,15 @@ function handle(req: DocRequest): unknown {
 
 /** Requests carry an id when they expect an answer; `apply`, `forget` and `drop` do not. */
 parentPort?.on('message', ({ id, req }: { id: number; req: DocRequest }) => {
-  let reply: { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string }
-  try {
-    reply = { id, ok: true, value: handle(req) }
-  } catch (e) {
-    reply = { id, ok: false, error: (e as Error).message }
+  const answer = (reply: { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string }) => {
+    if (id) parentPort!.postMessage(reply)
   }
-  if (id) parentPort!.postMessage(reply)
+  const failed = (e: unknown) => answer({ id, ok: false, error: (e as Error).message })
+  try {
+    const value = handle(req)
+    if (value instanceof Promise) value.then((v) => answer({ id, ok: true, value: v }), failed)
+    else answer({ id, ok: true, value })
+  } catch (e) {
+    failed(e)
+  }
 })

@@ -112,15 +112,22 @@ export class Room implements DocIndex {
     const loaded = await deps.docs.load(session.id, stored.base, stored.chunks)
     for (const problem of loaded.problems) deps.log(`room ${session.id}: ${problem}`)
     const room = new Room(session.id, session, loaded, stored.chunks.map((c) => c.id), deps)
-    room.#indexed = Promise.all([deps.docs.index(session.id, stored.chunks.map((c) => c.data)), loadActors(deps.sql, session.id)]).then(([indexed, actors]) => {
+    room.#indexed = Promise.all([deps.docs.index(session.id, stored.chunks.map((c) => c.data)), loadActors(deps.sql, session.id)]).then(async ([indexed, actors]) => {
       // Actor sequence numbers are stored as of the base; the chunks after it advance them.
       for (const a of indexed.actors) {
         const prior = actors.get(a.actor)
         if (!prior || prior.seq < a.seq) actors.set(a.actor, { userId: prior?.userId ?? '', seq: a.seq, maxOp: a.maxOp })
       }
+      // Built in turns: a long history is tens of thousands of objects, and other rooms keep typing.
+      const index = await TextIndex.importInTurns(indexed.index)
+      const hashes = new Set<string>()
+      for (let i = 0; i < indexed.hashes.length; i++) {
+        hashes.add(indexed.hashes[i]!)
+        if (i % 8192 === 8191) await new Promise<void>((r) => setImmediate(r))
+      }
       room.#actors = actors
-      room.#hashes = new Set(indexed.hashes)
-      room.#index = TextIndex.import(indexed.index)
+      room.#hashes = hashes
+      room.#index = index
     })
     room.#indexed.catch((e: Error) => {
       deps.log(`room ${session.id}: could not index the document (${e.message}); closing it so it loads again`)

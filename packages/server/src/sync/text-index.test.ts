@@ -78,13 +78,16 @@ describe('the text index', () => {
     assert.deepEqual(mirror.files(), { 'util.js': 'helper' })
   })
 
-  it('travels between threads whole, deleted elements included', () => {
+  it('travels between threads whole, deleted elements included', async () => {
     let doc = A.from<Doc>({ files: { 'main.js': 'hello 😀 world' } })
     const index = new TextIndex()
     for (const c of A.getAllChanges(doc)) index.apply(A.decodeChange(c))
     doc = A.change(doc, (d) => A.splice(d, ['files', 'main.js'], 0, 6))
     index.apply(A.decodeChange(A.getLastLocalChange(doc)!))
     const copy = TextIndex.import(structuredClone(index.export()))
+    const inTurns = await TextIndex.importInTurns(structuredClone(index.export()), 3)
+    assert.deepEqual(inTurns.files(), copy.files())
+    assert.equal(inTurns.cursorOffset('main.js', A.getCursor(doc, ['files', 'main.js'], 3)), 3)
     assert.deepEqual(copy.files(), { 'main.js': '😀 world' })
     assert.equal(copy.size, index.size)
     // An insertion after a deleted character lands where Automerge puts it.

@@ -175,26 +175,51 @@ export class TextSeq {
 
   static import(t: SeqTransfer): TextSeq {
     const seq = new TextSeq()
-    seq.#blocks = []
-    let block: Block = { elems: [], weight: 0 }
-    let offset = 0
+    const fill = seq.#filler(t)
+    for (let i = 0; i < t.counters.length; i++) fill(i)
+    seq.#close()
+    return seq
+  }
+
+  /** As `import`, handing the event loop back every so often (`pause` says when) for a long text. */
+  static async importInTurns(t: SeqTransfer, pause: () => Promise<void> | undefined): Promise<TextSeq> {
+    const seq = new TextSeq()
+    const fill = seq.#filler(t)
     for (let i = 0; i < t.counters.length; i++) {
+      fill(i)
+      const wait = pause()
+      if (wait) await wait
+    }
+    seq.#close()
+    return seq
+  }
+
+  #building: Block = { elems: [], weight: 0 }
+
+  #filler(t: SeqTransfer): (i: number) => void {
+    this.#blocks = []
+    this.#building = { elems: [], weight: 0 }
+    const starts = new Uint32Array(t.lengths.length + 1)
+    for (let i = 0; i < t.lengths.length; i++) starts[i + 1] = starts[i]! + t.lengths[i]!
+    return (i) => {
+      const block = this.#building
       const actor = t.actors[t.actorIndex[i]!]!
       const counter = t.counters[i]!
-      const value = t.values.slice(offset, offset + t.lengths[i]!)
-      offset += t.lengths[i]!
+      const value = t.values.slice(starts[i]!, starts[i + 1]!)
       const e: Elem = { id: `${counter}@${actor}`, counter, actor, value, deleted: t.deleted[i] === 1, block }
       block.elems.push(e)
       if (!e.deleted) block.weight += value.length
-      seq.#byId.set(e.id, e)
+      this.#byId.set(e.id, e)
       if (block.elems.length >= BLOCK) {
-        seq.#blocks.push(block)
-        block = { elems: [], weight: 0 }
+        this.#blocks.push(block)
+        this.#building = { elems: [], weight: 0 }
       }
     }
-    if (block.elems.length || !seq.#blocks.length) seq.#blocks.push(block)
-    seq.#cache = undefined
-    return seq
+  }
+
+  #close() {
+    if (this.#building.elems.length || !this.#blocks.length) this.#blocks.push(this.#building)
+    this.#cache = undefined
   }
 }
 
@@ -344,11 +369,32 @@ export class TextIndex {
   static import(t: TextIndexTransfer): TextIndex {
     const index = new TextIndex(t.filesObj)
     for (const [obj, seq] of t.texts) index.#texts.set(obj, TextSeq.import(seq))
-    for (const [name, obj] of t.files) {
-      index.#files.set(name, obj)
-      index.#fileOf.set(obj, name)
-    }
+    index.#name(t)
     return index
+  }
+
+  /**
+   * As `import`, giving the event loop back every `slice` elements: a document of 50,000 changes
+   * is as many objects to build, which at once would stall every other room for tens of ms.
+   */
+  static async importInTurns(t: TextIndexTransfer, slice = 4096): Promise<TextIndex> {
+    const index = new TextIndex(t.filesObj)
+    let left = slice
+    const pause = () => {
+      if (--left > 0) return undefined
+      left = slice
+      return new Promise<void>((r) => setImmediate(r))
+    }
+    for (const [obj, seq] of t.texts) index.#texts.set(obj, await TextSeq.importInTurns(seq, pause))
+    index.#name(t)
+    return index
+  }
+
+  #name(t: TextIndexTransfer) {
+    for (const [name, obj] of t.files) {
+      this.#files.set(name, obj)
+      this.#fileOf.set(obj, name)
+    }
   }
 }
 
