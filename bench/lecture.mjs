@@ -385,7 +385,7 @@ async function runPhase(phase, cfg) {
       if (quiet && !quiet.quiet) warnings.push(`the machine was still ${quiet.busyPercent} % busy after waiting ${Math.round(quiet.waitedMs / 1000)} s for quiet`)
       // Every viewer should have every keystroke of the window; those missing after the drain are not in the percentiles.
       const receivedShare = keys ? latency.n / (keys * cfg.viewers) : 1
-      if (receivedShare < 0.95) warnings.push(`only ${Math.round(receivedShare * 100)} % of keystroke × viewer samples arrived within ${DRAIN_MS / 1000} s of the window: the percentiles understate`)
+      if (receivedShare < 0.95 && keys) warnings.push(`only ${Math.round(receivedShare * 100)} % of keystroke × viewer samples arrived within ${DRAIN_MS / 1000} s of the window: the percentiles understate`)
       if (anomalies) invalid.push(`${anomalies} splices deleted text nobody typed away: the keystroke count of light viewers may be off`)
       // A light viewer that counted more characters than the instructor typed would map splices to the wrong keystrokes.
       const seen = Math.max(...viewerReports.map((r) => r.seen))
