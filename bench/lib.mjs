@@ -28,6 +28,17 @@ export const freePort = () =>
  * — the per-change timings the server keeps when run with SESSION_KIT_TRACE=1 (bench/probe.mjs).
  * `env`: more environment for the server (limits a benchmark sets for itself).
  */
+let signalsHooked = false
+/**
+ * A benchmark stopped by a signal (Ctrl-C, a timeout, a kill) exits normally, so that every
+ * server process it started is killed by its 'exit' listener instead of being left behind.
+ */
+function exitOnSignals() {
+  if (signalsHooked) return
+  signalsHooked = true
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.once(signal, () => process.exit(code))
+}
+
 export async function startServer({ databaseUrl, dataDir, port, probe = false, env: extraEnv = {} } = {}) {
   const { freshDataDir, freshPostgres } = await import('@session-kit/server/testing')
   const ownDir = !dataDir
@@ -41,6 +52,7 @@ export async function startServer({ databaseUrl, dataDir, port, probe = false, e
   const url = `http://127.0.0.1:${port}`
   const orphan = () => child.kill('SIGKILL')
   process.once('exit', orphan)
+  exitOnSignals()
   for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(url + '/healthz')).ok) break
@@ -75,6 +87,7 @@ export async function spawnServer(args, { port, readyPath = '/', ipc = false }) 
   const url = `http://127.0.0.1:${port}`
   const orphan = () => child.kill('SIGKILL')
   process.once('exit', orphan)
+  exitOnSignals()
   for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(url + readyPath)).ok) break
