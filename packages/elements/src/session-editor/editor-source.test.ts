@@ -186,4 +186,17 @@ describe('<session-editor> with a light view and a replica', () => {
     await waitFor(() => editor.shadowRoot!.querySelector('.sk-caret-label')?.textContent === 'Ada Lovelace', 4000, 'a remote caret')
     expect(editor.shadowRoot!.querySelector('.sk-sel')?.textContent).to.equal('world')
   })
+
+  it('a caret ahead of the text shown (its edit still on the way) neither breaks the editor nor later splices', async () => {
+    const viewSync = new ViewSync()
+    viewSync.load({ 'main.js': 'hello\n' }, [])
+    const { client, editor } = await mountWith(viewSync, false)
+    const ada: PresenceInfo = { ...me, userId: 'ada', name: 'Ada', cursor: { file: 'main.js', anchor: 20, head: 20 } }
+    client.participants.set('ada', ada)
+    client.events.dispatchEvent(new ServerEventMessage({ type: 'presences', participants: [ada] }))
+    await waitFor(() => editor.shadowRoot!.querySelector('.sk-caret-label')?.textContent === 'Ada', 4000, 'the remote caret')
+    viewSync.apply([{ file: 'main.js', index: 5, delete: 0, insert: ' world' }], ['h2'])
+    viewSync.apply([{ file: 'main.js', index: 11, delete: 0, insert: '!' }], ['h3'])
+    expect(editor.value).to.equal('hello world!\n')
+  })
 })

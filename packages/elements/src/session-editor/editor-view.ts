@@ -79,12 +79,16 @@ const remoteCursors = StateField.define<{ cursors: RemoteCursor[]; deco: Decorat
   create: () => ({ cursors: [], deco: Decoration.none }),
   update(value, tr) {
     let cursors = value.cursors
-    for (const e of tr.effects) if (e.is(setCursors)) cursors = e.value
+    const len = tr.state.doc.length
+    // Someone's caret may be ahead of the text shown here (its edit is still on the way): keep it
+    // within the text, or mapping it through the next change would throw.
+    const within = (c: RemoteCursor, n: number) => ({ ...c, anchor: Math.min(c.anchor, n), head: Math.min(c.head, n) })
+    for (const e of tr.effects) if (e.is(setCursors)) cursors = e.value.map((c) => within(c, len))
     if (cursors === value.cursors && !tr.docChanged) return value
     if (cursors === value.cursors) {
-      cursors = cursors.map((c) => ({ ...c, anchor: tr.changes.mapPos(c.anchor), head: tr.changes.mapPos(c.head) }))
+      const before = tr.startState.doc.length
+      cursors = cursors.map((c) => within(c, before)).map((c) => ({ ...c, anchor: tr.changes.mapPos(c.anchor), head: tr.changes.mapPos(c.head) }))
     }
-    const len = tr.state.doc.length
     const ranges = []
     for (const c of cursors) {
       const anchor = Math.min(c.anchor, len)

@@ -176,7 +176,10 @@ export class Room implements DocIndex {
 
   /** Where an Automerge cursor (an element id) is now, as an offset into the file; null if it does not resolve. */
   cursorOffset(file: string, elemId: string): number | null {
-    return this.#index?.cursorOffset(file, elemId) ?? null
+    const at = this.#index?.cursorOffset(file, elemId) ?? null
+    // The index is ahead of what viewers hold by the changes being committed: stay within their text.
+    const text = this.#text.get(file)
+    return at === null || text === undefined ? null : Math.min(at, text.length)
   }
 
   // ---- writes ------------------------------------------------------------------------------
