@@ -56,7 +56,7 @@ import * as Y from 'yjs'
 import { mintToken } from '@session-kit/server'
 import { FullPeer, LightPeer, speaksProtocol2, ViewPeer, within } from './clients.mjs'
 import { startHocuspocus, stampBuffer, YjsClient } from './hocuspocus.mjs'
-import { createSession, databaseBackends, ELU_LIMIT, machineTicks, overloaded, processStats, processWrites, SECRET, sleep, starterText, startServer, summarize, table, threadLoadSince, threadLoadStart, waitForQuiet, writeResult } from './lib.mjs'
+import { askWorkers, createSession, databaseBackends, ELU_LIMIT, machineTicks, overloaded, processStats, processWrites, SECRET, sleep, starterText, startServer, summarize, table, threadLoadSince, threadLoadStart, waitForQuiet, writeResult } from './lib.mjs'
 
 const now = () => performance.timeOrigin + performance.now()
 const FILE = 'main.js'
@@ -269,14 +269,7 @@ if (!isMainThread && workerData?.bench === 'lecture') {
 
 function startThreads(phase, threads, common) {
   const workers = threads.map((t) => new Worker(new URL(import.meta.url), { workerData: { bench: 'lecture', phase, role: t.role, specs: t.specs, ...common } }))
-  const askOne = (worker, type) =>
-    new Promise((resolve, reject) => {
-      const onError = (e) => reject(e)
-      worker.once('message', (m) => (worker.off('error', onError), resolve(m)))
-      worker.once('error', onError)
-      worker.postMessage(type)
-    })
-  return { ask: (type) => Promise.all(workers.map((w) => askOne(w, type))), stop: () => Promise.all(workers.map((w) => w.terminate())) }
+  return askWorkers(workers)
 }
 
 // ---- one phase -------------------------------------------------------------------------------------

@@ -233,6 +233,21 @@ export function machineTicks() {
   return { busy: total - idle, total }
 }
 
+/**
+ * Talk to a set of worker threads step by step: `ask(type)` posts `type` to each and resolves with
+ * every thread's reply (rejecting if a thread fails); `stop()` ends them.
+ */
+export function askWorkers(workers) {
+  const askOne = (worker, type) =>
+    new Promise((resolve, reject) => {
+      const onError = (e) => reject(e)
+      worker.once('message', (m) => (worker.off('error', onError), resolve(m)))
+      worker.once('error', onError)
+      worker.postMessage(type)
+    })
+  return { ask: (type) => Promise.all(workers.map((w) => askOne(w, type))), stop: () => Promise.all(workers.map((w) => w.terminate())) }
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 /**

@@ -56,7 +56,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import * as A from '@automerge/automerge'
 import WebSocket from 'ws'
 import { mintToken } from '@session-kit/server'
-import { ELU_LIMIT, createSession, lagMeter, machineTicks, processStats, SECRET, sleep, starterText, startServer, summarize, table, tempDir, waitForQuiet, writeResult } from './lib.mjs'
+import { askWorkers, ELU_LIMIT, createSession, lagMeter, machineTicks, processStats, SECRET, sleep, starterText, startServer, summarize, table, tempDir, waitForQuiet, writeResult } from './lib.mjs'
 import { FullPeer, LightPeer, now, startTyping, stopTyping } from './clients.mjs'
 
 const CHROME_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
@@ -196,14 +196,7 @@ if (!isMainThread && workerData?.bench === 'load') {
 /** Worker threads holding the busy rooms' clients; `ask(type)` sends each a step and gathers the replies. */
 function startThreads(rate, threads) {
   const workers = threads.map((t) => new Worker(new URL(import.meta.url), { workerData: { bench: 'load', rate, ...t } }))
-  const askOne = (worker, type) =>
-    new Promise((resolve, reject) => {
-      const onError = (e) => reject(e)
-      worker.once('message', (m) => (worker.off('error', onError), resolve(m)))
-      worker.once('error', onError)
-      worker.postMessage(type)
-    })
-  return { ask: (type) => Promise.all(workers.map((w) => askOne(w, type))), stop: () => Promise.all(workers.map((w) => w.terminate())) }
+  return askWorkers(workers)
 }
 
 // ---- the server's event-loop lag ---------------------------------------------------------------

@@ -57,7 +57,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import * as A from '@automerge/automerge'
 import WebSocket from 'ws'
 import { cpus } from 'node:os'
-import { createSession, databaseBackends, ELU_LIMIT, machineTicks, overloaded, processStats, SECRET, sleep, starterText, startServer, summarize, table, threadCpuMs, threadLoadSince, threadLoadStart, waitForQuiet, writeResult } from './lib.mjs'
+import { askWorkers, createSession, databaseBackends, ELU_LIMIT, machineTicks, overloaded, processStats, SECRET, sleep, starterText, startServer, summarize, table, threadCpuMs, threadLoadSince, threadLoadStart, waitForQuiet, writeResult } from './lib.mjs'
 import { mintToken } from '@session-kit/server'
 import { stampBuffer, startHocuspocus, YjsClient, YjsLightSender } from './hocuspocus.mjs'
 import { carriesSomething, speaksProtocol2, startTyping, stopTyping } from './clients.mjs'
@@ -301,17 +301,7 @@ if (!isMainThread && workerData?.bench === 'sync') {
 /** Worker threads holding the clients; `ask(type)` sends every thread a step and gathers the replies. */
 function startThreads(system, rate, threads) {
   const workers = threads.map((t) => new Worker(new URL(import.meta.url), { workerData: { bench: 'sync', system, rate, full: t.full, light: t.light } }))
-  const askOne = (worker, type) =>
-    new Promise((resolve, reject) => {
-      const onError = (e) => reject(e)
-      worker.once('message', (m) => (worker.off('error', onError), resolve(m)))
-      worker.once('error', onError)
-      worker.postMessage(type)
-    })
-  return {
-    ask: (type) => Promise.all(workers.map((w) => askOne(w, type))),
-    stop: () => Promise.all(workers.map((w) => w.terminate())),
-  }
+  return askWorkers(workers)
 }
 
 /**
