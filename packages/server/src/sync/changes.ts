@@ -4,6 +4,19 @@ const MAGIC = [0x85, 0x6f, 0x4a, 0x83]
 const CHUNK_DOCUMENT = 0
 const CHUNK_BUNDLE = 3
 
+/** A decoded op as Automerge's decoder really returns it (more than the published `Op` type names). */
+export interface RawOp {
+  action: string
+  obj: string
+  key?: string
+  elemId?: string
+  insert?: boolean
+  value?: unknown
+  datatype?: string
+  pred: string[]
+  multiOp?: number
+}
+
 /** A change as the hub handles it: the raw chunk (relayed and stored as is) and its decoding. */
 export interface IncomingChange {
   bytes: Uint8Array
@@ -149,7 +162,7 @@ export function countEdits(change: A.DecodedChange): { inserted: number; deleted
   let inserted = 0
   let deleted = 0
   for (const raw of change.ops) {
-    const op = raw as unknown as { action: string; insert?: boolean; elemId?: string; multiOp?: number }
+    const op = raw as unknown as RawOp
     if (op.action === 'set' && op.insert) inserted += 1
     else if (op.action === 'del' && op.elemId !== undefined) deleted += op.multiOp ?? 1
   }

@@ -4,7 +4,7 @@ import type { Sql } from '../store/db.js'
 import { compactDocument, getChunk, loadDocument } from '../store/documents.js'
 import { loadActors, type ActorState } from '../store/events.js'
 import type { SessionRow } from '../store/sessions.js'
-import { causalOrder, missingDeps, skipsOwnChanges, splitChunks, type IncomingChange } from './changes.js'
+import { causalOrder, countEdits, missingDeps, skipsOwnChanges, splitChunks, type IncomingChange } from './changes.js'
 import type { Committer } from './committer.js'
 import type { DocHost } from './doc-host.js'
 import type { WriteRefusal } from './intake.js'
@@ -363,8 +363,7 @@ export class Room implements DocIndex {
     for (const c of incoming) actors.set(c.change.actor, { userId: '', seq: c.change.seq, maxOp: c.change.startOp + c.change.ops.length - 1 })
     // Instructors' file routes and restores are held to the same document and file limits.
     const { maxDocumentChars, maxFiles } = this.deps.limits
-    let inserted = 0
-    for (const c of incoming) for (const op of c.change.ops as unknown as { action: string; insert?: boolean }[]) if (op.action === 'set' && op.insert) inserted++
+    const inserted = incoming.reduce((n, c) => n + countEdits(c.change).inserted, 0)
     if (inserted > 0 && this.size + inserted > maxDocumentChars) {
       throw new LimitError('document_full', `This would bring the session's code past its size limit (${chars(maxDocumentChars)} characters typed over its life, deleted ones included).`)
     }

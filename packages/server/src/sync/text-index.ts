@@ -1,5 +1,6 @@
 import type * as A from '@automerge/automerge'
 import type { Splice } from '@session-kit/core'
+import type { RawOp } from './changes.js'
 
 /** One text element (an Automerge character): its op id, value, and whether it was deleted. */
 interface Elem {
@@ -221,15 +222,6 @@ export class TextSeq {
     if (this.#building.elems.length || !this.#blocks.length) this.#blocks.push(this.#building)
     this.#cache = undefined
   }
-}
-
-interface RawOp {
-  action: string
-  obj: string
-  key?: string
-  elemId?: string
-  insert?: boolean
-  value?: unknown
 }
 
 /** A document's texts as they travel between threads. */

@@ -1,7 +1,7 @@
 
 import { FILE_NAME_PATTERN, Role } from '@session-kit/core'
 import type { ActorState } from '../store/events.js'
-import type { IncomingChange } from './changes.js'
+import type { IncomingChange, RawOp } from './changes.js'
 import { chars } from './limits.js'
 
 /** What the verifier may ask about the document as the server holds it (durable changes and those being committed). */
@@ -16,19 +16,6 @@ export interface DocIndex {
   actor(actor: string): ActorState | undefined
   /** Files the document holds now, counting changes accepted and not folded yet. */
   fileCount(): number
-}
-
-/** Decoded ops carry more than the published `Op` type names. */
-interface RawOp {
-  action: string
-  obj: string
-  key?: string
-  elemId?: string
-  insert?: boolean
-  value?: unknown
-  datatype?: string
-  pred: string[]
-  multiOp?: number
 }
 
 export type RefusalCode = 'forbidden' | 'actor_mismatch' | 'invalid_change' | 'too_large'
