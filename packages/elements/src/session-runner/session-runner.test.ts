@@ -6,6 +6,7 @@ import type { SessionRoom } from '../session-room/session-room.js'
 import type { SessionRunner } from './session-runner.js'
 import { createSession, freshSid, live, testServer, token, waitFor } from '../test-support/room.js'
 import { outputLines as lines, playground } from '../test-support/runner.js'
+import { configureRunner } from '../internal/runners/runners.js'
 
 describe('<session-runner>', () => {
   it('runs JavaScript, capturing the console and errors with line numbers', async () => {
@@ -30,6 +31,36 @@ describe('<session-runner>', () => {
     expect(took).to.be.lessThan(2500)
     expect(ticks).to.be.greaterThan(10, 'the page kept running timers during the loop')
     expect(lines(runner).at(-1)).to.contain('time limit')
+  })
+
+  it('says on which line the code is not valid JavaScript', async () => {
+    const runner = await playground('const a = 1\nconsole.log("never")\nconst = a + 1')
+    const result = await runner.run()
+    expect(result!.ok).to.equal(false)
+    expect(result!.errors).to.equal(1)
+    const out = lines(runner)
+    expect(out).to.have.length(1)
+    expect(out[0]).to.match(/^line 3: SyntaxError/)
+  })
+
+  it('a run whose sandbox cannot load says it did not start, not that the time limit ran out', async () => {
+    // Port 9 on this machine: nothing listens, as when the Session Kit server is down.
+    configureRunner({ frameUrl: 'http://127.0.0.1:9/assets/runner-frame.html' })
+    try {
+      const runner = await playground('console.log("hi")', 'javascript', 5)
+      const t0 = performance.now()
+      const result = await runner.run()
+      expect(performance.now() - t0).to.be.lessThan(4000, 'it says so without waiting for the time limit')
+      expect(result!.notStarted).to.equal(true)
+      expect(result!.timedOut).to.equal(false)
+      const status = runner.shadowRoot!.querySelector('[part=status]')!.textContent!
+      expect(status).to.contain('did not run')
+      expect(status).to.contain('http://127.0.0.1:9')
+      expect(status).not.to.contain('time limit')
+      expect(status).not.to.contain('endless loop')
+    } finally {
+      configureRunner({ frameUrl: undefined })
+    }
   })
 
   it('waits for timers and promises, and runs TypeScript', async () => {

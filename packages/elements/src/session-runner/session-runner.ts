@@ -4,7 +4,7 @@ import { guard } from 'lit/directives/guard.js'
 import { DEFAULT_FILE, languageForFile, Permission, type Language, type RunInfo } from '@session-kit/core'
 import { SessionRunEvent } from '../events/events.js'
 import { downloadBlob } from '../internal/download.js'
-import { RoomController } from '../internal/room-controller.js'
+import { RoomController, roomUnavailable } from '../internal/room-controller.js'
 import { runnerFor, type OutputLine, type RunResult } from '../internal/runners/runners.js'
 import { SessionElement } from '../internal/session-element.js'
 import { relativeTime } from '../internal/format.js'
@@ -212,7 +212,8 @@ export class SessionRunner extends SessionElement {
   get #blocked(): string | null {
     const room = this.#room.state
     if (this.for || !room) return null
-    if (!room.participant) return 'Connecting…'
+    const unavailable = roomUnavailable(room)
+    if (unavailable || !room.participant) return unavailable ?? 'Connecting…'
     if (room.can(Permission.EXECUTE_CODE)) return null
     if (room.participant.role === 'observer') return 'Observers can watch the code but not run it.'
     if (room.participant.muted) return 'You are muted by the instructor, so you cannot run code.'
@@ -265,12 +266,14 @@ export class SessionRunner extends SessionElement {
     this._resultFile = file
     this._running = false
     this.#abort = null
-    this._status = result.timedOut
+    // A run that could not start, or was stopped, says so in its own words (its last line).
+    this._status = result.notStarted || result.timedOut
       ? (result.output.at(-1)?.text ?? 'Stopped.')
       : `Ran ${file} in ${result.durationMs} ms — ${result.errors ? `${result.errors} error${result.errors === 1 ? '' : 's'}` : 'no errors'}`
     this._statusKind = result.ok ? 'good' : 'bad'
     this._notice = this._status
-    this.#report(file, language, result)
+    // A run that never started is not shared with the room or counted.
+    if (!result.notStarted) this.#report(file, language, result)
     this.dispatchEvent(new SessionRunEvent(file, result))
     return result
   }

@@ -22,6 +22,11 @@ export interface RunResult {
   errors: number
   durationMs: number
   timedOut: boolean
+  /**
+   * The code never ran: the sandbox could not be set up (its page did not load — the server that
+   * serves it is unreachable, or a policy blocked it). The last line of `output` says which.
+   */
+  notStarted?: boolean
   /** What the code printed: the first 50,000 lines or 2,000,000 characters (and errors after them). */
   output: OutputLine[]
   /** How many more lines the code printed than `output` keeps. */
@@ -69,14 +74,17 @@ export function runnerFor(language: string): Runner | undefined {
 
 let frameUrl: string | URL | undefined
 
-/** Where the sandbox frame page is served from (default: beside these modules). */
+/** Where the sandbox frame page is served from (default, or `frameUrl: undefined`: beside these modules). */
 export function configureRunner(opts: { frameUrl?: string | URL }) {
-  if (opts.frameUrl) frameUrl = opts.frameUrl
+  if ('frameUrl' in opts) frameUrl = opts.frameUrl
 }
 
 function defaultFrameUrl(): URL {
   return new URL('../../../assets/runner-frame.html', import.meta.url)
 }
+
+/** How long the sandbox page may take to load before a run says it could not start. */
+const START_LIMIT_MS = 15_000
 
 const LEVELS: readonly OutputLevel[] = ['log', 'info', 'warn', 'error', 'debug']
 
@@ -146,23 +154,30 @@ export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext)
       omitted += n
       ctx.onOmitted?.(n)
     }
-    const finish = (timedOut: boolean, message?: string) => {
+    const finish = (timedOut: boolean, message?: string, notStarted = false) => {
       if (settled) return
       settled = true
       clearTimeout(limit)
+      clearTimeout(starting)
+      frame.removeEventListener('load', onLoad)
       window.removeEventListener('message', onMessage)
       ctx.signal.removeEventListener('abort', onAbort)
       if (message) add({ level: 'error', text: message }, true)
       // A worker (and any loop in it) dies with its frame; an HTML preview stays unless stopped.
-      if (mode === 'js' || timedOut) frame.remove()
+      if (mode === 'js' || timedOut || notStarted) frame.remove()
       const failed = timedOut || message ? 1 : 0
-      resolve({ ok: !failed && errors === 0, errors: errors + failed, durationMs: Math.round(performance.now() - started), timedOut, output, omitted })
+      resolve({ ok: !failed && errors === 0, errors: errors + failed, durationMs: Math.round(performance.now() - started), timedOut, output, omitted, ...(notStarted ? { notStarted } : {}) })
     }
     const onMessage = (e: MessageEvent) => {
       if (e.source !== frame.contentWindow || settled) return
       const m = e.data as FrameMessage
       switch (m?.type) {
         case 'ready':
+          if (ready) break
+          ready = true
+          clearTimeout(starting)
+          // The time limit is the code's: it starts when the code does, not while the frame loads.
+          limit = setTimeout(() => finish(true, `Stopped after ${ctx.timeoutMs / 1000} s: the time limit. Is there an endless loop?`), ctx.timeoutMs)
           frame.contentWindow!.postMessage({ type: mode === 'js' ? 'run-js' : 'run-html', code }, '*')
           break
         case 'output': {
@@ -180,32 +195,57 @@ export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext)
       }
     }
     const onAbort = () => finish(true, 'Stopped.')
-    const limit = setTimeout(() => finish(true, `Stopped after ${ctx.timeoutMs / 1000} s: the time limit. Is there an endless loop?`), ctx.timeoutMs)
+    const src = String(frameUrl ?? defaultFrameUrl())
+    const notStarted = () =>
+      finish(false, `The code did not run: the sandbox it runs in could not be loaded from ${new URL(src, location.href).origin}. Check the connection to the Session Kit server, then run again.`, true)
+    let ready = false
+    let limit: ReturnType<typeof setTimeout> | undefined
+    // The frame's page says "ready" as it loads: a frame that loaded without saying so is an error
+    // page (server down, blocked by a policy); one that takes too long to load never started.
+    let starting = setTimeout(notStarted, START_LIMIT_MS)
+    const onLoad = () => {
+      if (ready) return
+      clearTimeout(starting)
+      starting = setTimeout(notStarted, 1000)
+    }
+    frame.addEventListener('load', onLoad)
     window.addEventListener('message', onMessage)
     ctx.signal.addEventListener('abort', onAbort)
-    frame.src = String(frameUrl ?? defaultFrameUrl())
+    frame.src = src
     ctx.container.append(frame)
   })
 }
 
-/** TypeScript to JavaScript (types removed, lines kept) with Sucrase, fetched only when TypeScript runs. */
-async function stripTypes(code: string): Promise<string> {
+/** Sucrase's TypeScript transform, fetched only when TypeScript first runs. */
+async function typeStripper(): Promise<(code: string) => string> {
   const url = String(new URL('../../../assets/ts-transform.js', import.meta.url))
   const { transform } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ url)) as typeof import('sucrase')
-  return transform(code, { transforms: ['typescript'], disableESTransforms: true }).code
+  return (code) => transform(code, { transforms: ['typescript'], disableESTransforms: true }).code
+}
+
+/** A run that ends before the code starts, with one line saying why. */
+function ended(ctx: RunContext, text: string, notStarted = false): RunResult {
+  const line: OutputLine = { level: 'error', text }
+  ctx.onOutput(line)
+  return { ok: false, errors: 1, durationMs: 0, timedOut: false, output: [line], ...(notStarted ? { notStarted } : {}) }
 }
 
 registerRunner('javascript', { label: 'JavaScript', run: (code, ctx) => runInSandbox('js', code, ctx) })
 registerRunner('typescript', {
   label: 'TypeScript',
   async run(code, ctx) {
+    let strip: (code: string) => string
+    try {
+      strip = await typeStripper()
+    } catch {
+      return ended(ctx, 'The code did not run: the TypeScript compiler could not be loaded. Check the connection to the Session Kit server, then run again.', true)
+    }
     let js: string
     try {
-      js = await stripTypes(code)
+      // Types removed, lines kept: errors point at the learner's own lines.
+      js = strip(code)
     } catch (e) {
-      const line: OutputLine = { level: 'error', text: `TypeScript: ${(e as Error).message}` }
-      ctx.onOutput(line)
-      return { ok: false, errors: 1, durationMs: 0, timedOut: false, output: [line] }
+      return ended(ctx, `TypeScript: ${(e as Error).message}`)
     }
     return runInSandbox('js', js, ctx)
   },
