@@ -59,3 +59,23 @@ export class RoomController implements ReactiveController {
     this.#unsubscribe()
   }
 }
+
+/**
+ * What an element shows in place of what needs the room while the room cannot give it, the same
+ * words in every element: "Not connected." once the room has failed (the room itself says why,
+ * once), "Connecting…" while it joins; null once it has joined.
+ */
+export function roomUnavailable(state: RoomState | undefined): string | null {
+  if (state?.status === 'error') return 'Not connected.'
+  if (!state?.participant) return 'Connecting…'
+  return null
+}
+
+/** Whether `el` sits inside a `<session-room>` (through shadow roots), defined yet or not. */
+export function insideRoom(el: Element): boolean {
+  for (let node: Node | null = el.parentNode; node; ) {
+    if (node instanceof Element && node.localName === 'session-room') return true
+    node = node instanceof ShadowRoot ? node.host : node.parentNode
+  }
+  return false
+}

@@ -3,7 +3,7 @@ import { property, query, state } from 'lit/decorators.js'
 import { MAX_CHAT_LENGTH, Permission, Role, Rule, type ChatMessage } from '@session-kit/core'
 import { colorIndex, participantColorClasses } from '../internal/colors.js'
 import { linkify, relativeTime } from '../internal/format.js'
-import { RoomController } from '../internal/room-controller.js'
+import { insideRoom, RoomController, roomUnavailable } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
 
 /**
@@ -148,7 +148,8 @@ export class SessionChat extends SessionElement {
 
   get #whyNot(): string | null {
     const s = this.#room.state
-    if (!s?.participant) return s?.status === 'error' ? 'Not connected.' : 'Connecting…'
+    const unavailable = roomUnavailable(s)
+    if (unavailable || !s?.participant) return unavailable ?? 'Connecting…'
     if (s.can(Rule.POST_CHAT)) return null
     if (s.participant.role === Role.Observer) return 'Observers can read the chat but not post.'
     return 'You are muted by the instructor, so you can read the chat but not post.'
@@ -221,7 +222,9 @@ export class SessionChat extends SessionElement {
 
   protected override render() {
     const state = this.#room.state
-    if (!state) return html`<p class="notice">The chat works inside a &lt;session-room&gt;.</p>`
+    // Inside a room whose context has not arrived yet, the chat is joining, not misplaced.
+    if (!state && !insideRoom(this)) return html`<p class="notice">The chat works inside a &lt;session-room&gt;.</p>`
+    if (!state || state.status === 'error') return html`<p class="empty" role="status">${roomUnavailable(state)}</p>`
     const whyNot = this.#whyNot
     const moderator = state.can(Permission.MODERATE_CHAT)
     return html`
@@ -229,7 +232,7 @@ export class SessionChat extends SessionElement {
         ${this._before !== null
           ? html`<div class="earlier"><button type="button" ?disabled=${this._loading} @click=${() => this.#loadHistory(false)}>Load earlier messages</button></div>`
           : nothing}
-        ${!this._loaded && !this._error ? html`<p class="empty" role="status">Loading the chat…</p>` : nothing}
+        ${!this._loaded && !this._error ? html`<p class="empty" role="status">${roomUnavailable(state) ?? 'Loading the chat…'}</p>` : nothing}
         ${this._error ? html`<p class="empty" role="alert">${this._error}</p>` : nothing}
         ${this._loaded && !this._messages.length ? html`<p class="empty">No messages yet.</p>` : nothing}
         ${this._messages.map(

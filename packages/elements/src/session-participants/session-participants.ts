@@ -3,7 +3,7 @@ import { property, state } from 'lit/decorators.js'
 import type { ParticipantInfo, Role } from '@session-kit/core'
 import { colorIndex, participantColorClasses } from '../internal/colors.js'
 import { initials, relativeTime } from '../internal/format.js'
-import { RoomController } from '../internal/room-controller.js'
+import { insideRoom, RoomController, roomUnavailable } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
 import { errorMessage } from '../internal/http.js'
 
@@ -268,8 +268,10 @@ export class SessionParticipants extends SessionElement {
 
   protected renderList() {
     if (this._error && !this._list) return html`<p class="error" role="alert">${this._error}</p>`
-    if (!this.room.state) return html`<p class="empty">Not in a room.</p>`
-    if (this._list === null) return html`<p class="empty" role="status">Loading participants…</p>`
+    const state = this.room.state
+    if (!state && !insideRoom(this)) return html`<p class="empty">Not in a room.</p>`
+    if (!state || state.status === 'error') return html`<p class="empty" role="status">${roomUnavailable(state)}</p>`
+    if (this._list === null) return html`<p class="empty" role="status">${roomUnavailable(state) ?? 'Loading participants…'}</p>`
     const people = this.people
     if (!people.length) return html`<p class="empty">Nobody has joined yet.</p>`
     return html`${this.renderStats(people)}
