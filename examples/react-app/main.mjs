@@ -14,7 +14,8 @@ function App() {
     null,
     React.createElement('h1', null, 'React playground'),
     React.createElement(SessionEditor, { id: 'react-editor', language: 'javascript' }, 'console.log(6 * 7)'),
-    React.createElement(SessionRunner, { for: 'react-editor', timeout: 2000, onSessionRun: (e) => setRuns((r) => [...r, e.result.ok ? 'ok' : 'failed']) }),
+    // `timeout` is the run's time limit in seconds: an endless loop is stopped after 3.
+    React.createElement(SessionRunner, { for: 'react-editor', timeout: 3, onSessionRun: (e) => setRuns((r) => [...r, e.result.ok ? 'ok' : 'failed']) }),
     React.createElement('p', { id: 'runs' }, `Runs seen by React: ${runs.join(', ') || 'none'}`),
     React.createElement(SessionGate, { roles: 'instructor' }, 'Only instructors see this.'),
   )
