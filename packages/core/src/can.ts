@@ -62,6 +62,14 @@ export function editBlockReason(ctx: PermissionContext): 'observer' | 'muted' | 
   return 'locked'
 }
 
+/**
+ * Whether `ctx` may see a snapshot: an instructor's is everyone's; a learner's is personal, seen by
+ * its creator and instructors (the list, the snapshot itself and the room's `snapshot` events).
+ */
+export function maySeeSnapshot(ctx: PermissionContext, snapshot: { createdBy: string; creatorRole: Role }): boolean {
+  return snapshot.creatorRole === Role.Instructor || ctx.role === Role.Instructor || (ctx.userId !== undefined && snapshot.createdBy === ctx.userId)
+}
+
 /** Someone a moderation action is aimed at. */
 export interface ParticipantTarget {
   userId: string

@@ -215,6 +215,33 @@ export interface RunInfo extends RunReport {
   at: string
 }
 
+/** A snapshot as listed: everything but its files (`GET …/snapshots`, and the `snapshot` event). */
+export interface SnapshotInfo {
+  id: string
+  title: string
+  description: string | null
+  createdBy: string
+  creatorName: string
+  /** A learner's snapshot is personal: seen by them and instructors only. */
+  creatorRole: Role
+  createdAt: string
+  heads: string[]
+  fileNames: string[]
+}
+
+/**
+ * A snapshot was saved, deleted or restored for everyone, by `by`. Sent to those who may see it (a
+ * learner's personal one: them and instructors); `snapshot` comes with `created`.
+ */
+export interface SnapshotEvent {
+  type: 'snapshot'
+  change: 'created' | 'deleted' | 'restored'
+  id: string
+  title: string
+  by: { userId: string; name: string }
+  snapshot?: SnapshotInfo
+}
+
 export type ServerEvent =
   | Welcome
   | ServerError
@@ -231,6 +258,7 @@ export type ServerEvent =
   | { type: 'run'; run: RunInfo }
   | { type: 'rate_limited'; what: 'chat' | 'run'; retryAfterMs: number; message: string }
   | { type: 'invitation'; id: string; status: string }
+  | SnapshotEvent
   /** Protocol 2: this connection is now a full peer or a light viewer (sent on every switch). */
   | { type: 'mode'; mode: 'full' | 'view'; reason?: string }
   /** Protocol 2, view: every file's whole text at `heads` (on joining, and after files are added, renamed or deleted). */

@@ -67,5 +67,37 @@ for (const backend of backends()) {
       ins.close()
       learner.close()
     })
+
+    it('tells the room when a snapshot is saved, deleted or restored, each only to those who may see it', async () => {
+      const id = `snap-ev-${Date.now().toString(36)}`
+      const insToken = await s.token(id, 'instructor', 'ins', { name: 'Ada' })
+      const l1 = await s.token(id, 'learner', 'l1', { name: 'Grace' })
+      const l2 = await s.token(id, 'learner', 'l2', { name: 'Linus' })
+      // The instructor opens the session; then the learners come.
+      const ins = await RawClient.connect(s.url, id, insToken, { mode: 'events' })
+      assert.ok(await ins.waitFor(() => ins.event('welcome') !== undefined), `the instructor joined: ${JSON.stringify(ins.events)}`)
+      const [grace, linus] = await Promise.all([l1, l2].map((t) => RawClient.connect(s.url, id, t, { mode: 'events' })))
+      assert.ok(await ins.waitFor(() => [grace, linus].every((c) => c.event('welcome') !== undefined)), `the learners joined: ${JSON.stringify(grace.events)}`)
+      const seen = (c: RawClient) => c.events.filter((e) => e.type === 'snapshot').map((e) => `${e.change} ${e.title} by ${e.by.name}`)
+
+      const personal = await s.api('POST', `/v1/sessions/${id}/snapshots`, l1, { title: 'Mine' })
+      const shared = await s.api('POST', `/v1/sessions/${id}/snapshots`, insToken, { title: 'Reference' })
+      assert.ok(await grace.waitFor(() => seen(grace).length === 2), `Grace hears both: ${seen(grace)}`)
+      assert.ok(await ins.waitFor(() => seen(ins).length === 2), 'the instructor hears both')
+      assert.ok(await linus.waitFor(() => seen(linus).length === 1))
+      assert.deepEqual(seen(linus), ['created Reference by Ada'], 'another learner never hears of a personal snapshot')
+      const created = ins.events.find((e) => e.type === 'snapshot' && e.id === shared.json.id)
+      assert.deepEqual(created.snapshot, shared.json, 'a new snapshot comes as the list shows it')
+
+      assert.equal((await s.api('POST', `/v1/sessions/${id}/snapshots/${shared.json.id}/restore`, insToken)).status, 200)
+      assert.equal((await s.api('DELETE', `/v1/sessions/${id}/snapshots/${personal.json.id}`, l1)).status, 204)
+      assert.equal((await s.api('DELETE', `/v1/sessions/${id}/snapshots/${shared.json.id}`, insToken)).status, 204)
+      assert.ok(await ins.waitFor(() => seen(ins).length === 5), `the instructor hears all: ${seen(ins)}`)
+      assert.deepEqual(seen(ins), ['created Mine by Grace', 'created Reference by Ada', 'restored Reference by Ada', 'deleted Mine by Grace', 'deleted Reference by Ada'])
+      assert.ok(await linus.waitFor(() => seen(linus).length === 3))
+      await new Promise((r) => setTimeout(r, 100))
+      assert.deepEqual(seen(linus), ['created Reference by Ada', 'restored Reference by Ada', 'deleted Reference by Ada'])
+      for (const c of [ins, grace, linus]) c.close()
+    })
   })
 }

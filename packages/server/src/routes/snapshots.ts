@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { Permission, Role, Rule } from '@session-kit/core'
+import { maySeeSnapshot, Permission, Role, Rule } from '@session-kit/core'
 import { assertCan, requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller } from '../http/context.js'
 import { notFound } from '../http/errors.js'
 import { body, KeySchema, pathParam } from '../http/validate.js'
-import { deleteSnapshot, getSnapshot, insertSnapshot, listSnapshots, type SnapshotRow } from '../store/snapshots.js'
+import { deleteSnapshot, getSnapshot, insertSnapshot, listSnapshots, snapshotInfo, type SnapshotRow } from '../store/snapshots.js'
 import type { Sql } from '../store/db.js'
 import type { Hub } from '../sync/hub.js'
 
@@ -14,19 +14,11 @@ const Title = v.pipe(v.string('title must be text'), v.trim(), v.minLength(1, 'g
 const Create = v.object({ title: Title, description: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(2000, 'a description is at most 2,000 characters'))) })
 
 export function snapshotJson(s: SnapshotRow, withFiles = false) {
-  return {
-    id: s.id,
-    title: s.title,
-    description: s.description,
-    createdBy: s.createdBy,
-    creatorName: s.creatorName,
-    creatorRole: s.creatorRole,
-    createdAt: s.createdAt,
-    heads: s.heads,
-    fileNames: Object.keys(s.files),
-    ...(withFiles ? { files: s.files } : {}),
-  }
+  return { ...snapshotInfo(s), ...(withFiles ? { files: s.files } : {}) }
 }
+
+/** Who did it, for the room's `snapshot` event. */
+const by = (caller: RoomCaller) => ({ userId: caller.claims.sub, name: caller.claims.name })
 
 const snapshotMissing = () => notFound('No such snapshot in this session (or it is another learner’s).', 'snapshot_not_found')
 
@@ -34,8 +26,7 @@ const snapshotMissing = () => notFound('No such snapshot in this session (or it 
 async function visible(c: Context<AppEnv>): Promise<SnapshotRow> {
   const { caller, services } = c.var
   const s = await getSnapshot(services.db.sql, caller.session.id, pathParam(c, 'id', KeySchema, snapshotMissing))
-  const mine = s && (caller.ctx.role === Role.Instructor || s.createdBy === caller.claims.sub || s.creatorRole === Role.Instructor)
-  if (!s || !mine) throw snapshotMissing()
+  if (!s || !maySeeSnapshot(caller.ctx, s)) throw snapshotMissing()
   return s
 }
 
@@ -70,6 +61,7 @@ export function snapshotRoutes() {
       files,
       heads,
     })
+    await services.hub.snapshotChanged(caller.session.id, 'created', row, by(caller))
     return c.json(snapshotJson(row), 201)
   })
 
@@ -94,6 +86,7 @@ export function snapshotRoutes() {
     const s = await visible(c)
     const room = await openRoom(services.hub, caller.session.id)
     const heads = await room.setFiles(s.files, caller.claims.sub)
+    await services.hub.snapshotChanged(caller.session.id, 'restored', s, by(caller))
     return c.json({ restored: s.id, heads, files: room.snapshot().files })
   })
 
@@ -102,6 +95,7 @@ export function snapshotRoutes() {
     const s = await visible(c)
     assertCan(caller, Rule.DELETE_SNAPSHOT, { createdBy: s.createdBy })
     await deleteSnapshot(services.db.sql, s.id)
+    await services.hub.snapshotChanged(caller.session.id, 'deleted', s, by(caller))
     return c.body(null, 204)
   })
 

@@ -1,4 +1,4 @@
-import type { Role } from '@session-kit/core'
+import type { Role, SnapshotInfo } from '@session-kit/core'
 import type { Sql } from './db.js'
 
 export interface SnapshotRow {
@@ -39,4 +39,19 @@ export async function getSnapshot(sql: Sql, sessionId: string, id: string): Prom
 
 export async function deleteSnapshot(sql: Sql, id: string): Promise<void> {
   await sql`delete from snapshots where id = ${id}`
+}
+
+/** A row as listed (no files): what `GET …/snapshots` and the room's `snapshot` event carry. */
+export function snapshotInfo(s: SnapshotRow): SnapshotInfo {
+  return {
+    id: s.id,
+    title: s.title,
+    description: s.description,
+    createdBy: s.createdBy,
+    creatorName: s.creatorName,
+    creatorRole: s.creatorRole,
+    createdAt: s.createdAt.toISOString(),
+    heads: s.heads,
+    fileNames: Object.keys(s.files),
+  }
 }

@@ -1,3 +1,4 @@
+import type { Role } from '@session-kit/core'
 import type { Sql } from '../store/db.js'
 import { BUS_CHANNEL } from './committer.js'
 import type { RemotePresence } from './presence.js'
@@ -16,6 +17,8 @@ export type BusMessage =
   | { t: 'run'; sid: string; o: string; id: number }
   | { t: 'invitation'; sid: string; o: string; id: string; status: string }
   | { t: 'recording'; sid: string; o: string; state: 'off' | 'recording' | 'paused'; reason: string }
+  /** Who may see the snapshot travels with it: a deleted one cannot be read back. */
+  | { t: 'snapshot'; sid: string; o: string; change: 'created' | 'deleted' | 'restored'; id: string; title: string; createdBy: string; creatorRole: Role; by: { userId: string; name: string } }
 
 /**
  * Fan-out between server instances over PostgreSQL LISTEN/NOTIFY. With PGlite (one instance,

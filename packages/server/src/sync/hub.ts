@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws'
-import { can, CloseCode, Permission, Role, type PresenceInfo, type ServerEvent } from '@session-kit/core'
+import { can, CloseCode, maySeeSnapshot, Permission, Role, type PresenceInfo, type ServerEvent, type SnapshotEvent } from '@session-kit/core'
 import type { TokenVerifier } from '../auth/tokens.js'
 import type { Sql } from '../store/db.js'
 import { getChat, type ChatRow } from '../store/chat.js'
@@ -7,6 +7,7 @@ import { getRun, type RunRow } from '../store/events.js'
 import { heartbeat, removeInstanceConnections, sweepInstances } from '../store/presence.js'
 import { blockWrites, getParticipant } from '../store/participants.js'
 import { getSession } from '../store/sessions.js'
+import { getSnapshot, snapshotInfo, type SnapshotRow } from '../store/snapshots.js'
 import { chunkIndex, storedText } from '../store/documents.js'
 import { Activity, chatMessage, runInfo } from './activity.js'
 import type { Bus, BusMessage } from './bus.js'
@@ -169,6 +170,11 @@ export class Hub {
     this.emit({ t: 'invitation', sid, o: this.instanceId, id, status })
   }
 
+  /** A snapshot was saved, deleted or restored: those who may see it are told, so their lists follow. */
+  snapshotChanged(sid: string, change: SnapshotEvent['change'], row: SnapshotRow, by: SnapshotEvent['by']) {
+    return this.emit({ t: 'snapshot', sid, o: this.instanceId, change, id: row.id, title: row.title, createdBy: row.createdBy, creatorRole: row.creatorRole, by }, { snapshot: row })
+  }
+
   /** A message was deleted through the API: everyone's chat drops it. */
   chatDeleted(sid: string, id: number) {
     this.emit({ t: 'chat-deleted', sid, o: this.instanceId, id })
@@ -280,7 +286,7 @@ export class Hub {
    * here exactly as a message from them is applied. `local` carries what this instance already
    * has in hand (the stored row), so it is not read back.
    */
-  emit(msg: BusMessage, local?: { chat?: ChatRow; run?: RunRow }): Promise<void> {
+  emit(msg: BusMessage, local?: { chat?: ChatRow; run?: RunRow; snapshot?: SnapshotRow }): Promise<void> {
     this.deps.bus.publish(msg)
     return this.#apply(msg, local)
   }
@@ -290,7 +296,7 @@ export class Hub {
     void this.#apply(msg).catch((e: Error) => this.deps.log(`could not apply a ${msg.t} notification: ${e.message}`))
   }
 
-  async #apply(msg: BusMessage, local?: { chat?: ChatRow; run?: RunRow }): Promise<void> {
+  async #apply(msg: BusMessage, local?: { chat?: ChatRow; run?: RunRow; snapshot?: SnapshotRow }): Promise<void> {
     if (msg.t === 'chunk') {
       const held = this.#held.get(msg.sid)
       if (held) {
@@ -328,6 +334,12 @@ export class Hub {
         return this.broadcast(room, { type: 'chat-deleted', id: msg.id })
       case 'invitation':
         return this.broadcast(room, { type: 'invitation', id: msg.id, status: msg.status }, (p) => can(p.ctx, Permission.INVITE_PARTICIPANTS))
+      case 'snapshot': {
+        const row = msg.change === 'created' ? (local?.snapshot ?? (await getSnapshot(this.deps.sql, msg.sid, msg.id))) : undefined
+        if (msg.change === 'created' && !row) return
+        const event: SnapshotEvent = { type: 'snapshot', change: msg.change, id: msg.id, title: msg.title, by: msg.by, ...(row ? { snapshot: snapshotInfo(row) } : {}) }
+        return this.broadcast(room, event, (p) => maySeeSnapshot(p.ctx, msg))
+      }
       case 'recording':
         room.recordingState = msg.state
         return this.broadcast(room, { type: 'session', session: room.sessionInfo(), reason: msg.reason })
