@@ -37,7 +37,7 @@ const ABILITIES: [Permission, string][] = [
 
 const BLOCKED: Record<'observer' | 'muted' | 'locked', { badge: string; why: string }> = {
   observer: { badge: 'View only', why: 'You are observing: you can follow the code but not type.' },
-  muted: { badge: 'Muted', why: 'The instructor muted you: you cannot type, run or chat until you are unmuted.' },
+  muted: { badge: 'Muted', why: 'The instructor muted you: you can read the code but not edit or run it, nor post in the chat, until you are unmuted.' },
   locked: { badge: 'Editing locked by instructor', why: 'The instructor has locked editing for learners for now.' },
 }
 
@@ -457,6 +457,10 @@ export class SessionEditor extends SessionElement {
     }
     if (room.status === 'error' && room.error) return html`<div part="banner" class="banner error" role="alert">Not connected: ${room.error.message}</div>`
     if (room.status === 'waiting') return html`<div part="banner" class="banner" role="status">Waiting for the instructor to open this session…</div>`
+    // Said where the code is, not only on the badge: the room announces the mute itself.
+    if (!this.readonly && room.participant && room.session && editBlockReason({ ...room.participant, editingLocked: room.session.editingLocked }) === 'muted') {
+      return html`<div part="banner" class="banner muted">${BLOCKED.muted.why}</div>`
+    }
     return nothing
   }
 

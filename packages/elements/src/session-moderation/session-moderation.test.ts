@@ -52,6 +52,34 @@ describe('<session-moderation> and <session-participants>', () => {
     await waitFor(() => button(person(mod.root, 'Grace')!, /^Unban/) !== undefined, 6000, 'unban offered')
   })
 
+  it('says what Mute and Hide do before they are pressed, and the muted learner’s editor says what it means', async () => {
+    const sid = freshSid('mod-explain')
+    await createSession(sid, { 'main.js': 'let x = 1\n' }, 'ins')
+    const learner = await mountRoom(sid, 'learner', 'lea', { name: 'Grace' })
+    await waitFor(() => learner.room.status === 'live')
+    const mod = await panel(sid, 'instructor', 'ins', 'Ada', 'session-moderation')
+    await waitFor(() => person(mod.root, 'Grace') !== undefined, 6000, 'Grace listed')
+    // Each button is described by a sentence shown above the list.
+    const described = (b: HTMLButtonElement) => mod.root.getElementById(b.getAttribute('aria-describedby') ?? '')?.textContent ?? ''
+    const mute = button(person(mod.root, 'Grace')!, /^Mute/)
+    const hide = button(person(mod.root, 'Grace')!, /^Hide/)
+    expect(described(mute)).to.match(/cannot type in the code, run it or post in the chat/)
+    expect(described(hide)).to.match(/learners and observers stop seeing them/)
+    expect(described(hide)).to.match(/instructors still see them/)
+    expect(described(button(mod.root, /^Mute all$/))).to.match(/cannot type in the code/)
+    expect(mute.title).to.contain('Grace')
+    expect(mod.root.querySelector('[part=help]')!.checkVisibility()).to.equal(true)
+    // Muted, the learner reads why beside the code, not only on a badge.
+    const banner = () => learner.editor.shadowRoot!.querySelector('[part=banner]')?.textContent ?? ''
+    expect(banner()).to.equal('')
+    mute.click()
+    await waitFor(() => banner().includes('The instructor muted you: you can read the code but not edit or run it'), 6000, 'the editor says what mute means')
+    await waitFor(() => button(person(mod.root, 'Grace')!, /^Unmute/) !== undefined, 6000, 'Unmute offered')
+    button(person(mod.root, 'Grace')!, /^Unmute/).click()
+    await waitFor(() => learner.room.participant?.muted === false && banner() === '', 6000, 'unmuted, the banner goes')
+    await expect(mod.el).to.be.accessible()
+  })
+
   it('a co-teacher moderates learners but leaves instructors to the owner', async () => {
     const sid = freshSid('mod-co')
     await createSession(sid, { 'main.js': '' }, 'ins')

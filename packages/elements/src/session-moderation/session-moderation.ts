@@ -10,7 +10,11 @@ import { participantStyles, SessionParticipants, type ParticipantEntry } from '.
  * for each person mute / unmute, change role, hide / show and remove (with a confirmation), plus
  * mute all, unmute all, lock / unlock learner editing and unban. Every action takes effect at once
  * on open connections, and the person affected is told why. The session owner cannot be muted,
- * removed or demoted. Renders nothing for roles that cannot moderate, unless `show-denied`.
+ * removed or demoted. What Mute and Hide do is said above the list, and each button is described
+ * by it, before anyone presses them: a muted person can still read the code and the chat but cannot
+ * type in the code, run it or post in the chat; a hidden person disappears from learners' and
+ * observers' list of people and their cursor from learners' and observers' code, while instructors
+ * still see them. Renders nothing for roles that cannot moderate, unless `show-denied`.
  *
  * @tag session-moderation
  * @summary Moderation panel: mute, roles, visibility, removal and the editing lock.
@@ -20,6 +24,7 @@ import { participantStyles, SessionParticipants, type ParticipantEntry } from '.
  * @csspart participant - One participant.
  * @csspart actions - A participant's controls.
  * @csspart room-actions - Mute all, unmute all, lock editing.
+ * @csspart help - What Mute and Hide do, above the list.
  * @csspart denied - The explanation shown to others with `show-denied`.
  *
  * @cssprop --session-color-danger - The remove button.
@@ -52,6 +57,19 @@ export class SessionModeration extends SessionParticipants {
         background: var(--_bg);
         color: inherit;
         border-radius: 6px;
+      }
+      .help {
+        margin: 0 0 0.5rem;
+        padding: 0;
+        list-style: none;
+        display: grid;
+        gap: 0.15rem;
+        font-size: 0.78rem;
+        color: var(--_muted);
+      }
+      .help strong {
+        color: var(--_fg);
+        font-weight: 600;
       }
       .confirm {
         display: inline-flex;
@@ -122,7 +140,13 @@ export class SessionModeration extends SessionParticipants {
     const roles = ROLES.filter((r: Role) => r === p.role || acts('change-role', r))
     return html`<span part="actions" class="actions">
       ${may.mute && acts('mute')
-        ? html`<button type="button" ?disabled=${busy} @click=${() => this.#act(`${p.userId}:mute`, 'POST', `/participants/${id}/${p.muted ? 'unmute' : 'mute'}`, undefined, p.muted ? `${p.name} is unmuted.` : `${p.name} is muted.`)}>
+        ? html`<button
+            type="button"
+            title=${p.muted ? `Let ${p.name} type in the code, run it and post in the chat again` : `Stop ${p.name} typing in the code, running it and posting in the chat`}
+            aria-describedby="help-mute"
+            ?disabled=${busy}
+            @click=${() => this.#act(`${p.userId}:mute`, 'POST', `/participants/${id}/${p.muted ? 'unmute' : 'mute'}`, undefined, p.muted ? `${p.name} is unmuted.` : `${p.name} is muted.`)}
+          >
             ${p.muted ? 'Unmute' : 'Mute'}<span class="visually-hidden"> ${p.name}</span>
           </button>`
         : nothing}
@@ -133,7 +157,13 @@ export class SessionModeration extends SessionParticipants {
             </select>`
         : nothing}
       ${may.manage && acts('hide')
-        ? html`<button type="button" ?disabled=${busy} @click=${() => this.#act(`${p.userId}:hide`, 'PATCH', `/participants/${id}`, { hidden: !p.hidden }, p.hidden ? `${p.name} is visible to everyone.` : `${p.name} is hidden from learners and observers.`)}>
+        ? html`<button
+              type="button"
+              title=${p.hidden ? `Let learners and observers see ${p.name} again` : `Learners and observers stop seeing ${p.name} in the list of people and in the code; instructors still see them`}
+              aria-describedby="help-hide"
+              ?disabled=${busy}
+              @click=${() => this.#act(`${p.userId}:hide`, 'PATCH', `/participants/${id}`, { hidden: !p.hidden }, p.hidden ? `${p.name} is visible to everyone.` : `${p.name} is hidden from learners and observers.`)}
+            >
               ${p.hidden ? 'Show' : 'Hide'}<span class="visually-hidden"> ${p.name}</span>
             </button>`
         : nothing}
@@ -160,13 +190,21 @@ export class SessionModeration extends SessionParticipants {
     return html`
       ${may.mute
         ? html`<div part="room-actions" class="room-actions" role="group" aria-label="Whole room">
-            <button type="button" ?disabled=${this._busy === 'all'} @click=${() => this.#act('all', 'POST', '/mute-all', undefined, 'Everyone but instructors is muted.')}>Mute all</button>
+            <button type="button" aria-describedby="help-mute" ?disabled=${this._busy === 'all'} @click=${() => this.#act('all', 'POST', '/mute-all', undefined, 'Everyone but instructors is muted.')}>Mute all</button>
             <button type="button" ?disabled=${this._busy === 'all'} @click=${() => this.#act('all', 'POST', '/unmute-all', undefined, 'Everyone is unmuted.')}>Unmute all</button>
             <button type="button" class="primary" aria-pressed=${String(locked)} ?disabled=${this._busy === 'lock'} @click=${() => this.#act('lock', 'POST', locked ? '/unlock' : '/lock', undefined, locked ? 'Learners can edit again.' : 'Learner editing is locked.')}>
               ${locked ? 'Unlock learner editing' : 'Lock learner editing'}
             </button>
           </div>`
         : nothing}
+      <ul part="help" class="help">
+        ${may.mute
+          ? html`<li id="help-mute"><strong>Mute:</strong> they can still read the code and the chat, but cannot type in the code, run it or post in the chat until unmuted. Mute all spares instructors.</li>`
+          : nothing}
+        ${may.manage
+          ? html`<li id="help-hide"><strong>Hide:</strong> learners and observers stop seeing them in the list of people and their cursor in the code; instructors still see them, and their edits and messages still show.</li>`
+          : nothing}
+      </ul>
       ${this.renderList()} ${this._actionError ? html`<p class="error" role="alert">${this._actionError}</p>` : nothing}
       <div class="visually-hidden" role="status" aria-live="polite">${this._announce}</div>
     `
