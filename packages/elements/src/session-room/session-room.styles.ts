@@ -7,6 +7,7 @@ export const styles = css`
   }
   .status {
     display: flex;
+    flex-wrap: wrap;
     align-items: center;
     gap: 0.5rem;
     min-height: 2rem;
@@ -35,12 +36,11 @@ export const styles = css`
   .error .dot {
     background: var(--_danger);
   }
+  /* Everything the bar says is read in full: at a narrow width it wraps (the people go below). */
   .status-text {
-    flex: 1;
+    flex: 1 1 12rem;
     min-width: 0;
-    overflow: hidden;
-    text-overflow: ellipsis;
-    white-space: nowrap;
+    overflow-wrap: anywhere;
   }
   .recording {
     flex: none;

@@ -21,6 +21,9 @@ const STATUS_TEXT: Record<RoomStatus, string> = {
   error: 'Not connected',
 }
 
+/** How long a reason for a change that holds no longer ("Editing unlocked by Ada.") stays in the bar. */
+const PASSING_NOTICE_MS = 5000
+
 /** What the room bar says: the status, or — held back over the edit allowance — that edits wait. */
 function statusText(status: RoomStatus, error: { code: string } | null | undefined): string {
   return status === 'offline' && error?.code === 'rate_limited' ? 'Waiting to send your edits' : STATUS_TEXT[status]
@@ -42,7 +45,7 @@ function statusText(status: RoomStatus, error: { code: string } | null | undefin
  * @csspart presence - The list of people in the room.
  * @csspart avatar - One person in the presence list.
  * @csspart error - The message shown when the room cannot connect.
- * @csspart notice - Why your permissions last changed ("You were muted by Ada.").
+ * @csspart notice - Why your permissions changed, in the bar: a lock or a mute ("You were muted by Ada.") for as long as it lasts, anything else ("Editing unlocked by Ada.") for a few seconds.
  * @csspart invitation - The accept/decline card shown for an invitation link.
  * @csspart recording - The "Recording" badge everyone sees while the session is recorded.
  *
@@ -93,13 +96,17 @@ export class SessionRoom extends SessionElement {
   @state() private _state: RoomState | undefined
   @state() private _announcement = ''
   @state() private _invitation: InvitationView | null = null
-  /** The last reason the server gave for a change of permissions, shown until the next one. */
-  @state() private _notice = ''
+  /**
+   * Why permissions last changed, in the server's words: a lock or a mute is explained for exactly
+   * as long as it holds; any other reason ("Editing unlocked by Ada.") for a moment.
+   */
+  @state() private _notices: { locked: string; muted: string; passing: string } = { locked: '', muted: '', passing: '' }
 
   #provider = new ContextProvider(this, { context: roomContext })
   #client: RoomClient | null = null
   #startTimer?: ReturnType<typeof setTimeout>
-  #last: { status: RoomStatus; permissions: string; error: string | null } = { status: 'idle', permissions: '', error: null }
+  #passingTimer?: ReturnType<typeof setTimeout>
+  #last: { status: RoomStatus; permissions: string; error: string | null; locked: boolean; muted: boolean } = { status: 'idle', permissions: '', error: null, locked: false, muted: false }
 
   /** The connection status: idle, connecting, live, offline, waiting or error. */
   get status(): RoomStatus {
@@ -144,6 +151,7 @@ export class SessionRoom extends SessionElement {
   override disconnectedCallback() {
     super.disconnectedCallback()
     clearTimeout(this.#startTimer)
+    clearTimeout(this.#passingTimer)
     this.#client?.stop()
     this.#client = null
   }
@@ -229,7 +237,9 @@ export class SessionRoom extends SessionElement {
     const { status, error } = next
     this._state = next
     this.#provider.setValue(next, true)
-    const perms = client.permissions.join(',') + '|' + (client.session?.editingLocked ? 'L' : '') + (client.participant?.muted ? 'M' : '') + (client.participant?.role ?? '') + (client.session?.recordingState ?? '')
+    const locked = Boolean(client.session?.editingLocked)
+    const muted = Boolean(client.participant?.muted)
+    const perms = client.permissions.join(',') + '|' + (locked ? 'L' : '') + (muted ? 'M' : '') + (client.participant?.role ?? '') + (client.session?.recordingState ?? '')
     const reason = client.lastReason
     if (status !== this.#last.status) {
       this.dispatchEvent(new SessionStatusEvent(status, error?.message ?? null))
@@ -239,11 +249,29 @@ export class SessionRoom extends SessionElement {
     }
     if (perms !== this.#last.permissions && client.participant) {
       if (this.#last.permissions) this.dispatchEvent(new SessionPermissionsChangedEvent(client.permissions, client.participant, reason))
-      if (this.#last.permissions && reason) this._announcement = this._notice = reason
+      if (this.#last.permissions && reason) {
+        this._announcement = reason
+        this.#notice(reason, { locked: locked && !this.#last.locked, muted: muted && !this.#last.muted })
+      }
+    }
+    // A lock or a mute explained is explained no longer once it is over.
+    if ((this._notices.locked && !locked) || (this._notices.muted && !muted)) {
+      this._notices = { ...this._notices, locked: locked ? this._notices.locked : '', muted: muted ? this._notices.muted : '' }
     }
     const errorKey = error ? `${error.code}:${error.message}` : null
     if (errorKey && errorKey !== this.#last.error) this.dispatchEvent(new SessionErrorEvent(error!.code, error!.message))
-    this.#last = { status, permissions: perms, error: errorKey }
+    this.#last = { status, permissions: perms, error: errorKey, locked, muted }
+  }
+
+  /** Show why permissions changed: held while the lock or mute it began lasts, else for a moment. */
+  #notice(reason: string, began: { locked: boolean; muted: boolean }) {
+    if (began.locked) this._notices = { ...this._notices, locked: reason }
+    else if (began.muted) this._notices = { ...this._notices, muted: reason }
+    else {
+      this._notices = { ...this._notices, passing: reason }
+      clearTimeout(this.#passingTimer)
+      this.#passingTimer = setTimeout(() => (this._notices = { ...this._notices, passing: '' }), PASSING_NOTICE_MS)
+    }
   }
 
   get #base(): string {
@@ -370,6 +398,8 @@ export class SessionRoom extends SessionElement {
     const st = this._state
     const status = st?.status ?? 'idle'
     const people = st?.participants ?? []
+    const { locked, muted, passing } = this._notices
+    const notice = [locked, muted, passing].filter(Boolean).join(' ')
     return html`
       ${this.hideStatus
         ? nothing
@@ -378,7 +408,7 @@ export class SessionRoom extends SessionElement {
             ${st?.session?.recordingState && st.session.recordingState !== 'off'
               ? html`<span part="recording" class="recording ${st.session.recordingState}">${st.session.recordingState === 'recording' ? 'Recording' : 'Recording paused'}</span>`
               : nothing}
-            <span part="status-text" class="status-text">${st?.session?.title ? html`<strong>${st.session.title}</strong> · ` : nothing}${statusText(status, st?.error)}${this._notice ? html` · <span part="notice" class="notice">${this._notice}</span>` : nothing}</span>
+            <span part="status-text" class="status-text">${st?.session?.title ? html`<strong>${st.session.title}</strong> · ` : nothing}${statusText(status, st?.error)}${notice ? html` · <span part="notice" class="notice">${notice}</span>` : nothing}</span>
             ${people.length
               ? html`<ul part="presence" class="presence" aria-label="In the room">
                   ${people.map(
