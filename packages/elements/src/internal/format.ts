@@ -62,3 +62,8 @@ export function duration(seconds: number): string {
   if (m < 60) return `${m} min`
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`
 }
+
+/** "1 minute", "3 minutes": a count with its noun, plural when it is not one. */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? singular : plural}`
+}

@@ -1,10 +1,11 @@
 import { expect, fixture } from '@open-wc/testing'
+import { setViewport } from '@web/test-runner-commands'
 import { html } from 'lit'
 import '../define/session-analytics.js'
 import '../define/session-editor.js'
 import type { SessionRoom } from '../session-room/session-room.js'
 import type { SessionAnalytics } from './session-analytics.js'
-import { createSession, freshSid, live, testServer, token, typeAt, waitFor } from '../test-support/room.js'
+import { createSession, freshSid, live, shadowText, testServer, token, typeAt, waitFor } from '../test-support/room.js'
 
 /** Every analytics request this page makes. */
 const requests: string[] = []
@@ -28,6 +29,8 @@ async function analytics(sid: string, role: 'instructor' | 'learner' | 'observer
 
 const button = (scope: ParentNode, label: RegExp) => [...scope.querySelectorAll('button')].find((b) => label.test(b.textContent!.trim())) as HTMLButtonElement | undefined
 const card = (root: ShadowRoot, label: string) => [...root.querySelectorAll('.card')].find((c) => c.querySelector('dt')!.textContent === label)?.querySelector('dd')?.textContent?.trim() ?? ''
+/** A card as it reads: label, figure and what the figure is, in plain words. */
+const cardWords = (root: ShadowRoot, label: string) => ([...root.querySelectorAll('.card')].find((c) => c.querySelector('dt')!.textContent === label) as HTMLElement | undefined)?.innerText.replace(/\s+/g, ' ').trim() ?? ''
 const names = (root: ShadowRoot) => [...root.querySelectorAll('table[part=table] tbody th')].map((th) => th.textContent!.replace('(online)', '').replace('●', '').trim())
 
 describe('<session-analytics>', () => {
@@ -97,6 +100,65 @@ describe('<session-analytics>', () => {
     expect(lea.root.textContent).to.not.contain('Ada')
     expect(button(lea.root, /^Export/)).to.equal(undefined)
     await expect(lea.el).to.be.accessible()
+  })
+
+  it('says its figures in plain words', async () => {
+    const sid = freshSid('stats-words')
+    await createSession(sid, { 'main.js': '' }, 'ins')
+    const lea = await analytics(sid, 'learner', 'lea', 'Grace')
+    typeAt(await live(lea.editor), 0, 'let x = 1')
+    await waitFor(() => shadowText(lea.editor, '[part=save-state]') === 'All changes saved', 6000, 'saved')
+    lea.el.scrollIntoView()
+    // Typing is not announced to this element: ask again until the edit is counted.
+    const counted = () => card(lea.root, 'Code changes') !== '' && !card(lea.root, 'Code changes').startsWith('0')
+    for (let i = 0; i < 20 && !counted(); i++) {
+      lea.el.reload()
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    expect(counted(), lea.root.textContent!).to.equal(true)
+    expect(cardWords(lea.root, 'Active')).to.match(/^Active 1 min counting each minute in which you edited, ran code or chatted$/)
+    expect(cardWords(lea.root, 'Code changes')).to.match(/^Code changes \d+ 9 characters added, 0 removed$/)
+    const ins = await analytics(sid, 'instructor', 'ins', 'Ada')
+    ins.el.scrollIntoView()
+    await waitFor(() => card(ins.root, 'Engagement') !== '', 8000, 'figures loaded')
+    expect(cardWords(ins.root, 'Engagement')).to.match(/^Engagement \d+ out of 100: the learners’ average$/)
+    expect(cardWords(ins.root, 'Active now')).to.match(/^Active now \d did something in the last 5 minutes$/)
+    expect(cardWords(ins.root, 'Code changes')).to.match(/^Code changes \d+ [\d.]+ a minute$/)
+    expect(ins.root.querySelector('details summary')!.textContent).to.match(/^Data table \(1 minute with activity\)$/)
+  })
+
+  it('fits a 390 px phone: cards and controls wrap, the tables scroll inside, the page does not', async () => {
+    const before = { width: window.innerWidth, height: window.innerHeight }
+    await setViewport({ width: 390, height: 800 })
+    try {
+      const sid = freshSid('stats-phone')
+      await createSession(sid, { 'main.js': '' }, 'ins')
+      const { url } = await testServer()
+      // A page's one-column grid: a column is as wide as its widest content lets it be.
+      const page = await fixture<HTMLElement>(html`<div style="display: grid; grid-template-columns: 1fr; padding: 0 8px">
+        <session-room server=${url} session=${sid} token=${await token(sid, 'instructor', 'ins', 'Ada Lovelace')}><session-analytics></session-analytics></session-room>
+      </div>`)
+      const el = page.querySelector('session-analytics') as SessionAnalytics
+      await waitFor(() => el.shadowRoot!.querySelector('table[part=table] tbody tr') !== null, 10000, 'figures loaded')
+      await el.updateComplete
+      const root = el.shadowRoot!
+      expect(document.documentElement.scrollWidth, 'the page scrolls sideways').to.be.at.most(window.innerWidth)
+      expect(el.scrollWidth, 'the element overflows').to.be.at.most(el.clientWidth)
+      const right = el.getBoundingClientRect().right
+      expect(right).to.be.at.most(window.innerWidth)
+      for (const [what, node] of [
+        ['the Active now card', [...root.querySelectorAll('.card')].find((c) => c.querySelector('dt')!.textContent === 'Active now')],
+        ['the pseudonyms checkbox', root.querySelector('input[type=checkbox]')?.parentElement],
+        ['the ranges', root.querySelector('fieldset')],
+        ['Export JSON', [...root.querySelectorAll('button')].find((b) => b.textContent === 'Export JSON')],
+      ] as const) {
+        expect(node, what).to.not.equal(undefined)
+        expect(node!.getBoundingClientRect().right, `${what} is cut off`).to.be.at.most(right + 0.5)
+      }
+      await expect(el).to.be.accessible()
+    } finally {
+      await setViewport(before)
+    }
   })
 
   it('an observer sees their own activity; with show-denied, an explanation', async () => {

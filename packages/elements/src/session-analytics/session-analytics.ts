@@ -2,7 +2,7 @@ import { css, html, nothing, svg, type PropertyValues } from 'lit'
 import { property, state } from 'lit/decorators.js'
 import { ANALYTICS_RANGES, needsAttention, Permission, Rule, type AnalyticsRange, type AnalyticsResponse, type OwnActivity, type ParticipantAnalytics } from '@session-kit/core'
 import { downloadResponse } from '../internal/download.js'
-import { duration, relativeTime } from '../internal/format.js'
+import { count, duration, relativeTime } from '../internal/format.js'
 import { errorMessage, okOrThrow } from '../internal/http.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
@@ -68,6 +68,8 @@ export class SessionAnalytics extends SessionElement {
         border: 1px solid var(--_border);
         border-radius: 6px;
         display: inline-flex;
+        flex-wrap: wrap;
+        min-inline-size: 0;
         gap: 0;
         padding: 0;
         margin: 0;
@@ -96,7 +98,7 @@ export class SessionAnalytics extends SessionElement {
       }
       .cards {
         display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr));
+        grid-template-columns: repeat(auto-fill, minmax(min(9rem, 100%), 1fr));
         gap: 0.5rem;
         margin: 0 0 0.8rem;
         padding: 0;
@@ -107,8 +109,8 @@ export class SessionAnalytics extends SessionElement {
         background: var(--_surface);
         padding: 0.45rem 0.6rem;
         display: flex;
-        flex-direction: column-reverse;
-        justify-content: flex-end;
+        flex-direction: column;
+        min-inline-size: 0;
       }
       .card dt {
         color: var(--_muted);
@@ -121,6 +123,7 @@ export class SessionAnalytics extends SessionElement {
         font-variant-numeric: tabular-nums;
       }
       .card dd small {
+        display: block;
         font-size: 0.75rem;
         font-weight: 400;
         color: var(--_muted);
@@ -129,8 +132,10 @@ export class SessionAnalytics extends SessionElement {
         font-size: 0.95rem;
         margin: 0.9rem 0 0.4rem;
       }
+      /* Wide tables scroll inside the element rather than widening it (or the page) on a phone. */
       .table-wrap {
         overflow-x: auto;
+        contain: inline-size;
       }
       table {
         border-collapse: collapse;
@@ -199,7 +204,8 @@ export class SessionAnalytics extends SessionElement {
       }
       .legend {
         display: flex;
-        gap: 1rem;
+        flex-wrap: wrap;
+        gap: 0.2rem 1rem;
         font-size: 0.8rem;
         color: var(--_muted);
         margin-top: 0.3rem;
@@ -446,12 +452,12 @@ export class SessionAnalytics extends SessionElement {
     return html`
       <dl class="cards" part="cards" aria-label="Summary for ${RANGE_LABELS[d.range].toLowerCase()}">
         ${this.#card('Duration', duration(s.durationSeconds))}
-        ${this.#card('Participants', String(s.participantCount), `peak ${s.peakParticipants} at once`)}
-        ${this.#card('Active now', String(s.activeParticipants), 'in the last 5 min')}
-        ${this.#card('Code changes', s.codeChanges.toLocaleString(), `${s.codeChangesPerMinute} per min`)}
-        ${this.#card('Runs', s.executions.toLocaleString(), `${s.executionsPerMinute} per min`)}
+        ${this.#card('Participants', String(s.participantCount), `at most ${s.peakParticipants} at once`)}
+        ${this.#card('Active now', String(s.activeParticipants), 'did something in the last 5 minutes')}
+        ${this.#card('Code changes', s.codeChanges.toLocaleString(), `${s.codeChangesPerMinute.toLocaleString()} a minute`)}
+        ${this.#card('Runs', s.executions.toLocaleString(), `${s.executionsPerMinute.toLocaleString()} a minute`)}
         ${this.#card('Average time in session', duration(s.averageSessionSeconds))}
-        ${this.#card('Engagement', String(s.engagementScore), 'of 100, learners')}
+        ${this.#card('Engagement', String(s.engagementScore), d.participants.some((p) => p.role === 'learner') ? 'out of 100: the learners’ average' : 'out of 100: everyone’s average')}
       </dl>
       <h3 id="attention">Needs attention</h3>
       ${attention.length
@@ -542,8 +548,8 @@ export class SessionAnalytics extends SessionElement {
         <span>${points.length ? `${time(points[0]!.minute)} – ${time(points.at(-1)!.minute)}` : ''}</span>
       </div>
       <details>
-        <summary>Data table (${active.length} ${step > 1 ? `${step}-minute steps` : 'minutes'} with activity)</summary>
-        <table>
+        <summary>Data table (${step > 1 ? count(active.length, `stretch of ${step} minutes`, `stretches of ${step} minutes`) : count(active.length, 'minute')} with activity)</summary>
+        <div class="table-wrap"><table>
           <thead>
             <tr>
               <th scope="col">${step > 1 ? `${step} minutes from` : 'Minute'}</th>
@@ -562,7 +568,7 @@ export class SessionAnalytics extends SessionElement {
               </tr>`,
             )}
           </tbody>
-        </table>
+        </table></div>
       </details>
     </div>`
   }
@@ -573,10 +579,10 @@ export class SessionAnalytics extends SessionElement {
     if (!o) return html`<p class="empty" role="status">${this._visible ? 'Loading your activity…' : 'Your activity loads when it is on screen.'}</p>`
     return html`<h3 id="own">Your activity in this session</h3>
       <dl class="cards" part="cards" aria-labelledby="own">
-        ${this.#card('Code changes', String(o.codeChanges), `+${o.charsInserted} / −${o.charsDeleted} characters`)}
+        ${this.#card('Code changes', String(o.codeChanges), `${count(o.charsInserted, 'character')} added, ${o.charsDeleted.toLocaleString()} removed`)}
         ${this.#card('Runs', String(o.executions))}
         ${this.#card('Messages', String(o.chatMessages))}
-        ${this.#card('Active', duration(o.activeSeconds), 'minutes with activity')}
+        ${this.#card('Active', duration(o.activeSeconds), 'counting each minute in which you edited, ran code or chatted')}
         ${this.#card('Connected', duration(o.connectedSeconds))}
       </dl>`
   }
