@@ -83,6 +83,36 @@ describe('<session-invitations>', () => {
     await expect(el).to.be.accessible()
   })
 
+  it('keeps the role and expiry for the next invitation, and an empty expiry means the default', async () => {
+    const sid = freshSid('inv-again')
+    await createSession(sid, { 'main.js': '' }, 'ins')
+    const { root } = await invitations(sid, 'instructor', 'ins')
+    await waitFor(() => root.textContent!.includes('No invitations yet'), 6000, 'loaded')
+    const hours = root.querySelector('input[name=hours]') as HTMLInputElement
+    const emails = root.querySelector('textarea[name=emails]') as HTMLTextAreaElement
+    expect(hours.value).to.equal('72')
+    submit(root, 'first@example.edu', 'observer')
+    await waitFor(() => rows(root).length === 1, 6000, 'the first invitation')
+    expect(emails.value, 'the addresses are cleared').to.equal('')
+    expect(hours.value, 'the expiry is kept').to.equal('72')
+    expect((root.querySelector('select[name=role]') as HTMLSelectElement).value, 'the role is kept').to.equal('observer')
+    submit(root, 'second@example.edu', 'observer')
+    await waitFor(() => rows(root).length === 2, 6000, 'the second invitation')
+    expect(root.querySelector('[role=alert]')).to.equal(null)
+    // Emptied by hand, the field means the default (its placeholder says which).
+    hours.value = ''
+    expect(hours.placeholder).to.equal('72')
+    submit(root, 'third@example.edu')
+    await waitFor(() => rows(root).length === 3, 6000, 'the third invitation')
+    expect(root.querySelector('[role=alert]')).to.equal(null)
+    expect(rows(root).find((r) => r.textContent!.includes('third@example.edu'))!.textContent).to.match(/expires in 3 days/)
+    // A number out of range is still refused, with the range.
+    hours.value = '1000'
+    submit(root, 'fourth@example.edu')
+    await waitFor(() => root.querySelector('[role=alert]') !== null, 4000, 'refused')
+    expect(root.querySelector('[role=alert]')!.textContent).to.contain('between 1 and 720 hours')
+  })
+
   it('reports each pasted address and updates live when an invitee accepts', async () => {
     const sid = freshSid('inv-bulk')
     await createSession(sid, { 'main.js': '' }, 'ins')

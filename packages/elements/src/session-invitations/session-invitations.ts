@@ -250,7 +250,9 @@ export class SessionInvitations extends SessionElement {
     const data = new FormData(form)
     const emails = String(data.get('emails') ?? '').trim()
     const role = String(data.get('role')) as Role
-    const hours = Number(data.get('hours'))
+    // An empty field means the default, as the placeholder says.
+    const typed = String(data.get('hours') ?? '').trim()
+    const hours = typed === '' ? this.defaultHours : Number(typed)
     this._formError = ''
     this._results = []
     if (!emails) {
@@ -274,7 +276,8 @@ export class SessionInvitations extends SessionElement {
       for (const inv of created) if (inv.link) this.#links.set(inv.id, inv.link)
       this._results = several ? (body.results ?? []) : [{ email: body.email, result: 'created' }]
       this._announce = `${created.length} invitation${created.length === 1 ? '' : 's'} sent.`
-      if (created.length) form.reset()
+      // Only the addresses go: the role and the expiry usually stay the same for the next ones.
+      if (created.length) (form.elements.namedItem('emails') as HTMLTextAreaElement).value = ''
       await this.#load()
     } catch {
       this._formError = 'The server could not be reached; nothing was sent.'
@@ -348,7 +351,7 @@ export class SessionInvitations extends SessionElement {
             ${ROLES.filter((r) => ROLE_RANK[r] <= myRank).map((r) => html`<option value=${r} ?selected=${r === 'learner'}>${r[0]!.toUpperCase() + r.slice(1)}</option>`)}
           </select>
         </label>
-        <label>Expires after (hours) <input name="hours" type="number" min="1" max="720" step="1" .value=${String(this.defaultHours)} /></label>
+        <label>Expires after (hours) <input name="hours" type="number" min="1" max="720" step="1" value=${this.defaultHours} placeholder=${this.defaultHours} /></label>
         <button class="primary" type="submit" ?disabled=${this._busy === 'form'}>${this._busy === 'form' ? 'Inviting…' : 'Invite'}</button>
         <p id="hint" class="hint">Paste several addresses separated by commas, spaces or new lines: each gets its own link by email.</p>
         ${this._formError ? html`<p class="hint error" role="alert">${this._formError}</p>` : nothing}
