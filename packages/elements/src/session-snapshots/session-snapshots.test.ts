@@ -25,6 +25,33 @@ function capture(root: ShadowRoot, title: string, description = '') {
   root.querySelector('form')!.requestSubmit()
 }
 
+/** Catch downloads: each file's name and text, none saved. */
+function catchDownloads() {
+  const blobs = new Map<string, Blob>()
+  const files: { name: string; blob: Blob }[] = []
+  const createURL = URL.createObjectURL
+  const click = HTMLAnchorElement.prototype.click
+  URL.createObjectURL = (b: Blob | MediaSource) => {
+    const url = `blob:test-${blobs.size}`
+    blobs.set(url, b as Blob)
+    return url
+  }
+  HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+    if (this.download) files.push({ name: this.download, blob: blobs.get(this.href)! })
+    else click.call(this)
+  }
+  return {
+    files,
+    async texts() {
+      return Promise.all(files.map(async (f) => [f.name, await f.blob.text()]))
+    },
+    restore() {
+      URL.createObjectURL = createURL
+      HTMLAnchorElement.prototype.click = click
+    },
+  }
+}
+
 describe('<session-snapshots>', () => {
   it('a learner keeps a personal snapshot, previews a diff, exports it, and cannot restore', async () => {
     const sid = freshSid('snap')
@@ -51,6 +78,66 @@ describe('<session-snapshots>', () => {
     expect(exported.files).to.deep.equal({ 'main.js': 'let x = 1\n' })
     expect(exported.title).to.equal('First try')
     await expect(lea.el).to.be.accessible()
+  })
+
+  it('lists follow what others save, delete and restore, live', async () => {
+    const sid = freshSid('snap-live')
+    await createSession(sid, { 'main.js': 'original\n' }, 'ins')
+    const ada = await snapshots(sid, 'instructor', 'ins', 'Ada')
+    const barbara = await snapshots(sid, 'instructor', 'ins2', 'Barbara')
+    const grace = await snapshots(sid, 'learner', 'lea', 'Grace')
+    const linus = await snapshots(sid, 'learner', 'lea2', 'Linus')
+    capture(ada.root, 'Baseline')
+    await waitFor(() => item(barbara.root, 'Baseline') !== undefined && item(grace.root, 'Baseline') !== undefined, 6000, 'another instructor’s and a learner’s list show it at once')
+    expect(barbara.root.querySelector('[role=status][aria-live]')!.textContent).to.contain('Ada saved the snapshot “Baseline”')
+    // A learner's snapshot is personal: instructors see it arrive, other learners never.
+    capture(grace.root, 'Mine')
+    await waitFor(() => item(ada.root, 'Mine') !== undefined && item(barbara.root, 'Mine') !== undefined, 6000, 'instructors see the personal snapshot')
+    expect(item(grace.root, 'Mine'), 'listed once for its creator').to.not.equal(undefined)
+    expect([...grace.root.querySelectorAll('[part=snapshot]')].length).to.equal(2)
+    expect(item(linus.root, 'Mine')).to.equal(undefined)
+    // A restore by someone else is said where the snapshots are.
+    button(item(ada.root, 'Baseline')!, /^Restore/)!.click()
+    await ada.el.updateComplete
+    button(item(ada.root, 'Baseline')!, /^Restore$/)!.click()
+    await waitFor(() => (grace.root.querySelector('.notice')?.textContent ?? '').includes('Ada restored the snapshot “Baseline” for everyone'), 6000, 'the learner is told')
+    expect(ada.root.querySelector('.notice'), 'not the one who restored').to.equal(null)
+    // Deleting takes it out of every list.
+    button(item(barbara.root, 'Baseline')!, /^Delete/)!.click()
+    await barbara.el.updateComplete
+    button(item(barbara.root, 'Baseline')!, /^Delete$/)!.click()
+    await waitFor(() => [ada, grace, linus].every((p) => item(p.root, 'Baseline') === undefined), 6000, 'gone from every list')
+    expect(linus.root.textContent).to.contain('No snapshots yet')
+    await expect(grace.el).to.be.accessible()
+  })
+
+  it('downloads the code itself: every file under its own name, or the file shown in the preview', async () => {
+    const sid = freshSid('snap-code')
+    await createSession(sid, { 'main.js': 'import { add } from "./util.js"\n', 'util.js': 'export const add = (a, b) => a + b\n' }, 'ins')
+    const ins = await snapshots(sid, 'instructor', 'ins', 'Ada')
+    capture(ins.root, 'Two files')
+    await waitFor(() => item(ins.root, 'Two files') !== undefined, 6000, 'listed')
+    const downloads = catchDownloads()
+    try {
+      button(item(ins.root, 'Two files')!, /^Download code/)!.click()
+      await waitFor(() => downloads.files.length === 2, 4000, 'two downloads')
+      expect(await downloads.texts()).to.have.deep.members([
+        ['main.js', 'import { add } from "./util.js"\n'],
+        ['util.js', 'export const add = (a, b) => a + b\n'],
+      ])
+      button(item(ins.root, 'Two files')!, /^Preview/)!.click()
+      await waitFor(() => button(ins.root.querySelector('[part=preview]') ?? ins.root, /^Download main\.js$/) !== undefined, 6000, 'the preview')
+      const select = ins.root.querySelector('[part=preview] select') as HTMLSelectElement
+      select.value = 'util.js'
+      select.dispatchEvent(new Event('change'))
+      await ins.el.updateComplete
+      button(ins.root.querySelector('[part=preview]')!, /^Download util\.js$/)!.click()
+      await waitFor(() => downloads.files.length === 3, 4000, 'one more download')
+      expect((await downloads.texts())[2]).to.deep.equal(['util.js', 'export const add = (a, b) => a + b\n'])
+    } finally {
+      downloads.restore()
+    }
+    await expect(ins.el).to.be.accessible()
   })
 
   it('an instructor restores for everyone after a confirmation, and a page can veto it', async () => {

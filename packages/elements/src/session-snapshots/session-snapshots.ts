@@ -1,22 +1,15 @@
 import { css, html, nothing, type PropertyValues } from 'lit'
 import { property, query, state } from 'lit/decorators.js'
-import { languageForFile, Permission, Rule, type Language, type Role } from '@session-kit/core'
+import { languageForFile, Permission, Rule, type Language, type SnapshotEvent, type SnapshotInfo } from '@session-kit/core'
 import { SessionBeforeRestoreEvent } from '../events/events.js'
-import { downloadResponse } from '../internal/download.js'
+import { downloadBlob, downloadResponse } from '../internal/download.js'
 import { errorMessage, okOrThrow } from '../internal/http.js'
 import { relativeTime } from '../internal/format.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
 
-export interface SnapshotEntry {
-  id: string
-  title: string
-  description: string | null
-  createdBy: string
-  creatorName: string
-  creatorRole: Role
-  createdAt: string
-  fileNames: string[]
+/** A snapshot as the element lists it; `files` once it was opened. */
+export interface SnapshotEntry extends SnapshotInfo {
   files?: Record<string, string>
 }
 
@@ -26,11 +19,12 @@ type Destroyable = { destroy(): void }
  * Named copies of the room's code. Capture one with a title and description (learners' are
  * personal: visible to them and instructors); preview it beside the current code with the
  * differences highlighted; restore it for everyone (a normal change every editor receives, history
- * kept — after a confirmation and a cancelable `session-before-restore` event); export it as JSON;
- * delete your own (instructors any).
+ * kept — after a confirmation and a cancelable `session-before-restore` event); export it as JSON,
+ * or download its code (each file under its own name; in the preview, the file shown); delete your
+ * own (instructors any). The list follows what others save, delete and restore, live.
  *
  * @tag session-snapshots
- * @summary Snapshots: capture, preview with a diff, restore, export, delete.
+ * @summary Snapshots: capture, preview with a diff, restore, export or download the code, delete.
  *
  * @csspart form - The form to capture a snapshot.
  * @csspart list - The snapshots.
@@ -50,9 +44,10 @@ export class SessionSnapshots extends SessionElement {
         display: block;
         font-size: 0.9rem;
       }
+      /* Title, description and Save on one line where they fit, and below each other where not. */
       form {
-        display: grid;
-        grid-template-columns: 1fr 2fr auto;
+        display: flex;
+        flex-wrap: wrap;
         gap: 0.4rem 0.6rem;
         align-items: end;
         padding: 0.6rem;
@@ -60,10 +55,9 @@ export class SessionSnapshots extends SessionElement {
         border-radius: var(--_radius);
         background: var(--_surface);
       }
-      @media (max-width: 40rem) {
-        form {
-          grid-template-columns: 1fr;
-        }
+      form label {
+        flex: 1 1 9rem;
+        min-width: 0;
       }
       label {
         display: grid;
@@ -71,7 +65,11 @@ export class SessionSnapshots extends SessionElement {
         font-size: 0.8rem;
         color: var(--_muted);
       }
+      form label:has([name='description']) {
+        flex: 2 1 14rem;
+      }
       input {
+        min-width: 0;
         font: inherit;
         color: var(--_fg);
         background: var(--_bg);
@@ -150,6 +148,18 @@ export class SessionSnapshots extends SessionElement {
         font-family: var(--_mono);
         font-size: 0.85rem;
       }
+      .notice {
+        margin: 0.6rem 0 0;
+        padding: 0.35rem 0.5rem;
+        border: 1px solid var(--_border);
+        border-inline-start: 4px solid var(--_accent);
+        border-radius: 6px;
+        font-size: 0.85rem;
+      }
+      .notice button {
+        font-size: 0.8rem;
+        padding: 0.1rem 0.5rem;
+      }
       .empty,
       .error {
         color: var(--_muted);
@@ -170,12 +180,15 @@ export class SessionSnapshots extends SessionElement {
   @state() private _confirmRestore: string | null = null
   @state() private _confirmDelete: string | null = null
   @state() private _announce = ''
+  /** Someone else restored a snapshot: said where it is seen, until the next thing done here. */
+  @state() private _restoredBy = ''
 
   @query('.diff') private _diffHost?: HTMLElement
 
   #diff: Destroyable | null = null
   #room = new RoomController(this, {
     needsDocument: true,
+    events: { snapshot: (e) => this.#changed(e) },
     onChange: (state, previous) => {
       if (state?.status === 'live' && previous?.status !== 'live') void this.#load()
     },
@@ -194,6 +207,28 @@ export class SessionSnapshots extends SessionElement {
     }
   }
 
+  /** Saved here or by someone else: into the list once, newest first. */
+  #add(s: SnapshotEntry) {
+    if (this._list && !this._list.some((x) => x.id === s.id)) this._list = [s, ...this._list]
+  }
+
+  #remove(id: string) {
+    if (this._list) this._list = this._list.filter((x) => x.id !== id)
+    if (this._preview?.snapshot.id === id) this._preview = null
+    if (this._confirmRestore === id) this._confirmRestore = null
+    if (this._confirmDelete === id) this._confirmDelete = null
+  }
+
+  /** The room's `snapshot` event: the list follows, and what others did is said. */
+  #changed(e: SnapshotEvent) {
+    if (e.change === 'created' && e.snapshot) this.#add(e.snapshot)
+    if (e.change === 'deleted') this.#remove(e.id)
+    if (e.by.userId === this.#room.state?.participant?.userId) return
+    if (e.change === 'created') this._announce = `${e.by.name} saved the snapshot “${e.title}”.`
+    if (e.change === 'deleted') this._announce = `${e.by.name} deleted the snapshot “${e.title}”.`
+    if (e.change === 'restored') this._restoredBy = `${e.by.name} restored the snapshot “${e.title}” for everyone; the code before it stays in the history.`
+  }
+
   async #capture(e: Event) {
     e.preventDefault()
     const form = e.target as HTMLFormElement
@@ -208,9 +243,9 @@ export class SessionSnapshots extends SessionElement {
       const res = await this.#room.state!.client.api('POST', '/snapshots', { title, description: String(data.get('description') ?? '').trim() || undefined })
       await okOrThrow(res)
       form.reset()
+      this.#add((await res.json()) as SnapshotEntry)
       this._announce = `Snapshot “${title}” saved.`
       this._error = ''
-      await this.#load()
     } catch (err) {
       this._error = `The snapshot was not saved: ${(err as Error).message}`
     } finally {
@@ -225,12 +260,33 @@ export class SessionSnapshots extends SessionElement {
     }
     this._busy = s.id
     try {
-      const res = await this.#room.state!.client.api('GET', `/snapshots/${s.id}`)
-      await okOrThrow(res)
-      const full = (await res.json()) as SnapshotEntry
+      const full = await this.#withFiles(s)
       this._preview = { snapshot: full, file: full.fileNames[0] ?? '' }
     } catch (err) {
       this._error = `The snapshot could not be opened: ${(err as Error).message}`
+    } finally {
+      this._busy = ''
+    }
+  }
+
+  /** The snapshot with its files (fetched: the list carries only their names). */
+  async #withFiles(s: SnapshotEntry): Promise<SnapshotEntry & { files: Record<string, string> }> {
+    if (s.files) return s as SnapshotEntry & { files: Record<string, string> }
+    const res = await this.#room.state!.client.api('GET', `/snapshots/${s.id}`)
+    await okOrThrow(res)
+    return (await res.json()) as SnapshotEntry & { files: Record<string, string> }
+  }
+
+  /** Download the code itself: each of `names` (every file by default) as a file of its own name. */
+  async #downloadCode(s: SnapshotEntry, names?: string[]) {
+    this._busy = s.id
+    try {
+      const full = await this.#withFiles(s)
+      const files = names ?? full.fileNames
+      for (const name of files) downloadBlob(new Blob([full.files[name] ?? ''], { type: 'text/plain;charset=utf-8' }), name, this)
+      this._announce = files.length === 1 ? `Downloaded ${files[0]} from “${s.title}”.` : `Downloaded ${files.length} files from “${s.title}”: ${files.join(', ')}.`
+    } catch (err) {
+      this._error = `The code could not be downloaded: ${(err as Error).message}`
     } finally {
       this._busy = ''
     }
@@ -270,6 +326,7 @@ export class SessionSnapshots extends SessionElement {
       const res = await this.#room.state!.client.api('POST', `/snapshots/${s.id}/restore`)
       await okOrThrow(res)
       this._announce = `Restored “${s.title}” for everyone. The previous code stays in the history.`
+      this._restoredBy = ''
       this._preview = null
     } catch (err) {
       this._error = `The snapshot was not restored: ${(err as Error).message}`
@@ -294,9 +351,8 @@ export class SessionSnapshots extends SessionElement {
     try {
       const res = await this.#room.state!.client.api('DELETE', `/snapshots/${s.id}`)
       await okOrThrow(res)
-      if (this._preview?.snapshot.id === s.id) this._preview = null
+      this.#remove(s.id)
       this._announce = `Deleted “${s.title}”.`
-      await this.#load()
     } catch (err) {
       this._error = `The snapshot was not deleted: ${(err as Error).message}`
     } finally {
@@ -325,6 +381,7 @@ export class SessionSnapshots extends SessionElement {
           </form>`
         : nothing}
       ${this._error ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+      ${this._restoredBy ? html`<p class="notice" role="status">${this._restoredBy} <button type="button" @click=${() => (this._restoredBy = '')}>Dismiss</button></p>` : nothing}
       ${this._list === null && !this._error
         ? html`<p class="empty" role="status">Loading snapshots…</p>`
         : this._list?.length === 0
@@ -358,7 +415,10 @@ export class SessionSnapshots extends SessionElement {
               >`
             : html`<button type="button" @click=${() => (this._confirmRestore = s.id)}>Restore<span class="visually-hidden"> ${s.title}</span></button>`
           : nothing}
-        <button type="button" @click=${() => this.#export(s)}>Export<span class="visually-hidden"> ${s.title}</span></button>
+        <button type="button" title="Download the code: ${s.fileNames.join(', ')}" ?disabled=${busy} @click=${() => this.#downloadCode(s)}>
+          Download code<span class="visually-hidden"> of ${s.title}</span>
+        </button>
+        <button type="button" title="Download the snapshot as JSON: title, description, every file" @click=${() => this.#export(s)}>Export JSON<span class="visually-hidden"> ${s.title}</span></button>
         ${canDelete
           ? this._confirmDelete === s.id
             ? html`<span role="group" aria-label="Confirm deleting ${s.title}"
@@ -384,6 +444,7 @@ export class SessionSnapshots extends SessionElement {
               </select></label
             >`
           : html`<span>${p.file}</span>`}
+        <button type="button" @click=${() => this.#downloadCode(p.snapshot, [p.file])}>Download ${p.file}</button>
         ${canRestore ? html`<button type="button" @click=${() => (this._confirmRestore = p.snapshot.id)}>Restore this snapshot…</button>` : nothing}
         <button type="button" @click=${() => (this._preview = null)}>Close</button>
       </div>
