@@ -3,7 +3,7 @@ import { property, query, state } from 'lit/decorators.js'
 import { DEFAULT_FILE, editBlockReason, languageForFile, LANGUAGES, Permission, type Language } from '@session-kit/core'
 import { SessionChangeEvent } from '../events/events.js'
 import type { RoomClient } from '../internal/room-client.js'
-import { RoomController } from '../internal/room-controller.js'
+import { insideRoom, RoomController } from '../internal/room-controller.js'
 import type { RoomState } from '../internal/room-state.js'
 import { SessionElement } from '../internal/session-element.js'
 import type { TextSource, TextSplice, UnsentEdit } from '../internal/text-source.js'
@@ -131,9 +131,10 @@ export class SessionEditor extends SessionElement {
   override connectedCallback() {
     super.connectedCallback()
     if (!this.#initial) this.#initial = dedent(this.textContent ?? '')
-    // No room after the current task: this is a playground.
+    // No room after the current task: this is a playground. Inside a <session-room> whose code has
+    // not loaded yet (the CDN loads each element when it is needed), it is a room still joining.
     this.#playgroundTimer = setTimeout(() => {
-      if (!this._room && this._phase === 'loading') this._phase = 'playground'
+      if (!this._room && this._phase === 'loading' && !insideRoom(this)) this._phase = 'playground'
     }, 0)
   }
 
@@ -425,6 +426,8 @@ export class SessionEditor extends SessionElement {
   #indicator() {
     if (this._phase === 'playground') return { badge: this.readonly ? 'Read-only' : 'Playground', why: 'This editor is not connected to a room: changes stay on this page.', kind: 'ok' }
     const room = this._room
+    // A failed room: the room says why, once; the editor only says it is not connected.
+    if (room?.status === 'error') return { badge: 'Not connected', why: room.error?.message ?? 'Not connected to the room.', kind: 'blocked' }
     if (!room || !room.participant || !room.session) return { badge: 'Connecting…', why: 'Joining the room.', kind: 'wait' }
     if (this.readonly) return { badge: 'Read-only', why: 'This editor is a read-only view.', kind: 'blocked' }
     const reason = editBlockReason({ role: room.participant.role, muted: room.participant.muted, owner: room.participant.owner, editingLocked: room.session.editingLocked })
@@ -434,7 +437,7 @@ export class SessionEditor extends SessionElement {
 
   #saveState() {
     const status = this._room?.status
-    if (!this._room || this._phase === 'playground') return nothing
+    if (!this._room || this._phase === 'playground' || status === 'error') return nothing
     // Connecting for the first time is loading (the code may already show as plain text); only a
     // connection lost after being live is "Offline".
     if (status === 'offline' && this._room.error?.code === 'rate_limited') return html`<span part="save-state" class="save offline">Waiting to send</span>`
@@ -455,7 +458,6 @@ export class SessionEditor extends SessionElement {
     if (room.status === 'offline' || (room.status === 'connecting' && this._phase === 'live')) {
       return html`<div part="banner" class="banner warn" role="status">Offline — reconnecting. ${this.#canEdit ? 'Your edits are kept on this device and sent when the connection returns.' : 'The code below may be out of date.'}</div>`
     }
-    if (room.status === 'error' && room.error) return html`<div part="banner" class="banner error" role="alert">Not connected: ${room.error.message}</div>`
     if (room.status === 'waiting') return html`<div part="banner" class="banner" role="status">Waiting for the instructor to open this session…</div>`
     // Said where the code is, not only on the badge: the room announces the mute itself.
     if (!this.readonly && room.participant && room.session && editBlockReason({ ...room.participant, editingLocked: room.session.editingLocked }) === 'muted') {
@@ -515,7 +517,7 @@ export class SessionEditor extends SessionElement {
         : nothing}
       <div part="editor" class="editor ${this._phase}">
         <div class="cm-host"></div>
-        ${this._phase === 'loading' ? html`<p class="placeholder" role="status">Loading the code…</p>` : nothing}
+        ${this._phase === 'loading' ? html`<p class="placeholder" role="status">${room?.status === 'error' ? 'The code is not available: not connected.' : 'Loading the code…'}</p>` : nothing}
       </div>
       <div class="visually-hidden" role="status" aria-live="polite">${this._notice}</div>
     `
