@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util'
 import { ROLES, type Role } from '@session-kit/core'
 import { mintToken, parseTtl } from './auth/tokens.js'
-import { ConfigError, readOrCreateDevSecret } from './config.js'
+import { createServer as netServer } from 'node:net'
+import { ConfigError, isEveryInterface, isLoopback, loadConfig, readOrCreateDevSecret } from './config.js'
 import { createServer } from './server.js'
 
 const USAGE = `Usage:
@@ -9,13 +10,30 @@ const USAGE = `Usage:
       Start the server. Without a database URL it runs embedded PostgreSQL (PGlite) in the data folder.
   session-kit-server token --session S --role instructor|learner|observer --user U --name N [--ttl 2h] [--secret X] [--email E]
       Print a signed room token (HS256), as a host backend would mint it.
+  session-kit-server --help
+      Print this help.
 
-Environment: PORT, HOST (default 127.0.0.1; 0.0.0.0 when NODE_ENV=production), DATABASE_URL, DATA_DIR,
-SESSION_KIT_SECRET, SESSION_KIT_API_KEY, SESSION_KIT_PUBLIC_URL, SESSION_KIT_ALLOWED_ORIGINS, SESSION_KIT_JWKS, NODE_ENV;
-limits: SESSION_KIT_MAX_EDIT_CHARS, SESSION_KIT_MAX_DOCUMENT_CHARS, SESSION_KIT_EDIT_RATE, SESSION_KIT_MAX_FILES,
-SESSION_KIT_WRITE_COOLDOWN, SESSION_KIT_MAX_TOKEN_TTL, SESSION_KIT_MAX_CONNECTIONS_PER_IP, SESSION_KIT_NEW_CONNECTIONS_PER_IP,
-SESSION_KIT_TRUST_PROXY
-(docs/guides/security.md).`
+Environment:
+  PORT                         port to listen on (default 8787; --port wins)
+  HOST                         address to listen on (default 127.0.0.1, this machine only; 0.0.0.0, every
+                               network interface, when NODE_ENV=production)
+  SESSION_KIT_PUBLIC_URL       where browsers reach the server, used in invitation links and the start line
+                               (default http://localhost:PORT, or this machine's network address when HOST=0.0.0.0)
+  DATABASE_URL                 PostgreSQL; without it embedded PGlite in DATA_DIR
+  DATA_DIR                     data folder (default .data)
+  SESSION_KIT_SECRET           HS256 secret shared with the host; required in production (in development one is
+                               generated and kept in DATA_DIR/secret)
+  SESSION_KIT_API_KEY          bearer key for the host routes (create, list and delete sessions)
+  SESSION_KIT_ALLOWED_ORIGINS  origins allowed to call the API and frame the pages (default: any)
+  SESSION_KIT_JWKS             JWKS URL or file with the hosts' ES256/EdDSA public keys
+  SESSION_KIT_INVITE_URL       the page invitation links open (default SESSION_KIT_PUBLIC_URL/invite)
+  SMTP_URL, SESSION_KIT_MAIL_FROM
+                               invitation mail (without SMTP_URL it waits in the outbox and the log)
+  NODE_ENV                     production: a secret is required and the demo refused
+
+Limits (docs/guides/security.md): SESSION_KIT_MAX_EDIT_CHARS, SESSION_KIT_MAX_DOCUMENT_CHARS, SESSION_KIT_EDIT_RATE,
+SESSION_KIT_MAX_FILES, SESSION_KIT_WRITE_COOLDOWN, SESSION_KIT_MAX_TOKEN_TTL, SESSION_KIT_MAX_CONNECTIONS_PER_IP,
+SESSION_KIT_NEW_CONNECTIONS_PER_IP, SESSION_KIT_TRUST_PROXY.`
 
 export async function main(argv: string[]): Promise<number> {
   const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'serve'
@@ -28,6 +46,11 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'serve') return await serveCommand(rest)
     if (command === 'token') return await tokenCommand(rest)
   } catch (e) {
+    const bind = await cannotListen(e)
+    if (bind) {
+      console.error(`session-kit-server: ${bind}`)
+      return 1
+    }
     if (e instanceof ConfigError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (e as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       console.error(`session-kit-server: ${(e as Error).message}`)
       return 2
@@ -51,16 +74,19 @@ async function serveCommand(args: string[]): Promise<number> {
   })
   const port = values.port === undefined ? undefined : Number(values.port)
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new ConfigError(`--port must be a number between 0 and 65535, not "${values.port}".`)
-  const server = await createServer({ port, databaseUrl: values['database-url'], dataDir: values['data-dir'], demo: values.demo })
+  const overrides = { port, databaseUrl: values['database-url'], dataDir: values['data-dir'], demo: values.demo }
+  // A port that is taken is said at once, before the database is opened.
+  const planned = loadConfig(process.env, overrides, () => {})
+  if (planned.port !== 0) await tryListen(planned.port, planned.host)
+  const server = await createServer(overrides)
   const where = server.db.kind === 'pglite' ? `embedded PGlite in ${server.config.dataDir}` : 'PostgreSQL'
-  const { host } = server.config
-  const everywhere = host === '0.0.0.0' || host === '::'
-  console.log(
-    everywhere
-      ? `[session-kit] listening on ${host}:${server.port}, every network interface (from this machine: http://localhost:${server.port}) (database: ${where})`
-      : `[session-kit] listening on ${server.url} (database: ${where})${host === '127.0.0.1' || host === 'localhost' || host === '::1' ? '; this machine only — set HOST=0.0.0.0 to accept other machines' : ''}`,
-  )
-  if (server.config.demo) console.log(`[session-kit] demo room: open ${server.url.replace('127.0.0.1', 'localhost')}/ in a browser`)
+  const { host, publicUrl } = server.config
+  const bound = isEveryInterface(host) ? `every network interface, port ${server.port}` : server.url
+  const scope = isLoopback(host) ? '; this machine only — set HOST=0.0.0.0 to accept other machines' : ''
+  console.log(`[session-kit] listening on ${bound} (database: ${where})${scope}`)
+  // Links the server hands out (invitations, the demo) point here: say so when it is not where it is bound.
+  if (publicUrl !== server.url.replace('127.0.0.1', 'localhost')) console.log(`[session-kit] browsers reach it at ${publicUrl}${server.config.explicitUrls.publicUrl ? '' : ' (SESSION_KIT_PUBLIC_URL sets another address)'}`)
+  if (server.config.demo) console.log(`[session-kit] demo room: open ${publicUrl}/ in a browser`)
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       console.log(`[session-kit] ${signal}: closing connections and saving documents`)
@@ -113,4 +139,39 @@ async function tokenCommand(args: string[]): Promise<number> {
   }
   console.log(token)
   return 0
+}
+
+/** One sentence for a port or address the server cannot listen on, or undefined for any other error. */
+async function cannotListen(e: unknown): Promise<string | undefined> {
+  const err = e as NodeJS.ErrnoException & { port?: number; address?: string; hostname?: string }
+  // A HOST name that does not resolve fails its lookup before listening.
+  const badHost = err.code === 'ENOTFOUND' && err.hostname !== undefined && err.hostname === process.env.HOST
+  if (err.syscall !== 'listen' && !badHost) return undefined
+  const port = err.port ?? Number(process.env.PORT ?? 8787)
+  if (err.code === 'EADDRINUSE') {
+    const free = await freePortAfter(port, err.address)
+    return `port ${port} is already in use (by another Session Kit server or npm start?). Choose another with --port ${free ?? '<port>'} or PORT=${free ?? '<port>'}.`
+  }
+  if (err.code === 'EACCES') return `port ${port} needs privileges this process does not have. Choose one above 1023 with --port or PORT.`
+  if (err.code === 'EADDRNOTAVAIL' || badHost) {
+    return `HOST=${err.address ?? err.hostname ?? process.env.HOST} is not an address of this machine. Use 127.0.0.1 (this machine only) or 0.0.0.0 (every network interface).`
+  }
+  return undefined
+}
+
+/** The first free port after `port`, to suggest one that works. */
+async function freePortAfter(port: number, host = '127.0.0.1'): Promise<number | undefined> {
+  for (let p = port + 1; p <= Math.min(port + 20, 65535); p++) {
+    if (await tryListen(p, host).then(() => true, () => false)) return p
+  }
+  return undefined
+}
+
+/** Listen on the port and let it go again: rejects with the error the server's own listen would meet. */
+function tryListen(port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = netServer()
+    probe.once('error', reject)
+    probe.listen(port, host, () => probe.close(() => resolve()))
+  })
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, loadConfig, reachableUrl } from './config.js'
 
 describe('configuration', () => {
   it('generates a development secret once, keeps it in DATA_DIR and warns', () => {
@@ -42,6 +42,19 @@ describe('configuration', () => {
     assert.equal(c.apiKey, 'k')
     assert.equal(c.publicUrl, 'http://localhost:8787')
     assert.throws(() => loadConfig({ SESSION_KIT_SECRET: 'x'.repeat(32), PORT: 'eighty' }), /PORT must be a number/)
+  })
+  it('links point where the server is reachable: localhost, the network address on every interface, else the bound address', () => {
+    const lan = { lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }], eth0: [{ address: 'fe80::1', family: 'IPv6', internal: false }, { address: '192.168.1.20', family: 'IPv4', internal: false }] } as unknown as Parameters<typeof reachableUrl>[2]
+    assert.equal(reachableUrl('127.0.0.1', 8787, lan), 'http://localhost:8787')
+    assert.equal(reachableUrl('::1', 8787, lan), 'http://localhost:8787')
+    assert.equal(reachableUrl('0.0.0.0', 8787, lan), 'http://192.168.1.20:8787')
+    assert.equal(reachableUrl('::', 8787, lan), 'http://192.168.1.20:8787')
+    assert.equal(reachableUrl('0.0.0.0', 8787, {}), 'http://localhost:8787', 'no network: this machine')
+    assert.equal(reachableUrl('10.0.0.5', 8787, lan), 'http://10.0.0.5:8787')
+    assert.equal(reachableUrl('fd00::2', 8787, lan), 'http://[fd00::2]:8787')
+    const secret = 'x'.repeat(32)
+    assert.equal(loadConfig({ SESSION_KIT_SECRET: secret, HOST: '10.0.0.5', PORT: '9000' }).publicUrl, 'http://10.0.0.5:9000')
+    assert.equal(loadConfig({ SESSION_KIT_SECRET: secret, HOST: '10.0.0.5', SESSION_KIT_PUBLIC_URL: 'https://rooms.example.edu/' }).publicUrl, 'https://rooms.example.edu')
   })
   it('binds this machine only in development and every interface in production, unless HOST says', () => {
     const secret = 'x'.repeat(32)

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseTtl } from './auth/tokens.js'
 import { DEFAULT_LIMITS, type SyncLimits } from './sync/limits.js'
@@ -84,7 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     }
     warn('DEMO MODE IN PRODUCTION (SESSION_KIT_DEMO_IN_PRODUCTION=1): anyone who opens / gets instructor, learner and observer tokens for the "demo" session. Never run it beside real sessions.')
   }
-  const publicUrl = (env.SESSION_KIT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '')
+  const publicUrl = (env.SESSION_KIT_PUBLIC_URL || reachableUrl(host, port)).replace(/\/+$/, '')
   const allowedOrigins = (env.SESSION_KIT_ALLOWED_ORIGINS ?? '').split(/[\s,]+/).filter(Boolean).map((o) => o.replace(/\/+$/, ''))
   if (production && !allowedOrigins.length) {
     warn('SESSION_KIT_ALLOWED_ORIGINS is not set: any site may frame the pages this server serves (frame-ancestors *) and call its API from a browser (Access-Control-Allow-Origin: *). List your course sites there.')
@@ -153,6 +155,28 @@ function inviteUrl(configured: string | undefined, publicUrl: string): string {
     throw new ConfigError(`SESSION_KIT_INVITE_URL must be a full http(s) URL, not "${url}".`)
   }
   return url
+}
+
+/** Addresses that only this machine can reach. */
+export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.')
+
+/** Listening on every interface (HOST=0.0.0.0 or ::). */
+export const isEveryInterface = (host: string) => host === '0.0.0.0' || host === '::'
+
+/**
+ * Where browsers reach a server bound to `host`, for links it hands out when SESSION_KIT_PUBLIC_URL
+ * is not set: localhost for this machine only, the machine's own network address when it listens
+ * on every interface, else the address it is bound to.
+ */
+export function reachableUrl(host: string, port: number, interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces()): string {
+  if (isLoopback(host)) return `http://localhost:${port}`
+  if (isEveryInterface(host)) {
+    const external = Object.values(interfaces)
+      .flat()
+      .find((i) => i && !i.internal && i.family === 'IPv4')
+    return external ? `http://${external.address}:${port}` : `http://localhost:${port}`
+  }
+  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`
 }
 
 function parsePort(value: string): number {

@@ -7,7 +7,7 @@ import { MAX_FRAME_BYTES } from '@session-kit/core'
 import './http/error-event.js'
 import { createApp } from './app.js'
 import { TokenVerifier } from './auth/tokens.js'
-import { loadConfig, type ConfigOverrides, type ServerConfig } from './config.js'
+import { isEveryInterface, loadConfig, reachableUrl, type ConfigOverrides, type ServerConfig } from './config.js'
 import type { AppEnv, Services } from './http/context.js'
 import { seedDemo } from './demo/routes.js'
 import { openDatabase, type Database } from './store/db.js'
@@ -100,10 +100,19 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   const sockets = new Set<Socket>()
   let port = config.port
   if (opts.listen !== false) {
-    server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
-      s.once('error', reject)
-    })
+    try {
+      server = await new Promise<ServerType>((resolve, reject) => {
+        const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
+        s.once('error', reject)
+      })
+    } catch (e) {
+      // The port is taken (EADDRINUSE) or not ours to bind: leave nothing open behind us.
+      await hub.close()
+      await hub.drain()
+      mailer.close()
+      await db.close()
+      throw e
+    }
     injectWebSocket(server)
     server.on('connection', (socket: Socket) => {
       sockets.add(socket)
@@ -111,10 +120,11 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
     })
     port = (server.address() as AddressInfo).port
     // Port 0 asks for any free port: links must name the one we got.
-    if (!config.explicitUrls.publicUrl) config.publicUrl = `http://localhost:${port}`
+    if (!config.explicitUrls.publicUrl) config.publicUrl = reachableUrl(config.host, port)
     if (!config.explicitUrls.inviteUrl) config.inviteUrl = `${config.publicUrl}/invite`
   }
-  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
+  // Where this process (and its tests) reach the server: every interface includes loopback.
+  const url = isEveryInterface(config.host) ? `http://127.0.0.1:${port}` : `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
   let closed = false
   return {
     url,
