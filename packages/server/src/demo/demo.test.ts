@@ -27,6 +27,23 @@ for (const backend of backends()) {
         await s.stop()
       }
     })
+
+    it('every page it serves has an icon, and /favicon.ico answers (no 404 in the browser)', async () => {
+      const s = await startTestServer(backend, { demo: true })
+      try {
+        const icon = await fetch(s.url + '/favicon.ico')
+        assert.equal(icon.status, 200)
+        assert.equal(icon.headers.get('content-type'), 'image/svg+xml')
+        assert.match(await icon.text(), /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+        for (const path of ['/', '/invite', '/recordings/some-recording']) {
+          const page = await fetch(s.url + path)
+          assert.match(await page.text(), /<link rel="icon" href="data:image\/svg\+xml,%3Csvg/, `${path} links its icon inline`)
+          assert.match(page.headers.get('content-security-policy') ?? '', /img-src [^;]*\bdata:/, `${path}'s policy allows the inline icon`)
+        }
+      } finally {
+        await s.stop()
+      }
+    })
   })
 }
 

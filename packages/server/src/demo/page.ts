@@ -1,4 +1,5 @@
 import { html, raw } from 'hono/html'
+import { ICON_DATA_URL } from './icon.js'
 
 interface Person {
   role: string
@@ -38,6 +39,7 @@ export function demoPage(opts: { origin: string; session: string; people: Person
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>Session Kit — demo room</title>
+    <link rel="icon" href="${ICON_DATA_URL}" />
     <link rel="stylesheet" href="/demo/demo.css" />
     ${opts.built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
   </head>
@@ -72,6 +74,7 @@ export function invitePage(opts: { origin: string; built: boolean }) {
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>Session Kit — invitation</title>
+    <link rel="icon" href="${ICON_DATA_URL}" />
     <link rel="stylesheet" href="/demo/demo.css" />
     ${opts.built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
   </head>
@@ -96,6 +99,7 @@ export function playerPage(opts: { origin: string; recording: string; built: boo
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>Session Kit — recording</title>
+    <link rel="icon" href="${ICON_DATA_URL}" />
     <link rel="stylesheet" href="/demo/demo.css" />
     ${opts.built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
   </head>

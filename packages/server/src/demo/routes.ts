@@ -9,6 +9,7 @@ import { mintToken } from '../auth/tokens.js'
 import type { Sql } from '../store/db.js'
 import { createSession } from '../store/sessions.js'
 import { recentOutbox } from '../mail/mailer.js'
+import { ICON_SVG } from './icon.js'
 import { demoPage, invitePage, playerPage } from './page.js'
 
 export const DEMO_SESSION = 'demo'
@@ -112,6 +113,8 @@ export function pageRoutes(services: Services) {
     const rel = c.req.path.slice('/cdn/'.length)
     return sendFile(CDN_DIR, rel, /^(chunks|assets)\//.test(rel), c.req.header('accept-encoding'))
   })
+  // Browsers ask for it on whatever they show from this server (a /cdn file opened in a tab too).
+  r.get('/favicon.ico', () => new Response(ICON_SVG, { headers: { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' } }))
   r.get('/demo/*', (c) => sendFile(ASSETS_DIR, c.req.path.slice('/demo/'.length), false, c.req.header('accept-encoding')))
   return r
 }
