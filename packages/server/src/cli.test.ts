@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs'
 import { createServer as netServer, type AddressInfo, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -83,10 +83,10 @@ describe('session-kit-server, the command line', () => {
     }
   })
 
-  it('createServer on a port in use rejects and leaves nothing open behind it', async () => {
+  it('createServer on a port in use rejects at once, before opening the database, and leaves nothing open', async () => {
     const held = await holdPort()
     const port = (held.address() as AddressInfo).port
-    const dataDir = await freshDataDir()
+    const dataDir = mkdtempSync(join(tmpdir(), 'sk-port-'))
     try {
       // In a process of its own: it must end by itself once the error is handled.
       const script = `import { createServer } from '${DIST}index.js'
@@ -100,7 +100,8 @@ try { await createServer({ port: ${port}, dataDir: ${JSON.stringify(dataDir)}, e
       })
       if (!ended) child.kill('SIGKILL')
       assert.equal(out.trim(), 'EADDRINUSE')
-      assert.ok(ended, 'the process ended: the database and the hub were closed')
+      assert.ok(ended, 'the process ended: nothing was left open')
+      assert.deepEqual(readdirSync(dataDir), [], 'no database was opened')
     } finally {
       held.close()
       removeDir(dataDir)

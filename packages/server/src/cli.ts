@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util'
 import { ROLES, type Role } from '@session-kit/core'
 import { mintToken, parseTtl } from './auth/tokens.js'
-import { createServer as netServer } from 'node:net'
-import { ConfigError, isEveryInterface, isLoopback, loadConfig, readOrCreateDevSecret } from './config.js'
+import { ConfigError, isEveryInterface, isLoopback, readOrCreateDevSecret } from './config.js'
+import { tryListen } from './http/listen.js'
 import { createServer } from './server.js'
 
 const USAGE = `Usage:
@@ -74,11 +74,7 @@ async function serveCommand(args: string[]): Promise<number> {
   })
   const port = values.port === undefined ? undefined : Number(values.port)
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new ConfigError(`--port must be a number between 0 and 65535, not "${values.port}".`)
-  const overrides = { port, databaseUrl: values['database-url'], dataDir: values['data-dir'], demo: values.demo }
-  // A port that is taken is said at once, before the database is opened.
-  const planned = loadConfig(process.env, overrides, () => {})
-  if (planned.port !== 0) await tryListen(planned.port, planned.host)
-  const server = await createServer(overrides)
+  const server = await createServer({ port, databaseUrl: values['database-url'], dataDir: values['data-dir'], demo: values.demo })
   const where = server.db.kind === 'pglite' ? `embedded PGlite in ${server.config.dataDir}` : 'PostgreSQL'
   const { host, publicUrl } = server.config
   const bound = isEveryInterface(host) ? `every network interface, port ${server.port}` : server.url
@@ -165,13 +161,4 @@ async function freePortAfter(port: number, host = '127.0.0.1'): Promise<number |
     if (await tryListen(p, host).then(() => true, () => false)) return p
   }
   return undefined
-}
-
-/** Listen on the port and let it go again: rejects with the error the server's own listen would meet. */
-function tryListen(port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = netServer()
-    probe.once('error', reject)
-    probe.listen(port, host, () => probe.close(() => resolve()))
-  })
 }

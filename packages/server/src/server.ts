@@ -5,6 +5,7 @@ import { createNodeWebSocket } from '@hono/node-ws'
 import { Hono } from 'hono'
 import { MAX_FRAME_BYTES } from '@session-kit/core'
 import './http/error-event.js'
+import { tryListen } from './http/listen.js'
 import { createApp } from './app.js'
 import { TokenVerifier } from './auth/tokens.js'
 import { isEveryInterface, loadConfig, reachableUrl, type ConfigOverrides, type ServerConfig } from './config.js'
@@ -61,7 +62,11 @@ const CLOSE_GRACE_MS = 1000
  */
 export async function createServer(opts: CreateServerOptions = {}): Promise<SessionKitServer> {
   const log = opts.log ?? ((m: string) => console.log(`[session-kit] ${m}`))
-  const config = loadConfig(opts.env ?? process.env, opts, (m) => log(`warning: ${m}`))
+  const warnings: string[] = []
+  const config = loadConfig(opts.env ?? process.env, opts, (m) => warnings.push(m))
+  // A port that is taken is said at once, before the database (seconds to open) and any warning.
+  if (opts.listen !== false && config.port !== 0) await tryListen(config.port, config.host)
+  for (const w of warnings) log(`warning: ${w}`)
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log })
   try {
     const applied = await migrate(db.sql)
