@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The docs-playground example: `node examples/docs-playground/start.mjs` (after `npm run build`).
+// The docs-playground example: `node examples/docs-playground/start.mjs` (after `npm run build`),
+// on PORT (default 8081).
 // A static documentation page with several independent playground editors: no Session Kit server
 // at all — the page loads the CDN bundle and the code runs in the browser's sandbox.
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { extname, join, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { listen, runExample } from '../serve.mjs'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const CDN = normalize(join(here, '../../packages/elements/dist/cdn'))
@@ -31,11 +33,10 @@ export async function start({ port = 8081 } = {}) {
       res.writeHead(200, headers).end(body)
     }
   })
-  await new Promise((r) => site.listen(port, '127.0.0.1', r))
+  await listen(site, port)
   return { url: `http://127.0.0.1:${site.address().port}`, close: () => (site.closeAllConnections(), new Promise((r) => site.close(r))) }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { url } = await start()
-  console.log(`Open ${url}/ — a docs page with three runnable playgrounds.`)
+  await runExample('examples/docs-playground/start.mjs', start, { port: ['PORT', 8081] }, ({ url }) => `Open ${url}/ — a docs page with three runnable playgrounds.`)
 }

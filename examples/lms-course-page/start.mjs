@@ -4,12 +4,15 @@
 // host knows its users and their roles and signs a room token for whoever opens the course page —
 // the only thing a host must do. Invitations sent from the page link back to the course page,
 // where <session-room> shows the accept card. Without SMTP, mail waits in the outbox (/outbox).
+// The course site is on PORT (default 8083), the Session Kit server on SESSION_KIT_PORT (default:
+// any free port).
 import { mkdtempSync } from 'node:fs'
 import { createServer as httpServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createServer, mintToken } from '@session-kit/server'
+import { listen, runExample, untilReady } from '../serve.mjs'
 
 const SECRET = process.env.SESSION_KIT_SECRET ?? 'lms-example-secret-' + 'x'.repeat(24)
 const API_KEY = 'lms-example-api-key'
@@ -40,9 +43,10 @@ function layout(title, sk, body) {
 </html>`
 }
 
-export async function start({ port = 8083, serverPort = 8787, dataDir = mkdtempSync(join(tmpdir(), 'session-kit-lms-')) } = {}) {
+export async function start({ port = 8083, serverPort = 0, dataDir = mkdtempSync(join(tmpdir(), 'session-kit-lms-')) } = {}) {
   let sk // the Session Kit server, started once the course site knows its own address
-  const site = httpServer(async (req, res) => {
+  // Until the Session Kit server and the course session exist, the site answers 503.
+  const pages = untilReady(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
     const html = (status, body) =>
       res
@@ -89,27 +93,34 @@ export async function start({ port = 8083, serverPort = 8787, dataDir = mkdtempS
     }
     res.writeHead(404).end()
   })
-  await new Promise((r) => site.listen(port, '127.0.0.1', r))
+  const site = httpServer(pages.handle)
+  await listen(site, port)
   const siteUrl = `http://127.0.0.1:${site.address().port}`
-  sk = await createServer({
-    port: serverPort,
-    host: '127.0.0.1',
-    dataDir,
-    databaseUrl: '',
-    env: { SESSION_KIT_SECRET: SECRET, SESSION_KIT_API_KEY: API_KEY, SESSION_KIT_INVITE_URL: `${siteUrl}/course`, SESSION_KIT_ALLOWED_ORIGINS: siteUrl },
-    log: () => {},
-  })
+  const stopSite = () => (site.closeAllConnections(), new Promise((r) => site.close(r)))
+  try {
+    sk = await createServer({
+      port: serverPort,
+      host: '127.0.0.1',
+      dataDir,
+      databaseUrl: '',
+      env: { SESSION_KIT_SECRET: SECRET, SESSION_KIT_API_KEY: API_KEY, SESSION_KIT_INVITE_URL: `${siteUrl}/course`, SESSION_KIT_ALLOWED_ORIGINS: siteUrl },
+      log: () => {},
+    })
+  } catch (e) {
+    await stopSite()
+    throw e
+  }
   await fetch(`${sk.url}/v1/sessions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ id: COURSE.session, title: COURSE.title, ownerId: 'ada', files: { 'main.js': 'function greet(name) {\n  // your code here\n}\n\nconsole.log(greet("class"))\n' } }),
   })
+  pages.ready()
   return {
     url: siteUrl,
     server: sk,
     async close() {
-      site.closeAllConnections()
-      await new Promise((r) => site.close(r))
+      await stopSite()
       await sk.close()
     },
   }
@@ -122,6 +133,5 @@ main { max-width: 72rem; margin: 1.5rem auto; padding: 0 1rem }
 session-editor { height: 14rem } section { margin-top: 1.5rem }`
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { url } = await start()
-  console.log(`Open ${url}/ — sign in as the instructor, the learner or the observer (use three browser profiles).`)
+  await runExample('examples/lms-course-page/start.mjs', start, { port: ['PORT', 8083], serverPort: ['SESSION_KIT_PORT', 0] }, ({ url }) => `Open ${url}/ — sign in as the instructor, the learner or the observer (use three browser profiles).`)
 }
