@@ -71,7 +71,11 @@ export async function start({ port = 8083, serverPort = 0, dataDir = mkdtempSync
       }
       const id = url.searchParams.get('as')
       const user = USERS[id]
-      if (!user) return html(404, layout('Not enrolled', sk.url, '<p>Sign in first: <a href="/">choose a user</a>.</p>'))
+      // Not signed in: a guest who accepted an invitation on this device is back in the room (it
+      // keeps their token, and the link's ?invite= is gone from the address); anyone else signs in.
+      if (!user) {
+        return html(200, layout(COURSE.title, sk.url, `<h1>${esc(COURSE.title)}</h1><p>Course members: <a href="/">sign in</a>.</p><session-room server="${sk.url}" session="${COURSE.session}"><session-editor file="main.js"></session-editor><session-runner file="main.js"></session-runner></session-room>`))
+      }
       // The host's one job: sign a token for this user, this session and their role.
       const token = await mintToken({ sid: COURSE.session, sub: id, name: user.name, role: user.role }, SECRET, { ttl: '2h' })
       const instructorTools =

@@ -116,6 +116,11 @@ describe('the demo page (npm start)', () => {
     assert.equal(await guestPage.locator('session-editor [part=indicator]').textContent(), 'Editing', 'joined as a learner')
     assert.ok(!guestPage.url().includes('invite='), 'the invitation token is removed from the address bar')
     await until(async () => ((await invitations.locator('[part~=status]').first().textContent()) ?? '') === 'accepted', 'the instructor sees it accepted')
+    // A reload (the address no longer has the invitation): the guest is back in the room.
+    await guestPage.reload()
+    await guestPage.locator('session-editor .editor.live').waitFor({ timeout: 15_000 })
+    assert.equal(await guestPage.locator('session-editor [part=indicator]').textContent(), 'Editing', 'back as the learner after a reload')
+    assert.match((await guestPage.locator('session-room [part=status-text]').textContent()) ?? '', /Live/)
     assert.deepEqual(guestProblems, [])
     await guest.close()
   })

@@ -105,6 +105,11 @@ describe('examples', () => {
       await guest.getByRole('button', { name: 'Accept and join' }).click()
       await guest.locator('session-editor .editor.live').waitFor({ timeout: 15_000 })
       assert.match((await guest.locator('session-editor .cm-content').textContent()) ?? '', /Grace was here/)
+      // A reload: the address is /course now (no ?invite=, no sign-in); the guest is back in the room.
+      assert.ok(!guest.url().includes('invite='), 'the invitation token is removed from the address bar')
+      await guest.reload()
+      await guest.locator('session-editor .editor.live').waitFor({ timeout: 15_000 })
+      assert.equal(await guest.locator('session-editor [part=indicator]').textContent(), 'Editing', 'back as the learner after a reload')
       await guestCtx.close()
       assert.deepEqual(problems, [])
       await shoot(teacher, 'lms-course-page-instructor')

@@ -10,6 +10,7 @@ import { SessionElement } from '../internal/session-element.js'
 import { initials, relativeTime } from '../internal/format.js'
 import { tokenClaims } from '../internal/token-claims.js'
 import { colorIndex } from '../internal/colors.js'
+import { forgetGuestToken, lastGuestSession, readGuestToken, writeGuestToken } from './guest-tokens.js'
 import { styles } from './session-room.styles.js'
 
 const STATUS_TEXT: Record<RoomStatus, string> = {
@@ -23,6 +24,9 @@ const STATUS_TEXT: Record<RoomStatus, string> = {
 
 /** How long a reason for a change that holds no longer ("Editing unlocked by Ada.") stays in the bar. */
 const PASSING_NOTICE_MS = 5000
+
+/** Said when a guest's kept token has expired: reloading cannot help, a new invitation can. */
+const GUEST_EXPIRED = 'Your guest access to this session has expired: ask the instructor for a new invitation.'
 
 /** What the room bar says: the status, or — held back over the edit allowance — that edits wait. */
 function statusText(status: RoomStatus, error: { code: string } | null | undefined): string {
@@ -206,13 +210,27 @@ export class SessionRoom extends SessionElement {
       return
     }
     if (this._invitation && this._invitation.phase !== 'joined') return
-    const guest = () => readGuestToken(this.#base, this.session)
+    const fromPage = Boolean(this.#pageToken || this.tokenProvider)
+    // A page that names no session and gives no token (the server's invitation page, reloaded after
+    // the invitation was accepted and dropped from the address): the guest's last room here.
+    if (!this.session && !fromPage) {
+      const last = lastGuestSession(this.#base)
+      if (last) {
+        this.session = last
+        this.#schedule()
+        return
+      }
+    }
+    const guest = () => {
+      const kept = readGuestToken(this.#base, this.session)
+      return kept && !kept.expired ? kept.token : null
+    }
     const client = new RoomClient({
       server: this.server,
       session: this.session,
-      token: () => this.token ?? this.getAttribute('token') ?? guest() ?? undefined,
+      token: () => this.#pageToken ?? guest() ?? undefined,
       // Guests hold server-signed tokens: renew them with the server unless the page provides tokens.
-      tokenProvider: () => this.tokenProvider ?? (!this.token && !this.getAttribute('token') && guest() ? () => this.#refreshGuest() : undefined),
+      tokenProvider: () => this.tokenProvider ?? (!this.#pageToken && guest() ? () => this.#refreshGuest() : undefined),
       onChange: () => this.#publish(client),
     })
     this.#client = client
@@ -220,12 +238,31 @@ export class SessionRoom extends SessionElement {
       this.#publish(client, { code: 'no_session', message: 'This room has no session attribute.' })
       return
     }
-    const sid = tokenClaims(this.token ?? this.getAttribute('token') ?? undefined).sid
+    const sid = tokenClaims(this.#pageToken).sid
     if (sid && sid !== this.session) {
       this.#publish(client, { code: 'token_wrong_session', message: `The token is for session "${sid}", but this room is "${this.session}".` })
       return
     }
+    if (!fromPage) {
+      const kept = readGuestToken(this.#base, this.session)
+      if (kept?.expired) {
+        // Never sent: the server would refuse it, and it cannot be renewed.
+        forgetGuestToken(this.#base, this.session)
+        this.#publish(client, { code: 'token_expired', message: GUEST_EXPIRED })
+        return
+      }
+      if (!kept) {
+        console.warn('<session-room>: no token. Set the token attribute or a tokenProvider (guests of an invitation get one when they accept it).')
+        this.#publish(client, { code: 'token_missing', message: 'This room has no token: open your invitation link again, or sign in.' })
+        return
+      }
+    }
     client.start()
+  }
+
+  /** The token the page gave, as a property or (before upgrade) as an attribute. */
+  get #pageToken(): string | undefined {
+    return this.token ?? this.getAttribute('token') ?? undefined
   }
 
   #publish(client: RoomClient, localError?: { code: string; message: string }) {
@@ -298,8 +335,14 @@ export class SessionRoom extends SessionElement {
         revoked: 'This invitation was withdrawn by the instructor.',
         expired: 'This invitation has expired: ask the instructor for a new one.',
       }
+      const kept = body.status === 'accepted' ? readGuestToken(this.#base, body.sessionId) : null
+      if (kept?.expired) {
+        forgetGuestToken(this.#base, body.sessionId)
+        this._invitation = { token, phase: 'problem', info: body, message: GUEST_EXPIRED }
+        return
+      }
       this._invitation = { token, phase, info: body, message: problem[body.status] }
-      if (body.status === 'accepted' && readGuestToken(this.#base, body.sessionId)) this.#joined(body.sessionId)
+      if (kept) this.#joined(body.sessionId)
     } catch {
       this._invitation = { token, phase: 'problem', message: 'The server could not be reached. Check your connection and reload the page.' }
     }
@@ -354,8 +397,9 @@ export class SessionRoom extends SessionElement {
   }
 
   async #refreshGuest(): Promise<string | undefined> {
-    const current = readGuestToken(this.#base, this.session)
-    if (!current) return undefined
+    const kept = readGuestToken(this.#base, this.session)
+    if (!kept || kept.expired) return undefined
+    const current = kept.token
     const res = await fetch(`${this.#base}/v1/tokens/refresh`, { method: 'POST', headers: { authorization: `Bearer ${current}` } })
     if (!res.ok) return current
     const { token } = (await res.json()) as { token: string }
@@ -446,25 +490,6 @@ interface InvitationView {
 }
 
 const ROLE_ARTICLE: Record<Role, string> = { instructor: 'an', learner: 'a', observer: 'an' }
-
-const guestKey = (base: string, sid: string) => `session-kit:guest:${base}|${sid}`
-
-/** A guest's server-signed token, kept on this device so they can come back without the link. */
-function readGuestToken(base: string, sid: string): string | null {
-  try {
-    return sid ? localStorage.getItem(guestKey(base, sid)) : null
-  } catch {
-    return null
-  }
-}
-
-function writeGuestToken(base: string, sid: string, token: string) {
-  try {
-    localStorage.setItem(guestKey(base, sid), token)
-  } catch {
-    // Storage is blocked (private mode, third-party frame): the guest stays for this page only.
-  }
-}
 
 declare global {
   interface HTMLElementTagNameMap {
