@@ -5,7 +5,7 @@ import '../define/session-analytics.js'
 import '../define/session-editor.js'
 import type { SessionRoom } from '../session-room/session-room.js'
 import type { SessionAnalytics } from './session-analytics.js'
-import { createSession, freshSid, live, shadowText, testServer, token, typeAt, waitFor } from '../test-support/room.js'
+import { createSession, freshSid, live, testServer, token, typeAt, waitFor } from '../test-support/room.js'
 
 /** Every analytics request this page makes. */
 const requests: string[] = []
@@ -33,6 +33,18 @@ const card = (root: ShadowRoot, label: string) => [...root.querySelectorAll('.ca
 const cardWords = (root: ShadowRoot, label: string) => ([...root.querySelectorAll('.card')].find((c) => c.querySelector('dt')!.textContent === label) as HTMLElement | undefined)?.innerText.replace(/\s+/g, ' ').trim() ?? ''
 const names = (root: ShadowRoot) => [...root.querySelectorAll('table[part=table] tbody th')].map((th) => th.textContent!.replace('(online)', '').replace('●', '').trim())
 
+/**
+ * Edits are counted a moment after they are stored, and typing is not announced to the element:
+ * ask again until `counted`.
+ */
+async function recount(el: SessionAnalytics, counted: () => boolean) {
+  for (let i = 0; i < 20 && !counted(); i++) {
+    el.reload()
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  expect(counted(), el.shadowRoot!.textContent!).to.equal(true)
+}
+
 describe('<session-analytics>', () => {
   it('shows an instructor the cards, a sortable table, the trend and who needs attention; fetches nothing while hidden', async () => {
     const sid = freshSid('stats')
@@ -44,16 +56,19 @@ describe('<session-analytics>', () => {
     for (let i = 0; i < 3; i++) lea.room.client!.send({ type: 'run', run: { file: 'main.js', language: 'javascript', ok: false, errors: 1, durationMs: 3, output: 'ReferenceError: z is not defined' } })
     lea.room.client!.send({ type: 'chat', text: 'stuck on this' })
 
-    const before = requests.length
+    // The instructor's requests (the learner's own element, on screen, asks for …/analytics/me).
+    const full = () => requests.filter((u) => u.includes('/analytics?')).length
+    const before = full()
     const ins = await analytics(sid, 'instructor', 'ins', 'Ada', true)
     await new Promise((r) => setTimeout(r, 400))
-    expect(requests.length).to.equal(before, 'nothing is fetched while the element is not on screen')
+    expect(full()).to.equal(before, 'nothing is fetched while the element is not on screen')
     expect(ins.root.textContent).to.contain('load when they are on screen')
     ;(ins.el.parentElement as HTMLElement).hidden = false
     ins.el.scrollIntoView()
     await waitFor(() => card(ins.root, 'Runs').startsWith('3'), 8000, 'figures loaded')
-    expect(requests.length).to.be.greaterThan(before)
+    expect(full()).to.be.greaterThan(before)
     expect(card(ins.root, 'Participants')).to.match(/^2/)
+    await recount(ins.el, () => /^[1-9]/.test(card(ins.root, 'Code changes')))
     expect(card(ins.root, 'Code changes')).to.match(/^[1-9]/)
     expect(names(ins.root)).to.have.members(['Ada', 'Grace'])
 
@@ -85,7 +100,7 @@ describe('<session-analytics>', () => {
     // Range switch and pseudonyms refetch at once.
     const count = requests.length
     ;(ins.root.querySelector('input[value="1h"]') as HTMLInputElement).click()
-    await waitFor(() => requests.length > count && requests.at(-1)!.includes('range=1h'), 4000, 'refetched for the last hour')
+    await waitFor(() => requests.slice(count).some((u) => u.includes('/analytics?range=1h')), 4000, 'refetched for the last hour')
     ;(ins.root.querySelector('input[type=checkbox]') as HTMLInputElement).click()
     await waitFor(() => names(ins.root).includes('Participant 2'), 4000, 'pseudonyms')
     expect(names(ins.root)).to.not.include('Grace')
@@ -107,16 +122,9 @@ describe('<session-analytics>', () => {
     await createSession(sid, { 'main.js': '' }, 'ins')
     const lea = await analytics(sid, 'learner', 'lea', 'Grace')
     typeAt(await live(lea.editor), 0, 'let x = 1')
-    await waitFor(() => shadowText(lea.editor, '[part=save-state]') === 'All changes saved', 6000, 'saved')
     lea.el.scrollIntoView()
-    // Typing is not announced to this element: ask again until the edit is counted.
-    const counted = () => card(lea.root, 'Code changes') !== '' && !card(lea.root, 'Code changes').startsWith('0')
-    for (let i = 0; i < 20 && !counted(); i++) {
-      lea.el.reload()
-      await new Promise((r) => setTimeout(r, 500))
-    }
-    expect(counted(), lea.root.textContent!).to.equal(true)
-    expect(cardWords(lea.root, 'Active')).to.match(/^Active 1 min counting each minute in which you edited, ran code or chatted$/)
+    await recount(lea.el, () => /^[1-9]/.test(card(lea.root, 'Code changes')))
+    expect(cardWords(lea.root, 'Active')).to.match(/^Active [12] min counting each minute in which you edited, ran code or chatted$/)
     expect(cardWords(lea.root, 'Code changes')).to.match(/^Code changes \d+ 9 characters added, 0 removed$/)
     const ins = await analytics(sid, 'instructor', 'ins', 'Ada')
     ins.el.scrollIntoView()
@@ -124,7 +132,7 @@ describe('<session-analytics>', () => {
     expect(cardWords(ins.root, 'Engagement')).to.match(/^Engagement \d+ out of 100: the learners’ average$/)
     expect(cardWords(ins.root, 'Active now')).to.match(/^Active now \d did something in the last 5 minutes$/)
     expect(cardWords(ins.root, 'Code changes')).to.match(/^Code changes \d+ [\d.]+ a minute$/)
-    expect(ins.root.querySelector('details summary')!.textContent).to.match(/^Data table \(1 minute with activity\)$/)
+    expect(ins.root.querySelector('details summary')!.textContent).to.match(/^Data table \((1 minute|2 minutes) with activity\)$/)
   })
 
   it('fits a 390 px phone: cards and controls wrap, the tables scroll inside, the page does not', async () => {

@@ -96,6 +96,10 @@ export class SessionAnalytics extends SessionElement {
       .spacer {
         flex: 1;
       }
+      .exports {
+        display: flex;
+        gap: 0.5rem;
+      }
       .cards {
         display: grid;
         grid-template-columns: repeat(auto-fill, minmax(min(9rem, 100%), 1fr));
@@ -440,7 +444,7 @@ export class SessionAnalytics extends SessionElement {
       >
       <span class="spacer"></span>
       ${canExport
-        ? html`<button @click=${() => this.#export('csv')}>Export CSV</button><button @click=${() => this.#export('json')}>Export JSON</button>`
+        ? html`<span class="exports"><button @click=${() => this.#export('csv')}>Export CSV</button><button @click=${() => this.#export('json')}>Export JSON</button></span>`
         : nothing}
     </div>`
   }

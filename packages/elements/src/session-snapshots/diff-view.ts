@@ -5,11 +5,18 @@ import { syntaxHighlighting, defaultHighlightStyle } from '@codemirror/language'
 import type { Language } from '@session-kit/core'
 import { loadLanguage } from '../session-editor/languages.js'
 
+/** The page's colours (light or dark), as the editor has them: CodeMirror's own gutters are light. */
+const theme = EditorView.theme({
+  '&': { backgroundColor: 'var(--_bg)', color: 'var(--_fg)' },
+  '.cm-gutters': { backgroundColor: 'var(--_surface)', color: 'var(--_muted)', borderRight: '1px solid var(--_border)' },
+})
+
 /** A read-only side-by-side diff: the snapshot (left) against the current code (right). */
 export async function createDiff(opts: { parent: HTMLElement; root: ShadowRoot; before: string; after: string; language: Language; labels: [string, string] }) {
   const lang = await loadLanguage(opts.language)
   const extensions = (label: string) => [
     lineNumbers(),
+    theme,
     syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
     lang,
     EditorState.readOnly.of(true),

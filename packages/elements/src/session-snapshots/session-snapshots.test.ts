@@ -92,9 +92,8 @@ describe('<session-snapshots>', () => {
     expect(barbara.root.querySelector('[role=status][aria-live]')!.textContent).to.contain('Ada saved the snapshot “Baseline”')
     // A learner's snapshot is personal: instructors see it arrive, other learners never.
     capture(grace.root, 'Mine')
-    await waitFor(() => item(ada.root, 'Mine') !== undefined && item(barbara.root, 'Mine') !== undefined, 6000, 'instructors see the personal snapshot')
-    expect(item(grace.root, 'Mine'), 'listed once for its creator').to.not.equal(undefined)
-    expect([...grace.root.querySelectorAll('[part=snapshot]')].length).to.equal(2)
+    await waitFor(() => [ada, barbara, grace].every((p) => item(p.root, 'Mine') !== undefined), 6000, 'instructors and its creator see the personal snapshot')
+    expect([...grace.root.querySelectorAll('[part=snapshot]')].length, 'listed once for its creator').to.equal(2)
     expect(item(linus.root, 'Mine')).to.equal(undefined)
     // A restore by someone else is said where the snapshots are.
     button(item(ada.root, 'Baseline')!, /^Restore/)!.click()
