@@ -84,9 +84,10 @@ export class SessionInvitations extends SessionElement {
         display: block;
         font-size: 0.9rem;
       }
+      /* One line where it fits; in a narrow column the addresses keep their width and the rest wraps. */
       form {
-        display: grid;
-        grid-template-columns: 1fr auto auto auto;
+        display: flex;
+        flex-wrap: wrap;
         gap: 0.4rem 0.6rem;
         align-items: end;
         padding: 0.6rem;
@@ -94,10 +95,9 @@ export class SessionInvitations extends SessionElement {
         border-radius: var(--_radius);
         background: var(--_surface);
       }
-      @media (max-width: 40rem) {
-        form {
-          grid-template-columns: 1fr 1fr;
-        }
+      .emails {
+        flex: 1 1 14rem;
+        min-width: 0;
       }
       label {
         display: grid;
@@ -123,7 +123,7 @@ export class SessionInvitations extends SessionElement {
         width: 5.5rem;
       }
       .hint {
-        grid-column: 1 / -1;
+        flex-basis: 100%;
         margin: 0;
         font-size: 0.78rem;
         color: var(--_muted);
@@ -341,7 +341,7 @@ export class SessionInvitations extends SessionElement {
     const myRank = ROLE_RANK[state!.participant!.role]
     return html`
       <form part="form" @submit=${this.#submit} novalidate>
-        <label
+        <label class="emails"
           >Email addresses
           <textarea name="emails" rows="1" placeholder="ada@example.edu, grace@example.edu" autocomplete="off" aria-describedby="hint"></textarea>
         </label>
