@@ -5,6 +5,7 @@ import { Decoration, drawSelection, EditorView, highlightActiveLine, highlightAc
 import { PARTICIPANT_COLORS, type Language } from '@session-kit/core'
 import type { TextSplice } from '../internal/text-source.js'
 import { loadLanguage } from './languages.js'
+import { keyboardMode } from './keyboard-mode.js'
 import { colorIndex } from '../internal/colors.js'
 
 /** An edit at a plain index: delete `del` characters at `at`, then insert `ins`. */
@@ -158,6 +159,8 @@ export class CodeEditor {
       highlightActiveLine(),
       syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
       keymap.of([{ key: 'Mod-Enter', run: () => (opts.onRun(), true) }, ...defaultKeymap, ...historyKeymap, indentWithTab]),
+      // Tab indents only once one has chosen to edit: see keyboard-mode.ts.
+      keyboardMode(),
       theme,
       remoteCursors,
       this.#readOnly.of(this.#readOnlyExt(opts.readOnly)),

@@ -495,7 +495,7 @@ export class SessionEditor extends SessionElement {
                 return html`<li class=${yes ? 'yes' : 'no'}><span aria-hidden="true">${yes ? '✓' : '—'}</span> ${words}<span class="visually-hidden">: ${yes ? 'yes' : 'no'}</span></li>`
               })}
             </ul>
-            <p class="tip">Keyboard: Tab indents inside the code; press Escape, then Tab, to move on.</p>
+            <p class="tip">Keyboard: Tab moves past the code. To edit it from the keyboard, press Enter in the code (Tab then indents), and Escape to stop; a click starts editing at once.</p>
           </section>`
         : nothing}
       ${this.#banner()}
