@@ -46,15 +46,20 @@ export interface EditorOptions {
 
 const setCursors = StateEffect.define<RemoteCursor[]>()
 
+/** How long a caret's name shows after that person moved it (it also shows while hovered). */
+const LABEL_MS = 1500
+
 class CaretWidget extends WidgetType {
   constructor(
     readonly name: string,
     readonly color: string,
+    /** When this person last moved their caret here (ms, performance.now()), if seen moving. */
+    readonly movedAt: number | null,
   ) {
     super()
   }
   override eq(other: CaretWidget) {
-    return other.name === this.name && other.color === this.color
+    return other.name === this.name && other.color === this.color && other.movedAt === this.movedAt
   }
   toDOM() {
     const caret = document.createElement('span')
@@ -65,37 +70,64 @@ class CaretWidget extends WidgetType {
     label.className = 'sk-caret-label'
     label.style.backgroundColor = this.color
     label.textContent = this.name
+    // A line drawn again mid-way goes on with the same fade rather than starting it over.
+    const since = this.movedAt === null ? Infinity : performance.now() - this.movedAt
+    if (since < LABEL_MS) {
+      label.classList.add('sk-caret-moved')
+      label.style.animationDelay = `-${Math.round(since)}ms`
+    }
     caret.append(label)
     return caret
   }
+  // Clicks beside a caret place one's own cursor there as anywhere else.
   override ignoreEvent() {
-    return true
+    return false
   }
+}
+
+interface ShownCursor extends RemoteCursor {
+  movedAt: number | null
 }
 
 // Selections are coloured by class, not by inline style, so the editor works under a strict CSP.
 const colorClass = (color: string) => `sk-sel-${colorIndex(color)}`
 
-const remoteCursors = StateField.define<{ cursors: RemoteCursor[]; deco: DecorationSet }>({
+/**
+ * Other people's carets and selections. A caret's name shows while the caret is hovered, and for a
+ * moment when that person moves it — not when carets first appear (one joins a room with many), nor
+ * when someone else's edit merely shifts it.
+ */
+const remoteCursors = StateField.define<{ cursors: ShownCursor[]; deco: DecorationSet }>({
   create: () => ({ cursors: [], deco: Decoration.none }),
   update(value, tr) {
     let cursors = value.cursors
     const len = tr.state.doc.length
     // Someone's caret may be ahead of the text shown here (its edit is still on the way): keep it
     // within the text, or mapping it through the next change would throw.
-    const within = (c: RemoteCursor, n: number) => ({ ...c, anchor: Math.min(c.anchor, n), head: Math.min(c.head, n) })
-    for (const e of tr.effects) if (e.is(setCursors)) cursors = e.value.map((c) => within(c, len))
-    if (cursors === value.cursors && !tr.docChanged) return value
-    if (cursors === value.cursors) {
-      const before = tr.startState.doc.length
-      cursors = cursors.map((c) => within(c, before)).map((c) => ({ ...c, anchor: tr.changes.mapPos(c.anchor), head: tr.changes.mapPos(c.head) }))
+    const within = <C extends RemoteCursor>(c: C, n: number): C => ({ ...c, anchor: Math.min(c.anchor, n), head: Math.min(c.head, n) })
+    const before = tr.startState.doc.length
+    // Where each caret was, carried through this transaction's changes: a new position differing
+    // from it is a move of that person's own.
+    const mapped = () => value.cursors.map((c) => within(c, before)).map((c) => ({ ...c, anchor: tr.changes.mapPos(c.anchor), head: tr.changes.mapPos(c.head) }))
+    for (const e of tr.effects) {
+      if (!e.is(setCursors)) continue
+      const was = new Map(mapped().map((c) => [c.userId, c]))
+      const now = performance.now()
+      cursors = e.value.map((c) => {
+        const prev = was.get(c.userId)
+        const next = within(c, len)
+        const moved = prev !== undefined && (prev.head !== next.head || prev.anchor !== next.anchor)
+        return { ...next, movedAt: moved ? now : (prev?.movedAt ?? null) }
+      })
     }
+    if (cursors === value.cursors && !tr.docChanged) return value
+    if (cursors === value.cursors) cursors = mapped()
     const ranges = []
     for (const c of cursors) {
       const anchor = Math.min(c.anchor, len)
       const head = Math.min(c.head, len)
       if (anchor !== head) ranges.push(Decoration.mark({ class: `sk-sel ${colorClass(c.color)}` }).range(Math.min(anchor, head), Math.max(anchor, head)))
-      ranges.push(Decoration.widget({ widget: new CaretWidget(c.name, c.color), side: 1 }).range(head))
+      ranges.push(Decoration.widget({ widget: new CaretWidget(c.name, c.color, c.movedAt), side: 1 }).range(head))
     }
     return { cursors, deco: Decoration.set(ranges, true) }
   },
@@ -105,7 +137,10 @@ const remoteCursors = StateField.define<{ cursors: RemoteCursor[]; deco: Decorat
 const remote = Transaction.remote
 
 const theme = EditorView.theme({
-  '&': { height: '100%', backgroundColor: 'var(--_bg)', color: 'var(--_fg)' },
+  // The code never sets the editor's width: in a page's grid or flex column, a long line would
+  // widen the column past the screen (the page then scrolls sideways, and focusing the code
+  // scrolls its first characters out of view). A long line scrolls inside the editor instead.
+  '&': { height: '100%', backgroundColor: 'var(--_bg)', color: 'var(--_fg)', contain: 'inline-size' },
   '.cm-scroller': { fontFamily: 'var(--_mono)', fontSize: 'var(--session-editor-font-size, 14px)', lineHeight: '1.5' },
   '.cm-gutters': { backgroundColor: 'var(--_surface)', color: 'var(--_muted)', borderRight: '1px solid var(--_border)' },
   '.cm-activeLine': { backgroundColor: 'color-mix(in srgb, var(--_accent) 6%, transparent)' },
@@ -113,6 +148,8 @@ const theme = EditorView.theme({
   '&.cm-focused': { outline: 'none' },
   '.cm-cursor': { borderLeftColor: 'var(--_fg)' },
   '.sk-caret': { position: 'relative', borderLeft: '2px solid', marginLeft: '-1px', marginRight: '-1px' },
+  // A wider target than the 2 px line, so the name can be found by hovering the caret.
+  '.sk-caret::before': { content: '""', position: 'absolute', top: '0', bottom: '0', left: '-5px', width: '8px' },
   '.sk-caret-label': {
     position: 'absolute',
     top: '-1.35em',
@@ -126,7 +163,12 @@ const theme = EditorView.theme({
     pointerEvents: 'none',
     fontFamily: 'var(--_font)',
     zIndex: '5',
+    opacity: '0',
+    transition: 'opacity 120ms',
   },
+  '.sk-caret:hover .sk-caret-label': { opacity: '1' },
+  '.sk-caret-label.sk-caret-moved': { animation: `sk-caret-moved ${LABEL_MS}ms linear` },
+  '@keyframes sk-caret-moved': { '0%': { opacity: '1' }, '80%': { opacity: '1' }, '100%': { opacity: '0' } },
   ...Object.fromEntries(PARTICIPANT_COLORS.map((c, i) => [`.sk-sel-${i}`, { backgroundColor: `${c}40` }])),
 })
 
