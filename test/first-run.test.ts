@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -21,6 +22,16 @@ describe('the first run: npm install && npm start', () => {
     assert.deepEqual(refused, [], `Node ${oldest} (package.json engines) is refused by`)
     const readme = readFileSync(join(root, 'README.md'), 'utf8')
     assert.match(readme, new RegExp(`Node ${oldest.replace(/\.0$/, '').replaceAll('.', '\\.')}`), 'the README names the same Node version')
+  })
+
+  it('every dependency with an install script is reviewed in allowScripts (npm install prints no list to review)', (t) => {
+    let listed: string
+    try {
+      listed = execFileSync('npm', ['install-scripts', 'ls'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    } catch {
+      return t.skip('this npm has no install-scripts command')
+    }
+    assert.match(listed, /No packages with unreviewed install scripts/, listed)
   })
 
   it('npm start builds only when something the build reads changed since the last build', () => {
