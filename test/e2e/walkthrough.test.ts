@@ -273,8 +273,12 @@ describe('walk-through: when a room fails, every element says the same true thin
       const ctx = await contextFor(browser, VIEWS[0])
       try {
         const page = await ctx.newPage()
+        const warnings: string[] = []
+        page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()))
         await page.goto(host.url + path)
         await expectOneFailedState(page, message, path)
+        // The developer embedding the room reads why in the console too.
+        assert.ok(warnings.some((w) => w.includes('<session-room session="first-hour">: not connected') && message.test(w)), `a console warning says why: ${JSON.stringify(warnings)}`)
         if (path === '/other-session') {
           await shoot(page, 'failed-room-light-1280')
           await page.setViewportSize({ width: 390, height: 900 })

@@ -14,7 +14,8 @@ import { forgetGuestToken, lastGuestSession, readGuestToken, writeGuestToken } f
 import { styles } from './session-room.styles.js'
 
 const STATUS_TEXT: Record<RoomStatus, string> = {
-  idle: 'Not connected',
+  // Before the room has started (its elements still loading): it is about to connect.
+  idle: 'Connecting…',
   connecting: 'Connecting…',
   live: 'Live',
   offline: 'Offline — reconnecting…',
@@ -283,6 +284,8 @@ export class SessionRoom extends SessionElement {
       // A quick rejoin after a permission change (connecting → live) is not news; the reason is.
       const blip = (status === 'live' && this.#last.status === 'connecting') || status === 'connecting'
       if (!blip) this._announcement = status === 'error' ? `Not connected: ${error?.message ?? ''}` : status === 'offline' && error?.code === 'rate_limited' ? error.message : STATUS_TEXT[status]
+      // For the developer embedding the room: a room that cannot be joined says why in the console.
+      if (status === 'error' && error) console.warn(`<session-room session="${this.session}">: not connected (${error.code}): ${error.message}`)
     }
     if (perms !== this.#last.permissions && client.participant) {
       if (this.#last.permissions) this.dispatchEvent(new SessionPermissionsChangedEvent(client.permissions, client.participant, reason))
