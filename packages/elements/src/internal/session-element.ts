@@ -49,10 +49,12 @@ export class SessionElement extends LitElement {
       --_radius: var(--session-radius, 8px);
       --_font: var(--session-font-family, system-ui, -apple-system, 'Segoe UI', sans-serif);
       --_mono: var(--session-font-mono, ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace);
-      color-scheme: light dark;
       font-family: var(--_font);
       color: var(--_fg);
     }
+    /* No color-scheme of its own: an element is light or dark as its page is (the page's
+       color-scheme, inherited), so a light-only course page never gets dark elements with
+       light text on its light background when the device is in dark mode. */
     :host([theme='light']) {
       color-scheme: light;
     }

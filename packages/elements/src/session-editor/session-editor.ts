@@ -85,7 +85,7 @@ export class SessionEditor extends SessionElement {
   /** Read-only even for those who may edit (e.g. a reference pane). */
   @property({ type: Boolean, reflect: true }) readonly = false
 
-  /** Light or dark; follows the system when absent. */
+  /** Light or dark; as the page is (its `color-scheme`) when absent. */
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
   @state() private _phase: Phase = 'loading'

@@ -89,7 +89,7 @@ export class SessionRoom extends SessionElement {
   /** Hide the built-in status bar (the room still announces changes to screen readers). */
   @property({ type: Boolean, reflect: true, attribute: 'hide-status' }) hideStatus = false
 
-  /** Light or dark chrome; follows the system when absent. */
+  /** Light or dark chrome; as the page is (its `color-scheme`) when absent. */
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
   /**
