@@ -6,6 +6,7 @@ import { count, duration, relativeTime } from '../internal/format.js'
 import { errorMessage, okOrThrow } from '../internal/http.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
+import { statusStyles } from '../internal/styles.js'
 
 /** At most one refresh this often, however busy the room. */
 const MIN_REFRESH_MS = 5_000
@@ -256,16 +257,14 @@ export class SessionAnalytics extends SessionElement {
       .empty,
       .error,
       .updated {
-        color: var(--_muted);
         margin: 0.4rem 0;
       }
       .updated {
+        color: var(--_muted);
         font-size: 0.78rem;
       }
-      .error {
-        color: var(--_danger);
-      }
     `,
+    statusStyles,
   ]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'

@@ -5,6 +5,7 @@ import { colorIndex, participantColorClasses } from '../internal/colors.js'
 import { linkify, relativeTime } from '../internal/format.js'
 import { insideRoom, RoomController, roomUnavailable } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
+import { statusStyles } from '../internal/styles.js'
 
 /**
  * The room's chat: messages over the room's connection, history loaded page by page, every
@@ -111,10 +112,10 @@ export class SessionChat extends SessionElement {
         font-size: 0.85rem;
       }
       .empty {
-        color: var(--_muted);
         margin: auto;
       }
     `,
+    statusStyles,
   ]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'

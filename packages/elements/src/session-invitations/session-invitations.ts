@@ -5,6 +5,7 @@ import { relativeTime } from '../internal/format.js'
 import { errorMessage, okOrThrow } from '../internal/http.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
+import { listStyles, statusStyles } from '../internal/styles.js'
 
 export interface InvitationEntry {
   id: string
@@ -128,8 +129,7 @@ export class SessionInvitations extends SessionElement {
         font-size: 0.78rem;
         color: var(--_muted);
       }
-      .results,
-      .list {
+      .results {
         list-style: none;
         margin: 0.6rem 0 0;
         padding: 0;
@@ -175,25 +175,9 @@ export class SessionInvitations extends SessionElement {
       .badge.revoked {
         color: var(--_muted);
       }
-      .actions {
-        display: flex;
-        gap: 0.3rem;
-        align-items: center;
-        flex-wrap: wrap;
-      }
-      .actions button {
-        font-size: 0.8rem;
-        padding: 0.1rem 0.5rem;
-      }
-      .empty,
-      .error {
-        color: var(--_muted);
-        margin: 0.6rem 0 0;
-      }
-      .error {
-        color: var(--_danger);
-      }
     `,
+    statusStyles,
+    listStyles,
   ]
 
   /** Explain to participants who cannot invite why there is nothing here (default: render nothing). */

@@ -5,6 +5,7 @@ import { colorIndex, participantColorClasses } from '../internal/colors.js'
 import { initials, relativeTime } from '../internal/format.js'
 import { insideRoom, RoomController, roomUnavailable } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
+import { statusStyles } from '../internal/styles.js'
 import { errorMessage } from '../internal/http.js'
 
 /** A participant as `GET …/participants` returns them. */
@@ -130,11 +131,7 @@ export const participantStyles = css`
   ${participantColorClasses}
   .empty,
   .error {
-    color: var(--_muted);
     margin: 0.5rem 0;
-  }
-  .error {
-    color: var(--_danger);
   }
 `
 
@@ -160,7 +157,7 @@ export const participantStyles = css`
  */
 export class SessionParticipants extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [SessionElement.baseStyles, participantStyles]
+  static override styles = [SessionElement.baseStyles, participantStyles, statusStyles]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
 

@@ -6,6 +6,7 @@ import { relativeTime } from '../internal/format.js'
 import { errorMessage, okOrThrow } from '../internal/http.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
+import { listStyles, statusStyles } from '../internal/styles.js'
 
 export interface RecordingEntry {
   id: string
@@ -117,13 +118,6 @@ export class SessionRecording extends SessionElement {
       .counter {
         font-variant-numeric: tabular-nums;
       }
-      .list {
-        list-style: none;
-        margin: 0.6rem 0 0;
-        padding: 0;
-        display: grid;
-        gap: 0.3rem;
-      }
       .recording {
         display: flex;
         flex-wrap: wrap;
@@ -145,28 +139,12 @@ export class SessionRecording extends SessionElement {
         color: var(--_muted);
         font-size: 0.8rem;
       }
-      .actions {
-        display: flex;
-        gap: 0.3rem;
-        flex-wrap: wrap;
-        align-items: center;
-      }
-      .actions button {
-        font-size: 0.8rem;
-        padding: 0.1rem 0.5rem;
-      }
       session-player {
         margin-top: 0.6rem;
       }
-      .empty,
-      .error {
-        color: var(--_muted);
-        margin: 0.6rem 0 0;
-      }
-      .error {
-        color: var(--_danger);
-      }
     `,
+    statusStyles,
+    listStyles,
   ]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'

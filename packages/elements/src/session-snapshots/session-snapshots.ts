@@ -7,6 +7,7 @@ import { errorMessage, okOrThrow } from '../internal/http.js'
 import { relativeTime } from '../internal/format.js'
 import { RoomController } from '../internal/room-controller.js'
 import { SessionElement } from '../internal/session-element.js'
+import { listStyles, statusStyles } from '../internal/styles.js'
 
 /** A snapshot as the element lists it; `files` once it was opened. */
 export interface SnapshotEntry extends SnapshotInfo {
@@ -77,13 +78,6 @@ export class SessionSnapshots extends SessionElement {
         border-radius: 6px;
         padding: 0.3rem 0.45rem;
       }
-      .list {
-        list-style: none;
-        margin: 0.6rem 0 0;
-        padding: 0;
-        display: grid;
-        gap: 0.3rem;
-      }
       .snapshot {
         display: flex;
         flex-wrap: wrap;
@@ -108,16 +102,6 @@ export class SessionSnapshots extends SessionElement {
       .desc {
         color: var(--_muted);
         font-size: 0.8rem;
-      }
-      .actions {
-        display: flex;
-        gap: 0.3rem;
-        flex-wrap: wrap;
-        align-items: center;
-      }
-      .actions button {
-        font-size: 0.8rem;
-        padding: 0.1rem 0.5rem;
       }
       .preview {
         margin-top: 0.6rem;
@@ -160,15 +144,9 @@ export class SessionSnapshots extends SessionElement {
         font-size: 0.8rem;
         padding: 0.1rem 0.5rem;
       }
-      .empty,
-      .error {
-        color: var(--_muted);
-        margin: 0.6rem 0 0;
-      }
-      .error {
-        color: var(--_danger);
-      }
     `,
+    statusStyles,
+    listStyles,
   ]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
