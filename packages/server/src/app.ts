@@ -14,6 +14,7 @@ import { snapshotRoutes } from './routes/snapshots.js'
 import { participantRoutes } from './routes/participants.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { tokenRoutes } from './routes/tokens.js'
+import { isDatabaseUnavailable } from './store/db.js'
 import type { Connection } from './sync/hub.js'
 import { ConnectionCounter, LimitError } from './sync/limits.js'
 import { clientAddress } from './http/address.js'
@@ -120,6 +121,12 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.onError((err, c) => {
     if (err instanceof AppError) return c.json(err.toJSON(), err.status)
     if (err instanceof LimitError) return c.json({ error: { code: err.code, message: err.message } }, err.code === 'too_many_files' ? 409 : 413)
+    if (isDatabaseUnavailable(err)) {
+      // Not a fault in the request or the server: the database is away for a moment (a restart).
+      services.log(`database unavailable on ${c.req.method} ${c.req.path}: ${err.message}`)
+      c.header('retry-after', '1')
+      return c.json({ error: { code: 'database_unavailable', message: 'The database is not answering just now; try again in a moment.' } }, 503)
+    }
     services.log(`unexpected error on ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`)
     return c.json({ error: { code: 'internal', message: 'Something went wrong on the server; it has been logged.' } }, 500)
   })

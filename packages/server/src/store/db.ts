@@ -126,3 +126,18 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
   }
 }
 
+
+/** PostgreSQL's SQLSTATEs for a server going away or not yet back (class 08: connection exceptions). */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300'])
+/** The client's and the operating system's words for a connection that failed or went away. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT'])
+
+/**
+ * Whether an error says the database is not reachable right now (shutting down, starting up,
+ * restarting, connection refused or dropped) rather than that a query was wrong: the request can
+ * be tried again in a moment, and the answer is 503, not 500.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))
+}

@@ -33,7 +33,14 @@ async function createSession(base: string, sid: string) {
 }
 
 async function serverDocument(base: string, sid: string): Promise<{ files: Record<string, string>; heads: string[] }> {
-  const res = await fetch(`${base}/v1/sessions/${sid}/document`, { headers: { authorization: `Bearer ${await token(sid, 'observer', 'auditor')}` } })
+  const auth = { authorization: `Bearer ${await token(sid, 'observer', 'auditor')}` }
+  let res = await fetch(`${base}/v1/sessions/${sid}/document`, { headers: auth })
+  // Just after PostgreSQL is back, a pooled connection from before may still fail once: that is a
+  // 503 to try again (never a 500), as any API client would.
+  for (let i = 0; i < 20 && res.status === 503; i++) {
+    await new Promise((r) => setTimeout(r, 250))
+    res = await fetch(`${base}/v1/sessions/${sid}/document`, { headers: auth })
+  }
   assert.equal(res.status, 200, await res.clone().text())
   return (await res.json()) as { files: Record<string, string>; heads: string[] }
 }
@@ -292,6 +299,14 @@ describe('PostgreSQL going away under running servers', () => {
         assert.ok(down, `${s.url}/healthz answered ${status || 'nothing'} while the database was down${s.child.exitCode !== null ? ` (the server exited with ${s.child.exitCode})` : ''}`)
       }
       assert.ok(await poll(() => Date.now() - downAt >= 2_000 && clients.every((c) => c.closes.some((x) => x.at >= downAt)), SETTLE_MS), 'clients were not told to reconnect')
+      // An API request while it is down is told the database is away, to try again (not a 500).
+      for (const s of servers) {
+        const res = await fetch(`${s.url}/v1/sessions/${sid}/document`, { headers: { authorization: `Bearer ${await token(sid, 'observer', 'auditor')}` } })
+        const body = (await res.json()) as { error?: { code?: string } }
+        assert.equal(res.status, 503, `${s.url}: ${JSON.stringify(body)}`)
+        assert.equal(body.error?.code, 'database_unavailable')
+        assert.equal(res.headers.get('retry-after'), '1')
+      }
       const typedWhileDown = clients.flatMap((c, i) => c.mine.slice(typedBeforeDown[i]))
       const ackedWhileDown = typedWhileDown.filter((h) => clients.some((c) => c.acked.has(h)))
       assert.deepEqual(ackedWhileDown, [], 'edits made while the database was down were acknowledged')
