@@ -18,7 +18,7 @@ import { Committer } from './sync/committer.js'
 import { Hub } from './sync/hub.js'
 import { Mailer } from './mail/mailer.js'
 import { buildReplay } from './routes/recordings.js'
-import { getRecording } from './store/recordings.js'
+import { getRecording, processingRecordingIds } from './store/recordings.js'
 
 export interface SessionKitServer {
   services: Services
@@ -87,7 +87,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   const services: Services = { config, db, hub, verifier, mailer, clock, log }
   if (config.demo) await seedDemo(db.sql)
   // Replays whose build was cut short (a crash after stop) are built again.
-  for (const rec of await db.sql<{ id: string }[]>`select id from recordings where status = 'processing'`) {
+  for (const rec of await processingRecordingIds(db.sql)) {
     void getRecording(db.sql, rec.id).then((r) => r && buildReplay(services, r))
   }
 

@@ -1,5 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { Sql } from '../store/db.js'
+import { insertOutbox, markOutboxFailed, markOutboxSent } from '../store/outbox.js'
 
 export interface Mail {
   to: string
@@ -39,11 +40,7 @@ export class Mailer {
   }
 
   async send(mail: Mail): Promise<{ id: number; delivered: boolean; error?: string }> {
-    const [row] = await this.sql<{ id: number }[]>`
-      insert into outbox (session_id, to_address, subject, text_body, html_body, link)
-      values (${mail.sessionId ?? null}, ${mail.to}, ${mail.subject}, ${mail.text}, ${mail.html}, ${mail.link ?? null})
-      returning id`
-    const id = row!.id
+    const id = await insertOutbox(this.sql, mail)
     if (!this.#transport) {
       const production = this.opts.production ?? process.env.NODE_ENV === 'production'
       const link = !mail.link ? '' : production ? ` — its link is in the outbox table (id ${id}), not in this log` : ` — ${mail.link}`
@@ -52,11 +49,11 @@ export class Mailer {
     }
     try {
       await this.#transport.sendMail({ from: this.opts.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html })
-      await this.sql`update outbox set sent_at = now() where id = ${id}`
+      await markOutboxSent(this.sql, id)
       return { id, delivered: true }
     } catch (e) {
       const error = (e as Error).message
-      await this.sql`update outbox set error = ${error} where id = ${id}`
+      await markOutboxFailed(this.sql, id, error)
       this.opts.log(`mail to ${mail.to} failed: ${error}`)
       return { id, delivered: false, error }
     }
@@ -65,11 +62,4 @@ export class Mailer {
   close() {
     this.#transport?.close()
   }
-}
-
-/** The last mails of one session, newest first (their links let people in: show them only to that session's own page). */
-export async function recentOutbox(sql: Sql, sessionId: string, limit = 10) {
-  return sql<{ id: number; to: string; subject: string; link: string | null; createdAt: Date; sentAt: Date | null; error: string | null }[]>`
-    select id, to_address as "to", subject, link, created_at as "createdAt", sent_at as "sentAt", error
-    from outbox where session_id = ${sessionId} order by id desc limit ${limit}`
 }

@@ -1,7 +1,10 @@
 import { gzipSync } from 'node:zlib'
 import * as A from '@automerge/automerge'
 import { applyReplayEvent, colorFor, type Replay, type ReplayEvent } from '@session-kit/core'
+import { chatBodiesSince } from '../store/chat.js'
 import type { Sql } from '../store/db.js'
+import { activityEventsBetween, changeEventsSince } from '../store/events.js'
+import { participantNames } from '../store/participants.js'
 import { durationMs as recordedMs, type RecordingRow } from '../store/recordings.js'
 import type { Room } from '../sync/room.js'
 import { TextIndex } from '../sync/text-index.js'
@@ -38,15 +41,9 @@ const nextTick = () => new Promise((r) => setImmediate(r))
 export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, sessionTitle: string): Promise<{ replay: Replay; changes: number }> {
   const start = new Date(rec.startedAt).getTime()
   const stop = rec.stoppedAt ? new Date(rec.stoppedAt).getTime() : Date.now()
-  const changeEvents = await sql<{ id: number; kind: string; userId: string | null; at: Date; ref: string }[]>`
-    select id, kind, user_id as "userId", at, ref from events
-    where session_id = ${rec.sessionId} and kind in ('code_change', 'server_change') and at >= ${new Date(start)} order by id`
-  const others = await sql<{ id: number; kind: string; userId: string | null; at: Date; ref: string | null; data: Record<string, unknown> | null }[]>`
-    select id, kind, user_id as "userId", at, ref, data from events
-    where session_id = ${rec.sessionId} and kind in ('chat', 'run', 'join', 'leave') and at >= ${new Date(start)} and at <= ${new Date(stop)} order by id`
-  const chats = new Map(
-    (await sql<{ id: number; body: string }[]>`select id, body from chat_messages where session_id = ${rec.sessionId} and deleted_at is null and created_at >= ${new Date(start)}`).map((c) => [String(c.id), c.body]),
-  )
+  const changeEvents = await changeEventsSince(sql, rec.sessionId, new Date(start))
+  const others = await activityEventsBetween(sql, rec.sessionId, new Date(start), new Date(stop))
+  const chats = new Map((await chatBodiesSince(sql, rec.sessionId, new Date(start))).map((c) => [String(c.id), c.body]))
 
   // The document up to the start: every change not accepted after it, in causal order.
   const all = await room.allChanges()
@@ -109,7 +106,7 @@ export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, ses
   }
 
   const ids = [...new Set(events.map((e) => e.userId).filter(Boolean))]
-  const people = ids.length ? await sql<{ userId: string; name: string }[]>`select user_id as "userId", name from participants where session_id = ${rec.sessionId} and user_id = any(${ids})` : []
+  const people = ids.length ? await participantNames(sql, rec.sessionId, ids) : []
   const participants: Replay['participants'] = {}
   for (const id of ids) participants[id] = { name: people.find((p) => p.userId === id)?.name ?? 'Someone', color: colorFor(id) }
 

@@ -6,7 +6,7 @@ import type { AppEnv, RoomCaller } from '../http/context.js'
 import { AppError, badRequest, forbidden, notFound } from '../http/errors.js'
 import { body, KeySchema, pathParam } from '../http/validate.js'
 import type { Sql } from '../store/db.js'
-import { ban, getParticipant, listParticipants, unban, updateParticipant, type ParticipantRow } from '../store/participants.js'
+import { ban, bannedUserIds, getParticipant, listParticipants, setMutedForAll, unban, updateParticipant, type ParticipantRow } from '../store/participants.js'
 import { onlineUsers } from '../store/presence.js'
 
 const PatchParticipant = v.pipe(
@@ -63,7 +63,7 @@ export function participantRoutes() {
     const [rows, online, banned] = await Promise.all([
       listParticipants(db.sql, sid),
       onlineUsers(db.sql, sid),
-      db.sql<{ userId: string }[]>`select user_id as "userId" from bans where session_id = ${sid}`,
+      bannedUserIds(db.sql, sid),
     ])
     const instructor = caller.ctx.role === Role.Instructor
     const bannedIds = new Set(banned.map((b) => b.userId))
@@ -124,11 +124,7 @@ export function participantRoutes() {
       const { db, hub } = c.var.services
       const sid = caller.session.id
       // Everyone but instructors (by effective role) and the owner.
-      const rows = await db.sql<{ userId: string }[]>`
-        update participants set muted = ${muted}, updated_at = now()
-        where session_id = ${sid} and muted <> ${muted} and user_id <> ${caller.session.ownerId}
-          and coalesce(role_override, token_role) <> 'instructor'
-        returning user_id as "userId"`
+      const rows = await setMutedForAll(db.sql, sid, caller.session.ownerId, muted)
       const reason = muted ? `You were muted by ${caller.claims.name}.` : `You were unmuted by ${caller.claims.name}.`
       for (const { userId } of rows) await hub.participantChanged(sid, userId, reason)
       return c.json({ changed: rows.map((r) => r.userId) })

@@ -43,3 +43,8 @@ export async function deleteChat(sql: Sql, sessionId: string, id: number, by: st
   const rows = await sql`update chat_messages set deleted_at = now(), deleted_by = ${by} where session_id = ${sessionId} and id = ${id} and deleted_at is null returning id`
   return rows.length > 0
 }
+
+/** The bodies of messages sent at or after `from` and not deleted. */
+export async function chatBodiesSince(sql: Sql, sessionId: string, from: Date): Promise<{ id: number; body: string }[]> {
+  return sql<{ id: number; body: string }[]>`select id, body from chat_messages where session_id = ${sessionId} and deleted_at is null and created_at >= ${from}`
+}

@@ -57,3 +57,35 @@ export async function getRun(sql: Sql, sessionId: string, id: number): Promise<R
   const [row] = await sql<RunRow[]>`select id, user_id as "userId", at, data from events where session_id = ${sessionId} and id = ${id} and kind = 'run'`
   return row
 }
+
+/** An edit's event: the hash of the change it committed is its `ref`. */
+export interface ChangeEventRow {
+  id: number
+  kind: string
+  userId: string | null
+  at: Date
+  ref: string
+}
+
+/** The edits (people's and the server's) accepted at or after `from`, in the order accepted. */
+export async function changeEventsSince(sql: Sql, sessionId: string, from: Date): Promise<ChangeEventRow[]> {
+  return sql<ChangeEventRow[]>`
+    select id, kind, user_id as "userId", at, ref from events
+    where session_id = ${sessionId} and kind in ('code_change', 'server_change') and at >= ${from} order by id`
+}
+
+export interface ActivityEventRow {
+  id: number
+  kind: string
+  userId: string | null
+  at: Date
+  ref: string | null
+  data: Record<string, unknown> | null
+}
+
+/** Chat messages, runs, joins and leaves between `from` and `to` (inclusive), in order. */
+export async function activityEventsBetween(sql: Sql, sessionId: string, from: Date, to: Date): Promise<ActivityEventRow[]> {
+  return sql<ActivityEventRow[]>`
+    select id, kind, user_id as "userId", at, ref, data from events
+    where session_id = ${sessionId} and kind in ('chat', 'run', 'join', 'leave') and at >= ${from} and at <= ${to} order by id`
+}

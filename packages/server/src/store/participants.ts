@@ -27,6 +27,11 @@ export async function listParticipants(sql: Sql, sessionId: string): Promise<Par
   return sql<ParticipantRow[]>`select ${columns(sql)} from participants where session_id = ${sessionId} order by join_seq nulls last, user_id`
 }
 
+/** The names of these participants (those the session knows). */
+export async function participantNames(sql: Sql, sessionId: string, userIds: string[]): Promise<{ userId: string; name: string }[]> {
+  return sql<{ userId: string; name: string }[]>`select user_id as "userId", name from participants where session_id = ${sessionId} and user_id = any(${userIds})`
+}
+
 /**
  * Record someone joining: name, email and avatar come from the newest token; overrides, mute and
  * hidden stay as instructors set them. The first join numbers the participant (pseudonyms).
@@ -129,6 +134,23 @@ export async function ban(sql: Sql, sessionId: string, userId: string, email: st
   await sql`
     insert into bans (session_id, user_id, email, banned_by) values (${sessionId}, ${userId}, ${email}, ${bannedBy})
     on conflict (session_id, user_id) do update set email = coalesce(excluded.email, bans.email), banned_by = excluded.banned_by, created_at = now()`
+}
+
+/** The ids of everyone banned from a session. */
+export async function bannedUserIds(sql: Sql, sessionId: string): Promise<{ userId: string }[]> {
+  return sql<{ userId: string }[]>`select user_id as "userId" from bans where session_id = ${sessionId}`
+}
+
+/**
+ * Mute or unmute everyone but instructors (by effective role) and the owner; the ids of those
+ * whose state changed.
+ */
+export async function setMutedForAll(sql: Sql, sessionId: string, ownerId: string, muted: boolean): Promise<{ userId: string }[]> {
+  return sql<{ userId: string }[]>`
+        update participants set muted = ${muted}, updated_at = now()
+        where session_id = ${sessionId} and muted <> ${muted} and user_id <> ${ownerId}
+          and coalesce(role_override, token_role) <> 'instructor'
+        returning user_id as "userId"`
 }
 
 export async function unban(sql: Sql, sessionId: string, userId: string): Promise<boolean> {

@@ -13,6 +13,11 @@ export async function sweepInstances(sql: Sql): Promise<void> {
   await sql`delete from instances where heartbeat_at <= now() - make_interval(secs => ${INSTANCE_TIMEOUT_S * 4})`
 }
 
+/** Forget every connection (a single instance starting: none of them is open any more). */
+export async function clearConnections(sql: Sql): Promise<void> {
+  await sql`delete from connections`
+}
+
 export async function addConnection(sql: Sql, c: { connId: string; sessionId: string; userId: string; instanceId: string }): Promise<void> {
   await sql`insert into connections (conn_id, session_id, user_id, instance_id) values (${c.connId}, ${c.sessionId}, ${c.userId}, ${c.instanceId}) on conflict (conn_id) do nothing`
 }

@@ -48,6 +48,17 @@ export async function activeRecording(sql: Sql, sessionId: string): Promise<Reco
   return row
 }
 
+/** The state of the session's recording in progress, if one is recording or paused. */
+export async function activeRecordingStatus(sql: Sql, sessionId: string): Promise<'recording' | 'paused' | undefined> {
+  const [active] = await sql<{ status: 'recording' | 'paused' }[]>`select status from recordings where session_id = ${sessionId} and status in ('recording', 'paused')`
+  return active?.status
+}
+
+/** Recordings whose replay is being built (or was, when the server stopped). */
+export async function processingRecordingIds(sql: Sql): Promise<{ id: string }[]> {
+  return sql<{ id: string }[]>`select id from recordings where status = 'processing'`
+}
+
 export async function saveRecording(sql: Sql, r: RecordingRow): Promise<RecordingRow> {
   const [row] = await sql<RecordingRow[]>`
     update recordings set title = ${r.title}, description = ${r.description}, is_public = ${r.isPublic}, status = ${r.status},

@@ -4,7 +4,7 @@ import type { TokenVerifier } from '../auth/tokens.js'
 import type { Sql } from '../store/db.js'
 import { getChat, type ChatRow } from '../store/chat.js'
 import { getRun, type RunRow } from '../store/events.js'
-import { heartbeat, removeInstanceConnections, sweepInstances } from '../store/presence.js'
+import { clearConnections, heartbeat, removeInstanceConnections, sweepInstances } from '../store/presence.js'
 import { blockWrites, getParticipant } from '../store/participants.js'
 import { getSession } from '../store/sessions.js'
 import { getSnapshot, snapshotInfo, type SnapshotRow } from '../store/snapshots.js'
@@ -105,7 +105,7 @@ export class Hub {
 
   async start() {
     const { sql } = this.deps
-    if (this.deps.singleInstance) await sql`delete from connections`
+    if (this.deps.singleInstance) await clearConnections(sql)
     await heartbeat(sql, this.instanceId)
     await sweepInstances(sql)
     let beats = 0

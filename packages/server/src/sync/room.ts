@@ -3,6 +3,7 @@ import { can, CloseCode, Permission, permissionsFor, type PresenceInfo, type Rol
 import type { Sql } from '../store/db.js'
 import { compactDocument, getChunk, loadDocument } from '../store/documents.js'
 import { loadActors, type ActorState } from '../store/events.js'
+import { activeRecordingStatus } from '../store/recordings.js'
 import type { SessionRow } from '../store/sessions.js'
 import { causalOrder, countEdits, missingDeps, skipsOwnChanges, splitChunks, type IncomingChange } from './changes.js'
 import type { Committer } from './committer.js'
@@ -133,8 +134,7 @@ export class Room implements DocIndex {
       deps.log(`room ${session.id}: could not index the document (${e.message}); closing it so it loads again`)
       room.#fail()
     })
-    const [active] = await deps.sql<{ status: 'recording' | 'paused' }[]>`select status from recordings where session_id = ${session.id} and status in ('recording', 'paused')`
-    room.recordingState = active?.status ?? 'off'
+    room.recordingState = (await activeRecordingStatus(deps.sql, session.id)) ?? 'off'
     return room
   }
 
