@@ -1,8 +1,8 @@
 import { ContextConsumer } from '@lit/context'
 import type { ReactiveController, ReactiveControllerHost } from 'lit'
 import type { ServerEvent } from '@session-kit/core'
-import { roomContext } from './context.js'
-import type { RoomClient, ServerEventMessage } from './room-client.js'
+import { roomContext } from './internal/context.js'
+import type { RoomClient, ServerEventMessage } from './internal/room-client.js'
 import type { RoomState } from './room-state.js'
 
 export type ServerEventHandlers = { [K in ServerEvent['type']]?: (event: Extract<ServerEvent, { type: K }>) => void }

@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing'
 import type { Permission, PresenceInfo } from '@session-kit/core'
-import { RoomClient } from './room-client.js'
+import { RoomClient } from './internal/room-client.js'
 import { RoomState } from './room-state.js'
 
 const person = (userId: string, extra: Partial<PresenceInfo> = {}): PresenceInfo => ({

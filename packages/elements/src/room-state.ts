@@ -1,6 +1,6 @@
 import { can, type Action, type OwnedResource, type ParticipantInfo, type Permission, type PermissionContext, type SessionInfo } from '@session-kit/core'
-import type { DocSync } from './doc-sync.js'
-import type { RoomClient } from './room-client.js'
+import type { DocSync } from './internal/doc-sync.js'
+import type { RoomClient } from './internal/room-client.js'
 import type { TextSource } from './text-source.js'
 
 export type RoomStatus = 'idle' | 'connecting' | 'live' | 'offline' | 'waiting' | 'error'

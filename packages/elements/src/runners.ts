@@ -80,7 +80,7 @@ export function configureRunner(opts: { frameUrl?: string | URL }) {
 }
 
 function defaultFrameUrl(): URL {
-  return new URL('../../../assets/runner-frame.html', import.meta.url)
+  return new URL('../assets/runner-frame.html', import.meta.url)
 }
 
 /** How long the sandbox page may take to load before a run says it could not start. */
@@ -218,7 +218,7 @@ export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext)
 
 /** Sucrase's TypeScript transform, fetched only when TypeScript first runs. */
 async function typeStripper(): Promise<(code: string) => string> {
-  const url = String(new URL('../../../assets/ts-transform.js', import.meta.url))
+  const url = String(new URL('../assets/ts-transform.js', import.meta.url))
   const { transform } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ url)) as typeof import('sucrase')
   return (code) => transform(code, { transforms: ['typescript'], disableESTransforms: true }).code
 }

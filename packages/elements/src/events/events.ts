@@ -1,6 +1,6 @@
 import type { ParticipantInfo, Permission } from '@session-kit/core'
-import type { RoomStatus } from '../internal/room-state.js'
-import type { RunResult } from '../internal/runners/runners.js'
+import type { RoomStatus } from '../room-state.js'
+import type { RunResult } from '../runners.js'
 
 /** Fired by `<session-room>` when its connection status changes. */
 export class SessionStatusEvent extends Event {

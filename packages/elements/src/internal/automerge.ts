@@ -1,7 +1,7 @@
 /**
  * Automerge, loaded only by elements that need the live document. The 3.6 MB wasm is fetched
  * by URL (cached by the browser), never inlined: by default the copy shipped beside these modules,
- * or wherever `configure({ wasmUrl })` points.
+ * or wherever `configure({ wasmUrl })` (see `../configure.ts`) points.
  */
 export type AutomergeModule = typeof import('@automerge/automerge/slim')
 
@@ -9,9 +9,9 @@ let wasmUrl: string | URL | undefined
 let loading: Promise<AutomergeModule> | undefined
 let compiled: WebAssembly.Module | undefined
 
-/** Where to fetch `automerge.wasm` from, e.g. a CDN. Call before any editor connects. */
-export function configure(opts: { wasmUrl?: string | URL }) {
-  if (opts.wasmUrl) wasmUrl = opts.wasmUrl
+/** Fetch the wasm from here instead of beside these modules (the public `configure()` sets it). */
+export function setWasmUrl(url: string | URL) {
+  wasmUrl = url
 }
 
 export function defaultWasmUrl(): URL {

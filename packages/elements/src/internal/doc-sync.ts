@@ -4,7 +4,7 @@ import type { AutomergeModule } from './automerge.js'
 import { applySplices, batchFromJSON, changeSet, rebase, splicesOf } from './rebase.js'
 import type { FromReplica, ToReplica } from './replica-messages.js'
 import { startReplica, type ReplicaPort, type ReplicaPortFactory } from './replica-port.js'
-import type { TextSource, TextSplice, UnsentEdit } from './text-source.js'
+import type { TextSource, TextSplice, UnsentEdit } from '../text-source.js'
 import type { UnsentStore } from './unsent-store.js'
 
 export type { UnsentEdit }

@@ -1,5 +1,5 @@
 import { ChangeSet, Text, type ChangeSpec } from '@codemirror/state'
-import type { TextSplice } from './text-source.js'
+import type { TextSplice } from '../text-source.js'
 
 /**
  * What one batch did to one file: edits of its text, or a whole new text (the file was added or

@@ -4,7 +4,7 @@ import type { AutomergeModule } from './automerge.js'
 import { batchToJSON, changesOf, rebase, type Batch } from './rebase.js'
 import type { FromReplica, ToReplica } from './replica-messages.js'
 import { fileChanges } from './splices.js'
-import type { TextSplice } from './text-source.js'
+import type { TextSplice } from '../text-source.js'
 
 interface DocShape {
   files: Record<string, string>

@@ -2,8 +2,8 @@ import { CloseCode, Permission, PROTOCOL_VERSION, retryPolicy, type Cursor, type
 import { backoffDelay } from './backoff.js'
 import type { DocSync } from './doc-sync.js'
 import type { RoomDocument, RoomDocumentHost } from './room-document.js'
-import type { RoomStatus } from './room-state.js'
-import type { TextSource } from './text-source.js'
+import type { RoomStatus } from '../room-state.js'
+import type { TextSource } from '../text-source.js'
 import { tokenClaims, tokenExpiry } from './token-claims.js'
 
 export type TokenSource = () => string | undefined | Promise<string | undefined>

@@ -1,7 +1,7 @@
 import { CloseCode, type ClientEvent, type ServerEvent, type SyncMode } from '@session-kit/core'
 import { loadAutomerge } from './automerge.js'
 import type { DocSync } from './doc-sync.js'
-import type { TextSource } from './text-source.js'
+import type { TextSource } from '../text-source.js'
 import { ViewSync } from './view-sync.js'
 
 /** How long edits sent before a switch to view may take to be acknowledged (they are durable in moments). */

@@ -1,5 +1,5 @@
 import type { Patch } from '@automerge/automerge/slim'
-import type { TextSplice } from './text-source.js'
+import type { TextSplice } from '../text-source.js'
 
 /** What a batch of Automerge patches did to the room's files. */
 export interface FileChanges {

@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing'
-import type { TextSplice } from './text-source.js'
+import type { TextSplice } from '../text-source.js'
 import { ViewSync } from './view-sync.js'
 
 function record(view: ViewSync) {

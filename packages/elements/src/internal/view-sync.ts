@@ -1,5 +1,5 @@
 import type { Cursor, TextSplice } from '@session-kit/core'
-import type { TextSource } from './text-source.js'
+import type { TextSource } from '../text-source.js'
 
 /**
  * A light viewer's copy of the room's text (protocol 2, `view` mode): the server's `text` frame,

@@ -4,9 +4,8 @@ import { ANALYTICS_RANGES, needsAttention, Permission, Rule, type AnalyticsRange
 import { downloadResponse } from '../internal/download.js'
 import { count, duration, relativeTime } from '../internal/format.js'
 import { errorMessage, okOrThrow } from '../internal/http.js'
-import { RoomController } from '../internal/room-controller.js'
-import { SessionElement } from '../internal/session-element.js'
-import { statusStyles } from '../internal/styles.js'
+import { RoomController } from '../room-controller.js'
+import { SessionElement, statusStyles } from '../session-element.js'
 
 /** At most one refresh this often, however busy the room. */
 const MIN_REFRESH_MS = 5_000

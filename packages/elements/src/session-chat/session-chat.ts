@@ -3,9 +3,8 @@ import { property, query, state } from 'lit/decorators.js'
 import { MAX_CHAT_LENGTH, Permission, Role, Rule, type ChatMessage } from '@session-kit/core'
 import { colorIndex, participantColorClasses } from '../internal/colors.js'
 import { linkify, relativeTime } from '../internal/format.js'
-import { insideRoom, RoomController, roomUnavailable } from '../internal/room-controller.js'
-import { SessionElement } from '../internal/session-element.js'
-import { statusStyles } from '../internal/styles.js'
+import { insideRoom, RoomController, roomUnavailable } from '../room-controller.js'
+import { SessionElement, statusStyles } from '../session-element.js'
 
 /**
  * The room's chat: messages over the room's connection, history loaded page by page, every

@@ -3,7 +3,7 @@ import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighti
 import { ChangeSet, Compartment, EditorState, StateEffect, StateField, Transaction, type Extension } from '@codemirror/state'
 import { Decoration, drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, WidgetType, type DecorationSet } from '@codemirror/view'
 import { PARTICIPANT_COLORS, type Language } from '@session-kit/core'
-import type { TextSplice } from '../internal/text-source.js'
+import type { TextSplice } from '../text-source.js'
 import { loadLanguage } from './languages.js'
 import { keyboardMode } from './keyboard-mode.js'
 import { colorIndex } from '../internal/colors.js'

@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing'
-import { configure } from '../internal/automerge.js'
+import { configure } from '../configure.js'
 import { createSession, freshSid, live, mountRoom, shadowText, viewOf, waitFor } from '../test-support/room.js'
 
 // Each test file runs in its own page: here the wasm is served two seconds late.

@@ -1,8 +1,8 @@
 import { css, html } from 'lit'
 import { property } from 'lit/decorators.js'
 import { isPermission, isRole, RULES, type Action, type Role } from '@session-kit/core'
-import { PermissionController } from '../internal/permission-controller.js'
-import { SessionElement } from '../internal/session-element.js'
+import { PermissionController } from '../permission-controller.js'
+import { SessionElement } from '../session-element.js'
 
 const splitList = (value: string | undefined) => (value ?? '').split(/[\s,]+/).filter(Boolean)
 

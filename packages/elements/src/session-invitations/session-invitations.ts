@@ -3,9 +3,8 @@ import { property, state } from 'lit/decorators.js'
 import { Permission, ROLE_RANK, ROLES, type Role } from '@session-kit/core'
 import { relativeTime } from '../internal/format.js'
 import { errorMessage, okOrThrow } from '../internal/http.js'
-import { RoomController } from '../internal/room-controller.js'
-import { SessionElement } from '../internal/session-element.js'
-import { listStyles, statusStyles } from '../internal/styles.js'
+import { RoomController } from '../room-controller.js'
+import { SessionElement, listStyles, statusStyles } from '../session-element.js'
 
 export interface InvitationEntry {
   id: string

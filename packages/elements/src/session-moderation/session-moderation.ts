@@ -1,7 +1,7 @@
 import { css, html, nothing } from 'lit'
 import { property, state } from 'lit/decorators.js'
 import { mayActOn, Permission, ROLES, type ParticipantAction, type Role } from '@session-kit/core'
-import { SessionElement } from '../internal/session-element.js'
+import { SessionElement } from '../session-element.js'
 import { errorMessage } from '../internal/http.js'
 import { participantStyles, SessionParticipants, type ParticipantEntry } from '../session-participants/session-participants.js'
 

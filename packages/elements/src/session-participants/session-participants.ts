@@ -3,9 +3,8 @@ import { property, state } from 'lit/decorators.js'
 import type { ParticipantInfo, Role } from '@session-kit/core'
 import { colorIndex, participantColorClasses } from '../internal/colors.js'
 import { initials, relativeTime } from '../internal/format.js'
-import { insideRoom, RoomController, roomUnavailable } from '../internal/room-controller.js'
-import { SessionElement } from '../internal/session-element.js'
-import { statusStyles } from '../internal/styles.js'
+import { insideRoom, RoomController, roomUnavailable } from '../room-controller.js'
+import { SessionElement, statusStyles } from '../session-element.js'
 import { errorMessage } from '../internal/http.js'
 
 /** A participant as `GET …/participants` returns them. */

@@ -3,8 +3,8 @@ import { property, query, state } from 'lit/decorators.js'
 import { applyReplayEvent, languageForFile, replayStateAt, type Replay, type ReplayEvent } from '@session-kit/core'
 import { SessionSeekEvent } from '../events/events.js'
 import { okOrThrow } from '../internal/http.js'
-import { RoomController } from '../internal/room-controller.js'
-import { SessionElement } from '../internal/session-element.js'
+import { RoomController } from '../room-controller.js'
+import { SessionElement } from '../session-element.js'
 import type { CodeEditor } from '../session-editor/editor-view.js'
 
 const SPEEDS = [1, 2, 4, 8]

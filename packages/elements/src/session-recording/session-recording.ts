@@ -4,9 +4,8 @@ import { Permission } from '@session-kit/core'
 import { downloadResponse } from '../internal/download.js'
 import { relativeTime } from '../internal/format.js'
 import { errorMessage, okOrThrow } from '../internal/http.js'
-import { RoomController } from '../internal/room-controller.js'
-import { SessionElement } from '../internal/session-element.js'
-import { listStyles, statusStyles } from '../internal/styles.js'
+import { RoomController } from '../room-controller.js'
+import { SessionElement, listStyles, statusStyles } from '../session-element.js'
 
 export interface RecordingEntry {
   id: string

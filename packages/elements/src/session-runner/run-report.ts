@@ -1,5 +1,5 @@
 import { MAX_RUN_OUTPUT } from '@session-kit/core'
-import { OUTPUT_LIMITS, type OutputLine, type RunResult } from '../internal/runners/runners.js'
+import { OUTPUT_LIMITS, type OutputLine, type RunResult } from '../runners.js'
 
 /** A line as people read it: errors with the line of code they came from. */
 export const lineText = (l: OutputLine) => (l.level === 'error' && l.line ? `line ${l.line}: ${l.text}` : l.text)

@@ -6,7 +6,7 @@ import type { SessionRoom } from '../session-room/session-room.js'
 import type { SessionRunner } from './session-runner.js'
 import { createSession, freshSid, live, testServer, token, waitFor } from '../test-support/room.js'
 import { outputLines as lines, playground } from '../test-support/runner.js'
-import { configureRunner } from '../internal/runners/runners.js'
+import { configureRunner } from '../runners.js'
 
 describe('<session-runner>', () => {
   it('runs JavaScript, capturing the console and errors with line numbers', async () => {

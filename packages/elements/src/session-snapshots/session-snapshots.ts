@@ -5,9 +5,8 @@ import { SessionBeforeRestoreEvent } from '../events/events.js'
 import { downloadBlob, downloadResponse } from '../internal/download.js'
 import { errorMessage, okOrThrow } from '../internal/http.js'
 import { relativeTime } from '../internal/format.js'
-import { RoomController } from '../internal/room-controller.js'
-import { SessionElement } from '../internal/session-element.js'
-import { listStyles, statusStyles } from '../internal/styles.js'
+import { RoomController } from '../room-controller.js'
+import { SessionElement, listStyles, statusStyles } from '../session-element.js'
 
 /** A snapshot as the element lists it; `files` once it was opened. */
 export interface SnapshotEntry extends SnapshotInfo {

@@ -4,7 +4,7 @@ import { DocSync } from '../internal/doc-sync.js'
 import { applySplices } from '../internal/rebase.js'
 import { Replica } from '../internal/replica.js'
 import type { FromReplica, ToReplica } from '../internal/replica-messages.js'
-import type { TextSplice } from '../internal/text-source.js'
+import type { TextSplice } from '../text-source.js'
 import { UnsentStore } from '../internal/unsent-store.js'
 
 /** A small seeded random number generator (mulberry32), so a failing interleaving can be replayed. */
