@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose'
 import * as v from 'valibot'
 import { SERVER_ISSUER, TokenClaimsSchema, type TokenClaims } from '@session-kit/core'
-import { AppError } from '../http/errors.js'
+import { AppError } from '../errors.js'
 
 /** Why a token was refused; each has its own code and sentence, over HTTP (401) and WS (4401). */
 export class TokenError extends AppError {

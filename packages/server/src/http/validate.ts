@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import * as v from 'valibot'
-import { badRequest, type AppError } from './errors.js'
+import type { AppError } from '../errors.js'
+import { badRequest } from './errors.js'
 
 /** Read and validate a JSON body; a person gets one clear sentence about what is wrong. */
 export async function body<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
