@@ -103,16 +103,16 @@ export function sessionRoutes() {
   r.post('/:sid/files', roomAuth, requirePermission(Rule.MANAGE_FILES), async (c) => {
     const input = await body(c, NewFile)
     const room = await openRoom(c.var.services.hub, c.var.caller.session.id)
-    if (input.name in room.snapshot().files) throw conflict(`A file named "${input.name}" already exists.`, 'file_exists')
-    await room.setFiles({ ...room.snapshot().files, [input.name]: input.content }, c.var.caller.claims.sub)
-    return c.json(room.snapshot(), 201)
+    if (input.name in room.currentText().files) throw conflict(`A file named "${input.name}" already exists.`, 'file_exists')
+    await room.setFiles({ ...room.currentText().files, [input.name]: input.content }, c.var.caller.claims.sub)
+    return c.json(room.currentText(), 201)
   })
 
   r.patch('/:sid/files/:name', roomAuth, requirePermission(Rule.MANAGE_FILES), async (c) => {
     const from = parse(FileNameSchema, c.req.param('name'))
     const { name: to } = await body(c, RenameFile)
     const room = await openRoom(c.var.services.hub, c.var.caller.session.id)
-    const files = room.snapshot().files
+    const files = room.currentText().files
     if (!(from in files)) throw notFound(`There is no file named "${from}".`, 'file_not_found')
     if (to !== from && to in files) throw conflict(`A file named "${to}" already exists.`, 'file_exists')
     if (to !== from) {
@@ -120,19 +120,19 @@ export function sessionRoutes() {
       delete renamed[from]
       await room.setFiles(renamed, c.var.caller.claims.sub)
     }
-    return c.json(room.snapshot())
+    return c.json(room.currentText())
   })
 
   r.delete('/:sid/files/:name', roomAuth, requirePermission(Rule.MANAGE_FILES), async (c) => {
     const name = parse(FileNameSchema, c.req.param('name'))
     const room = await openRoom(c.var.services.hub, c.var.caller.session.id)
-    const files = room.snapshot().files
+    const files = room.currentText().files
     if (!(name in files)) throw notFound(`There is no file named "${name}".`, 'file_not_found')
     if (Object.keys(files).length === 1) throw new AppError(409, 'last_file', 'A session keeps at least one file.')
     const rest = { ...files }
     delete rest[name]
     await room.setFiles(rest, c.var.caller.claims.sub)
-    return c.json(room.snapshot())
+    return c.json(room.currentText())
   })
 
   return r

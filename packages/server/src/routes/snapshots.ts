@@ -49,7 +49,7 @@ export function snapshotRoutes() {
     const input = await body(c, Create)
     const { caller, services } = c.var
     const room = await openRoom(services.hub, caller.session.id)
-    const { files, heads } = room.snapshot()
+    const { files, heads } = room.currentText()
     const row = await insertSnapshot(services.db.sql, {
       id: randomUUID(),
       sessionId: caller.session.id,
@@ -87,7 +87,7 @@ export function snapshotRoutes() {
     const room = await openRoom(services.hub, caller.session.id)
     const heads = await room.setFiles(s.files, caller.claims.sub)
     await services.hub.snapshotChanged(caller.session.id, 'restored', s, by(caller))
-    return c.json({ restored: s.id, heads, files: room.snapshot().files })
+    return c.json({ restored: s.id, heads, files: room.currentText().files })
   })
 
   r.delete('/:sid/snapshots/:id', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {

@@ -186,12 +186,12 @@ export class Hub {
    */
   async documentText(sid: string): Promise<{ files: Record<string, string>; heads: string[] } | undefined> {
     const open = this.rooms.get(sid)
-    if (open) return open.snapshot()
+    if (open) return open.currentText()
     if (!this.#loading.has(sid)) {
       const stored = await storedText(this.deps.sql, sid)
       if (stored) return stored
     }
-    return (await this.room(sid))?.snapshot()
+    return (await this.room(sid))?.currentText()
   }
 
   /** The loaded room for a session, loading it from the store if needed; undefined if no such session. */

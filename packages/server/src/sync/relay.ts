@@ -18,7 +18,7 @@ export interface RelayRoom {
   readonly peers: ReadonlySet<Peer>
   readonly heads: string[]
   hasChange(hash: string): boolean
-  snapshot(): { files: Record<string, string>; heads: string[] }
+  currentText(): { files: Record<string, string>; heads: string[] }
 }
 
 const EMPTY_BLOOM = new Uint8Array(0)
@@ -87,7 +87,7 @@ export class Relay {
   }
 
   #sendText(peer: Peer) {
-    const { files, heads } = this.room.snapshot()
+    const { files, heads } = this.room.currentText()
     peer.send({ type: 'text', files, heads })
   }
 
@@ -145,7 +145,7 @@ export class Relay {
     const { heads } = this.room
     // Files added, removed or renamed: the whole text again (rare: instructors' file actions).
     if (changes.some((c) => c.text.created.length || c.text.removed.length)) {
-      const { files } = this.room.snapshot()
+      const { files } = this.room.currentText()
       return JSON.stringify({ type: 'text', files, heads } satisfies ServerEvent)
     }
     const splices = wireSplices(changes)

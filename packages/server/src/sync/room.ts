@@ -320,7 +320,7 @@ export class Room implements DocIndex {
   // ---- reads -------------------------------------------------------------------------------
 
   /** The current files as plain text, with heads: what `GET …/document` returns (durable changes only). */
-  snapshot(): { files: Record<string, string>; heads: string[] } {
+  currentText(): { files: Record<string, string>; heads: string[] } {
     return { files: Object.fromEntries(this.#text), heads: [...this.heads] }
   }
 
