@@ -61,3 +61,6 @@ function remove(key: string) {
     // Blocked: nothing was kept.
   }
 }
+
+/** What a guest whose kept token has expired is told. */
+export const GUEST_EXPIRED = 'Your guest access to this session has expired: ask the instructor for a new invitation.'

@@ -1,16 +1,17 @@
 import { ContextProvider } from '@lit/context'
 import { html, nothing, type PropertyValues } from 'lit'
 import { property, state } from 'lit/decorators.js'
-import type { Action, ParticipantInfo, Permission, PresenceInfo, Role, SessionInfo } from '@session-kit/core'
+import type { Action, ParticipantInfo, Permission, PresenceInfo, SessionInfo } from '@session-kit/core'
 import { SessionErrorEvent, SessionPermissionsChangedEvent, SessionStatusEvent } from '../events/events.js'
 import { roomContext } from '../internal/context.js'
 import { RoomClient, type TokenSource } from '../internal/room-client.js'
 import { RoomState, type RoomStatus } from '../room-state.js'
 import { SessionElement } from '../session-element.js'
-import { initials, relativeTime } from '../internal/format.js'
+import { initials } from '../internal/format.js'
 import { tokenClaims } from '../internal/token-claims.js'
 import { colorIndex } from '../internal/colors.js'
-import { forgetGuestToken, lastGuestSession, readGuestToken, writeGuestToken } from './guest-tokens.js'
+import { forgetGuestToken, GUEST_EXPIRED, lastGuestSession, readGuestToken, writeGuestToken } from './guest-tokens.js'
+import type { InvitationFlow } from './invitation.js'
 import { styles } from './session-room.styles.js'
 
 const STATUS_TEXT: Record<RoomStatus, string> = {
@@ -27,7 +28,6 @@ const STATUS_TEXT: Record<RoomStatus, string> = {
 const PASSING_NOTICE_MS = 5000
 
 /** Said when a guest's kept token has expired: reloading cannot help, a new invitation can. */
-const GUEST_EXPIRED = 'Your guest access to this session has expired: ask the instructor for a new invitation.'
 
 /** What the room bar says: the status, or — held back over the edit allowance — that edits wait. */
 function statusText(status: RoomStatus, error: { code: string } | null | undefined): string {
@@ -100,7 +100,9 @@ export class SessionRoom extends SessionElement {
 
   @state() private _state: RoomState | undefined
   @state() private _announcement = ''
-  @state() private _invitation: InvitationView | null = null
+  /** An invitation being answered (its code loads only on pages that carry one). */
+  @state() private _invitation: InvitationFlow | null = null
+  #inviting: string | null = null
   /**
    * Why permissions last changed, in the server's words: a lock or a mute is explained for exactly
    * as long as it holds; any other reason ("Editing unlocked by Ada.") for a moment.
@@ -206,11 +208,11 @@ export class SessionRoom extends SessionElement {
   #start() {
     if (!this.isConnected || this.#client) return
     const invite = this.#inviteToken
-    if (invite && (!this._invitation || this._invitation.token !== invite)) {
-      void this.#loadInvitation(invite)
+    if (invite && this.#inviting !== invite) {
+      void this.#answerInvitation(invite)
       return
     }
-    if (this._invitation && this._invitation.phase !== 'joined') return
+    if (this.#inviting && this._invitation?.view.phase !== 'joined') return
     const fromPage = Boolean(this.#pageToken || this.tokenProvider)
     // A page that names no session and gives no token (the server's invitation page, reloaded after
     // the invitation was accepted and dropped from the address): the guest's last room here.
@@ -318,70 +320,27 @@ export class SessionRoom extends SessionElement {
     return (this.server || location.origin).replace(/\/+$/, '')
   }
 
-  async #loadInvitation(token: string) {
-    this._invitation = { token, phase: 'loading' }
-    try {
-      const res = await fetch(`${this.#base}/v1/invitations/${encodeURIComponent(token)}`)
-      const body = (await res.json()) as InvitationInfo & { error?: { message: string } }
-      if (!res.ok) {
-        this._invitation = { token, phase: 'problem', message: body.error?.message ?? 'This invitation link is not valid.' }
-        return
-      }
-      if (this.session && body.sessionId !== this.session) {
-        this._invitation = { token, phase: 'problem', message: `This invitation is for another session (“${body.sessionTitle}”).` }
-        return
-      }
-      const phase = body.status === 'pending' ? 'ask' : 'problem'
-      const problem: Record<string, string> = {
-        accepted: 'This invitation has already been used. If you accepted it on this device, the room opens below.',
-        declined: 'You declined this invitation.',
-        revoked: 'This invitation was withdrawn by the instructor.',
-        expired: 'This invitation has expired: ask the instructor for a new one.',
-      }
-      const kept = body.status === 'accepted' ? readGuestToken(this.#base, body.sessionId) : null
-      if (kept?.expired) {
-        forgetGuestToken(this.#base, body.sessionId)
-        this._invitation = { token, phase: 'problem', info: body, message: GUEST_EXPIRED }
-        return
-      }
-      this._invitation = { token, phase, info: body, message: problem[body.status] }
-      if (kept) this.#joined(body.sessionId)
-    } catch {
-      this._invitation = { token, phase: 'problem', message: 'The server could not be reached. Check your connection and reload the page.' }
-    }
-  }
-
-  async #respond(action: 'accept' | 'decline', name: string) {
-    const inv = this._invitation
-    if (!inv?.info) return
-    this._invitation = { ...inv, phase: 'sending' }
-    try {
-      const res = await fetch(`${this.#base}/v1/invitations/${encodeURIComponent(inv.token)}/${action}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(action === 'accept' ? { name } : {}),
-      })
-      const body = (await res.json()) as { token?: string; sessionId?: string; error?: { message: string } }
-      if (!res.ok) {
-        this._invitation = { ...inv, phase: 'problem', message: body.error?.message ?? 'That did not work.' }
-        return
-      }
-      if (action === 'decline') {
-        this._invitation = { ...inv, phase: 'problem', message: 'You declined the invitation. You can close this page.' }
-        this.#forgetInviteInUrl()
-        return
-      }
-      writeGuestToken(this.#base, body.sessionId!, body.token!)
-      this.#joined(body.sessionId!)
-    } catch {
-      this._invitation = { ...inv, phase: 'ask', message: 'The server could not be reached; try again.' }
-    }
+  /** Show the invitation behind `token` and let the person accept or decline it. */
+  async #answerInvitation(token: string) {
+    this.#inviting = token
+    this.requestUpdate()
+    const { InvitationFlow } = await import('./invitation.js')
+    if (this.#inviting !== token) return
+    const flow = new InvitationFlow(token, {
+      base: this.#base,
+      session: this.session,
+      changed: () => this.requestUpdate(),
+      joined: (sessionId) => this.#joined(sessionId),
+      declined: () => this.#forgetInviteInUrl(),
+    })
+    this._invitation = flow
+    await flow.load()
   }
 
   /** The invitation is done: join the room with the guest token. */
   #joined(sessionId: string) {
     if (!this.session) this.session = sessionId
-    this._invitation = { ...this._invitation!, phase: 'joined' }
+    this._invitation?.markJoined()
     this.#forgetInviteInUrl()
     this.#schedule()
   }
@@ -410,38 +369,15 @@ export class SessionRoom extends SessionElement {
     return token
   }
 
-  #renderInvitation(inv: InvitationView) {
-    const info = inv.info
-    return html`<section part="invitation" class="invitation" aria-labelledby="inv-title">
-      <h2 id="inv-title">${info ? html`You are invited to “${info.sessionTitle}”` : 'Invitation'}</h2>
-      ${inv.phase === 'loading' ? html`<p role="status">Checking your invitation…</p>` : nothing}
-      ${info && (inv.phase === 'ask' || inv.phase === 'sending')
-        ? html`<p>${info.inviterName} invited you to join as ${ROLE_ARTICLE[info.role]} <strong>${info.role}</strong>. The invitation expires ${relativeTime(info.expiresAt)}.</p>
-            <form
-              @submit=${(e: Event) => {
-                e.preventDefault()
-                const name = String(new FormData(e.target as HTMLFormElement).get('name') ?? '').trim()
-                void this.#respond('accept', name || info.name || info.email.split('@')[0]!)
-              }}
-            >
-              <label>Your name, as others will see it <input name="name" autocomplete="name" required maxlength="200" .value=${info.name ?? ''} /></label>
-              <div class="invitation-actions">
-                <button class="primary" type="submit" ?disabled=${inv.phase === 'sending'}>Accept and join</button>
-                <button type="button" ?disabled=${inv.phase === 'sending'} @click=${() => this.#respond('decline', '')}>Decline</button>
-              </div>
-            </form>`
-        : nothing}
-      ${inv.message ? html`<p role=${inv.phase === 'problem' ? 'alert' : 'status'}>${inv.message}</p>` : nothing}
-    </section>`
-  }
-
   /** The room's client, for Session Kit elements. */
   get client(): RoomClient | null {
     return this.#client
   }
 
   protected override render() {
-    if (this._invitation && this._invitation.phase !== 'joined') return this.#renderInvitation(this._invitation)
+    if (this.#inviting && this._invitation?.view.phase !== 'joined') {
+      return this._invitation?.render() ?? html`<section part="invitation" class="invitation"><p role="status">Checking your invitation…</p></section>`
+    }
     const st = this._state
     const status = st?.status ?? 'idle'
     const people = st?.participants ?? []
@@ -472,27 +408,6 @@ export class SessionRoom extends SessionElement {
     `
   }
 }
-
-interface InvitationInfo {
-  id: string
-  sessionId: string
-  sessionTitle: string
-  role: Role
-  inviterName: string
-  email: string
-  name: string | null
-  status: 'pending' | 'accepted' | 'declined' | 'expired' | 'revoked'
-  expiresAt: string
-}
-
-interface InvitationView {
-  token: string
-  phase: 'loading' | 'ask' | 'sending' | 'problem' | 'joined'
-  info?: InvitationInfo
-  message?: string
-}
-
-const ROLE_ARTICLE: Record<Role, string> = { instructor: 'an', learner: 'a', observer: 'an' }
 
 declare global {
   interface HTMLElementTagNameMap {
