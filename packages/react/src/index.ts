@@ -114,7 +114,7 @@ export const SessionRunner = createComponent({
   },
 })
 
-/** `<session-snapshots>`: Snapshots: capture, preview with a diff, restore, export, delete. */
+/** `<session-snapshots>`: Snapshots: capture, preview with a diff, restore, export or download the code, delete. */
 export const SessionSnapshots = createComponent({
   tagName: 'session-snapshots',
   elementClass: Elements.SessionSnapshots,
