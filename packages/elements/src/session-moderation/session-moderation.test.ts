@@ -19,7 +19,9 @@ async function panel(sid: string, role: 'instructor' | 'learner' | 'observer', u
 }
 
 const person = (root: ShadowRoot, name: string) => [...root.querySelectorAll('[part=participant]')].find((p) => p.querySelector('.name')!.textContent!.startsWith(name)) as HTMLElement | undefined
-const button = (scope: ParentNode, label: RegExp) => [...scope.querySelectorAll('button')].find((b) => label.test(b.textContent!.trim())) as HTMLButtonElement
+// A button a person can press: while an action on someone is on its way, their buttons are
+// disabled even if the room already shows its outcome.
+const button = (scope: ParentNode, label: RegExp) => [...scope.querySelectorAll('button')].find((b) => !b.disabled && label.test(b.textContent!.trim())) as HTMLButtonElement
 
 describe('<session-moderation> and <session-participants>', () => {
   it('lists people with presence and statistics, and instructors mute, change roles and remove', async () => {
