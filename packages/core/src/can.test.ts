@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { can, editBlockReason, effectiveRole, mayActOn, Permission, permissionsFor, PERMISSIONS, Rule, RULES, type PermissionContext, type Role } from './index.js'
+import { can, effectiveRole, mayActOn, Permission, whyNot, permissionsFor, PERMISSIONS, Rule, RULES, type PermissionContext, type Role } from './index.js'
 
 // DESIGN.md's table, transcribed by hand (Y = yes, N = no, O = owner only, C = conditional).
 const TABLE: Record<Permission, Record<Role, 'Y' | 'N' | 'O'>> = {
@@ -49,12 +49,12 @@ describe('modifiers', () => {
     assert.equal(can(ctx, Rule.POST_CHAT), false)
     assert.equal(can(ctx, Permission.VIEW_CODE), true)
     assert.equal(can(ctx, Permission.CREATE_SNAPSHOT), true)
-    assert.equal(editBlockReason(ctx), 'muted')
+    assert.equal(whyNot(ctx, Permission.EDIT_CODE)?.code, 'muted')
   })
   it('a locked room stops learners editing, not running, and never stops instructors', () => {
     assert.equal(can({ role: 'learner', editingLocked: true }, Permission.EDIT_CODE), false)
     assert.equal(can({ role: 'learner', editingLocked: true }, Permission.EXECUTE_CODE), true)
-    assert.equal(editBlockReason({ role: 'learner', editingLocked: true }), 'locked')
+    assert.equal(whyNot({ role: 'learner', editingLocked: true }, Permission.EDIT_CODE)?.code, 'locked')
     assert.equal(can({ role: 'instructor', editingLocked: true }, Permission.EDIT_CODE), true)
   })
   it('a muted instructor who is not the owner loses editing; the owner cannot be muted', () => {
@@ -72,8 +72,8 @@ describe('modifiers', () => {
     assert.equal(effectiveRole('learner', null), 'learner')
     assert.equal(can({ role: effectiveRole('learner', 'observer') }, Permission.EDIT_CODE), false)
     assert.equal(can({ role: effectiveRole('observer', 'instructor') }, Permission.KICK_PARTICIPANT), true)
-    assert.equal(editBlockReason({ role: 'observer' }), 'observer')
-    assert.equal(editBlockReason({ role: 'learner' }), null)
+    assert.equal(whyNot({ role: 'observer' }, Permission.EDIT_CODE)?.code, 'observer')
+    assert.equal(whyNot({ role: 'learner' }, Permission.EDIT_CODE), null)
   })
 })
 

@@ -1,5 +1,5 @@
 import { Permission, PERMISSIONS, ROLE_PERMISSIONS, Rule, type Action } from './permissions.js'
-import { Role } from './roles.js'
+import { effectiveRole, Role } from './roles.js'
 
 /** Everything `can()` needs to know about who is asking and about the room. */
 export interface PermissionContext {
@@ -13,6 +13,38 @@ export interface PermissionContext {
   muted?: boolean
   /** Whether an instructor locked learners' editing in the room. */
   editingLocked?: boolean
+}
+
+/** Who is asking, as either side knows them. */
+export interface Asker {
+  /** The role in their token, or (on a page) the effective role the server sent. */
+  role: Role
+  /** An instructor's override, stored by the server; wins over `role`. */
+  roleOverride?: Role | null
+  userId?: string
+  /** Whether they own the session; worked out from the room's `ownerId` when not given. */
+  owner?: boolean
+  muted?: boolean
+}
+
+/** What `can()` needs to know about the room. */
+export interface RoomSettings {
+  ownerId?: string
+  editingLocked?: boolean
+}
+
+/**
+ * The one way a permission context is built: by the server from a token, the participant's row
+ * and the session, and by the elements from the participant and session the server sent.
+ */
+export function permissionContext(asker: Asker, room: RoomSettings): PermissionContext {
+  return {
+    role: effectiveRole(asker.role, asker.roleOverride),
+    userId: asker.userId,
+    owner: asker.owner ?? (asker.userId !== undefined && room.ownerId === asker.userId),
+    muted: asker.muted ?? false,
+    editingLocked: room.editingLocked ?? false,
+  }
 }
 
 /** A resource some rules look at: who created it. */
@@ -52,14 +84,6 @@ export function can(ctx: PermissionContext, action: Action, resource?: OwnedReso
 /** The permissions a context holds, in the enum's order (what `welcome` carries). */
 export function permissionsFor(ctx: PermissionContext): Permission[] {
   return PERMISSIONS.filter((p) => can(ctx, p))
-}
-
-/** Why EDIT_CODE is missing, for the people-facing indicator; null when editing is allowed. */
-export function editBlockReason(ctx: PermissionContext): 'observer' | 'muted' | 'locked' | null {
-  if (can(ctx, Permission.EDIT_CODE)) return null
-  if (ctx.role === Role.Observer) return 'observer'
-  if (ctx.muted && !ctx.owner) return 'muted'
-  return 'locked'
 }
 
 /**

@@ -56,7 +56,7 @@ export const PersonNameSchema = v.pipe(
 
 export const LANGUAGES = ['javascript', 'typescript', 'python', 'html', 'css'] as const
 export type Language = (typeof LANGUAGES)[number]
-export const LanguageSchema = v.picklist(LANGUAGES, `language must be one of ${LANGUAGES.join(', ')}`)
+export const LanguageSchema = /* @__PURE__ */ v.picklist(LANGUAGES, `language must be one of ${/* @__PURE__ */ LANGUAGES.join(', ')}`)
 
 /** The file a new session starts with, by language. */
 export const DEFAULT_FILE: Readonly<Record<Language, string>> = {

@@ -1,6 +1,14 @@
 import { Role } from './roles.js'
 
-/** Every permission an element or route can ask about. Exactly these fifteen. */
+/**
+ * Every permission an element or route can ask about. Exactly these fifteen; the names are the
+ * seed's and stay, though one misleads:
+ * - `REMOVE_PARTICIPANTS` does not remove anyone. It guards changing someone's role and hiding or
+ *   showing them (`PATCH …/participants/:uid`).
+ * - Removing someone (with a ban) and lifting the ban is `KICK_PARTICIPANT`
+ *   (`POST …/participants/:uid/kick` and `…/unban`).
+ * - Muting, and locking learners' editing, is `MUTE_PARTICIPANT`.
+ */
 export enum Permission {
   EDIT_CODE = 'EDIT_CODE',
   VIEW_CODE = 'VIEW_CODE',

@@ -2,6 +2,8 @@ import * as v from 'valibot'
 import { FileNameSchema } from './ids.js'
 import type { Permission } from './permissions.js'
 import type { Role } from './roles.js'
+import type { TextSplice } from './document.js'
+import type { ChatMessage, SnapshotInfo } from './api.js'
 
 /** Wire protocol versions this build speaks. */
 export const PROTOCOL_VERSION = 2
@@ -159,17 +161,6 @@ export interface Welcome {
   participants: PresenceInfo[]
 }
 
-/**
- * One edit of a file's text, for light viewers: at `index` (UTF-16 code units of the text as it
- * stood after the previous splice), remove `delete` code units and put `insert` there.
- */
-export interface TextSplice {
-  file: string
-  index: number
-  delete: number
-  insert: string
-}
-
 /** What the room knows about someone who is here now. */
 export interface PresenceInfo extends ParticipantInfo {
   cursor: Cursor | null
@@ -198,35 +189,11 @@ export interface ServerError {
   retryAfterMs?: number
 }
 
-export interface ChatMessage {
-  id: number
-  userId: string
-  name: string
-  role: Role
-  color: string
-  text: string
-  at: string
-}
-
 export interface RunInfo extends RunReport {
   id: number
   userId: string
   name: string
   at: string
-}
-
-/** A snapshot as listed: everything but its files (`GET …/snapshots`, and the `snapshot` event). */
-export interface SnapshotInfo {
-  id: string
-  title: string
-  description: string | null
-  createdBy: string
-  creatorName: string
-  /** A learner's snapshot is personal: seen by them and instructors only. */
-  creatorRole: Role
-  createdAt: string
-  heads: string[]
-  fileNames: string[]
 }
 
 /**

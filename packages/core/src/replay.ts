@@ -1,15 +1,6 @@
 /** The replay format of recordings: built by the server, played by `<session-player>`. */
 
-/** One edit of a file's text at a plain index. */
-export interface Splice {
-  file: string
-  /** Visible character index in the text before this splice. */
-  at: number
-  /** Characters removed at `at`. */
-  del: number
-  /** Text inserted at `at`. */
-  ins: string
-}
+import type { Splice } from './document.js'
 
 export type ReplayEvent =
   | { t: number; type: 'edit'; userId: string; splices: Splice[]; created?: string[]; removed?: string[] }

@@ -1,0 +1,318 @@
+/**
+ * The HTTP API's response bodies, written once: the server's routes return these types (so the
+ * compiler holds them to the contract), a test parses the real server's answers with these schemas
+ * (`parseApi`), and the elements read them as these types. docs/api.md lists the same fields; a
+ * test keeps the two in step. The schemas are the `@session-kit/core/api` entry, not the main one:
+ * a page reads the types and never downloads the schemas (the browser casts wire messages too).
+ */
+import * as v from 'valibot'
+import type { AnalyticsResponse, OwnActivity } from './analytics.js'
+import { ANALYTICS_RANGES } from './analytics.js'
+import { LANGUAGES } from './ids.js'
+import { Permission } from './permissions.js'
+import { ROLES } from './roles.js'
+
+/** A moment, as the API writes it: an ISO 8601 timestamp in UTC (`2025-03-01T09:30:00.000Z`). */
+const Instant = v.pipe(v.string('a time is text'), v.isoTimestamp('a time is an ISO 8601 timestamp'))
+const RoleSchema = v.picklist(ROLES, `role must be one of ${ROLES.join(', ')}`)
+const Count = v.pipe(v.number('a count is a number'), v.integer('a count is a whole number'), v.minValue(0, 'a count is never negative'))
+const Files = v.record(v.string(), v.string('a file’s text is text'))
+const Heads = v.array(v.string('a head is a change hash'))
+
+// ---- errors ---------------------------------------------------------------------------------
+
+/** Every refusal: `{error: {code, message}}`, sometimes with more (`permission`, `field`, `retryAfterSeconds`…). */
+export const ErrorBodySchema = v.object({
+  error: v.looseObject({ code: v.string('error.code is text'), message: v.string('error.message is text') }),
+})
+export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>
+
+// ---- sessions -------------------------------------------------------------------------------
+
+/** A session as the host routes return it (`POST /v1/sessions`, `PATCH`, `lock`, `unlock`, the list). */
+export const SessionEntrySchema = v.object({
+  id: v.string(),
+  title: v.string(),
+  language: v.picklist(LANGUAGES),
+  ownerId: v.string(),
+  editingLocked: v.boolean(),
+  createdAt: Instant,
+  updatedAt: Instant,
+})
+export type SessionEntry = v.InferOutput<typeof SessionEntrySchema>
+
+/** `GET /v1/sessions?limit&after`: a page of sessions; `next` continues after the last one (null at the end). */
+export const SessionListSchema = v.object({ sessions: v.array(SessionEntrySchema), next: v.nullable(v.string()) })
+export type SessionList = v.InferOutput<typeof SessionListSchema>
+
+/** `GET /v1/sessions/:sid`: the session and who the caller is in it. */
+export const SessionViewSchema = v.object({
+  ...SessionEntrySchema.entries,
+  you: v.object({
+    userId: v.string(),
+    name: v.string(),
+    role: RoleSchema,
+    owner: v.boolean(),
+    muted: v.boolean(),
+    permissions: v.array(v.enum(Permission, 'not a permission this version knows')),
+  }),
+})
+export type SessionView = v.InferOutput<typeof SessionViewSchema>
+
+/** The code of a room: every file's text and the document's heads (`GET …/document`, the file routes). */
+export const DocumentTextSchema = v.object({ files: Files, heads: Heads })
+export type DocumentText = v.InferOutput<typeof DocumentTextSchema>
+
+// ---- participants ---------------------------------------------------------------------------
+
+/** A participant as `GET …/participants` lists them (and the moderation routes return them). */
+export const ParticipantEntrySchema = v.object({
+  userId: v.string(),
+  name: v.string(),
+  /** The role they act with: an instructor's override, else their token's. */
+  role: RoleSchema,
+  tokenRole: RoleSchema,
+  color: v.string(),
+  avatar: v.nullable(v.string()),
+  owner: v.boolean(),
+  online: v.boolean(),
+  lastSeenAt: v.nullable(Instant),
+  muted: v.boolean(),
+  hidden: v.boolean(),
+  banned: v.boolean(),
+})
+export type ParticipantEntry = v.InferOutput<typeof ParticipantEntrySchema>
+
+export const ParticipantListSchema = v.object({ participants: v.array(ParticipantEntrySchema) })
+export type ParticipantList = v.InferOutput<typeof ParticipantListSchema>
+
+// ---- chat -----------------------------------------------------------------------------------
+
+/** A chat message, over HTTP (`GET …/chat`) and in the room's `chat` event. */
+export const ChatMessageSchema = v.object({
+  id: v.number(),
+  userId: v.string(),
+  name: v.string(),
+  role: RoleSchema,
+  color: v.string(),
+  text: v.string(),
+  at: Instant,
+})
+export type ChatMessage = v.InferOutput<typeof ChatMessageSchema>
+
+/** `GET …/chat`: oldest first; `before` pages further back (null at the start of the chat). */
+export const ChatPageSchema = v.object({ messages: v.array(ChatMessageSchema), before: v.nullable(v.number()) })
+export type ChatPage = v.InferOutput<typeof ChatPageSchema>
+
+// ---- invitations ----------------------------------------------------------------------------
+
+export const INVITATION_STATUSES = ['pending', 'accepted', 'declined', 'expired', 'revoked'] as const
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number]
+const InvitationStatusSchema = v.picklist(INVITATION_STATUSES, `status must be one of ${INVITATION_STATUSES.join(', ')}`)
+
+/** An invitation as `GET …/invitations` lists it (and `DELETE` returns it): never its link. */
+export const InvitationSchema = v.object({
+  id: v.string(),
+  email: v.string(),
+  name: v.nullable(v.string()),
+  role: RoleSchema,
+  /** A pending invitation past its expiry reads as `expired`. */
+  status: InvitationStatusSchema,
+  inviterName: v.string(),
+  createdAt: Instant,
+  expiresAt: Instant,
+  sentAt: Instant,
+  respondedAt: v.nullable(Instant),
+})
+export type Invitation = v.InferOutput<typeof InvitationSchema>
+
+/** An invitation just created or resent: with its link (the only time the link is shown). */
+export const IssuedInvitationSchema = v.object({ ...InvitationSchema.entries, link: v.string() })
+export type IssuedInvitation = v.InferOutput<typeof IssuedInvitationSchema>
+
+/** An invitation as an instructor's list holds it: the link while it was just created or resent. */
+export type InvitationEntry = Invitation & { link?: string }
+
+export const InvitationListSchema = v.object({ invitations: v.array(InvitationSchema) })
+export type InvitationList = v.InferOutput<typeof InvitationListSchema>
+
+export const BULK_INVITE_RESULTS = ['created', 'invalid', 'already_invited', 'banned', 'rate_limited'] as const
+
+/** `POST …/invitations` with several addresses: one result per address, in the order given. */
+export const BulkInvitationSchema = v.object({
+  results: v.array(
+    v.object({
+      email: v.string(),
+      result: v.picklist(BULK_INVITE_RESULTS),
+      message: v.optional(v.string()),
+      invitation: v.optional(IssuedInvitationSchema),
+    }),
+  ),
+})
+export type BulkInvitation = v.InferOutput<typeof BulkInvitationSchema>
+export type BulkInvitationResult = BulkInvitation['results'][number]
+
+/** `GET /v1/invitations/:token`: what the invitee sees before answering. */
+export const InvitationInfoSchema = v.object({
+  id: v.string(),
+  sessionId: v.string(),
+  sessionTitle: v.string(),
+  role: RoleSchema,
+  inviterName: v.string(),
+  email: v.string(),
+  name: v.nullable(v.string()),
+  status: InvitationStatusSchema,
+  expiresAt: Instant,
+})
+export type InvitationInfo = v.InferOutput<typeof InvitationInfoSchema>
+
+/** `POST /v1/invitations/:token/accept`: a server-signed room token for the guest. */
+export const InvitationAcceptedSchema = v.object({ token: v.string(), sessionId: v.string(), role: RoleSchema, userId: v.string(), name: v.string() })
+export type InvitationAccepted = v.InferOutput<typeof InvitationAcceptedSchema>
+
+/** `POST /v1/invitations/:token/decline`. */
+export const InvitationDeclinedSchema = v.object({ status: v.literal('declined') })
+export type InvitationDeclined = v.InferOutput<typeof InvitationDeclinedSchema>
+
+/** `POST /v1/tokens/refresh`: a fresh guest token. */
+export const TokenRefreshedSchema = v.object({ token: v.string(), sessionId: v.string(), role: RoleSchema })
+export type TokenRefreshed = v.InferOutput<typeof TokenRefreshedSchema>
+
+// ---- snapshots ------------------------------------------------------------------------------
+
+/** A snapshot as listed: everything but its files (`GET …/snapshots`, `POST`, and the `snapshot` event). */
+export const SnapshotInfoSchema = v.object({
+  id: v.string(),
+  title: v.string(),
+  description: v.nullable(v.string()),
+  createdBy: v.string(),
+  creatorName: v.string(),
+  /** A learner's snapshot is personal: seen by them and instructors only. */
+  creatorRole: RoleSchema,
+  createdAt: Instant,
+  heads: Heads,
+  fileNames: v.array(v.string()),
+})
+export type SnapshotInfo = v.InferOutput<typeof SnapshotInfoSchema>
+
+/** `GET …/snapshots/:id`: the snapshot with its files. */
+export const SnapshotSchema = v.object({ ...SnapshotInfoSchema.entries, files: Files })
+export type Snapshot = v.InferOutput<typeof SnapshotSchema>
+
+/** A snapshot as the element lists it: `files` once it was opened. */
+export type SnapshotEntry = SnapshotInfo & { files?: Record<string, string> }
+
+export const SnapshotListSchema = v.object({ snapshots: v.array(SnapshotInfoSchema) })
+export type SnapshotList = v.InferOutput<typeof SnapshotListSchema>
+
+/** `POST …/snapshots/:id/restore`: the room's code after the restore. */
+export const SnapshotRestoredSchema = v.object({ restored: v.string(), heads: Heads, files: Files })
+export type SnapshotRestored = v.InferOutput<typeof SnapshotRestoredSchema>
+
+// ---- recordings -----------------------------------------------------------------------------
+
+export const RECORDING_STATUSES = ['recording', 'paused', 'processing', 'ready', 'failed'] as const
+export type RecordingStatus = (typeof RECORDING_STATUSES)[number]
+
+/** A recording as `GET …/recordings` lists it (and its other routes return it). */
+export const RecordingEntrySchema = v.object({
+  id: v.string(),
+  title: v.string(),
+  description: v.nullable(v.string()),
+  isPublic: v.boolean(),
+  status: v.picklist(RECORDING_STATUSES, `status must be one of ${RECORDING_STATUSES.join(', ')}`),
+  createdBy: v.string(),
+  creatorName: v.string(),
+  startedAt: Instant,
+  stoppedAt: v.nullable(Instant),
+  /** Recorded time (paused spans left out), counting up while recording. */
+  durationSeconds: Count,
+  durationMs: Count,
+  /** The recorded spans; pauses are the gaps between them. `to` is null for the one still open. */
+  spans: v.array(v.object({ from: Instant, to: v.nullable(Instant) })),
+  /** Why the replay could not be built, once `failed`. */
+  error: v.nullable(v.string()),
+})
+export type RecordingEntry = v.InferOutput<typeof RecordingEntrySchema>
+
+export const RecordingListSchema = v.object({ recordings: v.array(RecordingEntrySchema) })
+export type RecordingList = v.InferOutput<typeof RecordingListSchema>
+
+// ---- analytics (the types stay in analytics.ts; these schemas are held to them) -------------
+
+const Ratio = v.number()
+const AnalyticsRangeSchema = v.picklist(ANALYTICS_RANGES, `range must be one of ${ANALYTICS_RANGES.join(', ')}`)
+const ParticipantCounts = {
+  userId: v.string(),
+  name: v.string(),
+  role: RoleSchema,
+  codeChanges: Count,
+  charsInserted: Count,
+  charsDeleted: Count,
+  executions: Count,
+  chatMessages: Count,
+  activeSeconds: Count,
+  connectedSeconds: Count,
+  lastActivityAt: v.nullable(Instant),
+}
+
+/** `GET …/analytics`: the session's figures, per participant and per minute (see docs/analytics.md). */
+export const AnalyticsResponseSchema = v.object({
+  range: AnalyticsRangeSchema,
+  anonymized: v.boolean(),
+  from: Instant,
+  to: Instant,
+  generatedAt: Instant,
+  session: v.object({
+    durationSeconds: Count,
+    participantCount: Count,
+    peakParticipants: Count,
+    activeParticipants: Count,
+    codeChanges: Count,
+    serverChanges: Count,
+    executions: Count,
+    codeChangesPerMinute: Ratio,
+    executionsPerMinute: Ratio,
+    averageSessionSeconds: Count,
+    engagementScore: Count,
+  }),
+  participants: v.array(
+    v.object({
+      ...ParticipantCounts,
+      engagementScore: Count,
+      online: v.boolean(),
+      connectedSince: v.nullable(Instant),
+      recentRuns: v.array(v.boolean()),
+    }),
+  ),
+  seriesStepMinutes: Count,
+  series: v.array(v.object({ minute: Instant, codeChanges: Count, executions: Count, activeParticipants: Count })),
+}) satisfies v.GenericSchema<unknown, AnalyticsResponse>
+
+/** `GET …/analytics/me`: the caller's own counts, no score. */
+export const OwnActivitySchema = v.object({
+  range: AnalyticsRangeSchema,
+  from: Instant,
+  to: Instant,
+  ...ParticipantCounts,
+}) satisfies v.GenericSchema<unknown, OwnActivity>
+
+// ---- reading a response ---------------------------------------------------------------------
+
+/** Any schema of this module (they are valibot schemas), and the value it gives. */
+export type ApiSchema = v.GenericSchema
+export type ApiOutput<S extends ApiSchema> = v.InferOutput<S>
+
+/**
+ * A response body checked against its schema: the typed value, or an Error whose sentence names
+ * the first field that does not fit (`participants[2].role: role must be one of …`).
+ */
+export function parseApi<S extends ApiSchema>(schema: S, json: unknown): ApiOutput<S> {
+  const result = v.safeParse(schema, json)
+  if (result.success) return result.output
+  const issue = result.issues[0]
+  const path = (issue.path ?? []).reduce<string>((at, item) => (typeof item.key === 'number' ? `${at}[${item.key}]` : at ? `${at}.${String(item.key)}` : String(item.key)), '')
+  throw new Error(`The server's answer does not have the shape this version of Session Kit expects: ${path ? `${path}: ` : ''}${issue.message}.`)
+}
+
+export { errorBodyMessage } from './error-body.js'
