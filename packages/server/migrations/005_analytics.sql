@@ -21,10 +21,17 @@ create table activity_minutes (
 -- Each person's latest runs, newest first (true: no errors), for "needs attention".
 alter table participants add column recent_runs boolean[] not null default '{}';
 
-create function activity_rollup() returns trigger language plpgsql as $$
-declare
-  r record;
-begin
+-- The rollup, defined once: what a batch of events adds to activity_minutes and to each person's
+-- recent runs. The trigger calls it with each inserted batch and the backfill below with what
+-- happened before this migration, so the two cannot drift apart.
+--
+-- Written here rather than in a later migration: migrate.ts applies each file once, by name, and
+-- keeps no checksum, so a database that already ran this file never reads it again. Such a
+-- database keeps the trigger body this file used to hold (the same aggregate, written out twice),
+-- which computes exactly the rows this function does (store/migrate.test.ts checks the backfill
+-- against the trigger), so it stays correct without anything running again. A change to the
+-- rollup itself belongs in a new migration that replaces activity_add and activity_rollup.
+create function activity_add(batch events[]) returns void language sql as $$
   insert into activity_minutes as a (session_id, minute, user_id, code_changes, chars_inserted, chars_deleted, server_changes, executions, failed_executions, chat_messages, last_activity_at)
   select session_id, date_trunc('minute', at), coalesce(user_id, ''),
     count(*) filter (where kind = 'code_change'),
@@ -35,7 +42,7 @@ begin
     count(*) filter (where kind = 'run' and coalesce((data ->> 'ok')::boolean, false) = false),
     count(*) filter (where kind = 'chat'),
     max(at) filter (where kind in ('code_change', 'run', 'chat'))
-  from new_events
+  from unnest(batch)
   where kind in ('code_change', 'server_change', 'run', 'chat')
   group by 1, 2, 3
   on conflict (session_id, minute, user_id) do update set
@@ -47,10 +54,18 @@ begin
     failed_executions = a.failed_executions + excluded.failed_executions,
     chat_messages = a.chat_messages + excluded.chat_messages,
     last_activity_at = greatest(a.last_activity_at, excluded.last_activity_at);
-  for r in select session_id, user_id, coalesce((data ->> 'ok')::boolean, false) as ok from new_events where kind = 'run' order by id loop
-    update participants set recent_runs = (array[r.ok] || recent_runs)[1:10]
-    where session_id = r.session_id and user_id = r.user_id;
-  end loop;
+  -- The batch's runs, newest first, ahead of those already kept; the latest ten stay.
+  update participants p set recent_runs = (r.runs || p.recent_runs)[1:10]
+  from (
+    select session_id, user_id, array_agg(coalesce((data ->> 'ok')::boolean, false) order by id desc) as runs
+    from unnest(batch) where kind = 'run' group by 1, 2
+  ) r
+  where p.session_id = r.session_id and p.user_id = r.user_id;
+$$;
+
+create function activity_rollup() returns trigger language plpgsql as $$
+begin
+  perform activity_add(array(select row(n.*)::events from new_events n));
   return null;
 end
 $$;
@@ -59,25 +74,5 @@ create trigger events_activity_rollup after insert on events
   referencing new table as new_events
   for each statement execute function activity_rollup();
 
--- What happened before this migration.
-insert into activity_minutes (session_id, minute, user_id, code_changes, chars_inserted, chars_deleted, server_changes, executions, failed_executions, chat_messages, last_activity_at)
-select session_id, date_trunc('minute', at), coalesce(user_id, ''),
-  count(*) filter (where kind = 'code_change'),
-  coalesce(sum(inserted) filter (where kind = 'code_change'), 0),
-  coalesce(sum(deleted) filter (where kind = 'code_change'), 0),
-  count(*) filter (where kind = 'server_change'),
-  count(*) filter (where kind = 'run'),
-  count(*) filter (where kind = 'run' and coalesce((data ->> 'ok')::boolean, false) = false),
-  count(*) filter (where kind = 'chat'),
-  max(at) filter (where kind in ('code_change', 'run', 'chat'))
-from events
-where kind in ('code_change', 'server_change', 'run', 'chat')
-group by 1, 2, 3;
-
-update participants p set recent_runs = coalesce((
-  select array_agg(ok order by id desc) from (
-    select id, coalesce((data ->> 'ok')::boolean, false) as ok from events e
-    where e.session_id = p.session_id and e.user_id = p.user_id and e.kind = 'run'
-    order by id desc limit 10
-  ) last_runs
-), '{}');
+-- What happened before this migration, a session at a time.
+select activity_add(array_agg(e)) from events e group by e.session_id;

@@ -17,7 +17,7 @@ import { LocalBus, PgBus } from './sync/bus.js'
 import { Committer } from './sync/committer.js'
 import { Hub } from './sync/hub.js'
 import { Mailer } from './mail/mailer.js'
-import { buildReplay } from './routes/recordings.js'
+import { buildReplay } from './recordings/replay.js'
 import { getRecording, processingRecordingIds } from './store/recordings.js'
 
 export interface SessionKitServer {
@@ -81,7 +81,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   const committer = new Committer(db.sql, { instanceId, notify: db.canListen, parallel: db.canListen ? 3 : 1 })
   const verifier = new TokenVerifier({ secret: config.secret, jwks: config.jwks, maxTtlSeconds: config.maxTokenTtlSeconds })
   const clock = opts.clock ?? (() => new Date())
-  const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, clock, helloTimeoutMs: config.helloTimeoutMs, singleInstance: db.kind === 'pglite', limits: config.limits })
+  // Events are stamped by the database unless a test moves the clock.
+  const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, clock: opts.clock, helloTimeoutMs: config.helloTimeoutMs, singleInstance: db.kind === 'pglite', limits: config.limits })
   await hub.start()
   const mailer = new Mailer(db.sql, { smtpUrl: config.smtpUrl, from: config.mailFrom, log, production: config.production })
   const services: Services = { config, db, hub, verifier, mailer, clock, log }

@@ -4,10 +4,7 @@ import { can, SESSION_ID_PATTERN, type Action, type OwnedResource } from '@sessi
 import { AppError } from '../errors.js'
 import { forbidden, notFound } from './errors.js'
 import type { AppEnv, RoomCaller } from './context.js'
-import { sessionRefusal } from '../auth/tokens.js'
-import { getParticipant, isBanned } from '../store/participants.js'
-import { getSession } from '../store/sessions.js'
-import { Peer } from '../sync/peer.js'
+import { resolveCaller } from '../auth/caller.js'
 
 export function bearer(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? '')
@@ -33,15 +30,7 @@ export const roomAuth = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearer(c.req.header('authorization'))
   if (!token) throw new AppError(401, 'token_missing', 'This route needs a room token: Authorization: Bearer <token>.')
   const { verifier, db } = c.var.services
-  const claims = await verifier.verify(token, { sid })
-  const session = await getSession(db.sql, sid)
-  if (!session) throw notFound(`Session "${sid}" does not exist or has not been opened yet.`, 'session_not_found')
-  const refusal = sessionRefusal(claims, session, null)
-  if (refusal) throw refusal
-  if (await isBanned(db.sql, sid, claims.sub, claims.email)) throw new AppError(403, 'removed', 'You were removed from this session by the instructor.')
-  const participant = await getParticipant(db.sql, sid, claims.sub)
-  const caller: RoomCaller = { claims, session, participant, ctx: Peer.context(claims, participant, session) }
-  c.set('caller', caller)
+  c.set('caller', await resolveCaller({ sql: db.sql, verifier }, token, sid))
   await next()
 })
 

@@ -1,9 +1,7 @@
-import type { PermissionContext, TokenClaims } from '@session-kit/core'
+import type { Caller } from '../auth/caller.js'
 import type { TokenVerifier } from '../auth/tokens.js'
 import type { ServerConfig } from '../config.js'
 import type { Database } from '../store/db.js'
-import type { ParticipantRow } from '../store/participants.js'
-import type { SessionRow } from '../store/sessions.js'
 import type { Hub } from '../sync/hub.js'
 import type { Mailer } from '../mail/mailer.js'
 
@@ -19,13 +17,8 @@ export interface Services {
   log: (msg: string) => void
 }
 
-/** Who is calling a room route, resolved by `roomAuth`. */
-export interface RoomCaller {
-  claims: TokenClaims
-  session: SessionRow
-  participant: ParticipantRow | undefined
-  ctx: PermissionContext
-}
+/** Who is calling a room route, resolved by `roomAuth` (see auth/caller.ts). */
+export type RoomCaller = Caller
 
 export type AppEnv = {
   Variables: {

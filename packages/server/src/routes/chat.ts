@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { Permission } from '@session-kit/core'
+import { Permission, type ChatPage } from '@session-kit/core'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv } from '../http/context.js'
 import { notFound } from '../http/errors.js'
@@ -22,7 +22,7 @@ export function chatRoutes() {
     const rows = await listChat(c.var.services.db.sql, c.var.caller.session.id, { before: q.before, limit: q.limit + 1 })
     const more = rows.length > q.limit
     const page = more ? rows.slice(1) : rows
-    return c.json({ messages: page.map(chatMessage), before: more ? page[0]!.id : null })
+    return c.json({ messages: page.map(chatMessage), before: more ? page[0]!.id : null } satisfies ChatPage)
   })
   r.delete('/:sid/chat/:id', roomAuth, requirePermission(Permission.MODERATE_CHAT), async (c) => {
     const missing = () => notFound('No such message in this session.', 'message_not_found')

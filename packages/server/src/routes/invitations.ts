@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { Permission, PersonNameSchema, ROLE_RANK, ROLES, type Role } from '@session-kit/core'
+import { Permission, PersonNameSchema, ROLE_RANK, ROLES, type BulkInvitationResult, type InvitationAccepted, type InvitationDeclined, type InvitationEntry, type InvitationInfo, type InvitationList, type Role } from '@session-kit/core'
 import { mintGuestToken } from '../auth/tokens.js'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller, Services } from '../http/context.js'
@@ -41,7 +41,7 @@ function inviteLink(services: Services, token: string): string {
   return url.toString()
 }
 
-export function invitationJson(i: InvitationRow, link?: string) {
+export function invitationJson(i: InvitationRow, link?: string): InvitationEntry {
   return {
     id: i.id,
     email: i.email,
@@ -49,10 +49,10 @@ export function invitationJson(i: InvitationRow, link?: string) {
     role: i.role,
     status: i.status,
     inviterName: i.inviterName,
-    createdAt: i.createdAt,
-    expiresAt: i.expiresAt,
-    sentAt: i.sentAt,
-    respondedAt: i.respondedAt,
+    createdAt: i.createdAt.toISOString(),
+    expiresAt: i.expiresAt.toISOString(),
+    sentAt: i.sentAt.toISOString(),
+    respondedAt: i.respondedAt?.toISOString() ?? null,
     ...(link ? { link } : {}),
   }
 }
@@ -87,7 +87,7 @@ export function invitationRoutes() {
     const addresses = bulk ? [...new Map(input.emails.split(/[\s,;]+/).filter(Boolean).map((a) => [a.toLowerCase(), a])).values()] : [input.email.trim()]
     if (!addresses.length) throw badRequest('Give at least one email address.', 'no_addresses')
     if (addresses.length > 200) throw badRequest('At most 200 addresses at once.', 'too_many_addresses')
-    const results: { email: string; result: 'created' | 'invalid' | 'already_invited' | 'banned' | 'rate_limited'; message?: string; invitation?: ReturnType<typeof invitationJson> }[] = []
+    const results: BulkInvitationResult[] = []
     const valid: string[] = []
     for (const email of addresses) {
       if (v.safeParse(EmailSchema, email).success) valid.push(email)
@@ -124,7 +124,7 @@ export function invitationRoutes() {
     }
     for (const { row, link } of created) {
       await mail(services, session, row, link)
-      results.push({ email: row.email, result: 'created', invitation: invitationJson(row, link) })
+      results.push({ email: row.email, result: 'created', invitation: { ...invitationJson(row), link } })
     }
     if (!bulk) return c.json(invitationJson(created[0]!.row, created[0]!.link), 201)
     const order = new Map(addresses.map((a, i) => [a.toLowerCase(), i]))
@@ -135,7 +135,7 @@ export function invitationRoutes() {
   r.get('/sessions/:sid/invitations', ...guard, async (c) => {
     const { caller, services } = c.var
     const rows = await listInvitations(services.db.sql, caller.session.id, services.clock())
-    return c.json({ invitations: rows.map((row) => invitationJson(row)) })
+    return c.json({ invitations: rows.map((row) => invitationJson(row)) } satisfies InvitationList)
   })
 
   r.post('/sessions/:sid/invitations/:id/resend', ...guard, async (c) => {
@@ -193,7 +193,7 @@ export function invitationRoutes() {
     const row = await findByTokenHash(services.db.sql, hashToken(c.req.param('token')), services.clock())
     if (!row) throw notFound('This invitation link is not valid (it may have been replaced by a newer one).', 'invitation_not_found')
     const session = await getSession(services.db.sql, row.sessionId)
-    return c.json({ id: row.id, sessionId: row.sessionId, sessionTitle: session?.title ?? row.sessionId, role: row.role, inviterName: row.inviterName, email: row.email, name: row.name, status: row.status, expiresAt: row.expiresAt })
+    return c.json({ id: row.id, sessionId: row.sessionId, sessionTitle: session?.title ?? row.sessionId, role: row.role, inviterName: row.inviterName, email: row.email, name: row.name, status: row.status, expiresAt: row.expiresAt.toISOString() } satisfies InvitationInfo)
   })
 
   for (const action of ['accept', 'decline'] as const) {
@@ -215,14 +215,14 @@ export function invitationRoutes() {
       })
       const { row, userId } = outcome as { row: InvitationRow; userId: string }
       services.hub.invitationChanged(row.sessionId, row.id, action === 'accept' ? 'accepted' : 'declined')
-      if (action === 'decline') return c.json({ status: 'declined' })
+      if (action === 'decline') return c.json({ status: 'declined' } satisfies InvitationDeclined)
       const name = input.name ?? row.name ?? row.email.split('@')[0]!
       const claims = { sub: userId, name, sid: row.sessionId, role: row.role, email: row.email }
       const session = await getSession(sql, row.sessionId)
       if (!session) throw new AppError(410, 'token_session_gone', 'The session this invitation was for has ended.')
       await recordJoin(sql, row.sessionId, { ...claims, exp: 0 })
       const token = await mintGuestToken(claims, session, services.config.secret)
-      return c.json({ token, sessionId: row.sessionId, role: row.role, userId, name })
+      return c.json({ token, sessionId: row.sessionId, role: row.role, userId, name } satisfies InvitationAccepted)
     })
   }
   return r

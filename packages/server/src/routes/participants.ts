@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { colorFor, effectiveRole, mayActOn, Permission, ROLES, Role, Rule, type ParticipantAction, type Role as RoleT } from '@session-kit/core'
+import { colorFor, effectiveRole, mayActOn, Permission, ROLES, Role, Rule, type ParticipantAction, type ParticipantEntry, type ParticipantList, type Role as RoleT } from '@session-kit/core'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller } from '../http/context.js'
 import { AppError } from '../errors.js'
@@ -16,7 +16,7 @@ const PatchParticipant = v.pipe(
 )
 
 /** A participant as the API shows them. */
-export function participantJson(p: ParticipantRow, ownerId: string, online: boolean, banned = false) {
+export function participantJson(p: ParticipantRow, ownerId: string, online: boolean, banned = false): ParticipantEntry {
   return {
     userId: p.userId,
     name: p.name,
@@ -26,7 +26,7 @@ export function participantJson(p: ParticipantRow, ownerId: string, online: bool
     avatar: p.avatar,
     owner: p.userId === ownerId,
     online,
-    lastSeenAt: p.lastSeenAt,
+    lastSeenAt: p.lastSeenAt?.toISOString() ?? null,
     muted: p.muted,
     hidden: p.hidden,
     banned,
@@ -69,7 +69,7 @@ export function participantRoutes() {
     const instructor = caller.ctx.role === Role.Instructor
     const bannedIds = new Set(banned.map((b) => b.userId))
     const visible = rows.filter((p) => instructor || !p.hidden).filter((p) => instructor || !bannedIds.has(p.userId))
-    return c.json({ participants: visible.map((p) => participantJson(p, caller.session.ownerId, online.has(p.userId), bannedIds.has(p.userId))) })
+    return c.json({ participants: visible.map((p) => participantJson(p, caller.session.ownerId, online.has(p.userId), bannedIds.has(p.userId))) } satisfies ParticipantList)
   })
 
   for (const [path, muted] of [['mute', true], ['unmute', false]] as const) {

@@ -128,3 +128,35 @@ for (const backend of backends()) {
     })
   })
 }
+
+for (const backend of backends()) {
+  describe(`recording times on ${backend}`, () => {
+    let s: TestServer
+    // An instance whose own clock is an hour ahead: the recording must not follow it.
+    before(async () => {
+      s = await startTestServer(backend, { clock: () => new Date(Date.now() + 3_600_000) })
+    })
+    after(() => s.stop())
+
+    it('are the database’s: start, pause, resume and stop agree with every instance, whatever its clock', async () => {
+      const id = `clock-${Date.now().toString(36)}`
+      const token = await s.token(id, 'instructor', 'ins', { name: 'Ada' })
+      const ins = await RawClient.connect(s.url, id, token)
+      assert.ok(ins.welcome, 'joined')
+      const dbNow = async () => (await s.db.sql<{ t: Date }[]>`select now() as t`)[0]!.t.getTime()
+      const near = (iso: string, t: number, what: string) => assert.ok(Math.abs(new Date(iso).getTime() - t) < 60_000, `${what} ${iso} is not the database’s time (${new Date(t).toISOString()})`)
+      const rec = await s.api('POST', `/v1/sessions/${id}/recordings`, token, { title: 'Clocks' })
+      assert.equal(rec.status, 201)
+      near(rec.json.startedAt, await dbNow(), 'started at')
+      near(rec.json.spans[0].from, await dbNow(), 'the first span starts at')
+      const base = `/v1/sessions/${id}/recordings/${rec.json.id}`
+      for (const action of ['pause', 'resume', 'stop']) assert.equal((await s.api('POST', `${base}/${action}`, token)).status, 200, action)
+      const done = (await s.api('GET', base, token)).json
+      near(done.stoppedAt, await dbNow(), 'stopped at')
+      assert.equal(done.spans.length, 2)
+      for (const span of done.spans) near(span.to, await dbNow(), 'a span ends at')
+      assert.ok(done.durationMs >= 0 && done.durationMs < 60_000, `recorded ${done.durationMs} ms`)
+      ins.close()
+    })
+  })
+}

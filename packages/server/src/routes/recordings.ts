@@ -1,16 +1,15 @@
-import { randomUUID } from 'node:crypto'
 import { gunzipSync } from 'node:zlib'
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { Permission } from '@session-kit/core'
+import { Permission, type RecordingEntry, type RecordingList } from '@session-kit/core'
 import { requirePermission, roomAuth } from '../http/auth.js'
-import type { AppEnv, Services } from '../http/context.js'
+import type { AppEnv } from '../http/context.js'
 import { AppError } from '../errors.js'
 import { conflict, notFound } from '../http/errors.js'
 import { body, KeySchema, pathParam } from '../http/validate.js'
-import { compileReplay, packReplay } from '../recordings/compile.js'
-import { activeRecording, deleteRecording, durationMs, getRecording, getReplay, insertRecording, listRecordings, saveRecording, saveReplay, type RecordingRow } from '../store/recordings.js'
-import { getSession } from '../store/sessions.js'
+import { changeRecording, ROOM_STATE, startRecording } from '../recordings/lifecycle.js'
+import { buildReplay } from '../recordings/replay.js'
+import { deleteRecording, durationMs, getRecording, getReplay, listRecordings, saveRecording, type RecordingRow } from '../store/recordings.js'
 
 const Title = v.pipe(v.string('title must be text'), v.trim(), v.minLength(1, 'give the recording a title'), v.maxLength(200, 'a title is at most 200 characters'))
 const Description = v.pipe(v.string(), v.trim(), v.maxLength(2000, 'a description is at most 2,000 characters'))
@@ -20,7 +19,8 @@ const Patch = v.pipe(
   v.check((p) => p.title !== undefined || p.description !== undefined || p.isPublic !== undefined, 'send a title, description or isPublic to change'),
 )
 
-export function recordingJson(r: RecordingRow, now: number) {
+/** A recording as the API shows it; a running one's duration as of the database's time it was read. */
+export function recordingJson(r: RecordingRow, now = r.asOf): RecordingEntry {
   return {
     id: r.id,
     title: r.title,
@@ -29,28 +29,12 @@ export function recordingJson(r: RecordingRow, now: number) {
     status: r.status,
     createdBy: r.createdBy,
     creatorName: r.creatorName,
-    startedAt: r.startedAt,
-    stoppedAt: r.stoppedAt,
+    startedAt: r.startedAt.toISOString(),
+    stoppedAt: r.stoppedAt?.toISOString() ?? null,
     durationSeconds: Math.round(durationMs(r, r.stoppedAt ? new Date(r.stoppedAt).getTime() : now) / 1000),
     durationMs: durationMs(r, r.stoppedAt ? new Date(r.stoppedAt).getTime() : now),
-    /** The recorded spans (pauses are the gaps between them). */
     spans: r.spans.map(([from, to]) => ({ from: new Date(from).toISOString(), to: to === null ? null : new Date(to).toISOString() })),
     error: r.error,
-  }
-}
-
-/** Build the replay of a stopped recording in the background; `ready` (or `failed`) when done. */
-export async function buildReplay(services: Services, rec: RecordingRow) {
-  try {
-    const room = await services.hub.room(rec.sessionId)
-    const session = await getSession(services.db.sql, rec.sessionId)
-    if (!room || !session) throw new Error('the session no longer exists')
-    const { replay, changes } = await compileReplay(services.db.sql, room, rec, session.title)
-    await saveReplay(services.db.sql, rec.id, packReplay(replay), changes)
-    await saveRecording(services.db.sql, { ...rec, status: 'ready', error: null })
-  } catch (e) {
-    services.log(`recording ${rec.id}: the replay could not be built: ${(e as Error).stack ?? e}`)
-    await saveRecording(services.db.sql, { ...rec, status: 'failed', error: 'The replay could not be built.' }).catch(() => {})
   }
 }
 
@@ -78,53 +62,35 @@ export function recordingRoutes() {
   r.post('/sessions/:sid/recordings', roomAuth, requirePermission(Permission.CREATE_RECORDING), async (c) => {
     const input = await body(c, Create)
     const { caller, services } = c.var
-    const now = services.clock()
-    const row = await insertRecording(services.db.sql, { id: randomUUID(), sessionId: caller.session.id, title: input.title, description: input.description || null, isPublic: input.isPublic, createdBy: caller.claims.sub, creatorName: caller.claims.name, now })
-    if (!row) {
-      const active = await activeRecording(services.db.sql, caller.session.id)
-      throw conflict(`“${active?.title ?? 'A recording'}” is already recording this session: stop it first.`, 'recording_in_progress')
-    }
+    const started = await startRecording(services.db.sql, { sessionId: caller.session.id, title: input.title, description: input.description || null, isPublic: input.isPublic, createdBy: caller.claims.sub, creatorName: caller.claims.name })
+    if (!started.ok) throw conflict(`“${started.active?.title ?? 'A recording'}” is already recording this session: stop it first.`, 'recording_in_progress')
     await services.hub.recordingChanged(caller.session.id, 'recording', `${caller.claims.name} started recording this session.`)
-    return c.json(recordingJson(row, now.getTime()), 201)
+    return c.json(recordingJson(started.recording), 201)
   })
 
-  const transitions = { pause: ['recording'], resume: ['paused'], stop: ['recording', 'paused'] } as const
   for (const action of ['pause', 'resume', 'stop'] as const) {
     r.post(`/sessions/:sid/recordings/:id/${action}`, roomAuth, requirePermission(Permission.MANAGE_RECORDINGS), async (c) => {
       const { caller, services } = c.var
-      const now = services.clock().getTime()
-      const rec = await getRecording(services.db.sql, recordingId(c), caller.session.id)
-      if (!rec) throw recordingMissing()
-      if (!(transitions[action] as readonly string[]).includes(rec.status)) throw conflict(`The recording is ${rec.status}: it cannot ${action}.`, 'recording_state')
-      const spans = rec.spans.map(([a, b]) => [a, b] as [number, number | null])
-      const open = spans.at(-1)
-      if (action === 'resume') spans.push([now, null])
-      else if (open && open[1] === null) open[1] = now
-      const next = await saveRecording(services.db.sql, {
-        ...rec,
-        spans,
-        status: action === 'pause' ? 'paused' : action === 'resume' ? 'recording' : 'processing',
-        stoppedAt: action === 'stop' ? new Date(now) : rec.stoppedAt,
-      })
+      const done = await changeRecording(services.db.sql, caller.session.id, recordingId(c), action)
+      if (!done.ok) throw done.reason === 'missing' ? recordingMissing() : conflict(`The recording is ${done.status}: it cannot ${action}.`, 'recording_state')
       const who = caller.claims.name
       const reason = { pause: `${who} paused the recording.`, resume: `${who} resumed the recording.`, stop: `${who} stopped recording this session.` }[action]
-      await services.hub.recordingChanged(caller.session.id, action === 'pause' ? 'paused' : action === 'resume' ? 'recording' : 'off', reason)
-      if (action === 'stop') void buildReplay(services, next)
-      return c.json(recordingJson(next, now))
+      await services.hub.recordingChanged(caller.session.id, ROOM_STATE[action], reason)
+      if (action === 'stop') void buildReplay(services, done.recording)
+      return c.json(recordingJson(done.recording))
     })
   }
 
   r.get('/sessions/:sid/recordings', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
     const { caller, services } = c.var
-    const now = services.clock().getTime()
-    return c.json({ recordings: (await listRecordings(services.db.sql, caller.session.id)).map((x) => recordingJson(x, now)) })
+    return c.json({ recordings: (await listRecordings(services.db.sql, caller.session.id)).map((x) => recordingJson(x)) } satisfies RecordingList)
   })
 
   r.get('/sessions/:sid/recordings/:id', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
     const { caller, services } = c.var
     const rec = await getRecording(services.db.sql, recordingId(c), caller.session.id)
     if (!rec) throw recordingMissing()
-    return c.json(recordingJson(rec, services.clock().getTime()))
+    return c.json(recordingJson(rec))
   })
 
   r.patch('/sessions/:sid/recordings/:id', roomAuth, requirePermission(Permission.MANAGE_RECORDINGS), async (c) => {
@@ -138,7 +104,7 @@ export function recordingRoutes() {
       description: input.description === undefined ? rec.description : input.description || null,
       isPublic: input.isPublic ?? rec.isPublic,
     })
-    return c.json(recordingJson(next, services.clock().getTime()))
+    return c.json(recordingJson(next))
   })
 
   r.delete('/sessions/:sid/recordings/:id', roomAuth, requirePermission(Permission.MANAGE_RECORDINGS), async (c) => {

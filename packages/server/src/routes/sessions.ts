@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { FileNameSchema, LanguageSchema, Permission, permissionsFor, Rule, SessionIdSchema } from '@session-kit/core'
+import { FileNameSchema, LanguageSchema, Permission, permissionsFor, Rule, SessionIdSchema, type DocumentText, type SessionEntry, type SessionList, type SessionView } from '@session-kit/core'
 import { requireApiKey, requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller } from '../http/context.js'
 import { AppError } from '../errors.js'
@@ -31,11 +31,11 @@ const ListQuery = v.object({
 const NewFile = v.object({ name: FileNameSchema, content: v.optional(FileText, '') })
 const RenameFile = v.object({ name: FileNameSchema })
 
-export function sessionJson(s: SessionRow) {
-  return { id: s.id, title: s.title, language: s.language, ownerId: s.ownerId, editingLocked: s.editingLocked, createdAt: s.createdAt, updatedAt: s.updatedAt }
+export function sessionJson(s: SessionRow): SessionEntry {
+  return { id: s.id, title: s.title, language: s.language, ownerId: s.ownerId, editingLocked: s.editingLocked, createdAt: s.createdAt.toISOString(), updatedAt: s.updatedAt.toISOString() }
 }
 
-function you(caller: RoomCaller) {
+function you(caller: RoomCaller): SessionView['you'] {
   return { userId: caller.claims.sub, name: caller.claims.name, role: caller.ctx.role, owner: Boolean(caller.ctx.owner), muted: Boolean(caller.ctx.muted), permissions: permissionsFor(caller.ctx) }
 }
 
@@ -57,7 +57,7 @@ export function sessionRoutes() {
     const q = parse(ListQuery, c.req.query())
     const rows = await listSessions(c.var.services.db.sql, { limit: q.limit + 1, after: q.after })
     const page = rows.slice(0, q.limit)
-    return c.json({ sessions: page.map(sessionJson), next: rows.length > q.limit ? page[page.length - 1]!.id : null })
+    return c.json({ sessions: page.map(sessionJson), next: rows.length > q.limit ? page[page.length - 1]!.id : null } satisfies SessionList)
   })
 
   r.delete('/:sid', requireApiKey, async (c) => {
@@ -71,7 +71,7 @@ export function sessionRoutes() {
   // ---- room (token) ----
   r.get('/:sid', roomAuth, requirePermission(Permission.VIEW_CODE), (c) => {
     const { caller } = c.var
-    return c.json({ ...sessionJson(caller.session), you: you(caller) })
+    return c.json({ ...sessionJson(caller.session), you: you(caller) } satisfies SessionView)
   })
 
   r.patch('/:sid', roomAuth, requirePermission(Permission.MANAGE_SESSION), async (c) => {
@@ -97,7 +97,7 @@ export function sessionRoutes() {
     const text = await c.var.services.hub.documentText(c.var.caller.session.id)
     if (!text) throw notFound(`Session "${c.var.caller.session.id}" does not exist.`, 'session_not_found')
     c.header('cache-control', 'no-store')
-    return c.json(text)
+    return c.json(text satisfies DocumentText)
   })
 
   r.post('/:sid/files', roomAuth, requirePermission(Rule.MANAGE_FILES), async (c) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { maySeeSnapshot, Permission, Role, Rule } from '@session-kit/core'
+import { maySeeSnapshot, Permission, Role, Rule, type SnapshotEntry, type SnapshotList, type SnapshotRestored } from '@session-kit/core'
 import { assertCan, requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller } from '../http/context.js'
 import { notFound } from '../http/errors.js'
@@ -13,7 +13,7 @@ import type { Hub } from '../sync/hub.js'
 const Title = v.pipe(v.string('title must be text'), v.trim(), v.minLength(1, 'give the snapshot a title'), v.maxLength(200, 'a title is at most 200 characters'))
 const Create = v.object({ title: Title, description: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(2000, 'a description is at most 2,000 characters'))) })
 
-export function snapshotJson(s: SnapshotRow, withFiles = false) {
+export function snapshotJson(s: SnapshotRow, withFiles = false): SnapshotEntry {
   return { ...snapshotInfo(s), ...(withFiles ? { files: s.files } : {}) }
 }
 
@@ -68,7 +68,7 @@ export function snapshotRoutes() {
   r.get('/:sid/snapshots', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {
     const { caller, services } = c.var
     const rows = await listSnapshots(services.db.sql, caller.session.id, { userId: caller.claims.sub, instructor: caller.ctx.role === Role.Instructor })
-    return c.json({ snapshots: rows.map((s) => snapshotJson(s)) })
+    return c.json({ snapshots: rows.map((s) => snapshotJson(s)) } satisfies SnapshotList)
   })
 
   r.get('/:sid/snapshots/:id', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => c.json(snapshotJson(await visible(c), true)))
@@ -87,7 +87,7 @@ export function snapshotRoutes() {
     const room = await openRoom(services.hub, caller.session.id)
     const heads = await room.setFiles(s.files, caller.claims.sub)
     await services.hub.snapshotChanged(caller.session.id, 'restored', s, by(caller))
-    return c.json({ restored: s.id, heads, files: room.currentText().files })
+    return c.json({ restored: s.id, heads, files: room.currentText().files } satisfies SnapshotRestored)
   })
 
   r.delete('/:sid/snapshots/:id', roomAuth, requirePermission(Permission.VIEW_CODE), async (c) => {

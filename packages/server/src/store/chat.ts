@@ -12,11 +12,11 @@ export interface ChatRow {
 
 const columns = (sql: Sql) => sql`id, user_id as "userId", name, role, body, created_at as "createdAt"`
 
-/** Store a chat message and its `chat` event in one statement. */
-export async function insertChat(sql: Sql, m: { sessionId: string; userId: string; name: string; role: Role; body: string; at: Date }): Promise<ChatRow> {
+/** Store a chat message and its `chat` event in one statement; `at` null: now, on the database's clock. */
+export async function insertChat(sql: Sql, m: { sessionId: string; userId: string; name: string; role: Role; body: string; at: Date | null }): Promise<ChatRow> {
   const [row] = await sql<ChatRow[]>`
     with msg as (
-      insert into chat_messages (session_id, user_id, name, role, body, created_at) values (${m.sessionId}, ${m.userId}, ${m.name}, ${m.role}, ${m.body}, ${m.at})
+      insert into chat_messages (session_id, user_id, name, role, body, created_at) values (${m.sessionId}, ${m.userId}, ${m.name}, ${m.role}, ${m.body}, coalesce(${m.at}::timestamptz, now()))
       returning ${columns(sql)}
     ), ev as (
       insert into events (session_id, kind, user_id, at, ref) select ${m.sessionId}, 'chat', ${m.userId}, m."createdAt", m.id::text from msg m

@@ -20,7 +20,8 @@ export interface AppendedChanges {
   hashes: string[]
   kind: 'code_change' | 'server_change'
   userId: string
-  at: Date
+  /** When the changes were made; null: now, on the database's clock (what every instance agrees on). */
+  at: Date | null
   inserted: number[]
   deleted: number[]
   /** Actors seen for the first time, bound to their user here. */
@@ -32,27 +33,36 @@ export interface AppendedChanges {
 /**
  * Append changes in one statement: the chunk, a `code_change` (or `server_change`) event per change
  * and any new actor bindings, atomically — and notify other instances when it commits. One round
- * trip per batch keeps the per-keystroke cost of the database low.
+ * trip per batch keeps the per-keystroke cost of the database low. Null, with nothing stored, when
+ * one of its new actors was bound to another user meanwhile (by another instance): each actor
+ * belongs to one user, whoever bound it first.
  */
-export async function appendChanges(sql: Sql | Tx, a: AppendedChanges): Promise<number> {
+export async function appendChanges(sql: Sql | Tx, a: AppendedChanges): Promise<number | null> {
   const q = sql as Sql
   const data = Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength)
   const actors = a.newActors.map((x) => x.actor)
   const actorUsers = a.newActors.map((x) => x.userId)
+  // The binding goes first and returns whoever holds the actor now: a row another transaction
+  // committed meanwhile is seen by `on conflict … do update` (a no-op update), where `do nothing`
+  // would skip it unseen and store the chunk as if the actor were ours.
   const [row] = await q<{ id: number }[]>`
-    with chunk as (
-      insert into doc_chunks (session_id, data, hashes) values (${a.sessionId}, ${data}, ${a.hashes}) returning id
+    with act as (
+      insert into actors as held (session_id, actor, user_id, seq, max_op)
+      select ${a.sessionId}, x, u, 0, 0 from unnest(${actors}::text[], ${actorUsers}::text[]) as t(x, u)
+      on conflict (session_id, actor) do update set user_id = held.user_id
+      returning actor, user_id
+    ), ours as (
+      select not exists (select 1 from act join unnest(${actors}::text[], ${actorUsers}::text[]) as t(x, u) on act.actor = t.x where act.user_id <> t.u) as ok
+    ), chunk as (
+      insert into doc_chunks (session_id, data, hashes) select ${a.sessionId}, ${data}, ${a.hashes} from ours where ok returning id
     ), ev as (
       insert into events (session_id, kind, user_id, at, inserted, deleted, ref)
-      select ${a.sessionId}, ${a.kind}, ${a.userId}, ${a.at}, i, d, r
+      select ${a.sessionId}, ${a.kind}, ${a.userId}, coalesce(${a.at}::timestamptz, now()), i, d, r
       from unnest(${a.inserted}::int[], ${a.deleted}::int[], ${a.hashes}::text[]) as t(i, d, r)
-    ), act as (
-      insert into actors (session_id, actor, user_id, seq, max_op)
-      select ${a.sessionId}, x, u, 0, 0 from unnest(${actors}::text[], ${actorUsers}::text[]) as t(x, u)
-      on conflict do nothing
+      where exists (select 1 from chunk)
     )
     select id${a.notify ? q`, pg_notify(${a.notify.channel}, json_build_object('t', 'chunk', 'sid', ${a.sessionId}::text, 'id', id, 'o', ${a.notify.instanceId}::text, 'a', json_object(${actors}::text[], ${actorUsers}::text[]))::text)` : q``} from chunk`
-  return row!.id
+  return row ? row.id : null
 }
 
 /**
@@ -60,24 +70,28 @@ export async function appendChanges(sql: Sql | Tx, a: AppendedChanges): Promise<
  * chunks, a `code_change` (or `server_change`) event per change and new actor bindings, atomically,
  * notifying other instances as it commits. Returns the chunk ids in the order given. One statement
  * for many keystrokes keeps what the database spends per keystroke low when many rooms type.
+ * An item whose new actor was bound to another user meanwhile is not stored (null), and neither is
+ * anything of the same session after it in the batch (it may build on it).
  */
-export async function appendBatch(sql: Sql, items: readonly AppendedChanges[], notify?: { channel: string; instanceId: string }): Promise<number[]> {
+export async function appendBatch(sql: Sql, items: readonly AppendedChanges[], notify?: { channel: string; instanceId: string }): Promise<(number | null)[]> {
   if (!items.length) return []
   if (items.length === 1) return [await appendChanges(sql, { ...items[0]!, notify })]
   const q = sql
-  const ev = { sid: [] as string[], kind: [] as string[], user: [] as string[], at: [] as string[], ins: [] as number[], del: [] as number[], ref: [] as string[] }
-  const act = { sid: [] as string[], actor: [] as string[], user: [] as string[] }
-  for (const a of items) {
+  const ev = { ord: [] as number[], sid: [] as string[], kind: [] as string[], user: [] as string[], at: [] as (string | null)[], ins: [] as number[], del: [] as number[], ref: [] as string[] }
+  const act = { ord: [] as number[], sid: [] as string[], actor: [] as string[], user: [] as string[] }
+  for (const [n, a] of items.entries()) {
     a.hashes.forEach((h, i) => {
+      ev.ord.push(n + 1)
       ev.sid.push(a.sessionId)
       ev.kind.push(a.kind)
       ev.user.push(a.userId)
-      ev.at.push(a.at.toISOString())
+      ev.at.push(a.at?.toISOString() ?? null)
       ev.ins.push(a.inserted[i]!)
       ev.del.push(a.deleted[i]!)
       ev.ref.push(h)
     })
     for (const x of a.newActors) {
+      act.ord.push(n + 1)
       act.sid.push(a.sessionId)
       act.actor.push(x.actor)
       act.user.push(x.userId)
@@ -88,29 +102,40 @@ export async function appendBatch(sql: Sql, items: readonly AppendedChanges[], n
   const datas = items.map((a) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).toString('hex'))
   const hashes = items.map((a) => JSON.stringify(a.hashes))
   const actors = items.map((a) => JSON.stringify(Object.fromEntries(a.newActors.map((x) => [x.actor, x.userId]))))
-  // Chunk ids come from one sequence, drawn in the order the rows are inserted (by ordinality):
-  // the n-th smallest id is the n-th item.
-  const rows = await q<{ id: number }[]>`
+  // Actors are bound first, each returning whoever holds it now (see appendChanges): an item that
+  // lost one, and what follows it in its session, is left out. Chunk ids come from one sequence,
+  // drawn in the order the rows are inserted (by ordinality): the n-th smallest id is the n-th kept item.
+  const rows = await q<{ id: number; ord: number }[]>`
     with input as (
       select * from unnest(${sids}::text[], ${datas}::text[], ${hashes}::text[], ${actors}::text[]) with ordinality as t(sid, data, hashes, actors, ord)
+    ), asked as (
+      select * from unnest(${act.ord}::int[], ${act.sid}::text[], ${act.actor}::text[], ${act.user}::text[]) as t(o, s, x, u)
+    ), act as (
+      insert into actors as held (session_id, actor, user_id, seq, max_op)
+      select distinct on (s, x) s, x, u, 0, 0 from asked order by s, x, o
+      on conflict (session_id, actor) do update set user_id = held.user_id
+      returning session_id, actor, user_id
+    ), lost as (
+      select a.s, min(a.o) as o from asked a join act on act.session_id = a.s and act.actor = a.x where act.user_id <> a.u group by a.s
+    ), kept as (
+      select i.*, row_number() over (order by i.ord) as n from input i
+      where not exists (select 1 from lost l where l.s = i.sid and i.ord >= l.o)
     ), chunk as (
       insert into doc_chunks (session_id, data, hashes)
-      select sid, decode(data, 'hex'), array(select json_array_elements_text(hashes::json)) from input order by ord
+      select sid, decode(data, 'hex'), array(select json_array_elements_text(hashes::json)) from kept order by n
       returning id
     ), numbered as (
-      select id, row_number() over (order by id) as ord from chunk
+      select id, row_number() over (order by id) as n from chunk
     ), ev as (
       insert into events (session_id, kind, user_id, at, inserted, deleted, ref)
-      select s, k, u, a::timestamptz, i, d, r
-      from unnest(${ev.sid}::text[], ${ev.kind}::text[], ${ev.user}::text[], ${ev.at}::text[], ${ev.ins}::int[], ${ev.del}::int[], ${ev.ref}::text[]) as t(s, k, u, a, i, d, r)
-    ), act as (
-      insert into actors (session_id, actor, user_id, seq, max_op)
-      select s, x, u, 0, 0 from unnest(${act.sid}::text[], ${act.actor}::text[], ${act.user}::text[]) as t(s, x, u)
-      on conflict do nothing
+      select s, k, u, coalesce(a::timestamptz, now()), i, d, r
+      from unnest(${ev.ord}::int[], ${ev.sid}::text[], ${ev.kind}::text[], ${ev.user}::text[], ${ev.at}::text[], ${ev.ins}::int[], ${ev.del}::int[], ${ev.ref}::text[]) as t(o, s, k, u, a, i, d, r)
+      where o in (select ord from kept)
     )
-    select n.id${notify ? q`, pg_notify(${notify.channel}, json_build_object('t', 'chunk', 'sid', i.sid, 'id', n.id, 'o', ${notify.instanceId}::text, 'a', i.actors::json)::text)` : q``}
-    from numbered n join input i on i.ord = n.ord order by n.id`
-  return rows.map((r) => Number(r.id))
+    select n.id, i.ord${notify ? q`, pg_notify(${notify.channel}, json_build_object('t', 'chunk', 'sid', i.sid, 'id', n.id, 'o', ${notify.instanceId}::text, 'a', i.actors::json)::text)` : q``}
+    from numbered n join kept i on i.n = n.n order by n.id`
+  const ids = new Map(rows.map((r) => [Number(r.ord), Number(r.id)]))
+  return items.map((_, i) => ids.get(i + 1) ?? null)
 }
 
 /**

@@ -6,7 +6,8 @@ export interface EventRow {
   sessionId: string
   kind: EventKind
   userId: string | null
-  at: Date
+  /** When it happened; null: now, on the database's clock (what every instance agrees on). */
+  at: Date | null
   inserted?: number
   deleted?: number
   ref?: string | null
@@ -15,17 +16,12 @@ export interface EventRow {
 
 export async function insertEvents(sql: Sql | Tx, rows: EventRow[]): Promise<void> {
   if (!rows.length) return
-  const values = rows.map((r) => ({
-    session_id: r.sessionId,
-    kind: r.kind,
-    user_id: r.userId,
-    at: r.at,
-    inserted: r.inserted ?? 0,
-    deleted: r.deleted ?? 0,
-    ref: r.ref ?? null,
-    data: r.data ?? null,
-  }))
-  await (sql as Sql)`insert into events ${(sql as Sql)(values as never, 'session_id', 'kind', 'user_id', 'at', 'inserted', 'deleted', 'ref', 'data')}`
+  const values = rows.map((r) => ({ s: r.sessionId, k: r.kind, u: r.userId, a: r.at, i: r.inserted ?? 0, d: r.deleted ?? 0, r: r.ref ?? null, x: r.data ?? null }))
+  const q = sql as Sql
+  await q`
+    insert into events (session_id, kind, user_id, at, inserted, deleted, ref, data)
+    select s, k, u, coalesce(a, now()), i, d, r, x
+    from jsonb_to_recordset(${q.json(values as never)}) as t(s text, k text, u text, a timestamptz, i int, d int, r text, x jsonb)`
 }
 
 export interface ActorState {
@@ -46,9 +42,10 @@ export interface RunRow {
   data: { name: string; file: string; language: string; ok: boolean; errors: number; durationMs: number; timedOut: boolean; output: string }
 }
 
-export async function insertRun(sql: Sql, sessionId: string, userId: string, data: RunRow['data'], at: Date): Promise<RunRow> {
+/** Store a run; `at` null: now, on the database's clock. */
+export async function insertRun(sql: Sql, sessionId: string, userId: string, data: RunRow['data'], at: Date | null): Promise<RunRow> {
   const [row] = await sql<RunRow[]>`
-    insert into events (session_id, kind, user_id, at, data) values (${sessionId}, 'run', ${userId}, ${at}, ${sql.json(data as never)})
+    insert into events (session_id, kind, user_id, at, data) values (${sessionId}, 'run', ${userId}, coalesce(${at}::timestamptz, now()), ${sql.json(data as never)})
     returning id, user_id as "userId", at, data`
   return row!
 }

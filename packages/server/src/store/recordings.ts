@@ -16,20 +16,53 @@ export interface RecordingRow {
   /** Recorded spans in epoch ms; the last one is open (to = null) while recording. */
   spans: [number, number | null][]
   error: string | null
+  /** The database's time when the row was read (epoch ms): "now" for a span still open. */
+  asOf: number
 }
 
-const columns = (sql: Sql) => sql`id, session_id as "sessionId", title, description, is_public as "isPublic", status, created_by as "createdBy", creator_name as "creatorName", started_at as "startedAt", stopped_at as "stoppedAt", spans, error`
+// Every instance reads and stamps recording times on the database's clock (`now()`), so two
+// instances whose clocks differ still agree on a recording's spans and its running duration.
+const columns = (sql: Sql) => sql`id, session_id as "sessionId", title, description, is_public as "isPublic", status, created_by as "createdBy", creator_name as "creatorName", started_at as "startedAt", stopped_at as "stoppedAt", spans, error, ${nowMs(sql)} as "asOf"`
+/** The database's `now()` in whole epoch milliseconds, as spans hold it. */
+const nowMs = (sql: Sql) => sql`floor(extract(epoch from now()) * 1000)::float8`
+
 
 /** Recorded time so far, paused spans left out. */
 export function durationMs(r: Pick<RecordingRow, 'spans'>, now: number): number {
   return r.spans.reduce((n, [from, to]) => n + ((to ?? now) - from), 0)
 }
 
-export async function insertRecording(sql: Sql, r: { id: string; sessionId: string; title: string; description: string | null; isPublic: boolean; createdBy: string; creatorName: string; now: Date }): Promise<RecordingRow | undefined> {
+/** Start recording now (the database's time); undefined when the session already has one going. */
+export async function insertRecording(sql: Sql, r: { id: string; sessionId: string; title: string; description: string | null; isPublic: boolean; createdBy: string; creatorName: string }): Promise<RecordingRow | undefined> {
   const [row] = await sql<RecordingRow[]>`
     insert into recordings (id, session_id, title, description, is_public, status, created_by, creator_name, started_at, spans)
-    values (${r.id}, ${r.sessionId}, ${r.title}, ${r.description}, ${r.isPublic}, 'recording', ${r.createdBy}, ${r.creatorName}, ${r.now}, ${sql.json([[r.now.getTime(), null]])})
+    select ${r.id}, ${r.sessionId}, ${r.title}, ${r.description}, ${r.isPublic}, 'recording', ${r.createdBy}, ${r.creatorName}, to_timestamp(t.ms / 1000), jsonb_build_array(jsonb_build_array(t.ms, null))
+    from (select ${nowMs(sql)} as ms) t
     on conflict do nothing
+    returning ${columns(sql)}`
+  return row
+}
+
+/**
+ * Move a recording from one of the `from` states to `to`, at the database's time, in one statement
+ * (two instances asked at once: one moves it, the other finds it moved). `resume` opens a span;
+ * pause and stop close the open one, and stop sets the stop time. Undefined when it is not in `from`.
+ */
+export async function transitionRecording(
+  sql: Sql,
+  r: { id: string; sessionId: string; from: readonly RecordingStatus[]; to: RecordingStatus; span: 'open' | 'close'; stop: boolean },
+): Promise<RecordingRow | undefined> {
+  const [row] = await sql<RecordingRow[]>`
+    update recordings set
+      status = ${r.to},
+      stopped_at = case when ${r.stop} then to_timestamp(t.ms / 1000) else stopped_at end,
+      spans = case
+        when ${r.span} = 'open' then spans || jsonb_build_array(jsonb_build_array(t.ms, null))
+        when jsonb_array_length(spans) > 0 and spans -> -1 -> 1 = 'null'::jsonb then jsonb_set(spans, '{-1,1}', to_jsonb(t.ms))
+        else spans
+      end
+    from (select ${nowMs(sql)} as ms) t
+    where id = ${r.id} and session_id = ${r.sessionId} and status = any(${r.from as RecordingStatus[]})
     returning ${columns(sql)}`
   return row
 }

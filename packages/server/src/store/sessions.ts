@@ -1,5 +1,5 @@
 import * as A from '@automerge/automerge'
-import { DEFAULT_FILE, type Language } from '@session-kit/core'
+import { DEFAULT_FILE, type DocShape, type Language } from '@session-kit/core'
 import type { Sql } from './db.js'
 
 export interface SessionRow {
@@ -38,7 +38,7 @@ export interface NewSession {
  */
 export async function createSession(sql: Sql, s: NewSession): Promise<{ session: SessionRow; created: boolean }> {
   const files = s.files && Object.keys(s.files).length ? s.files : { [DEFAULT_FILE[s.language]]: '' }
-  const doc = A.from<{ files: Record<string, string> }>({ files })
+  const doc = A.from<DocShape>({ files })
   const base = A.save(doc)
   const heads = A.getHeads(doc)
   const first = A.decodeChange(A.getAllChanges(doc)[0]!)

@@ -1,4 +1,4 @@
-import { can, colorFor, Permission, Role, Rule, type ChatMessage, type RunInfo, type RunReport } from '@session-kit/core'
+import { colorFor, Permission, Rule, whyNot, type ChatMessage, type RunInfo, type RunReport } from '@session-kit/core'
 import type { Sql } from '../store/db.js'
 import { insertChat, type ChatRow } from '../store/chat.js'
 import { insertRun, type RunRow } from '../store/events.js'
@@ -20,7 +20,7 @@ export class Activity {
 
   constructor(
     private readonly sql: Sql,
-    private readonly now: () => Date,
+    private readonly now: () => Date | null,
     private readonly announce: {
       chat: (room: Room, row: ChatRow) => void
       run: (room: Room, row: RunRow) => void
@@ -28,9 +28,8 @@ export class Activity {
   ) {}
 
   async chat(room: Room, peer: Peer, text: string) {
-    if (!can(peer.ctx, Rule.POST_CHAT)) {
-      return peer.send({ type: 'error', code: 'forbidden', message: peer.ctx.role === Role.Observer ? 'Observers can read the chat but not post.' : 'You are muted by the instructor, so you cannot post in the chat.' })
-    }
+    const refused = whyNot(peer.ctx, Rule.POST_CHAT)
+    if (refused) return peer.send({ type: 'error', code: 'forbidden', message: refused.message })
     const bucket = this.#chat.of(room, peer.userId)
     if (!bucket.take()) {
       const retryAfterMs = bucket.waitFor()
@@ -41,9 +40,8 @@ export class Activity {
   }
 
   async run(room: Room, peer: Peer, report: RunReport) {
-    if (!can(peer.ctx, Permission.EXECUTE_CODE)) {
-      return peer.send({ type: 'error', code: 'forbidden', permission: Permission.EXECUTE_CODE, message: 'Your role cannot run code in this session.' })
-    }
+    const refused = whyNot(peer.ctx, Permission.EXECUTE_CODE)
+    if (refused) return peer.send({ type: 'error', code: 'forbidden', permission: Permission.EXECUTE_CODE, message: refused.message })
     const bucket = this.#runs.of(room, peer.userId)
     if (!bucket.take()) {
       const retryAfterMs = bucket.waitFor()

@@ -11,7 +11,8 @@ export interface CommitItem {
   userId: string
   /** Actors used for the first time, to bind to `userId` (or '' for the server's own). */
   newActors: { actor: string; userId: string }[]
-  at: Date
+  /** Null: stamped by the database. */
+  at: Date | null
   kind: 'code_change' | 'server_change'
   /** Checked inside the transaction: a room that failed an earlier commit stores nothing more. */
   isCancelled?: () => boolean
@@ -103,6 +104,8 @@ export class Committer {
       for (const q of batch) {
         const id = idOf.get(q)
         if (id === undefined) q.reject(new Error('cancelled: an earlier save for this room failed'))
+        // The room took these changes as its own: it resets and reloads the binding that won.
+        else if (id === null) q.reject(new Error('an actor of these changes was bound to another participant meanwhile (on another instance); nothing was stored'))
         else {
           this.stats.changes += q.item.changes.length
           q.resolve(id)

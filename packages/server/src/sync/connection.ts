@@ -2,16 +2,19 @@ import * as A from '@automerge/automerge'
 import * as v from 'valibot'
 import type { WebSocket } from 'ws'
 import { can, ClientEventSchema, CloseCode, HelloSchema, MAX_FRAME_BYTES, Permission, PROTOCOL_VERSION, Role, SESSION_ID_PATTERN, SUPPORTED_PROTOCOLS, type Hello, type ServerEvent, type SyncMode, type TokenClaims } from '@session-kit/core'
-import { sessionRefusal, TokenError } from '../auth/tokens.js'
+import { admitCaller, callerClaims, callerSession, closeCodeFor, isCallerRefusal } from '../auth/caller.js'
+import { TokenError } from '../auth/tokens.js'
 import { insertEvents } from '../store/events.js'
 import { addConnection, removeConnection } from '../store/presence.js'
-import { admission, isBanned, recordJoin, touchParticipant } from '../store/participants.js'
-import { createSession, deletedAt, getSession } from '../store/sessions.js'
+import { recordJoin, touchParticipant } from '../store/participants.js'
+import { createSession } from '../store/sessions.js'
 import type { Hub } from './hub.js'
 import type { ReadResult } from './intake.js'
 import { waitInWords } from './limits.js'
 import { Peer } from './peer.js'
-import { editRefusal, type Room } from './room.js'
+import type { Room } from './room.js'
+import { updatePermissions } from './room-events.js'
+import { editRefusal } from './write-refusals.js'
 import { traceNow } from './trace.js'
 
 /** Frames a connection may send while it is not being read (its hello checked, a large edit decoded). */
@@ -128,6 +131,8 @@ export class Connection {
     this.hub.joining++
     this.#join(hello.output)
       .catch((e: Error) => {
+        // A refusal while resolving the caller (token, session, ban) closes with its own code.
+        if (isCallerRefusal(e)) return this.#fail(closeCodeFor(e), e.message, e.code)
         this.hub.deps.log(`hello for ${this.sid} failed: ${e.stack ?? e.message}`)
         this.#fail(1011, 'The server could not open this session; try again.', 'internal')
       })
@@ -135,26 +140,23 @@ export class Connection {
   }
 
   async #join(hello: Hello) {
-    const { sql, verifier } = this.hub.deps
-    let claims: TokenClaims
-    try {
-      claims = await verifier.verify(hello.token, { sid: this.sid })
-    } catch (e) {
-      if (e instanceof TokenError) return this.#fail(CloseCode.Unauthorized, e.message, e.code)
-      throw e
-    }
+    const { sql } = this.hub.deps
+    // The caller is resolved by auth/caller.ts's steps; a refusal throws and closes (see #hello).
+    const claims = await callerClaims(this.hub.deps, hello.token, this.sid)
     if (this.#isClosed()) return
     const keptOut = this.hub.keptOutUntil(this.sid, claims.sub)
     if (keptOut) return this.#coolingDown(keptOut)
-    let session = await getSession(sql, this.sid)
-    const refusal = sessionRefusal(claims, session, session ? null : await deletedAt(sql, this.sid))
-    if (refusal) return this.#fail(CloseCode.Unauthorized, refusal.message, refusal.code)
+    // Each await below may outlast the socket: one that hung up meanwhile stops there, so a burst
+    // of hellos that close at once costs no more work and leaves no participant, room or presence.
+    let session = await callerSession(sql, claims, this.sid, { deletion: true })
+    if (this.#isClosed()) return
     if (!session) {
       if (claims.role !== Role.Instructor) return this.#fail(CloseCode.NotOpenYet, 'This session is not open yet: waiting for the instructor.', 'not_open')
       ;({ session } = await createSession(sql, { id: this.sid, title: this.sid, language: 'javascript', ownerId: claims.sub }))
+      if (this.#isClosed()) return
     }
-    const { banned, writesBlockedUntil } = await admission(sql, this.sid, claims.sub, claims.email)
-    if (banned) return this.#fail(CloseCode.Removed, 'You were removed from this session by the instructor.', 'removed')
+    const { writesBlockedUntil } = await admitCaller(sql, claims, this.sid)
+    if (this.#isClosed()) return
     if (writesBlockedUntil && writesBlockedUntil.getTime() > Date.now()) {
       this.hub.keepOut(this.sid, claims.sub, writesBlockedUntil, { store: false })
       return this.#coolingDown(writesBlockedUntil.getTime())
@@ -198,8 +200,15 @@ export class Connection {
     this.#fail(CloseCode.Forbidden, `Your edits were refused repeatedly, so you are kept out of this session for ${waitInWords(until - Date.now())} more.`, 'cooling_down')
   }
 
-  /** The socket may close while a hello is being checked. */
+  /**
+   * The socket may close while a hello is being checked. Its close frame is seen (readyState
+   * leaves OPEN) before the close event that calls `closed()`: either ends the join.
+   */
   #isClosed() {
+    if (this.#state !== 'closed' && this.ws.readyState !== this.ws.OPEN) {
+      this.#state = 'closed'
+      clearTimeout(this.#helloTimer)
+    }
     return this.#state === 'closed'
   }
 
@@ -343,20 +352,27 @@ export class Connection {
   }
 
   async #refresh(peer: Peer, room: Room, token: string) {
-    const { sql, verifier } = this.hub.deps
+    const { sql } = this.hub.deps
     let claims: TokenClaims
     try {
-      claims = await verifier.verify(token, { sid: this.sid })
+      claims = await callerClaims(this.hub.deps, token, this.sid)
     } catch (e) {
       return peer.send({ type: 'token', ok: false, message: e instanceof TokenError ? e.message : 'The token could not be verified.' })
     }
     if (claims.sub !== peer.userId) return peer.send({ type: 'token', ok: false, message: 'A refreshed token must be for the same user.' })
-    if (await isBanned(sql, this.sid, claims.sub, claims.email)) return this.#fail(CloseCode.Removed, 'You were removed from this session by the instructor.', 'removed')
+    const refused = await admitCaller(sql, claims, this.sid).then(
+      () => null,
+      (e: unknown) => {
+        if (isCallerRefusal(e)) return e
+        throw e
+      },
+    )
+    if (refused) return this.#fail(closeCodeFor(refused), refused.message, refused.code)
     const roleChanged = claims.role !== peer.claims.role
     peer.claims = claims
     this.#armExpiry(claims)
     peer.send({ type: 'token', ok: true, expiresAt: claims.exp })
-    if (roleChanged) room.updatePermissions(peer, 'Your role changed.')
+    if (roleChanged) updatePermissions(room, peer, 'Your role changed.')
   }
 }
 

@@ -1,9 +1,5 @@
 import * as A from '@automerge/automerge'
-
-/** The document's shape: `{ files: { [name]: text } }`, each text an Automerge text. */
-export interface DocShape {
-  files: Record<string, string>
-}
+import type { DocShape } from '@session-kit/core'
 
 /**
  * Make a document's files equal `files`: files not named are deleted, new ones added, and changed

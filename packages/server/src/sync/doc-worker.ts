@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads'
 import * as A from '@automerge/automerge'
+import type { DocShape } from '@session-kit/core'
 import { concatBytes, splitChunks } from './changes.js'
 import { restoreInto } from './doc-edit.js'
 import { TextIndex, type TextIndexTransfer } from './text-index.js'
@@ -48,10 +49,6 @@ export interface StepResult {
   live: boolean
   /** The peer has nothing: send it the whole document (a compacted save) with these heads. */
   whole?: { bytes: Uint8Array; heads: string[] }
-}
-
-interface DocShape {
-  files: Record<string, string>
 }
 
 /** Apply waiting changes once this many have piled up, or after this long. */

@@ -1,15 +1,13 @@
 import type { WebSocket } from 'ws'
-import { can, CloseCode, maySeeSnapshot, Permission, Role, type PresenceInfo, type ServerEvent, type SnapshotEvent } from '@session-kit/core'
+import { CloseCode, type SnapshotEvent } from '@session-kit/core'
 import type { TokenVerifier } from '../auth/tokens.js'
 import type { Sql } from '../store/db.js'
-import { getChat, type ChatRow } from '../store/chat.js'
-import { getRun, type RunRow } from '../store/events.js'
 import { clearConnections, heartbeat, removeInstanceConnections, sweepInstances } from '../store/presence.js'
-import { blockWrites, getParticipant } from '../store/participants.js'
+import { blockWrites } from '../store/participants.js'
 import { getSession } from '../store/sessions.js'
-import { getSnapshot, snapshotInfo, type SnapshotRow } from '../store/snapshots.js'
+import type { SnapshotRow } from '../store/snapshots.js'
 import { chunkIndex, storedText } from '../store/documents.js'
-import { Activity, chatMessage, runInfo } from './activity.js'
+import { Activity } from './activity.js'
 import type { Bus, BusMessage } from './bus.js'
 import type { Committer } from './committer.js'
 import { Connection } from './connection.js'
@@ -19,6 +17,7 @@ import { Intake } from './intake.js'
 import { DEFAULT_LIMITS, type SyncLimits } from './limits.js'
 import type { Peer } from './peer.js'
 import { Room } from './room.js'
+import { announce, applyToRoom, isHere, type LocalRows } from './room-events.js'
 import { Trace } from './trace.js'
 
 export { Connection }
@@ -32,7 +31,10 @@ export interface HubDeps {
   helloTimeoutMs?: number
   /** Embedded PGlite: this is the only instance, so connections left by an earlier run are stale. */
   singleInstance?: boolean
-  /** The time stamped on events (code changes, joins, leaves, chat, runs); the system clock by default. */
+  /**
+   * A clock to stamp events (code changes, joins, leaves, chat, runs) with, for tests that move
+   * time. Without one the database stamps them (`now()`), so every instance agrees on their order.
+   */
   clock?: () => Date
   /** How long an empty room stays loaded; 30 s by default. */
   idleUnloadMs?: number
@@ -48,9 +50,9 @@ const IDLE_UNLOAD_MS = 30_000
 /**
  * The WebSocket sync hub: owns the loaded rooms (each loaded in the document thread), accepts
  * connections (connection.ts), and applies what happens to a room — a permission change, a chat
- * message, a cursor moving on another instance — to its open connections at once. Everything that
- * other instances must hear is a `BusMessage`: `emit` publishes it and applies it here, and one
- * arriving from the bus is applied the same way.
+ * message, a cursor moving on another instance — to its open connections at once (room-events.ts).
+ * Everything that other instances must hear is a `BusMessage`: `emit` publishes it and applies it
+ * here, and one arriving from the bus is applied the same way.
  */
 export class Hub {
   readonly rooms = new Map<string, Room>()
@@ -96,8 +98,8 @@ export class Hub {
     })
   }
 
-  /** The time events are stamped with. */
-  readonly now = (): Date => (this.deps.clock ? this.deps.clock() : new Date())
+  /** The time events are stamped with; null: the database's, as they are stored. */
+  readonly now = (): Date | null => this.deps.clock?.() ?? null
 
   get instanceId() {
     return this.deps.bus.instanceId
@@ -153,11 +155,6 @@ export class Hub {
     } finally {
       sids.forEach((sid) => this.#release(sid))
     }
-  }
-
-  /** Send an event to every peer of a room that `who` allows. */
-  broadcast(room: Room, event: ServerEvent, who: (peer: Peer) => boolean = () => true) {
-    for (const peer of room.peers) if (who(peer)) peer.send(event)
   }
 
   /** A recording started, paused, resumed or stopped: everyone in the room is told, with the reason. */
@@ -286,7 +283,7 @@ export class Hub {
    * here exactly as a message from them is applied. `local` carries what this instance already
    * has in hand (the stored row), so it is not read back.
    */
-  emit(msg: BusMessage, local?: { chat?: ChatRow; run?: RunRow; snapshot?: SnapshotRow }): Promise<void> {
+  emit(msg: BusMessage, local?: LocalRows): Promise<void> {
     this.deps.bus.publish(msg)
     return this.#apply(msg, local)
   }
@@ -296,7 +293,7 @@ export class Hub {
     void this.#apply(msg).catch((e: Error) => this.deps.log(`could not apply a ${msg.t} notification: ${e.message}`))
   }
 
-  async #apply(msg: BusMessage, local?: { chat?: ChatRow; run?: RunRow; snapshot?: SnapshotRow }): Promise<void> {
+  async #apply(msg: BusMessage, local?: LocalRows): Promise<void> {
     if (msg.t === 'chunk') {
       const held = this.#held.get(msg.sid)
       if (held) {
@@ -306,108 +303,18 @@ export class Hub {
       return
     }
     const room = this.rooms.get(msg.sid)
-    if (!room) return
-    switch (msg.t) {
-      case 'participant':
-        return this.#participant(room, msg.userId, msg.reason)
-      case 'session': {
-        const session = await getSession(this.deps.sql, msg.sid)
-        if (!session) return
-        room.session = session
-        for (const peer of [...room.peers]) room.updatePermissions(peer, msg.reason)
-        return
-      }
-      case 'kick':
-        for (const peer of [...room.peers]) {
-          if (peer.userId !== msg.userId) continue
-          const message = msg.by ?? 'You were removed from this session.'
-          peer.send({ type: 'error', code: 'removed', message })
-          peer.close(CloseCode.Removed, message)
-        }
-        return
-      case 'chat': {
-        const row = local?.chat ?? (await getChat(this.deps.sql, msg.sid, msg.id))
-        if (row && !('deleted' in row && row.deleted)) this.broadcast(room, { type: 'chat', message: chatMessage(row) })
-        return
-      }
-      case 'chat-deleted':
-        return this.broadcast(room, { type: 'chat-deleted', id: msg.id })
-      case 'invitation':
-        return this.broadcast(room, { type: 'invitation', id: msg.id, status: msg.status }, (p) => can(p.ctx, Permission.INVITE_PARTICIPANTS))
-      case 'snapshot': {
-        const row = msg.change === 'created' ? (local?.snapshot ?? (await getSnapshot(this.deps.sql, msg.sid, msg.id))) : undefined
-        if (msg.change === 'created' && !row) return
-        const event: SnapshotEvent = { type: 'snapshot', change: msg.change, id: msg.id, title: msg.title, by: msg.by, ...(row ? { snapshot: snapshotInfo(row) } : {}) }
-        return this.broadcast(room, event, (p) => maySeeSnapshot(p.ctx, msg))
-      }
-      case 'recording':
-        room.recordingState = msg.state
-        return this.broadcast(room, { type: 'session', session: room.sessionInfo(), reason: msg.reason })
-      case 'run': {
-        const row = local?.run ?? (await getRun(this.deps.sql, msg.sid, msg.id))
-        if (row) this.broadcast(room, { type: 'run', run: runInfo(row) })
-        return
-      }
-      case 'presence': {
-        // People new to this room are announced at once; cursor moves wait for the next tick.
-        for (const { p } of msg.ps) if (!this.#isHere(room, p.userId)) this.#announce(room, p, 'joined')
-        room.presence.remote(msg.ps)
-        return
-      }
-      case 'left':
-        room.remotePresence.delete(msg.conn)
-        if (!this.#isHere(room, msg.userId)) this.broadcast(room, { type: 'left', userId: msg.userId })
-        return
-    }
-  }
-
-  async #participant(room: Room, userId: string, reason?: string) {
-    const row = await getParticipant(this.deps.sql, room.id, userId)
-    if (!row) return
-    let visibilityChanged = false
-    let announced = false
-    for (const peer of [...room.peers]) {
-      if (peer.userId !== userId) continue
-      visibilityChanged ||= peer.participant.hidden !== row.hidden
-      peer.participant = row
-      room.updatePermissions(peer, reason)
-      // Everyone sees the new role or mute at once, even if this connection is rejoining.
-      if (!announced) this.#announce(room, peer.presence, 'presence', peer)
-      announced = true
-    }
-    if (visibilityChanged) {
-      // Learners and observers stop (or start) seeing a participant who was hidden (or shown).
-      const here = [...room.peers].find((p) => p.userId === userId && !p.closed)
-      this.broadcast(room, row.hidden ? { type: 'left', userId } : { type: 'joined', participant: here!.presence }, (p) => p.ctx.role !== Role.Instructor && p.userId !== userId)
-    }
-  }
-
-  // ---- presence ----------------------------------------------------------------------------
-
-  #isHere(room: Room, userId: string) {
-    for (const p of room.peers) if (p.userId === userId) return true
-    for (const p of room.remotePresence.values()) if (p.userId === userId) return true
-    return false
-  }
-
-  /** Tell the room about someone (hidden people only to instructors), now: joins and role or mute changes. */
-  #announce(room: Room, participant: PresenceInfo, kind: 'presence' | 'joined', except?: Peer) {
-    for (const other of room.peers) {
-      if (other === except) continue
-      if (participant.hidden && other.ctx.role !== Role.Instructor) continue
-      other.send(kind === 'joined' ? { type: 'joined', participant } : { type: 'presence', participant })
-    }
+    if (room) return applyToRoom(this.deps.sql, room, msg, local)
   }
 
   /** A peer joined this instance's room: everyone here and on other instances hears it. */
   joined(room: Room, peer: Peer) {
-    this.#announce(room, peer.presence, 'joined', peer)
+    announce(room, peer.presence, 'joined', peer)
     this.deps.bus.publish({ t: 'presence', sid: room.id, o: this.instanceId, ps: [{ p: peer.presence, conn: peer.connId }] })
   }
 
   left(room: Room, peer: Peer) {
     room.peers.delete(peer)
-    if (!this.#isHere(room, peer.userId)) for (const other of room.peers) other.send({ type: 'left', userId: peer.userId })
+    if (!isHere(room, peer.userId)) for (const other of room.peers) other.send({ type: 'left', userId: peer.userId })
     this.deps.bus.publish({ t: 'left', sid: room.id, o: this.instanceId, userId: peer.userId, conn: peer.connId })
     this.#scheduleUnload(room)
   }

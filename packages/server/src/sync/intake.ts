@@ -3,7 +3,8 @@ import { ChangeFormatError, countEdits, readEntries, type IncomingChange } from 
 import type { ChangeDecoder } from './decoder.js'
 import { Allowances, chars, INLINE_DECODE_OPS, MAX_INFLATED_BYTES, type SyncLimits } from './limits.js'
 import type { Peer } from './peer.js'
-import { editRefusal, type Room } from './room.js'
+import type { Room } from './room.js'
+import { editRefusal } from './write-refusals.js'
 import { scanEntries, type MessageCost } from './scan.js'
 
 /** A writer's message that will not be taken, and how its connection ends. */

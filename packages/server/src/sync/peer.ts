@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws'
-import { colorFor, effectiveRole, permissionsFor, type Cursor, type SyncMode, type ParticipantInfo, type Permission, type PermissionContext, type PresenceInfo, type ServerEvent, type TokenClaims } from '@session-kit/core'
+import { colorFor, permissionsFor, type Cursor, type SyncMode, type ParticipantInfo, type Permission, type PermissionContext, type PresenceInfo, type ServerEvent, type TokenClaims } from '@session-kit/core'
+import { callerContext } from '../auth/caller.js'
 import type { ParticipantRow } from '../store/participants.js'
 import type { SessionRow } from '../store/sessions.js'
 import type { IncomingChange } from './changes.js'
@@ -73,18 +74,8 @@ export class Peer {
     this.claims = claims
     this.participant = participant
     this.connId = `${instanceId}:${this.id}`
-    this.ctx = Peer.context(claims, participant, session)
+    this.ctx = callerContext(claims, participant, session)
     this.permissions = permissionsFor(this.ctx)
-  }
-
-  static context(claims: TokenClaims, participant: ParticipantRow | undefined, session: SessionRow): PermissionContext {
-    return {
-      role: effectiveRole(claims.role, participant?.roleOverride),
-      userId: claims.sub,
-      owner: session.ownerId === claims.sub,
-      muted: participant?.muted ?? false,
-      editingLocked: session.editingLocked,
-    }
   }
 
   /** It takes part in the document (a full peer or a viewer), not only in events. */

@@ -1,5 +1,5 @@
 import * as A from '@automerge/automerge'
-import { can, CloseCode, Permission, permissionsFor, type PresenceInfo, type Role, type ServerError } from '@session-kit/core'
+import { can, Permission, type PresenceInfo, type Role, type ServerError } from '@session-kit/core'
 import type { Sql } from '../store/db.js'
 import { compactDocument, getChunk, loadDocument } from '../store/documents.js'
 import { loadActors, type ActorState } from '../store/events.js'
@@ -9,13 +9,15 @@ import { causalOrder, countEdits, missingDeps, skipsOwnChanges, splitChunks, typ
 import type { Committer } from './committer.js'
 import type { DocHost } from './doc-host.js'
 import type { WriteRefusal } from './intake.js'
-import { chars, LimitError, MAX_PARKED_BYTES, REPEAT_OFFENCE, waitInWords, type SyncLimits } from './limits.js'
-import { Peer } from './peer.js'
+import { advance, CommitQueue, type Batch } from './commit-queue.js'
+import { chars, LimitError, MAX_PARKED_BYTES, type SyncLimits } from './limits.js'
+import type { Peer } from './peer.js'
 import { RoomPresence, type RemotePresence } from './presence.js'
 import { Relay, type Committed } from './relay.js'
 import { TextIndex } from './text-index.js'
 import type { Trace } from './trace.js'
 import { verifyChanges, type DocIndex } from './verify.js'
+import { editRefusal, RefusedWrites } from './write-refusals.js'
 
 export interface RoomDeps {
   sql: Sql
@@ -24,8 +26,8 @@ export interface RoomDeps {
   docs: DocHost
   limits: SyncLimits
   log: (msg: string) => void
-  /** The time stamped on committed changes. */
-  clock: () => Date
+  /** The time stamped on committed changes; null: the database's. */
+  clock: () => Date | null
   /** Called when the room must be dropped (after a failed commit) so the next hello reloads it. */
   onReset: (room: Room) => void
   /** Keep someone out of this room until `until` (after repeated refused writes). */
@@ -38,16 +40,6 @@ export interface RoomDeps {
 
 /** Compact the stored document once this many chunks sit beyond its base. */
 const COMPACT_CHUNKS = 500
-
-/** Accepted changes in the order the index took them; published once they and all before them are durable. */
-interface Batch {
-  changes: Committed[]
-  origin: Peer | null
-  chunkId?: number
-  durable: boolean
-  /** When the writer's frame arrived (for the trace). */
-  receivedAt?: number
-}
 
 /**
  * One session's live state on this instance: who is connected, and the document as the event loop
@@ -73,12 +65,12 @@ export class Room implements DocIndex {
   #indexed: Promise<void>
   #hashes = new Set<string>()
   #actors = new Map<string, ActorState>()
-  #batches: Batch[] = []
+  #batches = new CommitQueue()
+  #refused: RefusedWrites
   #chunkIds: number[]
   #lastCommit: Promise<unknown> = Promise.resolve()
   /** Chunks from other instances are taken one after another. */
   #remoteChain: Promise<unknown> = Promise.resolve()
-  #offences = new Map<string, number[]>()
   #failed = false
   #compacting = false
   idleTimer?: NodeJS.Timeout
@@ -98,6 +90,7 @@ export class Room implements DocIndex {
     this.#text = new Map(Object.entries(loaded.files))
     this.#chunkIds = chunkIds
     this.relay = new Relay(this, deps.docs, deps.log)
+    this.#refused = new RefusedWrites(deps.limits.writeCooldownMs, deps.keepOut)
     this.presence = new RoomPresence(this, (batch) => deps.publishPresence?.(this, batch))
     this.#indexed = Promise.resolve()
   }
@@ -220,22 +213,9 @@ export class Room implements DocIndex {
     return { ok: true, durable: this.#accept(verdict.changes, verdict.actors, peer, peer.userId, 'code_change', receivedAt) }
   }
 
-  /**
-   * Refuse a writer's message and close its connection as the refusal says. Someone whose writes
-   * keep being refused is closed for good (4403) and kept out of the room for a while, so that
-   * reconnecting does not start the same thing again.
-   */
-  refuseWrite(peer: Peer, { error, close, offence }: WriteRefusal) {
-    peer.send(error)
-    if (!offence) return peer.close(close, error.message)
-    const now = Date.now()
-    const times = (this.#offences.get(peer.userId) ?? []).filter((t) => now - t < REPEAT_OFFENCE.windowMs)
-    times.push(now)
-    this.#offences.set(peer.userId, times)
-    if (times.length < REPEAT_OFFENCE.count) return peer.close(close, error.message)
-    const until = new Date(now + this.deps.limits.writeCooldownMs)
-    peer.close(CloseCode.Forbidden, `Closed after repeated refused writes; you can rejoin in ${waitInWords(this.deps.limits.writeCooldownMs)}. ${error.message}`)
-    this.deps.keepOut(peer.userId, until)
+  /** Refuse a writer's message; repeated refusals keep them out for a while (see write-refusals.ts). */
+  refuseWrite(peer: Peer, refusal: WriteRefusal) {
+    this.#refused.refuse(peer, refusal)
   }
 
   /** Take verified changes into the index and commit them; they are published once durable, in order. */
@@ -270,18 +250,8 @@ export class Room implements DocIndex {
 
   /** Publish every leading batch that is durable: text, heads, acknowledgement, relay, document thread. */
   #publish() {
-    while (this.#batches[0]?.durable && !this.#failed) {
-      const batch = this.#batches.shift()!
-      for (const c of batch.changes) {
-        for (const name of c.text.removed) this.#text.delete(name)
-        for (const name of c.text.created) this.#text.set(name, '')
-        for (const s of c.text.splices) {
-          const t = this.#text.get(s.file)
-          if (t !== undefined) this.#text.set(s.file, t.slice(0, s.at) + s.ins + t.slice(s.at + s.del))
-        }
-        this.heads = this.heads.filter((h) => !c.deps.includes(h))
-        this.heads.push(c.hash)
-      }
+    for (const batch of this.#batches.durable(() => this.#failed)) {
+      this.heads = advance(this.#text, this.heads, batch.changes)
       if (batch.chunkId !== undefined) this.#chunkIds.push(batch.chunkId)
       this.deps.docs.apply(this.id, batch.changes.map((c) => c.bytes))
       const origin = batch.origin
@@ -421,22 +391,7 @@ export class Room implements DocIndex {
     this.#takeRemote(fresh, users)
   }
 
-  // ---- permissions -------------------------------------------------------------------------
-
-  /** Re-evaluate a peer's permissions after a role, mute, lock or session change. */
-  updatePermissions(peer: Peer, reason?: string) {
-    const hadEdit = can(peer.ctx, Permission.EDIT_CODE)
-    peer.ctx = Peer.context(peer.claims, peer.participant, this.session)
-    peer.permissions = permissionsFor(peer.ctx)
-    peer.send({ type: 'permissions', participant: peer.info, permissions: peer.permissions, session: this.sessionInfo(), reason })
-    if (peer.kind === 'full' && hadEdit && !can(peer.ctx, Permission.EDIT_CODE)) {
-      // Its replica may hold changes we will now refuse. A protocol-2 page that accepts a view
-      // becomes one on the same socket; any other rejoins from the server's state.
-      const why = reason ?? 'Your permissions changed: you can no longer edit.'
-      if (peer.allowView) this.relay.toView(peer, why)
-      else peer.close(CloseCode.PermissionsChanged, why)
-    }
-  }
+  // ---- the people in it ---------------------------------------------------------------------
 
   sessionInfo() {
     return {
@@ -459,14 +414,6 @@ export class Room implements DocIndex {
 
   /** Accepted changes not yet published (being committed). */
   get pendingCount() {
-    return this.#batches.reduce((n, b) => n + b.changes.length, 0)
+    return this.#batches.pending
   }
-}
-
-export function editRefusal(peer: Peer): string {
-  if (peer.kind !== 'full' && can(peer.ctx, Permission.EDIT_CODE)) return 'This connection is a viewer: switch it to a full peer (mode "full") before editing.'
-  if (peer.ctx.role === 'observer') return 'Observers can view the code but not edit it.'
-  if (peer.ctx.muted) return 'You are muted by the instructor, so your edits were not saved.'
-  if (peer.ctx.editingLocked) return 'The instructor has locked editing, so your edits were not saved.'
-  return 'You do not have permission to edit the code.'
 }

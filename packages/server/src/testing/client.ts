@@ -1,9 +1,8 @@
 import * as A from '@automerge/automerge'
+import type { DocShape } from '@session-kit/core'
 import WebSocket from 'ws'
 
-export interface DocShape {
-  files: Record<string, string>
-}
+export type { DocShape }
 
 /** A raw protocol client (what any Automerge peer can do), for server tests. */
 export class RawClient {

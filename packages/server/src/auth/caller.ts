@@ -1,0 +1,90 @@
+import { CloseCode, permissionContext, type PermissionContext, type TokenClaims } from '@session-kit/core'
+import { AppError } from '../errors.js'
+import type { Sql } from '../store/db.js'
+import { admission, getParticipant, type ParticipantRow } from '../store/participants.js'
+import { deletedAt, getSession, type SessionRow } from '../store/sessions.js'
+import { sessionRefusal, TokenError, type TokenVerifier } from './tokens.js'
+
+/*
+ * Who is asking, resolved one way at every door: an HTTP room route, the socket's hello, and a
+ * token refresh (over HTTP or on the socket). The steps run in this order — claims, session,
+ * admission (bans), participant, context — and each refuses with its own code, HTTP status and
+ * sentence. `resolveCaller` runs them all (HTTP); the socket runs the same steps with its own
+ * checks between them (a cool-down before the database is asked, a socket that closed meanwhile,
+ * opening a session an instructor asks for). A door that proves who someone is another way (an
+ * LTI launch, say) makes the claims itself and continues with `callerFromClaims`.
+ */
+
+/** Who is calling, once resolved: what the routes and the socket act on. */
+export interface Caller {
+  claims: TokenClaims
+  session: SessionRow
+  participant: ParticipantRow | undefined
+  ctx: PermissionContext
+}
+
+export interface CallerDeps {
+  sql: Sql
+  verifier: TokenVerifier
+}
+
+/** Someone an instructor removed asks again (HTTP 403; the socket closes with 4409). */
+export const removedError = () => new AppError(403, 'removed', 'You were removed from this session by the instructor.')
+
+/** Token → claims. With `sid`, a token for another session is refused. Throws a TokenError (401). */
+export function callerClaims(deps: CallerDeps, token: string, sid?: string): Promise<TokenClaims> {
+  return deps.verifier.verify(token, sid === undefined ? {} : { sid })
+}
+
+/**
+ * Claims → the session they are for, refused when the token may no longer act in it (a guest
+ * token names its session's creation; a token issued before a deletion cannot reopen the id).
+ * A session that does not exist: `missing` is thrown when given (a route needs the session);
+ * otherwise undefined, with the deletion checked when `deletion` is set (a hello may open it).
+ */
+export async function callerSession(sql: Sql, claims: TokenClaims, sid = claims.sid, opts: { missing?: AppError; deletion?: boolean } = {}): Promise<SessionRow | undefined> {
+  const session = await getSession(sql, sid)
+  if (!session && opts.missing) throw opts.missing
+  const refusal = sessionRefusal(claims, session, session || !opts.deletion ? null : await deletedAt(sql, sid))
+  if (refusal) throw refusal
+  return session
+}
+
+/**
+ * Whether the claims' holder may come in: a ban (by user id, or by email where known) refuses.
+ * Returns the cool-down after repeated refused writes, which only the socket holds people to.
+ */
+export async function admitCaller(sql: Sql, claims: TokenClaims, sid = claims.sid): Promise<{ writesBlockedUntil: Date | null }> {
+  const { banned, writesBlockedUntil } = await admission(sql, sid, claims.sub, claims.email)
+  if (banned) throw removedError()
+  return { writesBlockedUntil }
+}
+
+/** The permission context of the claims' holder: their row's role override and mute, the session's owner and lock. */
+export function callerContext(claims: TokenClaims, participant: ParticipantRow | undefined, session: SessionRow): PermissionContext {
+  return permissionContext({ role: claims.role, roleOverride: participant?.roleOverride, userId: claims.sub, muted: participant?.muted }, session)
+}
+
+/** Claims, however proven → the caller in session `sid`, which must exist. */
+export async function callerFromClaims(sql: Sql, claims: TokenClaims, sid: string): Promise<Caller> {
+  const missing = new AppError(404, 'session_not_found', `Session "${sid}" does not exist or has not been opened yet.`)
+  const session = (await callerSession(sql, claims, sid, { missing }))!
+  await admitCaller(sql, claims, sid)
+  const participant = await getParticipant(sql, sid, claims.sub)
+  return { claims, session, participant, ctx: callerContext(claims, participant, session) }
+}
+
+/** A room token → the caller in session `sid`: every step, each refusal thrown as it is. */
+export async function resolveCaller(deps: CallerDeps, token: string, sid: string): Promise<Caller> {
+  return callerFromClaims(deps.sql, await callerClaims(deps, token, sid), sid)
+}
+
+/** Whether `e` is one of these steps' refusals (a token, a session, a ban), not a failure. */
+export function isCallerRefusal(e: unknown): e is AppError {
+  return e instanceof TokenError || (e instanceof AppError && e.code === 'removed')
+}
+
+/** How a socket closes on a refusal: removed people are told so; any other is a 4401. */
+export function closeCodeFor(refusal: AppError): number {
+  return refusal.code === 'removed' ? CloseCode.Removed : CloseCode.Unauthorized
+}

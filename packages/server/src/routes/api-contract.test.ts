@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import {
+  AnalyticsResponseSchema,
+  BulkInvitationSchema,
+  ChatPageSchema,
+  DocumentTextSchema,
+  ErrorBodySchema,
+  InvitationAcceptedSchema,
+  InvitationDeclinedSchema,
+  InvitationInfoSchema,
+  InvitationListSchema,
+  InvitationSchema,
+  IssuedInvitationSchema,
+  OwnActivitySchema,
+  parseApi,
+  ParticipantEntrySchema,
+  ParticipantListSchema,
+  RecordingEntrySchema,
+  RecordingListSchema,
+  SessionEntrySchema,
+  SessionListSchema,
+  SessionViewSchema,
+  SnapshotInfoSchema,
+  SnapshotListSchema,
+  SnapshotRestoredSchema,
+  SnapshotSchema,
+  TokenRefreshedSchema,
+  type ApiSchema,
+} from '@session-kit/core/api'
+import { backends } from '../testing/db.js'
+import { RawClient } from '../testing/client.js'
+import { startTestServer, TEST_API_KEY, type TestServer } from '../testing/server.js'
+
+/** Every response body the elements read, from a real server, against its schema in core. */
+for (const backend of backends()) {
+  describe(`the HTTP responses keep core's contract on ${backend}`, () => {
+    let s: TestServer
+    before(async () => {
+      s = await startTestServer(backend)
+    })
+    after(() => s.stop())
+
+    /** The answer's body, after checking its status, parsed with the schema (which throws naming the field). */
+    async function call<S extends ApiSchema>(schema: S, status: number, method: string, path: string, token?: string, body?: unknown, headers?: Record<string, string>) {
+      const r = await s.api(method, path, token, body, headers)
+      assert.equal(r.status, status, `${method} ${path} → ${r.status} ${JSON.stringify(r.json)}`)
+      return parseApi(schema, r.json)
+    }
+
+    it('sessions, the document, participants and chat', async () => {
+      const id = `contract-${Date.now().toString(36)}`
+      const host = { authorization: `Bearer ${TEST_API_KEY}` }
+      const created = await call(SessionEntrySchema, 201, 'POST', '/v1/sessions', undefined, { id, title: 'Contract', ownerId: 'ins' }, host)
+      assert.equal(created.id, id)
+      const list = await call(SessionListSchema, 200, 'GET', '/v1/sessions?limit=200', undefined, undefined, host)
+      assert.ok(list.sessions.some((x) => x.id === id))
+
+      const ins = await s.token(id, 'instructor', 'ins', { name: 'Ada' })
+      const lea = await RawClient.connect(s.url, id, await s.token(id, 'learner', 'lea', { name: 'Grace' }))
+      assert.ok(await lea.waitFor(() => lea.text() !== undefined), 'the learner joined')
+      lea.send({ type: 'chat', text: 'hello' })
+      assert.ok(await lea.waitFor(() => lea.events.some((e) => e.type === 'chat')), 'the chat message was stored')
+
+      const view = await call(SessionViewSchema, 200, 'GET', `/v1/sessions/${id}`, ins)
+      assert.equal(view.you.role, 'instructor')
+      await call(DocumentTextSchema, 200, 'GET', `/v1/sessions/${id}/document`, ins)
+      const people = await call(ParticipantListSchema, 200, 'GET', `/v1/sessions/${id}/participants`, ins)
+      assert.ok(people.participants.some((p) => p.userId === 'lea' && p.online && typeof p.lastSeenAt === 'string'))
+      const muted = await call(ParticipantEntrySchema, 200, 'POST', `/v1/sessions/${id}/participants/lea/mute`, ins)
+      assert.equal(muted.muted, true)
+      const chat = await call(ChatPageSchema, 200, 'GET', `/v1/sessions/${id}/chat`, ins)
+      assert.equal(chat.messages[0]?.text, 'hello')
+
+      const refused = await call(ErrorBodySchema, 403, 'POST', `/v1/sessions/${id}/lock`, await s.token(id, 'learner', 'lea', { name: 'Grace' }))
+      assert.equal(refused.error.code, 'forbidden')
+      lea.close()
+    })
+
+    it('invitations, from the instructor’s list to the guest’s refreshed token', async () => {
+      const id = `contract-inv-${Date.now().toString(36)}`
+      await s.api('POST', '/v1/sessions', undefined, { id, title: 'Invitations', ownerId: 'ins' }, { authorization: `Bearer ${TEST_API_KEY}` })
+      const ins = await s.token(id, 'instructor', 'ins', { name: 'Ada' })
+      const one = await call(IssuedInvitationSchema, 201, 'POST', `/v1/sessions/${id}/invitations`, ins, { email: 'grace@example.edu', role: 'learner' })
+      const bulk = await call(BulkInvitationSchema, 201, 'POST', `/v1/sessions/${id}/invitations`, ins, { emails: 'linus@example.edu, not-an-address', role: 'observer' })
+      assert.deepEqual(bulk.results.map((r) => r.result), ['created', 'invalid'])
+      const list = await call(InvitationListSchema, 200, 'GET', `/v1/sessions/${id}/invitations`, ins)
+      assert.equal(list.invitations.length, 2)
+      const resent = await call(IssuedInvitationSchema, 200, 'POST', `/v1/sessions/${id}/invitations/${one.id}/resend`, ins, { notify: false })
+      const revoked = await call(InvitationSchema, 200, 'DELETE', `/v1/sessions/${id}/invitations/${bulk.results[0]!.invitation!.id}`, ins)
+      assert.equal(revoked.status, 'revoked')
+
+      const token = new URL(resent.link).searchParams.get('invite')!
+      const info = await call(InvitationInfoSchema, 200, 'GET', `/v1/invitations/${token}`)
+      assert.equal(info.sessionId, id)
+      const accepted = await call(InvitationAcceptedSchema, 200, 'POST', `/v1/invitations/${token}/accept`, undefined, { name: 'Grace Hopper' })
+      const fresh = await call(TokenRefreshedSchema, 200, 'POST', '/v1/tokens/refresh', accepted.token)
+      assert.equal(fresh.sessionId, id)
+
+      const other = await call(IssuedInvitationSchema, 201, 'POST', `/v1/sessions/${id}/invitations`, ins, { email: 'ken@example.edu', role: 'learner' })
+      await call(InvitationDeclinedSchema, 200, 'POST', `/v1/invitations/${new URL(other.link).searchParams.get('invite')}/decline`)
+    })
+
+    it('snapshots, recordings and analytics', async () => {
+      const id = `contract-rec-${Date.now().toString(36)}`
+      const ins = await s.token(id, 'instructor', 'ins', { name: 'Ada' })
+      const client = await RawClient.connect(s.url, id, ins)
+      assert.ok(await client.waitFor(() => client.text() !== undefined), 'the instructor joined')
+      client.type('main.js', 0, 'let x = 1\n')
+      assert.ok(await client.waitFor(() => client.acked.size >= 1), 'the edit was saved')
+
+      const snap = await call(SnapshotInfoSchema, 201, 'POST', `/v1/sessions/${id}/snapshots`, ins, { title: 'First' })
+      await call(SnapshotListSchema, 200, 'GET', `/v1/sessions/${id}/snapshots`, ins)
+      const full = await call(SnapshotSchema, 200, 'GET', `/v1/sessions/${id}/snapshots/${snap.id}`, ins)
+      assert.equal(full.files['main.js'], 'let x = 1\n')
+      await call(SnapshotRestoredSchema, 200, 'POST', `/v1/sessions/${id}/snapshots/${snap.id}/restore`, ins)
+
+      const rec = await call(RecordingEntrySchema, 201, 'POST', `/v1/sessions/${id}/recordings`, ins, { title: 'Lesson' })
+      await call(RecordingEntrySchema, 200, 'POST', `/v1/sessions/${id}/recordings/${rec.id}/pause`, ins)
+      const stopped = await call(RecordingEntrySchema, 200, 'POST', `/v1/sessions/${id}/recordings/${rec.id}/stop`, ins)
+      assert.equal(typeof stopped.stoppedAt, 'string')
+      const recordings = await call(RecordingListSchema, 200, 'GET', `/v1/sessions/${id}/recordings`, ins)
+      assert.equal(recordings.recordings[0]?.spans.length, 1)
+
+      const stats = await call(AnalyticsResponseSchema, 200, 'GET', `/v1/sessions/${id}/analytics?range=1h`, ins)
+      assert.ok(stats.participants.some((p) => p.userId === 'ins'))
+      await call(OwnActivitySchema, 200, 'GET', `/v1/sessions/${id}/analytics/me?range=1h`, ins)
+      client.close()
+    })
+  })
+}
