@@ -113,7 +113,7 @@ export default {
   browserStartTimeout: 60000,
   testsFinishTimeout: 240000,
   testFramework: { config: { timeout: 20000 } },
-  plugins: [esbuildPlugin({ ts: true, target: 'es2021', tsconfig: 'packages/elements/tsconfig.json' }), sessionKitServer(), escapeListeners()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'packages/elements/tsconfig.json' }), sessionKitServer(), escapeListeners()],
   browsers: [chromeLauncher({ launchOptions: { executablePath, headless: true, args } })],
   middleware: [
     // A worker started with `new URL('./x.js', import.meta.url)` asks for the built name: serve the

@@ -1,4 +1,4 @@
-import { can, type Action, type OwnedResource, type ParticipantInfo, type Permission, type PermissionContext, type SessionInfo } from '@session-kit/core'
+import { can, permissionContext, type Action, type OwnedResource, type ParticipantInfo, type Permission, type PermissionContext, type SessionInfo } from '@session-kit/core'
 import type { DocSync } from './internal/doc-sync.js'
 import type { RoomClient } from './internal/room-client.js'
 import type { TextSource } from './text-source.js'
@@ -54,7 +54,7 @@ export class RoomState {
   /** The current participant as core's permission context; null before the welcome. */
   get context(): PermissionContext | null {
     if (!this.participant || !this.session) return null
-    return { role: this.participant.role, userId: this.participant.userId, owner: this.participant.owner, muted: this.participant.muted, editingLocked: this.session.editingLocked }
+    return permissionContext(this.participant, this.session)
   }
 
   /** Whether the current participant may do something (rendering only; the server decides). */

@@ -1,5 +1,6 @@
 import { ContextRoot } from '@lit/context'
-import { css, LitElement } from 'lit'
+import { PARTICIPANT_COLORS } from '@session-kit/core'
+import { css, LitElement, unsafeCSS } from 'lit'
 
 export const VERSION = '0.1.0'
 
@@ -21,10 +22,18 @@ const versions = (g[VERSIONS_KEY] ??= new Map<string, string>()) as Map<string, 
  */
 export class SessionElement extends LitElement {
   /**
-   * Register this class under a tag. Does nothing if the tag is already registered (two copies of
-   * the bundle on a page do not throw) and warns when the copies' versions differ.
+   * @internal The elements this one renders in its shadow root, by tag: registered with it, so
+   * defining an element is all a page does to use it.
+   */
+  static dependencies: Record<string, typeof SessionElement> = {}
+
+  /**
+   * Register this class under a tag, and the elements it renders under theirs. Does nothing if the
+   * tag is already registered (two copies of the bundle on a page do not throw) and warns when the
+   * copies' versions differ.
    */
   static define(tag: string) {
+    for (const [name, element] of Object.entries(this.dependencies)) element.define(name)
     const existing = customElements.get(tag)
     if (existing) {
       const other = versions.get(tag)
@@ -105,45 +114,8 @@ export class SessionElement extends LitElement {
   `
 }
 
-/**
- * The note shown in place of content (nothing yet, loading, not allowed) and the sentence of a
- * failure. Listed after an element's own styles, so these win over a class they share a node with
- * (an invitation form's `hint error`).
- */
-export const statusStyles = css`
-  .empty,
-  .error {
-    color: var(--_muted);
-  }
-  .error {
-    color: var(--_danger);
-  }
-`
+/** `.c0` … `.c11` set `--_c` to a participant colour: by class, never inline styles (strict CSP). */
+export const participantColorClasses = unsafeCSS(PARTICIPANT_COLORS.map((c, i) => `.c${i} { --_c: ${c}; }`).join('\n'))
 
-/**
- * A panel's list of items (invitations, snapshots, recordings), each with a row of small actions,
- * and the notes above and below it.
- */
-export const listStyles = css`
-  .list {
-    list-style: none;
-    margin: 0.6rem 0 0;
-    padding: 0;
-    display: grid;
-    gap: 0.3rem;
-  }
-  .actions {
-    display: flex;
-    gap: 0.3rem;
-    flex-wrap: wrap;
-    align-items: center;
-  }
-  .actions button {
-    font-size: 0.8rem;
-    padding: 0.1rem 0.5rem;
-  }
-  .empty,
-  .error {
-    margin: 0.6rem 0 0;
-  }
-`
+/** Which of the `.cN` classes a participant's colour is. */
+export const colorIndex = (color: string) => Math.max(0, PARTICIPANT_COLORS.indexOf(color))

@@ -1,13 +1,15 @@
 import type { ChangeSet } from '@codemirror/state'
-import type { Cursor } from '@session-kit/core'
+import type { Cursor, LocalEdit } from '@session-kit/core'
 import type { AutomergeModule } from './automerge.js'
 import { applySplices, batchFromJSON, changeSet, rebase, splicesOf } from './rebase.js'
 import type { FromReplica, ToReplica } from './replica-messages.js'
 import { startReplica, type ReplicaPort, type ReplicaPortFactory } from './replica-port.js'
 import type { TextSource, TextSplice, UnsentEdit } from '../text-source.js'
-import type { UnsentStore } from './unsent-store.js'
+import { UnsentStore } from './unsent-store.js'
 
 export type { UnsentEdit }
+// Loaded with the replica's code: a page that never edits fetches neither.
+export { UnsentStore }
 
 /** A local edit the replica has not applied yet: kept to map remote batches through. */
 interface Unconfirmed {
@@ -111,7 +113,7 @@ export class DocSync extends EventTarget implements TextSource {
   }
 
   /** Apply a local edit to one file (positions against its text before the edit) and send it. */
-  splice(file: string, edits: { from: number; to: number; insert: string }[]) {
+  splice(file: string, edits: LocalEdit[]) {
     const text = this.#texts.get(file)
     if (!this.#synced || text === undefined) return
     const changes = changeSet(edits, text.length)

@@ -1,7 +1,8 @@
+import { errorBodyMessage } from '@session-kit/core'
+
 /** The sentence from an error response (`{"error":{"message"}}`), or the status. */
 export async function errorMessage(res: Response): Promise<string> {
-  const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null
-  return body?.error?.message ?? `the server answered ${res.status}`
+  return errorBodyMessage(await res.json().catch(() => null)) ?? `the server answered ${res.status}`
 }
 
 /** The response, or an Error carrying the server's sentence when it is not a success. */

@@ -1,4 +1,5 @@
 import { ChangeSet, Text, type ChangeSpec } from '@codemirror/state'
+import type { LocalEdit } from '@session-kit/core'
 import type { TextSplice } from '../text-source.js'
 
 /**
@@ -51,7 +52,7 @@ export function splicesOf(file: string, changes: ChangeSet): TextSplice[] {
  * split at `\n` only, so a `\r` stays a character of its line and lengths stay exact (CodeMirror
  * would otherwise read `\r\n` as one line break, one code unit shorter than in the document).
  */
-export function changeSet(edits: readonly { from: number; to: number; insert: string }[], length: number): ChangeSet {
+export function changeSet(edits: readonly LocalEdit[], length: number): ChangeSet {
   const specs: ChangeSpec[] = edits.map((e) => ({ from: e.from, to: e.to, insert: Text.of(e.insert.split('\n')) }))
   return ChangeSet.of(specs, length)
 }

@@ -1,14 +1,11 @@
 import { ChangeSet } from '@codemirror/state'
 import type * as AM from '@automerge/automerge/slim'
+import type { DocShape } from '@session-kit/core'
 import type { AutomergeModule } from './automerge.js'
 import { batchToJSON, changesOf, rebase, type Batch } from './rebase.js'
 import type { FromReplica, ToReplica } from './replica-messages.js'
 import { fileChanges } from './splices.js'
 import type { TextSplice } from '../text-source.js'
-
-interface DocShape {
-  files: Record<string, string>
-}
 
 export type PostToPage = (msg: FromReplica, transfer?: Transferable[]) => void
 

@@ -152,9 +152,10 @@ export class RoomClient {
     return (this.opts.server || location.origin).replace(/\/+$/, '')
   }
 
-  async api(method: string, path: string, body?: unknown): Promise<Response> {
+  async api(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
     return fetch(`${this.baseUrl}/v1/sessions/${encodeURIComponent(this.opts.session)}${path}`, {
       method,
+      signal,
       headers: { authorization: `Bearer ${this.#currentToken ?? this.opts.token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     })

@@ -253,7 +253,7 @@ export class RoomDocument {
   #loadDoc(): Promise<DocSync> {
     if (!this.#loading) {
       // The replica's code loads only where a person may edit.
-      this.#loading = Promise.all([loadAutomerge(), import('./doc-sync.js'), import('./unsent-store.js')]).then(([A, { DocSync }, { UnsentStore }]) => {
+      this.#loading = Promise.all([loadAutomerge(), import('./doc-sync.js')]).then(([A, { DocSync, UnsentStore }]) => {
         const doc = new DocSync(A, new UnsentStore(this.host.storeKey()))
         // The room was left while the code loaded: its worker ends at once.
         if (this.#stopped) doc.close()

@@ -1,11 +1,14 @@
-import { css, html, nothing, svg, type PropertyValues } from 'lit'
+import { html, nothing, svg, type PropertyValues } from 'lit'
 import { property, state } from 'lit/decorators.js'
 import { ANALYTICS_RANGES, needsAttention, Permission, Rule, type AnalyticsRange, type AnalyticsResponse, type OwnActivity, type ParticipantAnalytics } from '@session-kit/core'
 import { downloadResponse } from '../internal/download.js'
 import { count, duration, relativeTime } from '../internal/format.js'
-import { errorMessage, okOrThrow } from '../internal/http.js'
+import { errorMessage } from '../internal/http.js'
+import { LoadController } from '../internal/load-controller.js'
 import { RoomController } from '../room-controller.js'
-import { SessionElement, statusStyles } from '../session-element.js'
+import { SessionElement } from '../session-element.js'
+import { statusStyles } from '../shared-styles.js'
+import { styles } from './session-analytics.styles.js'
 
 /** At most one refresh this often, however busy the room. */
 const MIN_REFRESH_MS = 5_000
@@ -50,221 +53,7 @@ const sortValue = (p: ParticipantAnalytics, key: SortKey) => (key === 'chars' ? 
  */
 export class SessionAnalytics extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [
-    SessionElement.baseStyles,
-    css`
-      :host {
-        display: block;
-        font-size: 0.9rem;
-      }
-      .bar {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.5rem 1rem;
-        align-items: center;
-        margin-bottom: 0.6rem;
-      }
-      fieldset {
-        border: 1px solid var(--_border);
-        border-radius: 6px;
-        display: inline-flex;
-        flex-wrap: wrap;
-        min-inline-size: 0;
-        gap: 0;
-        padding: 0;
-        margin: 0;
-        overflow: hidden;
-      }
-      fieldset label {
-        padding: 0.2rem 0.6rem;
-        cursor: pointer;
-      }
-      fieldset label:has(input:checked) {
-        background: var(--_accent);
-        color: var(--session-color-on-accent, #fff);
-      }
-      fieldset label:has(input:focus-visible) {
-        outline: 2px solid var(--_accent);
-        outline-offset: -2px;
-      }
-      fieldset input {
-        position: absolute;
-        opacity: 0;
-        width: 1px;
-        height: 1px;
-      }
-      .spacer {
-        flex: 1;
-      }
-      .exports {
-        display: flex;
-        gap: 0.5rem;
-      }
-      .cards {
-        display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(min(9rem, 100%), 1fr));
-        gap: 0.5rem;
-        margin: 0 0 0.8rem;
-        padding: 0;
-      }
-      .card {
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        background: var(--_surface);
-        padding: 0.45rem 0.6rem;
-        display: flex;
-        flex-direction: column;
-        min-inline-size: 0;
-      }
-      .card dt {
-        color: var(--_muted);
-        font-size: 0.78rem;
-      }
-      .card dd {
-        margin: 0;
-        font-size: 1.25rem;
-        font-weight: 600;
-        font-variant-numeric: tabular-nums;
-      }
-      .card dd small {
-        display: block;
-        font-size: 0.75rem;
-        font-weight: 400;
-        color: var(--_muted);
-      }
-      h3 {
-        font-size: 0.95rem;
-        margin: 0.9rem 0 0.4rem;
-      }
-      /* Wide tables scroll inside the element rather than widening it (or the page) on a phone. */
-      .table-wrap {
-        overflow-x: auto;
-        contain: inline-size;
-      }
-      table {
-        border-collapse: collapse;
-        width: 100%;
-        font-variant-numeric: tabular-nums;
-      }
-      th,
-      td {
-        text-align: left;
-        padding: 0.3rem 0.5rem;
-        border-bottom: 1px solid var(--_border);
-        white-space: nowrap;
-      }
-      th.num,
-      td.num {
-        text-align: right;
-      }
-      th button {
-        border: 0;
-        background: none;
-        padding: 0;
-        font-weight: 600;
-        color: inherit;
-      }
-      th[aria-sort] button::after {
-        content: ' ▲';
-        font-size: 0.7em;
-      }
-      th[aria-sort='descending'] button::after {
-        content: ' ▼';
-      }
-      .score {
-        display: inline-block;
-        min-width: 2.2rem;
-      }
-      .chart {
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        padding: 0.5rem;
-      }
-      .chart svg {
-        display: block;
-        width: 100%;
-        height: var(--session-analytics-chart-height, 10rem);
-        overflow: visible;
-      }
-      .grid {
-        stroke: var(--_border);
-        stroke-width: 1;
-      }
-      .axis {
-        fill: var(--_muted);
-        font-size: 10px;
-      }
-      .line {
-        fill: none;
-        stroke-width: 2;
-        vector-effect: non-scaling-stroke;
-      }
-      .changes {
-        stroke: var(--session-analytics-changes-color, var(--_accent));
-      }
-      .runs {
-        stroke: var(--session-analytics-runs-color, var(--_ok));
-        stroke-dasharray: 4 3;
-      }
-      .legend {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.2rem 1rem;
-        font-size: 0.8rem;
-        color: var(--_muted);
-        margin-top: 0.3rem;
-      }
-      .swatch {
-        display: inline-block;
-        width: 1.2rem;
-        height: 0;
-        border-top: 2px solid;
-        vertical-align: middle;
-        margin-right: 0.3rem;
-      }
-      .swatch.changes {
-        border-color: var(--session-analytics-changes-color, var(--_accent));
-      }
-      .swatch.runs {
-        border-color: var(--session-analytics-runs-color, var(--_ok));
-        border-top-style: dashed;
-      }
-      details {
-        margin-top: 0.4rem;
-        font-size: 0.85rem;
-      }
-      details table {
-        max-width: 28rem;
-      }
-      .attention {
-        list-style: none;
-        margin: 0;
-        padding: 0;
-        display: grid;
-        gap: 0.3rem;
-      }
-      .attention li {
-        border: 1px solid var(--_border);
-        border-left: 4px solid var(--_warning);
-        border-radius: 6px;
-        padding: 0.35rem 0.6rem;
-      }
-      .attention .why {
-        color: var(--_muted);
-        font-size: 0.85rem;
-      }
-      .empty,
-      .error,
-      .updated {
-        margin: 0.4rem 0;
-      }
-      .updated {
-        color: var(--_muted);
-        font-size: 0.78rem;
-      }
-    `,
-    statusStyles,
-  ]
+  static override styles = [SessionElement.baseStyles, styles, statusStyles]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
   /** The range shown first. */
@@ -280,10 +69,7 @@ export class SessionAnalytics extends SessionElement {
   /** Explain to those who may not see the analytics instead of showing their own activity. */
   @property({ type: Boolean, reflect: true, attribute: 'show-denied' }) showDenied = false
 
-  @state() private _data: AnalyticsResponse | null = null
-  @state() private _own: OwnActivity | null = null
   @state() private _error = ''
-  @state() private _loading = false
   @state() private _sort: { key: SortKey; dir: 1 | -1 } = { key: 'engagementScore', dir: -1 }
   @state() private _visible = false
 
@@ -291,7 +77,22 @@ export class SessionAnalytics extends SessionElement {
   #timer?: ReturnType<typeof setTimeout>
   #poll?: ReturnType<typeof setInterval>
   #observer?: IntersectionObserver
-  #generation = 0
+  /** The figures: the whole session's for those who may see them, or one's own; a newer request drops an older one's answer. */
+  #figures = new LoadController<AnalyticsResponse | OwnActivity, [string]>(this, {
+    // Loaded when asked (on screen, throttled), never because an update happened.
+    args: () => {
+      const state = this.#room.state
+      if (!state) return null
+      const full = state.can(Permission.VIEW_ANALYTICS)
+      if (!full && (this.showDenied || !state.can(Rule.VIEW_OWN_ACTIVITY))) return null
+      return [full ? `/analytics?range=${this.range}&anonymize=${this.anonymize}` : `/analytics/me?range=${this.range}`]
+    },
+    manual: true,
+    request: ([path], signal) => this.#room.state!.client.api('GET', path, undefined, signal),
+    failure: (e) => `The analytics could not be loaded: ${e.message}`,
+    isEmpty: () => false,
+    onLoad: () => (this._error = ''),
+  })
 
   #room = new RoomController(this, {
     onChange: (state, previous) => {
@@ -357,28 +158,9 @@ export class SessionAnalytics extends SessionElement {
     this.#refresh(true)
   }
 
-  async #load() {
-    const state = this.#room.state
-    if (!state) return
-    const full = state.can(Permission.VIEW_ANALYTICS)
-    if (!full && (this.showDenied || !state.can(Rule.VIEW_OWN_ACTIVITY))) return
+  #load() {
     this.#lastFetch = Date.now()
-    const generation = ++this.#generation
-    this._loading = true
-    try {
-      const path = full ? `/analytics?range=${this.range}&anonymize=${this.anonymize}` : `/analytics/me?range=${this.range}`
-      const res = await state.client.api('GET', path)
-      await okOrThrow(res)
-      const body = await res.json()
-      if (generation !== this.#generation) return
-      if (full) this._data = body as AnalyticsResponse
-      else this._own = body as OwnActivity
-      this._error = ''
-    } catch (e) {
-      if (generation === this.#generation) this._error = `The analytics could not be loaded: ${(e as Error).message}`
-    } finally {
-      if (generation === this.#generation) this._loading = false
-    }
+    void this.#figures.reload()
   }
 
   async #export(format: 'csv' | 'json') {
@@ -405,10 +187,13 @@ export class SessionAnalytics extends SessionElement {
       if (this.showDenied) return html`<p class="empty" part="denied">Session analytics are for instructors.</p>`
       return this.#renderOwn()
     }
+    const value = this.#figures.value
+    const data = value && 'session' in value ? value : null
+    const error = this._error || this.#figures.error
     return html`
       ${this.#renderBar(state.can(Permission.EXPORT_DATA))}
-      ${this._error ? html`<p class="error" role="alert">${this._error} <button @click=${() => this.#refresh(true)}>Try again</button></p>` : nothing}
-      ${!this._data ? html`<p class="empty" role="status">${this._visible ? 'Loading analytics…' : 'Analytics load when they are on screen.'}</p>` : this.#renderData(this._data)}
+      ${error ? html`<p class="error" role="alert">${error} <button @click=${() => this.#refresh(true)}>Try again</button></p>` : nothing}
+      ${!data ? html`<p class="empty" role="status">${this._visible ? 'Loading analytics…' : 'Analytics load when they are on screen.'}</p>` : this.#renderData(data)}
     `
   }
 
@@ -471,7 +256,7 @@ export class SessionAnalytics extends SessionElement {
       ${this.#renderTable(d.participants)}
       <h3 id="trend">Code changes and runs per minute</h3>
       ${this.#renderChart(d)}
-      <p class="updated" aria-live="off">Updated ${relativeTime(d.generatedAt)}${this._loading ? ' · refreshing…' : ''}</p>
+      <p class="updated" aria-live="off">Updated ${relativeTime(d.generatedAt)}${this.#figures.pending ? ' · refreshing…' : ''}</p>
     `
   }
 
@@ -576,8 +361,10 @@ export class SessionAnalytics extends SessionElement {
   }
 
   #renderOwn() {
-    const o = this._own
-    if (this._error) return html`<p class="error" role="alert">${this._error} <button @click=${() => this.#refresh(true)}>Try again</button></p>`
+    const value = this.#figures.value
+    const o = value && !('session' in value) ? value : null
+    const error = this._error || this.#figures.error
+    if (error) return html`<p class="error" role="alert">${error} <button @click=${() => this.#refresh(true)}>Try again</button></p>`
     if (!o) return html`<p class="empty" role="status">${this._visible ? 'Loading your activity…' : 'Your activity loads when it is on screen.'}</p>`
     return html`<h3 id="own">Your activity in this session</h3>
       <dl class="cards" part="cards" aria-labelledby="own">

@@ -1,10 +1,12 @@
-import { css, html, nothing, type PropertyValues } from 'lit'
+import { html, nothing, type PropertyValues } from 'lit'
 import { property, query, state } from 'lit/decorators.js'
-import { MAX_CHAT_LENGTH, Permission, Role, Rule, type ChatMessage } from '@session-kit/core'
-import { colorIndex, participantColorClasses } from '../internal/colors.js'
+import { MAX_CHAT_LENGTH, Permission, Rule, whyNot, type ChatMessage } from '@session-kit/core'
+import { colorIndex, participantColorClasses } from '../session-element.js'
 import { linkify, relativeTime } from '../internal/format.js'
 import { insideRoom, RoomController, roomUnavailable } from '../room-controller.js'
-import { SessionElement, statusStyles } from '../session-element.js'
+import { SessionElement } from '../session-element.js'
+import { statusStyles } from '../shared-styles.js'
+import { styles } from './session-chat.styles.js'
 
 /**
  * The room's chat: messages over the room's connection, history loaded page by page, every
@@ -26,96 +28,7 @@ import { SessionElement, statusStyles } from '../session-element.js'
  */
 export class SessionChat extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [
-    SessionElement.baseStyles,
-    participantColorClasses,
-    css`
-      :host {
-        display: flex;
-        flex-direction: column;
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        background: var(--_bg);
-        font-size: 0.9rem;
-      }
-      .messages {
-        list-style: none;
-        margin: 0;
-        padding: 0.5rem;
-        overflow: auto;
-        height: var(--session-chat-height, 16rem);
-        display: flex;
-        flex-direction: column;
-        gap: 0.4rem;
-      }
-      .message {
-        display: grid;
-        gap: 0.1rem;
-      }
-      .head {
-        display: flex;
-        gap: 0.4rem;
-        align-items: baseline;
-        font-size: 0.78rem;
-      }
-      .author {
-        font-weight: 600;
-        color: var(--_c, var(--_fg));
-      }
-      time {
-        color: var(--_muted);
-      }
-      .text {
-        white-space: pre-wrap;
-        word-break: break-word;
-      }
-      .text a {
-        color: var(--_accent);
-      }
-      .delete {
-        margin-inline-start: auto;
-        font-size: 0.72rem;
-        border: none;
-        background: none;
-        color: var(--_danger);
-        padding: 0;
-      }
-      .earlier {
-        align-self: center;
-        font-size: 0.8rem;
-      }
-      form {
-        display: flex;
-        gap: 0.4rem;
-        padding: 0.5rem;
-        border-top: 1px solid var(--_border);
-        background: var(--_surface);
-      }
-      textarea {
-        flex: 1;
-        font: inherit;
-        resize: vertical;
-        min-height: 2.2rem;
-        max-height: 8rem;
-        border: 1px solid var(--_border);
-        border-radius: 6px;
-        padding: 0.3rem 0.45rem;
-        background: var(--_bg);
-        color: inherit;
-      }
-      .notice {
-        margin: 0;
-        padding: 0.45rem 0.6rem;
-        border-top: 1px solid var(--_border);
-        color: var(--_warning);
-        font-size: 0.85rem;
-      }
-      .empty {
-        margin: auto;
-      }
-    `,
-    statusStyles,
-  ]
+  static override styles = [SessionElement.baseStyles, participantColorClasses, styles, statusStyles]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
@@ -150,9 +63,8 @@ export class SessionChat extends SessionElement {
     const s = this.#room.state
     const unavailable = roomUnavailable(s)
     if (unavailable || !s?.participant) return unavailable ?? 'Connecting…'
-    if (s.can(Rule.POST_CHAT)) return null
-    if (s.participant.role === Role.Observer) return 'Observers can read the chat but not post.'
-    return 'You are muted by the instructor, so you can read the chat but not post.'
+    const ctx = s.context
+    return ctx ? (whyNot(ctx, Rule.POST_CHAT)?.message ?? null) : 'Connecting…'
   }
 
   #flash(message: string) {

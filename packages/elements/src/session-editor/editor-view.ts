@@ -2,25 +2,11 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirro
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language'
 import { ChangeSet, Compartment, EditorState, StateEffect, StateField, Transaction, type Extension } from '@codemirror/state'
 import { Decoration, drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, WidgetType, type DecorationSet } from '@codemirror/view'
-import { PARTICIPANT_COLORS, type Language } from '@session-kit/core'
+import { PARTICIPANT_COLORS, type Language, type LocalEdit, type TextEdit } from '@session-kit/core'
 import type { TextSplice } from '../text-source.js'
 import { loadLanguage } from './languages.js'
 import { keyboardMode } from './keyboard-mode.js'
-import { colorIndex } from '../internal/colors.js'
-
-/** An edit at a plain index: delete `del` characters at `at`, then insert `ins`. */
-export interface TextEdit {
-  at: number
-  del: number
-  ins: string
-}
-
-/** A local edit, in positions of the text just before it: replace `from`…`to` with `insert`. */
-export interface LocalEdit {
-  from: number
-  to: number
-  insert: string
-}
+import { colorIndex } from '../session-element.js'
 
 /** A remote participant's caret and selection, in this editor's coordinates. */
 export interface RemoteCursor {

@@ -1,13 +1,13 @@
 import { html, nothing, type PropertyValues } from 'lit'
 import { property, query, state } from 'lit/decorators.js'
-import { DEFAULT_FILE, editBlockReason, languageForFile, LANGUAGES, Permission, type Language } from '@session-kit/core'
+import { DEFAULT_FILE, languageForFile, LANGUAGES, Permission, whyNot, type Language, type LocalEdit, type RefusalReason } from '@session-kit/core'
 import { SessionChangeEvent } from '../events/events.js'
 import type { RoomClient } from '../internal/room-client.js'
 import { insideRoom, RoomController } from '../room-controller.js'
 import type { RoomState } from '../room-state.js'
 import { SessionElement } from '../session-element.js'
 import type { TextSource, TextSplice, UnsentEdit } from '../text-source.js'
-import type { CodeEditor, LocalEdit, RemoteCursor } from './editor-view.js'
+import type { CodeEditor, RemoteCursor } from './editor-view.js'
 import { styles } from './session-editor.styles.js'
 
 type Phase = 'loading' | 'plain' | 'live' | 'playground' | 'missing-file'
@@ -35,10 +35,12 @@ const ABILITIES: [Permission, string][] = [
   [Permission.MANAGE_SESSION, 'Change the session settings'],
 ]
 
-const BLOCKED: Record<'observer' | 'muted' | 'locked', { badge: string; why: string }> = {
-  observer: { badge: 'View only', why: 'You are observing: you can follow the code but not type.' },
-  muted: { badge: 'Muted', why: 'The instructor muted you: you can read the code but not edit or run it, nor post in the chat, until you are unmuted.' },
-  locked: { badge: 'Editing locked by instructor', why: 'The instructor has locked editing for learners for now.' },
+/** The indicator's word for why editing is blocked; the sentence is core's `whyNot`. */
+const BADGE: Record<RefusalReason, string> = {
+  observer: 'View only',
+  muted: 'Muted',
+  locked: 'Editing locked by instructor',
+  role: 'View only',
 }
 
 /**
@@ -430,8 +432,8 @@ export class SessionEditor extends SessionElement {
     if (room?.status === 'error') return { badge: 'Not connected', why: room.error?.message ?? 'Not connected to the room.', kind: 'blocked' }
     if (!room || !room.participant || !room.session) return { badge: 'Connecting…', why: 'Joining the room.', kind: 'wait' }
     if (this.readonly) return { badge: 'Read-only', why: 'This editor is a read-only view.', kind: 'blocked' }
-    const reason = editBlockReason({ role: room.participant.role, muted: room.participant.muted, owner: room.participant.owner, editingLocked: room.session.editingLocked })
-    if (reason) return { ...BLOCKED[reason], kind: 'blocked' }
+    const refused = whyNot(room.context!, Permission.EDIT_CODE)
+    if (refused) return { badge: BADGE[refused.code], why: refused.message, kind: 'blocked' }
     return { badge: 'Editing', why: 'You can edit: everyone in the room sees your changes as you type.', kind: 'ok' }
   }
 
@@ -460,9 +462,8 @@ export class SessionEditor extends SessionElement {
     }
     if (room.status === 'waiting') return html`<div part="banner" class="banner" role="status">Waiting for the instructor to open this session…</div>`
     // Said where the code is, not only on the badge: the room announces the mute itself.
-    if (!this.readonly && room.participant && room.session && editBlockReason({ ...room.participant, editingLocked: room.session.editingLocked }) === 'muted') {
-      return html`<div part="banner" class="banner muted">${BLOCKED.muted.why}</div>`
-    }
+    const refused = !this.readonly && room.context ? whyNot(room.context, Permission.EDIT_CODE) : null
+    if (refused?.code === 'muted') return html`<div part="banner" class="banner muted">${refused.message}</div>`
     return nothing
   }
 

@@ -1,8 +1,9 @@
-import { css, html } from 'lit'
+import { html } from 'lit'
 import { property } from 'lit/decorators.js'
 import { isPermission, isRole, RULES, type Action, type Role } from '@session-kit/core'
 import { PermissionController } from '../permission-controller.js'
 import { SessionElement } from '../session-element.js'
+import { styles } from './session-gate.styles.js'
 
 const splitList = (value: string | undefined) => (value ?? '').split(/[\s,]+/).filter(Boolean)
 
@@ -28,7 +29,7 @@ const splitList = (value: string | undefined) => (value ?? '').split(/[\s,]+/).f
  */
 export class SessionGate extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [SessionElement.baseStyles, css`:host { display: contents; }`]
+  static override styles = [SessionElement.baseStyles, styles]
 
   /** Permissions the participant must all hold, space-separated (e.g. `EDIT_CODE EXECUTE_CODE`, or `POST_CHAT`). */
   @property({ reflect: true }) permission?: string

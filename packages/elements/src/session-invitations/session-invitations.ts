@@ -1,33 +1,26 @@
-import { css, html, nothing } from 'lit'
+import { html, nothing } from 'lit'
 import { property, state } from 'lit/decorators.js'
-import { Permission, ROLE_RANK, ROLES, type Role } from '@session-kit/core'
+import { Permission, ROLE_RANK, ROLES, type BulkInvitationResult, type InvitationEntry, type Role } from '@session-kit/core'
 import { relativeTime } from '../internal/format.js'
-import { errorMessage, okOrThrow } from '../internal/http.js'
+import { BusyController } from '../internal/busy-controller.js'
+import { errorMessage } from '../internal/http.js'
+import { LoadController } from '../internal/load-controller.js'
+import type { RoomClient } from '../internal/room-client.js'
 import { RoomController } from '../room-controller.js'
-import { SessionElement, listStyles, statusStyles } from '../session-element.js'
+import { SessionElement } from '../session-element.js'
+import { listStyles, statusStyles } from '../shared-styles.js'
+import { styles } from './session-invitations.styles.js'
 
-export interface InvitationEntry {
-  id: string
-  email: string
-  name: string | null
-  role: Role
-  status: 'pending' | 'accepted' | 'declined' | 'expired' | 'revoked'
-  inviterName: string
-  createdAt: string
-  expiresAt: string
-  link?: string
-}
+/** An invitation as the element lists it (its link while just created or resent): the contract lives in core. */
+export type { InvitationEntry } from '@session-kit/core'
 
-interface BulkResult {
-  email: string
-  result: 'created' | 'invalid' | 'already_invited' | 'rate_limited'
-  message?: string
-}
+type BulkResult = Omit<BulkInvitationResult, 'invitation'>
 
 const RESULT_WORDS: Record<BulkResult['result'], string> = {
   created: 'invited',
   invalid: 'not a valid address',
   already_invited: 'already invited',
+  banned: 'not invited: removed from this session (unban them first)',
   rate_limited: 'not sent: over the invitation limit',
 }
 
@@ -77,107 +70,7 @@ async function copyText(text: string, host: HTMLElement): Promise<boolean> {
  */
 export class SessionInvitations extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [
-    SessionElement.baseStyles,
-    css`
-      :host {
-        display: block;
-        font-size: 0.9rem;
-      }
-      /* One line where it fits; in a narrow column the addresses keep their width and the rest wraps. */
-      form {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.4rem 0.6rem;
-        align-items: end;
-        padding: 0.6rem;
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        background: var(--_surface);
-      }
-      .emails {
-        flex: 1 1 14rem;
-        min-width: 0;
-      }
-      label {
-        display: grid;
-        gap: 0.2rem;
-        font-size: 0.8rem;
-        color: var(--_muted);
-      }
-      textarea,
-      select,
-      input {
-        font: inherit;
-        color: var(--_fg);
-        background: var(--_bg);
-        border: 1px solid var(--_border);
-        border-radius: 6px;
-        padding: 0.3rem 0.45rem;
-      }
-      textarea {
-        min-height: 2.2rem;
-        resize: vertical;
-      }
-      input[type='number'] {
-        width: 5.5rem;
-      }
-      .hint {
-        flex-basis: 100%;
-        margin: 0;
-        font-size: 0.78rem;
-        color: var(--_muted);
-      }
-      .results {
-        list-style: none;
-        margin: 0.6rem 0 0;
-        padding: 0;
-        display: grid;
-        gap: 0.3rem;
-      }
-      .results li.bad {
-        color: var(--_danger);
-      }
-      .invitation {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.4rem 0.6rem;
-        align-items: center;
-        padding: 0.4rem 0.5rem;
-        border: 1px solid var(--_border);
-        border-radius: 6px;
-      }
-      .who {
-        flex: 1;
-        min-width: 12rem;
-        display: grid;
-      }
-      .meta {
-        color: var(--_muted);
-        font-size: 0.78rem;
-      }
-      .badge {
-        font-size: 0.72rem;
-        padding: 0.05rem 0.5rem;
-        border-radius: 999px;
-        border: 1px solid currentColor;
-        text-transform: capitalize;
-      }
-      .badge.pending {
-        color: var(--_accent);
-      }
-      .badge.accepted {
-        color: var(--_ok);
-      }
-      .badge.declined,
-      .badge.expired,
-      .badge.revoked {
-        color: var(--_muted);
-      }
-    `,
-    statusStyles,
-    listStyles,
-  ]
+  static override styles = [SessionElement.baseStyles, styles, statusStyles, listStyles]
 
   /** Explain to participants who cannot invite why there is nothing here (default: render nothing). */
   @property({ type: Boolean, reflect: true, attribute: 'show-denied' }) showDenied = false
@@ -187,44 +80,26 @@ export class SessionInvitations extends SessionElement {
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
-  @state() private _list: InvitationEntry[] | null = null
   @state() private _error = ''
   @state() private _formError = ''
   @state() private _results: BulkResult[] = []
-  @state() private _busy = ''
   @state() private _confirming: string | null = null
-  @state() private _announce = ''
 
   /** Links seen in this page (creation or resend): the server keeps only hashes of tokens. */
   #links = new Map<string, string>()
-  #timer?: ReturnType<typeof setTimeout>
-  #room = new RoomController(this, {
-    events: { invitation: () => this.#schedule() },
-    onChange: (state, previous) => {
-      if (state?.status === 'live' && previous?.status !== 'live' && this.#may) void this.#load()
-    },
+  #room = new RoomController(this, { events: { invitation: () => void this.#list.reload(200) } })
+  #list = new LoadController<InvitationEntry[], [RoomClient]>(this, {
+    args: () => (this.#room.state?.status === 'live' && this.#may ? [this.#room.state.client] : null),
+    request: ([client], signal) => client.api('GET', '/invitations', undefined, signal),
+    parse: (json) => (json as { invitations: InvitationEntry[] }).invitations,
+    failure: (e) => `The invitations could not be loaded: ${e.message}`,
+    // A list that loads again says nothing more of what went wrong before.
+    onLoad: () => (this._error = ''),
   })
+  #busy = new BusyController(this)
 
   get #may(): boolean {
     return Boolean(this.#room.state?.can(Permission.INVITE_PARTICIPANTS))
-  }
-
-  #schedule() {
-    clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => void this.#load(), 200)
-  }
-
-  async #load() {
-    const client = this.#room.state?.client
-    if (!client) return
-    try {
-      const res = await client.api('GET', '/invitations')
-      await okOrThrow(res)
-      this._list = ((await res.json()) as { invitations: InvitationEntry[] }).invitations
-      this._error = ''
-    } catch (e) {
-      this._error = `The invitations could not be loaded: ${(e as Error).message}`
-    }
   }
 
   async #submit(e: Event) {
@@ -247,7 +122,7 @@ export class SessionInvitations extends SessionElement {
       return
     }
     const several = /[\s,;]/.test(emails)
-    this._busy = 'form'
+    this.#busy.busy = 'form'
     try {
       const res = await this.#room.state!.client.api('POST', '/invitations', several ? { emails, role, expiresInHours: hours } : { email: emails, role, expiresInHours: hours })
       if (!res.ok && res.status !== 200) {
@@ -258,19 +133,19 @@ export class SessionInvitations extends SessionElement {
       const created = several ? (body.results ?? []).flatMap((r) => (r.invitation ? [r.invitation] : [])) : [body]
       for (const inv of created) if (inv.link) this.#links.set(inv.id, inv.link)
       this._results = several ? (body.results ?? []) : [{ email: body.email, result: 'created' }]
-      this._announce = `${created.length} invitation${created.length === 1 ? '' : 's'} sent.`
+      this.#busy.announce(`${created.length} invitation${created.length === 1 ? '' : 's'} sent.`)
       // Only the addresses go: the role and the expiry usually stay the same for the next ones.
       if (created.length) (form.elements.namedItem('emails') as HTMLTextAreaElement).value = ''
-      await this.#load()
+      await this.#list.reload()
     } catch {
       this._formError = 'The server could not be reached; nothing was sent.'
     } finally {
-      this._busy = ''
+      this.#busy.busy = ''
     }
   }
 
   async #resend(inv: InvitationEntry, notify: boolean) {
-    this._busy = inv.id
+    this.#busy.busy = inv.id
     try {
       const res = await this.#room.state!.client.api('POST', `/invitations/${inv.id}/resend`, { notify })
       if (!res.ok) {
@@ -279,23 +154,23 @@ export class SessionInvitations extends SessionElement {
       }
       const fresh = (await res.json()) as InvitationEntry
       if (fresh.link) this.#links.set(inv.id, fresh.link)
-      this._announce = notify ? `The invitation to ${inv.email} was sent again; the old link no longer works.` : `A new link for ${inv.email} is ready; the old one no longer works.`
-      await this.#load()
+      this.#busy.announce(notify ? `The invitation to ${inv.email} was sent again; the old link no longer works.` : `A new link for ${inv.email} is ready; the old one no longer works.`)
+      await this.#list.reload()
       return fresh
     } finally {
-      this._busy = ''
+      this.#busy.busy = ''
     }
   }
 
   async #revoke(inv: InvitationEntry) {
-    this._busy = inv.id
+    this.#busy.busy = inv.id
     try {
       const res = await this.#room.state!.client.api('DELETE', `/invitations/${inv.id}`)
       if (!res.ok) this._error = await errorMessage(res)
-      else this._announce = `The invitation to ${inv.email} was revoked.`
-      await this.#load()
+      else this.#busy.announce(`The invitation to ${inv.email} was revoked.`)
+      await this.#list.reload()
     } finally {
-      this._busy = ''
+      this.#busy.busy = ''
       this._confirming = null
     }
   }
@@ -305,7 +180,7 @@ export class SessionInvitations extends SessionElement {
     let link = this.#links.get(inv.id)
     if (!link) link = (await this.#resend(inv, false))?.link
     if (!link) return
-    this._announce = (await copyText(link, this)) ? `Link for ${inv.email} copied.` : `Copying was blocked; the link is ${link}`
+    this.#busy.announce((await copyText(link, this)) ? `Link for ${inv.email} copied.` : `Copying was blocked; the link is ${link}`)
   }
 
   #expiry(inv: InvitationEntry) {
@@ -322,6 +197,8 @@ export class SessionInvitations extends SessionElement {
       return html`<p part="denied" class="empty">${state?.participant ? 'Only instructors can invite people to this session.' : 'Connecting…'}</p>`
     }
     const myRank = ROLE_RANK[state!.participant!.role]
+    const list = this.#list
+    const error = this._error || list.error
     return html`
       <form part="form" @submit=${this.#submit} novalidate>
         <label class="emails"
@@ -335,7 +212,7 @@ export class SessionInvitations extends SessionElement {
           </select>
         </label>
         <label>Expires after (hours) <input name="hours" type="number" min="1" max="720" step="1" value=${this.defaultHours} placeholder=${this.defaultHours} /></label>
-        <button class="primary" type="submit" ?disabled=${this._busy === 'form'}>${this._busy === 'form' ? 'Inviting…' : 'Invite'}</button>
+        <button class="primary" type="submit" ?disabled=${this.#busy.is('form')}>${this.#busy.is('form') ? 'Inviting…' : 'Invite'}</button>
         <p id="hint" class="hint">Paste several addresses separated by commas, spaces or new lines: each gets its own link by email.</p>
         ${this._formError ? html`<p class="hint error" role="alert">${this._formError}</p>` : nothing}
       </form>
@@ -344,20 +221,20 @@ export class SessionInvitations extends SessionElement {
             ${this._results.map((r) => html`<li class=${r.result === 'created' ? '' : 'bad'}>${r.email}: ${RESULT_WORDS[r.result]}</li>`)}
           </ul>`
         : nothing}
-      ${this._error ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
-      ${this._list === null && !this._error
+      ${error ? html`<p class="error" role="alert">${error}</p>` : nothing}
+      ${list.status === 'idle' || list.status === 'loading'
         ? html`<p class="empty" role="status">Loading invitations…</p>`
-        : this._list?.length === 0
+        : list.status === 'empty'
           ? html`<p class="empty">No invitations yet.</p>`
           : html`<ul part="list" class="list" aria-label="Invitations">
-              ${(this._list ?? []).map((inv) => this.#renderInvitation(inv))}
+              ${(list.value ?? []).map((inv) => this.#renderInvitation(inv))}
             </ul>`}
-      <div class="visually-hidden" role="status" aria-live="polite">${this._announce}</div>
+      ${this.#busy.region()}
     `
   }
 
   #renderInvitation(inv: InvitationEntry) {
-    const busy = this._busy === inv.id
+    const busy = this.#busy.is(inv.id)
     const open = inv.status === 'pending'
     const resendable = inv.status === 'pending' || inv.status === 'expired' || inv.status === 'declined'
     return html`<li part="invitation" class="invitation">
@@ -380,11 +257,6 @@ export class SessionInvitations extends SessionElement {
           : nothing}
       </span>
     </li>`
-  }
-
-  override disconnectedCallback() {
-    super.disconnectedCallback()
-    clearTimeout(this.#timer)
   }
 }
 

@@ -1,9 +1,14 @@
-import { css, html, nothing } from 'lit'
+import { html, nothing } from 'lit'
 import { property, state } from 'lit/decorators.js'
-import { mayActOn, Permission, ROLES, type ParticipantAction, type Role } from '@session-kit/core'
-import { SessionElement } from '../session-element.js'
+import { mayActOn, Permission, ROLES, type ParticipantAction, type ParticipantEntry, type Role } from '@session-kit/core'
+import { BusyController } from '../internal/busy-controller.js'
 import { errorMessage } from '../internal/http.js'
-import { participantStyles, SessionParticipants, type ParticipantEntry } from '../session-participants/session-participants.js'
+import { ParticipantList } from '../internal/participant-list.js'
+import { participantListStyles } from '../internal/participant-list.styles.js'
+import type { RoomController } from '../room-controller.js'
+import { SessionElement } from '../session-element.js'
+import { statusStyles } from '../shared-styles.js'
+import { styles } from './session-moderation.styles.js'
 
 /**
  * The instructor's control of the room: the participant list with presence and statistics, and
@@ -30,62 +35,29 @@ import { participantStyles, SessionParticipants, type ParticipantEntry } from '.
  * @cssprop --session-color-danger - The remove button.
  * @cssprop --session-color-accent - Focus rings and the lock button.
  */
-export class SessionModeration extends SessionParticipants {
+export class SessionModeration extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [
-    SessionElement.baseStyles,
-    participantStyles,
-    css`
-      .room-actions,
-      .actions {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.35rem;
-        align-items: center;
-      }
-      .room-actions {
-        margin-bottom: 0.5rem;
-      }
-      button,
-      select {
-        font: inherit;
-        font-size: 0.8rem;
-        padding: 0.15rem 0.5rem;
-      }
-      select {
-        border: 1px solid var(--_border);
-        background: var(--_bg);
-        color: inherit;
-        border-radius: 6px;
-      }
-      .help {
-        margin: 0 0 0.5rem;
-        padding: 0;
-        list-style: none;
-        display: grid;
-        gap: 0.15rem;
-        font-size: 0.78rem;
-        color: var(--_muted);
-      }
-      .help strong {
-        color: var(--_fg);
-        font-weight: 600;
-      }
-      .confirm {
-        display: inline-flex;
-        gap: 0.35rem;
-        align-items: center;
-      }
-    `,
-  ]
+  static override styles = [SessionElement.baseStyles, participantListStyles, styles, statusStyles]
 
   /** Explain to participants who cannot moderate why there is nothing here (default: render nothing). */
   @property({ type: Boolean, reflect: true, attribute: 'show-denied' }) showDenied = false
 
-  @state() private _busy = ''
+  @property({ reflect: true }) theme?: 'light' | 'dark'
+
   @state() private _confirming: string | null = null
-  @state() private _announce = ''
   @state() private _actionError = ''
+
+  readonly #list: ParticipantList = new ParticipantList(this, { actions: (p) => this.#renderActions(p) })
+  readonly #busy = new BusyController(this)
+
+  private get room(): RoomController {
+    return this.#list.room
+  }
+
+  /** Reload the list from the server (debounced): those not here now, when they were last seen, bans. */
+  refresh(delay = 250) {
+    this.#list.refresh(delay)
+  }
 
   get #may() {
     const s = this.room.state
@@ -99,30 +71,30 @@ export class SessionModeration extends SessionParticipants {
   async #act(key: string, method: string, path: string, body: unknown, done: string) {
     const client = this.room.state?.client
     if (!client) return
-    this._busy = key
+    this.#busy.busy = key
     this._actionError = ''
     try {
       const res = await client.api(method, path, body)
       if (!res.ok) {
         this._actionError = `That did not work: ${await errorMessage(res)}.`
       } else {
-        this._announce = done
+        this.#busy.announce(done)
         this.refresh(0)
       }
     } catch {
       this._actionError = 'The server could not be reached.'
     } finally {
-      this._busy = ''
+      this.#busy.busy = ''
       // Only the removal closes its confirmation: another action may end after it was opened.
       if (key === `${this._confirming}:kick`) this._confirming = null
     }
   }
 
-  protected override renderActions(p: ParticipantEntry) {
+  #renderActions(p: ParticipantEntry) {
     const may = this.#may
     const me = p.userId === this.room.state?.participant?.userId
     const id = encodeURIComponent(p.userId)
-    const busy = this._busy.startsWith(p.userId + ':')
+    const busy = this.#busy.busy.startsWith(p.userId + ':')
     if (p.banned) {
       return may.kick
         ? html`<span part="actions" class="actions"
@@ -190,9 +162,9 @@ export class SessionModeration extends SessionParticipants {
     return html`
       ${may.mute
         ? html`<div part="room-actions" class="room-actions" role="group" aria-label="Whole room">
-            <button type="button" aria-describedby="help-mute" ?disabled=${this._busy === 'all'} @click=${() => this.#act('all', 'POST', '/mute-all', undefined, 'Everyone but instructors is muted.')}>Mute all</button>
-            <button type="button" ?disabled=${this._busy === 'all'} @click=${() => this.#act('all', 'POST', '/unmute-all', undefined, 'Everyone is unmuted.')}>Unmute all</button>
-            <button type="button" class="primary" aria-pressed=${String(locked)} ?disabled=${this._busy === 'lock'} @click=${() => this.#act('lock', 'POST', locked ? '/unlock' : '/lock', undefined, locked ? 'Learners can edit again.' : 'Learner editing is locked.')}>
+            <button type="button" aria-describedby="help-mute" ?disabled=${this.#busy.is('all')} @click=${() => this.#act('all', 'POST', '/mute-all', undefined, 'Everyone but instructors is muted.')}>Mute all</button>
+            <button type="button" ?disabled=${this.#busy.is('all')} @click=${() => this.#act('all', 'POST', '/unmute-all', undefined, 'Everyone is unmuted.')}>Unmute all</button>
+            <button type="button" class="primary" aria-pressed=${String(locked)} ?disabled=${this.#busy.is('lock')} @click=${() => this.#act('lock', 'POST', locked ? '/unlock' : '/lock', undefined, locked ? 'Learners can edit again.' : 'Learner editing is locked.')}>
               ${locked ? 'Unlock learner editing' : 'Lock learner editing'}
             </button>
           </div>`
@@ -205,8 +177,7 @@ export class SessionModeration extends SessionParticipants {
           ? html`<li id="help-hide"><strong>Hide:</strong> learners and observers stop seeing them in the list of people and their cursor in the code; instructors still see them, and their edits and messages still show.</li>`
           : nothing}
       </ul>
-      ${this.renderList()} ${this._actionError ? html`<p class="error" role="alert">${this._actionError}</p>` : nothing}
-      <div class="visually-hidden" role="status" aria-live="polite">${this._announce}</div>
+      ${this.#list.render()} ${this._actionError ? html`<p class="error" role="alert">${this._actionError}</p>` : nothing} ${this.#busy.region()}
     `
   }
 }

@@ -6,13 +6,13 @@ import type { SessionPlayer } from './session-player.js'
 import { waitFor } from '../test-support/room.js'
 
 /** A downloaded replay file: Ada types "hello" in main.js over four seconds, runs it, and Grace says "nice". */
-function replayFile(): string {
+function replayFile(title = 'First steps'): string {
   const events: ReplayEvent[] = 'hello'.split('').map((ch, i) => ({ t: (i + 1) * 800, type: 'edit', userId: 'ada', splices: [{ file: 'main.js', at: i, del: 0, ins: ch }] }))
   events.push({ t: 4200, type: 'run', userId: 'ada', file: 'main.js', ok: true, errors: 0, timedOut: false, durationMs: 5 })
   events.push({ t: 4500, type: 'chat', userId: 'grace', text: 'nice' })
   const replay: Replay = {
     version: 1,
-    recording: { id: 'r1', sessionId: 's1', sessionTitle: 'Loops', title: 'First steps', description: null, startedAt: '2026-01-01T10:00:00Z', durationMs: 5000 },
+    recording: { id: 'r1', sessionId: 's1', sessionTitle: 'Loops', title, description: null, startedAt: '2026-01-01T10:00:00Z', durationMs: 5000 },
     files: { 'main.js': '' },
     events,
     keyframes: [{ index: 0, t: 0, files: { 'main.js': '' } }],
@@ -88,5 +88,38 @@ describe('<session-player>', () => {
     const player = await fixture<SessionPlayer>(html`<session-player src="/no-such-replay.json"></session-player>`)
     await waitFor(() => !!player.shadowRoot!.querySelector('[role="alert"]'), 6000, 'an error')
     expect(shown(player)).to.include('The recording could not be loaded')
+  })
+
+  it('shows the recording chosen last, even when the one chosen before answers later', async () => {
+    const slow = replayFile('The slow one')
+    const fast = replayFile('The one chosen last')
+    // The first file takes a second to arrive; the second comes at once.
+    const realFetch = window.fetch
+    let slowDone = false
+    window.fetch = async (input, init) => {
+      if (String(input) !== slow) return realFetch(input, init)
+      await new Promise((r) => setTimeout(r, 1000))
+      const res = await realFetch(input)
+      slowDone = true
+      return res
+    }
+    try {
+      const player = await fixture<SessionPlayer>(html`<session-player src=${slow}></session-player>`)
+      expect(shown(player)).to.include('Loading the recording…')
+      player.src = fast
+      await waitFor(() => player.shadowRoot!.querySelector('h2')?.textContent === 'The one chosen last', 6000, 'the second recording shown')
+      await waitFor(() => slowDone, 6000, 'the first file arrived')
+      await new Promise((r) => setTimeout(r, 100))
+      await player.updateComplete
+      expect(player.shadowRoot!.querySelector('h2')!.textContent).to.equal('The one chosen last')
+      // Its code is there to play, in a working editor.
+      await waitFor(() => !!player.shadowRoot!.querySelector('.cm-content'), 6000, 'the code shown')
+      const moment = [...player.shadowRoot!.querySelectorAll<HTMLButtonElement>('.moments button')].find((b) => b.textContent!.includes('ran main.js'))!
+      moment.click()
+      await player.updateComplete
+      expect(code(player)).to.equal('hello')
+    } finally {
+      window.fetch = realFetch
+    }
   })
 })

@@ -1,13 +1,17 @@
-import { css, html, nothing, svg, type PropertyValues } from 'lit'
+import { html, nothing, svg } from 'lit'
 import { property, query, state } from 'lit/decorators.js'
 import { applyReplayEvent, languageForFile, replayStateAt, type Replay, type ReplayEvent } from '@session-kit/core'
 import { SessionSeekEvent } from '../events/events.js'
-import { okOrThrow } from '../internal/http.js'
+import { LoadController } from '../internal/load-controller.js'
 import { RoomController } from '../room-controller.js'
 import { SessionElement } from '../session-element.js'
 import type { CodeEditor } from '../session-editor/editor-view.js'
+import { styles } from './session-player.styles.js'
 
 const SPEEDS = [1, 2, 4, 8]
+
+/** Where a replay comes from: a file, a server's public recording or the room's; the number changes when the player is put back in the page. */
+type Source = readonly ['src' | 'server' | 'room', string, string, number]
 
 function clock(ms: number): string {
   const s = Math.floor(ms / 1000)
@@ -41,120 +45,7 @@ function clock(ms: number): string {
  */
 export class SessionPlayer extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [
-    SessionElement.baseStyles,
-    css`
-      :host {
-        display: block;
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        background: var(--_bg);
-        overflow: hidden;
-        font-size: 0.9rem;
-      }
-      header {
-        padding: 0.4rem 0.6rem;
-        background: var(--_surface);
-        border-bottom: 1px solid var(--_border);
-      }
-      header h2 {
-        margin: 0;
-        font-size: 1rem;
-      }
-      .sub {
-        color: var(--_muted);
-        font-size: 0.8rem;
-      }
-      .files {
-        display: flex;
-        gap: 0.25rem;
-        padding: 0.3rem 0.5rem 0;
-        flex-wrap: wrap;
-      }
-      .files button[aria-pressed='true'] {
-        border-color: var(--_accent);
-        font-weight: 600;
-      }
-      .editor {
-        height: var(--session-player-height, 20rem);
-        border-top: 1px solid var(--_border);
-        margin-top: 0.3rem;
-      }
-      .controls {
-        display: flex;
-        gap: 0.6rem;
-        align-items: center;
-        padding: 0.4rem 0.6rem;
-        border-top: 1px solid var(--_border);
-        flex-wrap: wrap;
-      }
-      .time {
-        font-variant-numeric: tabular-nums;
-        color: var(--_muted);
-        min-width: 7rem;
-      }
-      .track {
-        flex: 1;
-        min-width: 10rem;
-        display: grid;
-      }
-      input[type='range'] {
-        width: 100%;
-        accent-color: var(--_accent);
-      }
-      svg {
-        width: 100%;
-        height: 10px;
-        display: block;
-      }
-      .mark-run {
-        fill: var(--_ok);
-      }
-      .mark-run.failed {
-        fill: var(--_danger);
-      }
-      .mark-chat {
-        fill: var(--_accent);
-      }
-      select {
-        font: inherit;
-        border: 1px solid var(--_border);
-        border-radius: 6px;
-        background: var(--_bg);
-        color: inherit;
-      }
-      .author {
-        padding: 0 0.6rem 0.4rem;
-        color: var(--_muted);
-        font-size: 0.8rem;
-        min-height: 1.2em;
-      }
-      details {
-        padding: 0 0.6rem 0.5rem;
-        font-size: 0.85rem;
-      }
-      .moments {
-        list-style: none;
-        margin: 0.3rem 0 0;
-        padding: 0;
-        max-height: 10rem;
-        overflow: auto;
-      }
-      .moments button {
-        border: none;
-        background: none;
-        padding: 0.1rem 0;
-        text-align: start;
-      }
-      .status {
-        padding: 1rem;
-        color: var(--_muted);
-      }
-      .status.error {
-        color: var(--_danger);
-      }
-    `,
-  ]
+  static override styles = [SessionElement.baseStyles, styles]
 
   /** The recording id: played from the room, or (with `server`) from its public link. */
   @property({ reflect: true }) recording?: string
@@ -167,8 +58,6 @@ export class SessionPlayer extends SessionElement {
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
-  @state() private _replay: Replay | null = null
-  @state() private _error = ''
   @state() private _t = 0
   @state() private _playing = false
   @state() private _speed = 1
@@ -177,13 +66,31 @@ export class SessionPlayer extends SessionElement {
 
   @query('.editor') private _editorHost?: HTMLElement
 
-  #room = new RoomController(this, { onChange: () => this.#maybeLoad() })
+  #room = new RoomController(this)
+  /** The replay shown: another recording or file replaces it at once, and a late answer for the previous one is dropped. */
+  #replay = new LoadController<Replay, Source>(this, {
+    keep: false,
+    args: () => this.#source(),
+    request: ([kind, where, id], signal) =>
+      kind === 'src' ? fetch(where, { signal }) : kind === 'server' ? fetch(`${where.replace(/\/+$/, '')}/v1/recordings/${encodeURIComponent(id)}/public`, { signal }) : this.#room.state!.client.api('GET', `/recordings/${encodeURIComponent(id)}/events`, undefined, signal),
+    parse: (json) => {
+      if ((json as Replay).version !== 1) throw new Error('this replay was made by a newer version')
+      return json as Replay
+    },
+    failure: (e) => `The recording could not be loaded: ${e.message}.`,
+    isEmpty: () => false,
+    onLoad: (replay) => void this.#show(replay),
+  })
+  /** The last source that could be played: kept while the room reconnects. */
+  #lastSource: Source | null = null
+  /** Disconnections so far: back in the page, the player loads again (its editor went). */
+  #connections = 0
   #editor: CodeEditor | null = null
+  #editorHost: HTMLElement | null = null
   #files: Record<string, string> = {}
   #index = 0
   #frame = 0
   #last = 0
-  #loadedKey = ''
   /** How long the last seek took to bring the code up to date (ms). */
   lastSeekMs = 0
 
@@ -201,43 +108,36 @@ export class SessionPlayer extends SessionElement {
     return this.#files
   }
 
-  protected override willUpdate(changed: PropertyValues) {
-    if (changed.has('recording') || changed.has('server') || changed.has('src')) this.#maybeLoad()
+  private get _replay(): Replay | null {
+    return this.#replay.value ?? null
   }
 
-  #maybeLoad() {
-    const client = this.#room.state?.client
-    const key = this.src ? `src:${this.src}` : this.recording ? `${this.server ?? (client && this.#room.state?.status === 'live' ? 'room' : '')}:${this.recording}` : ''
-    if (!key || key === this.#loadedKey || key.startsWith(':')) return
-    this.#loadedKey = key
-    void this.#load()
+  /** What to play: a file, a public recording, or (once the room is live) one of the room's. */
+  #source(): Source | null {
+    const live = this.#room.state?.status === 'live'
+    const source: Source | null = this.src ? ['src', this.src, '', this.#connections] : !this.recording ? null : this.server ? ['server', this.server, this.recording, this.#connections] : live ? ['room', '', this.recording, this.#connections] : null
+    if (source) this.#lastSource = source
+    return this.#lastSource
   }
 
-  async #load() {
+  async #show(replay: Replay) {
     this.pause()
-    this._replay = null
-    this._error = ''
-    try {
-      let res: Response
-      if (this.src) res = await fetch(this.src)
-      else if (this.server) res = await fetch(`${this.server.replace(/\/+$/, '')}/v1/recordings/${encodeURIComponent(this.recording!)}/public`)
-      else res = await this.#room.state!.client.api('GET', `/recordings/${encodeURIComponent(this.recording!)}/events`)
-      await okOrThrow(res)
-      const replay = (await res.json()) as Replay
-      if (replay.version !== 1) throw new Error('this replay was made by a newer version')
-      this._replay = replay
-      this._file = Object.keys(replay.files)[0] ?? ''
-      await this.updateComplete
-      await this.#ensureEditor()
-      this.seek(0)
-    } catch (e) {
-      this._error = `The recording could not be loaded: ${(e as Error).message}.`
-    }
+    this._file = Object.keys(replay.files)[0] ?? ''
+    await this.updateComplete
+    if (this._replay !== replay) return
+    await this.#ensureEditor()
+    if (this._replay === replay) this.seek(0)
   }
 
   async #ensureEditor() {
-    if (this.#editor || !this._editorHost) return
+    const host = this._editorHost
+    // The code's box is drawn anew for each replay: an editor left in the previous one goes.
+    if ((this.#editor && this.#editorHost === host) || !host) return
+    this.#editor?.destroy()
+    this.#editor = null
     const { CodeEditor } = await import('../session-editor/editor-view.js')
+    if (this.#editor || host !== this._editorHost) return
+    this.#editorHost = host
     this.#editor = new CodeEditor({
       parent: this._editorHost,
       root: this.shadowRoot!,
@@ -284,8 +184,9 @@ export class SessionPlayer extends SessionElement {
     if (this._t >= this.duration) this.seek(0)
     this._playing = true
     this.#last = performance.now()
+    const replay = this._replay
     const tick = (now: number) => {
-      if (!this._playing) return
+      if (!this._playing || this._replay !== replay) return
       const t = Math.min(this.duration, this._t + (now - this.#last) * this._speed)
       this.#last = now
       this.#advance(t)
@@ -335,11 +236,16 @@ export class SessionPlayer extends SessionElement {
     this.pause()
     this.#editor?.destroy()
     this.#editor = null
-    this.#loadedKey = ''
+    this.#connections++
+  }
+
+  override connectedCallback() {
+    super.connectedCallback()
+    if (this.#connections) this.requestUpdate()
   }
 
   protected override render() {
-    if (this._error) return html`<p class="status error" role="alert">${this._error}</p>`
+    if (this.#replay.status === 'error') return html`<p class="status error" role="alert">${this.#replay.error}</p>`
     const replay = this._replay
     if (!replay) return html`<p class="status" role="status">${this.recording || this.src ? 'Loading the recording…' : 'No recording chosen.'}</p>`
     const duration = replay.recording.durationMs

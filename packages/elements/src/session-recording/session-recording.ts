@@ -1,25 +1,20 @@
-import { css, html, nothing } from 'lit'
+import { html, nothing } from 'lit'
 import { property, state } from 'lit/decorators.js'
-import { Permission } from '@session-kit/core'
+import { Permission, type RecordingEntry } from '@session-kit/core'
 import { downloadResponse } from '../internal/download.js'
 import { relativeTime } from '../internal/format.js'
-import { errorMessage, okOrThrow } from '../internal/http.js'
+import { BusyController } from '../internal/busy-controller.js'
+import { errorMessage } from '../internal/http.js'
+import { LoadController } from '../internal/load-controller.js'
+import type { RoomClient } from '../internal/room-client.js'
 import { RoomController } from '../room-controller.js'
-import { SessionElement, listStyles, statusStyles } from '../session-element.js'
+import { SessionElement } from '../session-element.js'
+import { listStyles, statusStyles } from '../shared-styles.js'
+import { SessionPlayer } from '../session-player/session-player.js'
+import { styles } from './session-recording.styles.js'
 
-export interface RecordingEntry {
-  id: string
-  title: string
-  description: string | null
-  isPublic: boolean
-  status: 'recording' | 'paused' | 'processing' | 'ready' | 'failed'
-  creatorName: string
-  startedAt: string
-  stoppedAt: string | null
-  durationMs: number
-  spans: { from: string; to: string | null }[]
-  error: string | null
-}
+/** A recording as `GET …/recordings` lists it: the contract lives in core. */
+export type { RecordingEntry } from '@session-kit/core'
 
 function clock(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000))
@@ -59,112 +54,37 @@ const STATUS_WORDS: Record<RecordingEntry['status'], string> = {
  * @cssprop --session-color-danger - The recording dot and Stop.
  */
 export class SessionRecording extends SessionElement {
+  /** @internal The player of the inline replays. */
+  static override dependencies = { 'session-player': SessionPlayer }
+
   /** @internal Lit styles. */
-  static override styles = [
-    SessionElement.baseStyles,
-    css`
-      :host {
-        display: block;
-        font-size: 0.9rem;
-      }
-      .controls,
-      form {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.5rem;
-        align-items: end;
-        padding: 0.6rem;
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        background: var(--_surface);
-      }
-      label {
-        display: grid;
-        gap: 0.2rem;
-        font-size: 0.8rem;
-        color: var(--_muted);
-      }
-      label.inline {
-        display: flex;
-        align-items: center;
-        gap: 0.3rem;
-        color: var(--_fg);
-      }
-      input[type='text'] {
-        font: inherit;
-        color: var(--_fg);
-        background: var(--_bg);
-        border: 1px solid var(--_border);
-        border-radius: 6px;
-        padding: 0.3rem 0.45rem;
-      }
-      .live {
-        display: flex;
-        align-items: center;
-        gap: 0.4rem;
-        font-weight: 600;
-        margin-inline-end: auto;
-      }
-      .dot {
-        inline-size: 0.65rem;
-        block-size: 0.65rem;
-        border-radius: 50%;
-        background: var(--_danger);
-      }
-      .paused .dot {
-        background: var(--_warning);
-      }
-      .counter {
-        font-variant-numeric: tabular-nums;
-      }
-      .recording {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.3rem 0.6rem;
-        align-items: center;
-        padding: 0.4rem 0.5rem;
-        border: 1px solid var(--_border);
-        border-radius: 6px;
-      }
-      .what {
-        flex: 1;
-        min-width: 12rem;
-        display: grid;
-      }
-      .title {
-        font-weight: 600;
-      }
-      .meta {
-        color: var(--_muted);
-        font-size: 0.8rem;
-      }
-      session-player {
-        margin-top: 0.6rem;
-      }
-    `,
-    statusStyles,
-    listStyles,
-  ]
+  static override styles = [SessionElement.baseStyles, styles, statusStyles, listStyles]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
-  @state() private _list: RecordingEntry[] | null = null
   @state() private _error = ''
-  @state() private _busy = ''
   @state() private _now = Date.now()
   @state() private _playing: string | null = null
   @state() private _editing: string | null = null
   @state() private _confirmDelete: string | null = null
-  @state() private _announce = ''
 
   #tick?: ReturnType<typeof setInterval>
   #poll?: ReturnType<typeof setTimeout>
-  #room = new RoomController(this, {
-    events: { session: () => void this.#load() },
-    onChange: (s, previous) => {
-      if (s?.status === 'live' && previous?.status !== 'live') void this.#load()
+  #room = new RoomController(this, { events: { session: () => void this.#list.reload() } })
+  #list = new LoadController<RecordingEntry[], [RoomClient]>(this, {
+    args: () => (this.#room.state?.status === 'live' ? [this.#room.state.client] : null),
+    request: ([client], signal) => client.api('GET', '/recordings', undefined, signal),
+    parse: (json) => (json as { recordings: RecordingEntry[] }).recordings,
+    failure: (e) => `The recordings could not be loaded: ${e.message}`,
+    onLoad: (list) => {
+      this._error = ''
+      this._now = Date.now()
+      clearTimeout(this.#poll)
+      // Replays are prepared in the background: look again until they are ready.
+      if (list.some((r) => r.status === 'processing')) this.#poll = setTimeout(() => void this.#list.reload(), 1500)
     },
   })
+  #busy = new BusyController(this)
 
   override connectedCallback() {
     super.connectedCallback()
@@ -180,28 +100,11 @@ export class SessionRecording extends SessionElement {
   }
 
   get #active(): RecordingEntry | undefined {
-    return this._list?.find((r) => r.status === 'recording' || r.status === 'paused')
-  }
-
-  async #load() {
-    const client = this.#room.state?.client
-    if (!client) return
-    try {
-      const res = await client.api('GET', '/recordings')
-      await okOrThrow(res)
-      this._list = ((await res.json()) as { recordings: RecordingEntry[] }).recordings
-      this._error = ''
-      this._now = Date.now()
-      clearTimeout(this.#poll)
-      // Replays are prepared in the background: look again until they are ready.
-      if (this._list.some((r) => r.status === 'processing')) this.#poll = setTimeout(() => void this.#load(), 1500)
-    } catch (e) {
-      this._error = `The recordings could not be loaded: ${(e as Error).message}`
-    }
+    return this.#list.value?.find((r) => r.status === 'recording' || r.status === 'paused')
   }
 
   async #call(key: string, method: string, path: string, body?: unknown, done?: string): Promise<Response | null> {
-    this._busy = key
+    this.#busy.busy = key
     try {
       const res = await this.#room.state!.client.api(method, path, body)
       if (!res.ok) {
@@ -209,14 +112,14 @@ export class SessionRecording extends SessionElement {
         return null
       }
       this._error = ''
-      if (done) this._announce = done
-      await this.#load()
+      if (done) this.#busy.announce(done)
+      await this.#list.reload()
       return res
     } catch {
       this._error = 'The server could not be reached.'
       return null
     } finally {
-      this._busy = ''
+      this.#busy.busy = ''
     }
   }
 
@@ -263,9 +166,9 @@ export class SessionRecording extends SessionElement {
     const link = this.shareLink(r)
     try {
       await navigator.clipboard.writeText(link)
-      this._announce = `Share link copied: ${link}`
+      this.#busy.announce(`Share link copied: ${link}`)
     } catch {
-      this._announce = `Copying was blocked; the link is ${link}`
+      this.#busy.announce(`Copying was blocked; the link is ${link}`)
     }
   }
 
@@ -276,18 +179,20 @@ export class SessionRecording extends SessionElement {
     const canCreate = state.can(Permission.CREATE_RECORDING)
     const canManage = state.can(Permission.MANAGE_RECORDINGS)
     const active = this.#active
+    const list = this.#list
+    const error = this._error || list.error
     return html`
       ${active ? this.#renderActive(active, canManage) : canCreate ? this.#renderStart() : nothing}
-      ${this._error ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
-      ${this._list === null && !this._error
+      ${error ? html`<p class="error" role="alert">${error}</p>` : nothing}
+      ${list.status === 'idle' || list.status === 'loading'
         ? html`<p class="empty" role="status">Loading recordings…</p>`
-        : this._list?.length === 0
+        : list.status === 'empty'
           ? html`<p class="empty">No recordings yet.</p>`
           : html`<ul part="list" class="list" aria-label="Recordings">
-              ${(this._list ?? []).map((r) => this.#renderItem(r, canManage))}
+              ${(list.value ?? []).map((r) => this.#renderItem(r, canManage))}
             </ul>`}
       ${this._playing ? html`<session-player part="player" recording=${this._playing}></session-player>` : nothing}
-      <div class="visually-hidden" role="status" aria-live="polite">${this._announce}</div>
+      ${this.#busy.region()}
     `
   }
 
@@ -296,7 +201,7 @@ export class SessionRecording extends SessionElement {
       <label>Title <input type="text" name="title" required maxlength="200" placeholder="Today’s lesson" /></label>
       <label>Description <input type="text" name="description" maxlength="2000" placeholder="Optional" /></label>
       <label class="inline"><input type="checkbox" name="public" /> Public (anyone with the link can watch)</label>
-      <button class="primary" type="submit" ?disabled=${this._busy === 'start'}>Start recording</button>
+      <button class="primary" type="submit" ?disabled=${this.#busy.is('start')}>Start recording</button>
     </form>`
   }
 
@@ -308,16 +213,16 @@ export class SessionRecording extends SessionElement {
         <span class="counter" role="timer" aria-label="Recorded time">${clock(recordedMs(r, this._now))}</span></span
       >
       ${canManage
-        ? html`<button type="button" ?disabled=${this._busy === r.id} @click=${() => this.#call(r.id, 'POST', `/recordings/${r.id}/${paused ? 'resume' : 'pause'}`, undefined, paused ? 'Recording resumed.' : 'Recording paused.')}>
+        ? html`<button type="button" ?disabled=${this.#busy.is(r.id)} @click=${() => this.#call(r.id, 'POST', `/recordings/${r.id}/${paused ? 'resume' : 'pause'}`, undefined, paused ? 'Recording resumed.' : 'Recording paused.')}>
               ${paused ? 'Resume' : 'Pause'}
             </button>
-            <button type="button" class="danger" ?disabled=${this._busy === r.id} @click=${() => this.#call(r.id, 'POST', `/recordings/${r.id}/stop`, undefined, 'Recording stopped; the replay is being prepared.')}>Stop</button>`
+            <button type="button" class="danger" ?disabled=${this.#busy.is(r.id)} @click=${() => this.#call(r.id, 'POST', `/recordings/${r.id}/stop`, undefined, 'Recording stopped; the replay is being prepared.')}>Stop</button>`
         : nothing}
     </div>`
   }
 
   #renderItem(r: RecordingEntry, canManage: boolean) {
-    const busy = this._busy === r.id
+    const busy = this.#busy.is(r.id)
     const ready = r.status === 'ready'
     if (this._editing === r.id) {
       return html`<li part="recording" class="recording">

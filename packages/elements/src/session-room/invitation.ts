@@ -1,5 +1,5 @@
 import { html, nothing } from 'lit'
-import type { Role } from '@session-kit/core'
+import type { InvitationInfo, Role } from '@session-kit/core'
 import { relativeTime } from '../internal/format.js'
 import { forgetGuestToken, GUEST_EXPIRED, readGuestToken, writeGuestToken } from './guest-tokens.js'
 
@@ -15,18 +15,6 @@ export interface InvitationHost {
   joined(sessionId: string): void
   /** The person declined: the invitation is over. */
   declined(): void
-}
-
-interface InvitationInfo {
-  id: string
-  sessionId: string
-  sessionTitle: string
-  role: Role
-  inviterName: string
-  email: string
-  name: string | null
-  status: 'pending' | 'accepted' | 'declined' | 'expired' | 'revoked'
-  expiresAt: string
 }
 
 interface InvitationView {

@@ -1,5 +1,5 @@
 import { css } from 'lit'
-import { participantColorClasses } from '../internal/colors.js'
+import { participantColorClasses } from '../session-element.js'
 
 export const styles = css`
   :host {

@@ -1,7 +1,7 @@
 import { html, nothing, css } from 'lit'
 import { property, query, state } from 'lit/decorators.js'
 import { guard } from 'lit/directives/guard.js'
-import { DEFAULT_FILE, languageForFile, Permission, type Language, type RunInfo } from '@session-kit/core'
+import { DEFAULT_FILE, languageForFile, Permission, whyNot, type Language, type RunInfo } from '@session-kit/core'
 import { SessionRunEvent } from '../events/events.js'
 import { downloadBlob } from '../internal/download.js'
 import { RoomController, roomUnavailable } from '../room-controller.js'
@@ -9,6 +9,7 @@ import { runnerFor, type OutputLine, type RunResult } from '../runners.js'
 import { SessionElement } from '../session-element.js'
 import { relativeTime } from '../internal/format.js'
 import { formatCount, lineText, outputFile, reportOutput } from './run-report.js'
+import { styles } from './session-runner.styles.js'
 
 /**
  * What the console shows: the first 1,000 lines (or 200,000 characters), then a count of the rest,
@@ -57,99 +58,7 @@ export interface RunRequest {
  */
 export class SessionRunner extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [
-    SessionElement.baseStyles,
-    css`
-      :host {
-        display: block;
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        background: var(--_bg);
-        overflow: hidden;
-      }
-      .toolbar {
-        display: flex;
-        gap: 0.5rem;
-        align-items: center;
-        padding: 0.35rem 0.5rem;
-        background: var(--_surface);
-        border-bottom: 1px solid var(--_border);
-        font-size: 0.85rem;
-        flex-wrap: wrap;
-      }
-      .status {
-        color: var(--_muted);
-      }
-      .status.bad {
-        color: var(--_danger);
-      }
-      .status.good {
-        color: var(--_ok);
-      }
-      .why {
-        color: var(--_warning);
-      }
-      .output {
-        margin: 0;
-        padding: 0.4rem 0.6rem;
-        list-style: none;
-        font-family: var(--_mono);
-        font-size: 0.85rem;
-        max-height: var(--session-runner-height, 12rem);
-        min-height: 2.5rem;
-        overflow: auto;
-      }
-      .output .line {
-        white-space: pre-wrap;
-        word-break: break-word;
-        border-bottom: 1px solid color-mix(in srgb, var(--_border) 40%, transparent);
-        padding: 0.1rem 0;
-      }
-      .output .error {
-        color: var(--_danger);
-      }
-      .output .warn {
-        color: var(--_warning);
-      }
-      .empty {
-        color: var(--_muted);
-        font-family: var(--_font);
-      }
-      .more {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.3rem 0.75rem;
-        align-items: center;
-        padding: 0.3rem 0;
-        border-bottom: 1px solid color-mix(in srgb, var(--_border) 40%, transparent);
-        color: var(--_muted);
-        font-family: var(--_font);
-      }
-      .more button {
-        font-size: 0.8rem;
-        color: var(--_fg);
-      }
-      .preview-host iframe.preview {
-        display: block;
-        width: 100%;
-        height: var(--session-runner-preview-height, 14rem);
-        border: 0;
-        border-top: 1px solid var(--_border);
-        background: #fff;
-      }
-      .preview-host iframe.hidden-frame {
-        display: none;
-      }
-      .activity {
-        margin: 0;
-        padding: 0.3rem 0.6rem;
-        border-top: 1px solid var(--_border);
-        font-size: 0.8rem;
-        color: var(--_muted);
-        list-style: none;
-      }
-    `,
-  ]
+  static override styles = [SessionElement.baseStyles, styles]
 
   /** The room file to run (default: the session's first file). */
   @property({ reflect: true }) file?: string
@@ -214,10 +123,8 @@ export class SessionRunner extends SessionElement {
     if (this.for || !room) return null
     const unavailable = roomUnavailable(room)
     if (unavailable || !room.participant) return unavailable ?? 'Connecting…'
-    if (room.can(Permission.EXECUTE_CODE)) return null
-    if (room.participant.role === 'observer') return 'Observers can watch the code but not run it.'
-    if (room.participant.muted) return 'You are muted by the instructor, so you cannot run code.'
-    return 'Your role cannot run code here.'
+    const ctx = room.context
+    return ctx ? (whyNot(ctx, Permission.EXECUTE_CODE)?.message ?? null) : 'Connecting…'
   }
 
   /** Whether this participant may run code (for the editor's Run button). */

@@ -1,17 +1,20 @@
-import { css, html, nothing, type PropertyValues } from 'lit'
+import { html, nothing, type PropertyValues } from 'lit'
 import { property, query, state } from 'lit/decorators.js'
-import { languageForFile, Permission, Rule, type Language, type SnapshotEvent, type SnapshotInfo } from '@session-kit/core'
+import { languageForFile, Permission, Rule, type Language, type SnapshotEntry, type SnapshotEvent } from '@session-kit/core'
 import { SessionBeforeRestoreEvent } from '../events/events.js'
 import { downloadBlob, downloadResponse } from '../internal/download.js'
+import { BusyController } from '../internal/busy-controller.js'
 import { errorMessage, okOrThrow } from '../internal/http.js'
+import { LoadController } from '../internal/load-controller.js'
+import type { RoomClient } from '../internal/room-client.js'
 import { relativeTime } from '../internal/format.js'
 import { RoomController } from '../room-controller.js'
-import { SessionElement, listStyles, statusStyles } from '../session-element.js'
+import { SessionElement } from '../session-element.js'
+import { listStyles, statusStyles } from '../shared-styles.js'
+import { styles } from './session-snapshots.styles.js'
 
-/** A snapshot as the element lists it; `files` once it was opened. */
-export interface SnapshotEntry extends SnapshotInfo {
-  files?: Record<string, string>
-}
+/** A snapshot as the element lists it; `files` once it was opened. The contract lives in core. */
+export type { SnapshotEntry } from '@session-kit/core'
 
 type Destroyable = { destroy(): void }
 
@@ -37,126 +40,14 @@ type Destroyable = { destroy(): void }
  */
 export class SessionSnapshots extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [
-    SessionElement.baseStyles,
-    css`
-      :host {
-        display: block;
-        font-size: 0.9rem;
-      }
-      /* Title, description and Save on one line where they fit, and below each other where not. */
-      form {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.4rem 0.6rem;
-        align-items: end;
-        padding: 0.6rem;
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        background: var(--_surface);
-      }
-      form label {
-        flex: 1 1 9rem;
-        min-width: 0;
-      }
-      label {
-        display: grid;
-        gap: 0.2rem;
-        font-size: 0.8rem;
-        color: var(--_muted);
-      }
-      form label:has([name='description']) {
-        flex: 2 1 14rem;
-      }
-      input {
-        min-width: 0;
-        font: inherit;
-        color: var(--_fg);
-        background: var(--_bg);
-        border: 1px solid var(--_border);
-        border-radius: 6px;
-        padding: 0.3rem 0.45rem;
-      }
-      .snapshot {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.3rem 0.6rem;
-        align-items: center;
-        padding: 0.4rem 0.5rem;
-        border: 1px solid var(--_border);
-        border-radius: 6px;
-      }
-      .snapshot.open {
-        border-color: var(--_accent);
-      }
-      .what {
-        flex: 1;
-        min-width: 12rem;
-        display: grid;
-      }
-      .title {
-        font-weight: 600;
-      }
-      .meta,
-      .desc {
-        color: var(--_muted);
-        font-size: 0.8rem;
-      }
-      .preview {
-        margin-top: 0.6rem;
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        overflow: hidden;
-      }
-      .preview-head {
-        display: flex;
-        gap: 0.6rem;
-        align-items: center;
-        padding: 0.35rem 0.5rem;
-        background: var(--_surface);
-        border-bottom: 1px solid var(--_border);
-        font-size: 0.8rem;
-        flex-wrap: wrap;
-      }
-      .diff-labels {
-        display: grid;
-        grid-template-columns: 1fr 1fr;
-        font-size: 0.75rem;
-        color: var(--_muted);
-        padding: 0.2rem 0.5rem;
-      }
-      .diff {
-        height: var(--session-snapshots-preview-height, 18rem);
-        overflow: auto;
-        font-family: var(--_mono);
-        font-size: 0.85rem;
-      }
-      .notice {
-        margin: 0.6rem 0 0;
-        padding: 0.35rem 0.5rem;
-        border: 1px solid var(--_border);
-        border-inline-start: 4px solid var(--_accent);
-        border-radius: 6px;
-        font-size: 0.85rem;
-      }
-      .notice button {
-        font-size: 0.8rem;
-        padding: 0.1rem 0.5rem;
-      }
-    `,
-    statusStyles,
-    listStyles,
-  ]
+  static override styles = [SessionElement.baseStyles, styles, statusStyles, listStyles]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
-  @state() private _list: SnapshotEntry[] | null = null
   @state() private _error = ''
-  @state() private _busy = ''
   @state() private _preview: { snapshot: SnapshotEntry; file: string } | null = null
   @state() private _confirmRestore: string | null = null
   @state() private _confirmDelete: string | null = null
-  @state() private _announce = ''
   /** Someone else restored a snapshot: said where it is seen, until the next thing done here. */
   @state() private _restoredBy = ''
 
@@ -166,31 +57,25 @@ export class SessionSnapshots extends SessionElement {
   #room = new RoomController(this, {
     needsDocument: true,
     events: { snapshot: (e) => this.#changed(e) },
-    onChange: (state, previous) => {
-      if (state?.status === 'live' && previous?.status !== 'live') void this.#load()
-    },
   })
-
-  async #load() {
-    const client = this.#room.state?.client
-    if (!client) return
-    try {
-      const res = await client.api('GET', '/snapshots')
-      await okOrThrow(res)
-      this._list = ((await res.json()) as { snapshots: SnapshotEntry[] }).snapshots
-      this._error = ''
-    } catch (e) {
-      this._error = `The snapshots could not be loaded: ${(e as Error).message}`
-    }
-  }
+  /** Loaded for each connection; between loads the room's `snapshot` events keep it current. */
+  #list = new LoadController<SnapshotEntry[], [RoomClient]>(this, {
+    args: () => (this.#room.state?.status === 'live' ? [this.#room.state.client] : null),
+    request: ([client], signal) => client.api('GET', '/snapshots', undefined, signal),
+    parse: (json) => (json as { snapshots: SnapshotEntry[] }).snapshots,
+    failure: (e) => `The snapshots could not be loaded: ${e.message}`,
+    onLoad: () => (this._error = ''),
+  })
+  #busy = new BusyController(this)
 
   /** Saved here or by someone else: into the list once, newest first. */
   #add(s: SnapshotEntry) {
-    if (this._list && !this._list.some((x) => x.id === s.id)) this._list = [s, ...this._list]
+    const list = this.#list.value
+    if (list && !list.some((x) => x.id === s.id)) this.#list.value = [s, ...list]
   }
 
   #remove(id: string) {
-    if (this._list) this._list = this._list.filter((x) => x.id !== id)
+    if (this.#list.value) this.#list.value = this.#list.value.filter((x) => x.id !== id)
     if (this._preview?.snapshot.id === id) this._preview = null
     if (this._confirmRestore === id) this._confirmRestore = null
     if (this._confirmDelete === id) this._confirmDelete = null
@@ -201,8 +86,8 @@ export class SessionSnapshots extends SessionElement {
     if (e.change === 'created' && e.snapshot) this.#add(e.snapshot)
     if (e.change === 'deleted') this.#remove(e.id)
     if (e.by.userId === this.#room.state?.participant?.userId) return
-    if (e.change === 'created') this._announce = `${e.by.name} saved the snapshot “${e.title}”.`
-    if (e.change === 'deleted') this._announce = `${e.by.name} deleted the snapshot “${e.title}”.`
+    if (e.change === 'created') this.#busy.announce(`${e.by.name} saved the snapshot “${e.title}”.`)
+    if (e.change === 'deleted') this.#busy.announce(`${e.by.name} deleted the snapshot “${e.title}”.`)
     if (e.change === 'restored') this._restoredBy = `${e.by.name} restored the snapshot “${e.title}” for everyone; the code before it stays in the history.`
   }
 
@@ -215,18 +100,18 @@ export class SessionSnapshots extends SessionElement {
       this._error = 'Give the snapshot a title.'
       return
     }
-    this._busy = 'capture'
+    this.#busy.busy = 'capture'
     try {
       const res = await this.#room.state!.client.api('POST', '/snapshots', { title, description: String(data.get('description') ?? '').trim() || undefined })
       await okOrThrow(res)
       form.reset()
       this.#add((await res.json()) as SnapshotEntry)
-      this._announce = `Snapshot “${title}” saved.`
+      this.#busy.announce(`Snapshot “${title}” saved.`)
       this._error = ''
     } catch (err) {
       this._error = `The snapshot was not saved: ${(err as Error).message}`
     } finally {
-      this._busy = ''
+      this.#busy.busy = ''
     }
   }
 
@@ -235,14 +120,14 @@ export class SessionSnapshots extends SessionElement {
       this._preview = null
       return
     }
-    this._busy = s.id
+    this.#busy.busy = s.id
     try {
       const full = await this.#withFiles(s)
       this._preview = { snapshot: full, file: full.fileNames[0] ?? '' }
     } catch (err) {
       this._error = `The snapshot could not be opened: ${(err as Error).message}`
     } finally {
-      this._busy = ''
+      this.#busy.busy = ''
     }
   }
 
@@ -256,16 +141,16 @@ export class SessionSnapshots extends SessionElement {
 
   /** Download the code itself: each of `names` (every file by default) as a file of its own name. */
   async #downloadCode(s: SnapshotEntry, names?: string[]) {
-    this._busy = s.id
+    this.#busy.busy = s.id
     try {
       const full = await this.#withFiles(s)
       const files = names ?? full.fileNames
       for (const name of files) downloadBlob(new Blob([full.files[name] ?? ''], { type: 'text/plain;charset=utf-8' }), name, this)
-      this._announce = files.length === 1 ? `Downloaded ${files[0]} from “${s.title}”.` : `Downloaded ${files.length} files from “${s.title}”: ${files.join(', ')}.`
+      this.#busy.announce(files.length === 1 ? `Downloaded ${files[0]} from “${s.title}”.` : `Downloaded ${files.length} files from “${s.title}”: ${files.join(', ')}.`)
     } catch (err) {
       this._error = `The code could not be downloaded: ${(err as Error).message}`
     } finally {
-      this._busy = ''
+      this.#busy.busy = ''
     }
   }
 
@@ -295,20 +180,20 @@ export class SessionSnapshots extends SessionElement {
     this._confirmRestore = null
     const before = new SessionBeforeRestoreEvent(s)
     if (!this.dispatchEvent(before)) {
-      this._announce = 'The restore was cancelled by the page.'
+      this.#busy.announce('The restore was cancelled by the page.')
       return
     }
-    this._busy = s.id
+    this.#busy.busy = s.id
     try {
       const res = await this.#room.state!.client.api('POST', `/snapshots/${s.id}/restore`)
       await okOrThrow(res)
-      this._announce = `Restored “${s.title}” for everyone. The previous code stays in the history.`
+      this.#busy.announce(`Restored “${s.title}” for everyone. The previous code stays in the history.`)
       this._restoredBy = ''
       this._preview = null
     } catch (err) {
       this._error = `The snapshot was not restored: ${(err as Error).message}`
     } finally {
-      this._busy = ''
+      this.#busy.busy = ''
     }
   }
 
@@ -319,21 +204,21 @@ export class SessionSnapshots extends SessionElement {
       return
     }
     await downloadResponse(res, `${s.title}.json`, this)
-    this._announce = `Exported “${s.title}”.`
+    this.#busy.announce(`Exported “${s.title}”.`)
   }
 
   async #delete(s: SnapshotEntry) {
     this._confirmDelete = null
-    this._busy = s.id
+    this.#busy.busy = s.id
     try {
       const res = await this.#room.state!.client.api('DELETE', `/snapshots/${s.id}`)
       await okOrThrow(res)
       this.#remove(s.id)
-      this._announce = `Deleted “${s.title}”.`
+      this.#busy.announce(`Deleted “${s.title}”.`)
     } catch (err) {
       this._error = `The snapshot was not deleted: ${(err as Error).message}`
     } finally {
-      this._busy = ''
+      this.#busy.busy = ''
     }
   }
 
@@ -349,31 +234,33 @@ export class SessionSnapshots extends SessionElement {
     if (!state.participant) return html`<p class="empty" role="status">Connecting…</p>`
     const canCreate = state.can(Permission.CREATE_SNAPSHOT)
     const canRestore = state.can(Permission.RESTORE_SNAPSHOT)
+    const list = this.#list
+    const error = this._error || list.error
     return html`
       ${canCreate
         ? html`<form part="form" @submit=${this.#capture}>
             <label>Title <input name="title" required maxlength="200" placeholder="Working version" /></label>
             <label>Description <input name="description" maxlength="2000" placeholder="What this version does (optional)" /></label>
-            <button class="primary" type="submit" ?disabled=${this._busy === 'capture'}>Save snapshot</button>
+            <button class="primary" type="submit" ?disabled=${this.#busy.is('capture')}>Save snapshot</button>
           </form>`
         : nothing}
-      ${this._error ? html`<p class="error" role="alert">${this._error}</p>` : nothing}
+      ${error ? html`<p class="error" role="alert">${error}</p>` : nothing}
       ${this._restoredBy ? html`<p class="notice" role="status">${this._restoredBy} <button type="button" @click=${() => (this._restoredBy = '')}>Dismiss</button></p>` : nothing}
-      ${this._list === null && !this._error
+      ${list.status === 'idle' || list.status === 'loading'
         ? html`<p class="empty" role="status">Loading snapshots…</p>`
-        : this._list?.length === 0
+        : list.status === 'empty'
           ? html`<p class="empty">No snapshots yet.${canCreate ? ' Save one to keep this version of the code.' : ''}</p>`
           : html`<ul part="list" class="list" aria-label="Snapshots">
-              ${(this._list ?? []).map((s) => this.#renderSnapshot(s, canRestore))}
+              ${(list.value ?? []).map((s) => this.#renderSnapshot(s, canRestore))}
             </ul>`}
       ${this._preview ? this.#renderPreview(this._preview, canRestore) : nothing}
-      <div class="visually-hidden" role="status" aria-live="polite">${this._announce}</div>
+      ${this.#busy.region()}
     `
   }
 
   #renderSnapshot(s: SnapshotEntry, canRestore: boolean) {
     const state = this.#room.state!
-    const busy = this._busy === s.id
+    const busy = this.#busy.is(s.id)
     const canDelete = state.can(Rule.DELETE_SNAPSHOT, { createdBy: s.createdBy })
     return html`<li part="snapshot" class="snapshot ${this._preview?.snapshot.id === s.id ? 'open' : ''}">
       <span class="what">

@@ -1,0 +1,58 @@
+import { html, type ReactiveController, type ReactiveControllerHost } from 'lit'
+
+/**
+ * What a panel is doing and what it last said: the key of the action under way (its buttons are
+ * disabled meanwhile) and a polite announcement for screen readers ("Snapshot saved."), rendered
+ * by `region()` in a visually hidden live region.
+ */
+export class BusyController implements ReactiveController {
+  #busy = ''
+  #said = ''
+
+  constructor(private readonly host: ReactiveControllerHost) {
+    host.addController(this)
+  }
+
+  /** The key of the action under way ('' when idle). */
+  get busy(): string {
+    return this.#busy
+  }
+
+  set busy(key: string) {
+    this.#busy = key
+    this.host.requestUpdate()
+  }
+
+  /** Whether the action `key` is under way. */
+  is(key: string): boolean {
+    return this.#busy === key
+  }
+
+  /** Run `action` as `key`: busy until it settles, whatever its outcome. */
+  async run<R>(key: string, action: () => Promise<R>): Promise<R> {
+    this.busy = key
+    try {
+      return await action()
+    } finally {
+      this.busy = ''
+    }
+  }
+
+  /** The last announcement. */
+  get said(): string {
+    return this.#said
+  }
+
+  /** Say `text` politely (after what is being read). */
+  announce(text: string) {
+    this.#said = text
+    this.host.requestUpdate()
+  }
+
+  /** The live region that reads the announcements; render it once, anywhere in the shadow root. */
+  region() {
+    return html`<div class="visually-hidden" role="status" aria-live="polite">${this.#said}</div>`
+  }
+
+  hostConnected() {}
+}

@@ -1,0 +1,8 @@
+import { css } from 'lit'
+
+export const styles = css`
+  :host {
+    display: block;
+    font-size: 0.9rem;
+  }
+`

@@ -1,0 +1,107 @@
+import { css } from 'lit'
+
+export const styles = css`
+  :host {
+    display: block;
+    font-size: 0.9rem;
+  }
+  /* Title, description and Save on one line where they fit, and below each other where not. */
+  form {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.4rem 0.6rem;
+    align-items: end;
+    padding: 0.6rem;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_surface);
+  }
+  form label {
+    flex: 1 1 9rem;
+    min-width: 0;
+  }
+  label {
+    display: grid;
+    gap: 0.2rem;
+    font-size: 0.8rem;
+    color: var(--_muted);
+  }
+  form label:has([name='description']) {
+    flex: 2 1 14rem;
+  }
+  input {
+    min-width: 0;
+    font: inherit;
+    color: var(--_fg);
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-radius: 6px;
+    padding: 0.3rem 0.45rem;
+  }
+  .snapshot {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.3rem 0.6rem;
+    align-items: center;
+    padding: 0.4rem 0.5rem;
+    border: 1px solid var(--_border);
+    border-radius: 6px;
+  }
+  .snapshot.open {
+    border-color: var(--_accent);
+  }
+  .what {
+    flex: 1;
+    min-width: 12rem;
+    display: grid;
+  }
+  .title {
+    font-weight: 600;
+  }
+  .meta,
+  .desc {
+    color: var(--_muted);
+    font-size: 0.8rem;
+  }
+  .preview {
+    margin-top: 0.6rem;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    overflow: hidden;
+  }
+  .preview-head {
+    display: flex;
+    gap: 0.6rem;
+    align-items: center;
+    padding: 0.35rem 0.5rem;
+    background: var(--_surface);
+    border-bottom: 1px solid var(--_border);
+    font-size: 0.8rem;
+    flex-wrap: wrap;
+  }
+  .diff-labels {
+    display: grid;
+    grid-template-columns: 1fr 1fr;
+    font-size: 0.75rem;
+    color: var(--_muted);
+    padding: 0.2rem 0.5rem;
+  }
+  .diff {
+    height: var(--session-snapshots-preview-height, 18rem);
+    overflow: auto;
+    font-family: var(--_mono);
+    font-size: 0.85rem;
+  }
+  .notice {
+    margin: 0.6rem 0 0;
+    padding: 0.35rem 0.5rem;
+    border: 1px solid var(--_border);
+    border-inline-start: 4px solid var(--_accent);
+    border-radius: 6px;
+    font-size: 0.85rem;
+  }
+  .notice button {
+    font-size: 0.8rem;
+    padding: 0.1rem 0.5rem;
+  }
+`
