@@ -187,7 +187,7 @@ export const SnapshotInfoSchema = v.object({
   description: v.nullable(v.string()),
   createdBy: v.string(),
   creatorName: v.string(),
-  /** A learner's snapshot is personal: seen by them and instructors only. */
+  // A learner’s snapshot is personal: seen by them and instructors only.
   creatorRole: RoleSchema,
   createdAt: Instant,
   heads: Heads,
