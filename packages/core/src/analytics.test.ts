@@ -7,12 +7,12 @@ import {
   csvField,
   engagementScore,
   mergeIntervals,
-  needsAttention,
   peakConcurrent,
   rangeBounds,
   type AnalyticsFacts,
   type ParticipantFacts,
 } from './analytics.js'
+import { needsAttention } from './attention.js'
 
 const M = 60_000
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0)

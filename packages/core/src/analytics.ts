@@ -143,18 +143,31 @@ export function engagementScore(p: EngagementInput): number {
   return Math.round(100 * (w.presence * presence + w.activity * activity + w.variety * variety))
 }
 
-/** What the server gathers for one participant over the range. */
-export interface ParticipantFacts {
-  userId: string
-  name: string
-  role: Role
-  /** 1 for the first person to join the session, 2 for the next…: the pseudonym's number. */
-  joinSeq: number
+/** What a person did over the range, counted from the events. */
+export interface ActivityCounts {
   codeChanges: number
   charsInserted: number
   charsDeleted: number
   executions: number
   chatMessages: number
+}
+
+/** A person's counts, zero where nothing was counted (someone who only watched). */
+export const activityCounts = (t: Partial<ActivityCounts> | undefined): ActivityCounts => ({
+  codeChanges: t?.codeChanges ?? 0,
+  charsInserted: t?.charsInserted ?? 0,
+  charsDeleted: t?.charsDeleted ?? 0,
+  executions: t?.executions ?? 0,
+  chatMessages: t?.chatMessages ?? 0,
+})
+
+/** What the server gathers for one participant over the range. */
+export interface ParticipantFacts extends ActivityCounts {
+  userId: string
+  name: string
+  role: Role
+  /** 1 for the first person to join the session, 2 for the next…: the pseudonym's number. */
+  joinSeq: number
   /** Minutes of the range in which the person edited, ran or chatted. */
   activeMinutes: number
   /** Their connections (from join to leave, or to `end` while still connected). */
@@ -342,58 +355,6 @@ export function anonymize(res: AnalyticsResponse, joinSeqOf: (userId: string) =>
 
 /** Someone's own counts (`…/analytics/me`): no score — a prompt, never a grade. */
 export type OwnActivity = Omit<ParticipantAnalytics, 'engagementScore' | 'recentRuns' | 'online' | 'connectedSince'> & { range: AnalyticsRange; from: string; to: string }
-
-// ---- needs attention ------------------------------------------------------------------------
-
-export interface AttentionOptions {
-  /** Now (ms). */
-  now: number
-  /** A learner whose last this-many runs all failed is listed (default 3). */
-  failingRuns?: number
-  /** A learner connected but without activity for this many minutes while others are active (default 5). */
-  idleMinutes?: number
-}
-
-export type AttentionReason = { kind: 'failing-runs'; runs: number; message: string } | { kind: 'idle'; minutes: number; message: string }
-
-export interface AttentionItem {
-  userId: string
-  name: string
-  reasons: AttentionReason[]
-}
-
-type AttentionInput = Pick<ParticipantAnalytics, 'userId' | 'name' | 'role' | 'online' | 'lastActivityAt' | 'connectedSince' | 'recentRuns'>
-
-/**
- * Learners who may want help: their last runs keep failing, or they have been connected without
- * editing, running or chatting for a while when someone else in the room was active in that time.
- * Only learners (instructors are teaching; observers cannot act). A prompt, never a grade.
- */
-export function needsAttention(participants: readonly AttentionInput[], opts: AttentionOptions): AttentionItem[] {
-  const failing = Math.max(1, opts.failingRuns ?? 3)
-  const idleMs = Math.max(1, opts.idleMinutes ?? 5) * MINUTE_MS
-  const ms = (s: string | null) => (s === null ? null : Date.parse(s))
-  const roomActive = participants.some((p) => {
-    const at = ms(p.lastActivityAt)
-    return at !== null && opts.now - at < idleMs
-  })
-  const out: AttentionItem[] = []
-  for (const p of participants) {
-    if (p.role !== 'learner') continue
-    const reasons: AttentionReason[] = []
-    const runs = p.recentRuns.slice(0, failing)
-    if (runs.length === failing && runs.every((ok) => !ok)) {
-      reasons.push({ kind: 'failing-runs', runs: failing, message: `Their last ${failing} runs failed.` })
-    }
-    const since = Math.max(ms(p.lastActivityAt) ?? -Infinity, ms(p.connectedSince) ?? -Infinity)
-    if (p.online && roomActive && Number.isFinite(since) && opts.now - since >= idleMs) {
-      const minutes = Math.floor((opts.now - since) / MINUTE_MS)
-      reasons.push({ kind: 'idle', minutes, message: `No edits, runs or messages for ${minutes} minutes while the room is active.` })
-    }
-    if (reasons.length) out.push({ userId: p.userId, name: p.name, reasons })
-  }
-  return out
-}
 
 // ---- export ---------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { ANALYTICS_RANGES, analyticsCsv, anonymize, computeAnalytics, Permission, Rule, type AnalyticsResponse, type OwnActivity } from '@session-kit/core'
+import { activityCounts, ANALYTICS_RANGES, analyticsCsv, anonymize, computeAnalytics, Permission, Rule, type AnalyticsResponse, type OwnActivity } from '@session-kit/core'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv } from '../http/context.js'
 import { parse } from '../http/validate.js'
@@ -57,11 +57,7 @@ export function analyticsRoutes() {
       userId: caller.claims.sub,
       name: p?.name ?? caller.claims.name,
       role: caller.ctx.role,
-      codeChanges: p?.codeChanges ?? 0,
-      charsInserted: p?.charsInserted ?? 0,
-      charsDeleted: p?.charsDeleted ?? 0,
-      executions: p?.executions ?? 0,
-      chatMessages: p?.chatMessages ?? 0,
+      ...activityCounts(p),
       activeSeconds: p?.activeSeconds ?? 0,
       connectedSeconds: p?.connectedSeconds ?? 0,
       lastActivityAt: p?.lastActivityAt ?? null,

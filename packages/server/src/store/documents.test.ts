@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { backends, freshDataDir, freshPostgres, removeDir } from '../testing/db.js'
 import { openDatabase, type Database } from './db.js'
-import { appendBatch, appendChanges, type AppendedChanges } from './documents.js'
+import { appendBatch, appendChanges, compactDocument, loadDocument, type AppendedChanges } from './documents.js'
 import { migrate } from './migrate.js'
 
 const change = (sessionId: string, userId: string, actor: string | null, hash: string): AppendedChanges => ({
@@ -27,7 +27,7 @@ for (const backend of backends()) {
       pg = backend === 'postgres' ? await freshPostgres() : undefined
       db = await openDatabase({ dataDir, databaseUrl: pg?.url })
       await migrate(db.sql)
-      for (const id of ['s1', 's2']) await db.sql`insert into sessions (id, title, owner_id) values (${id}, ${id}, 'o')`
+      for (const id of ['s1', 's2', 's3']) await db.sql`insert into sessions (id, title, owner_id) values (${id}, ${id}, 'o')`
     })
     after(async () => {
       await db.close()
@@ -59,6 +59,26 @@ for (const backend of backends()) {
       assert.equal(await stored('s2'), 1)
       assert.equal(await events('s2'), 1)
       assert.deepEqual(await owner('s1', 'cc01'), ['cy'])
+    })
+
+    // Another instance's compaction needs a connection of its own: PostgreSQL (PGlite serves one).
+    if (backend === 'postgres')
+    it('reads the base, its chunks and the actors as of one moment, even when another instance compacts between the reads', async () => {
+      const oldBase = new Uint8Array([9, 9])
+      await db.sql`insert into documents (session_id, base, heads) values ('s3', ${Buffer.from(oldBase)}, ${[]})`
+      const first = await appendChanges(db.sql, change('s3', 'ada', 'dd01', 'k1'))
+      const second = await appendChanges(db.sql, change('s3', 'ada', null, 'k2'))
+      // Another instance folds both chunks into a new base, and moves the actor's sequence on.
+      const compact = () => compactDocument(db.sql, 's3', new Uint8Array([7, 7, 7]), ['k2'], [first!, second!], new Map([['dd01', { seq: 2, maxOp: 10 }]]), {})
+      const loaded = (await loadDocument(db.sql, 's3', compact))!
+      // The old base with both chunks (what it held before), never the old base without them.
+      assert.deepEqual([...loaded.base], [...oldBase])
+      assert.deepEqual(loaded.chunks.map((c) => c.id), [first, second], 'the chunks the base does not hold are read with it')
+      assert.equal(loaded.actors.get('dd01')!.seq, 0, 'sequence numbers as of that base, not ahead of the chunks read')
+      // Read again: the compacted document, whole.
+      const after = (await loadDocument(db.sql, 's3'))!
+      assert.deepEqual([...after.base], [7, 7, 7])
+      assert.equal(after.chunks.length, 0)
     })
   })
 }

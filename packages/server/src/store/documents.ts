@@ -1,16 +1,28 @@
 import type { Sql, Tx } from './db.js'
+import { loadActors, type ActorState } from './events.js'
 
 export interface StoredDocument {
   base: Uint8Array
   chunks: { id: number; data: Uint8Array }[]
+  /** Who each actor belongs to, and its sequence numbers as of the base. */
+  actors: Map<string, ActorState>
 }
 
-/** The compacted base and every chunk appended after it, in commit order. */
-export async function loadDocument(sql: Sql, sessionId: string): Promise<StoredDocument | undefined> {
-  const [doc] = await sql<{ base: Buffer }[]>`select base from documents where session_id = ${sessionId}`
-  if (!doc) return undefined
-  const chunks = await sql<{ id: number; data: Buffer }[]>`select id, data from doc_chunks where session_id = ${sessionId} order by id`
-  return { base: doc.base, chunks }
+/**
+ * The compacted base, every chunk appended after it (in commit order) and the actors, read in one
+ * snapshot: a compaction committed by another instance between two reads would otherwise give the
+ * old base without the chunks it folded in (changes missing from the room), or sequence numbers
+ * ahead of the chunks read (a resent change refused as out of sequence). `betweenReads` is for
+ * tests: it runs after the base is read.
+ */
+export async function loadDocument(sql: Sql, sessionId: string, betweenReads?: () => Promise<void>): Promise<StoredDocument | undefined> {
+  return sql.begin('isolation level repeatable read read only', async (tx) => {
+    const [doc] = await tx<{ base: Buffer }[]>`select base from documents where session_id = ${sessionId}`
+    if (!doc) return undefined
+    await betweenReads?.()
+    const chunks = await tx<{ id: number; data: Buffer }[]>`select id, data from doc_chunks where session_id = ${sessionId} order by id`
+    return { base: doc.base, chunks, actors: await loadActors(tx, sessionId) }
+  })
 }
 
 export interface AppendedChanges {

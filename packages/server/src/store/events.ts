@@ -30,7 +30,7 @@ export interface ActorState {
   maxOp: number
 }
 
-export async function loadActors(sql: Sql, sessionId: string): Promise<Map<string, ActorState>> {
+export async function loadActors(sql: Sql | Tx, sessionId: string): Promise<Map<string, ActorState>> {
   const rows = await sql<({ actor: string } & ActorState)[]>`select actor, user_id as "userId", seq, max_op as "maxOp" from actors where session_id = ${sessionId}`
   return new Map(rows.map(({ actor, ...state }) => [actor, state]))
 }

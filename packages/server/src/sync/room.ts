@@ -2,7 +2,7 @@ import * as A from '@automerge/automerge'
 import { can, Permission, type PresenceInfo, type Role, type ServerError } from '@session-kit/core'
 import type { Sql } from '../store/db.js'
 import { compactDocument, getChunk, loadDocument } from '../store/documents.js'
-import { loadActors, type ActorState } from '../store/events.js'
+import type { ActorState } from '../store/events.js'
 import { activeRecordingStatus } from '../store/recordings.js'
 import type { SessionRow } from '../store/sessions.js'
 import { causalOrder, countEdits, missingDeps, skipsOwnChanges, splitChunks, type IncomingChange } from './changes.js'
@@ -106,7 +106,8 @@ export class Room implements DocIndex {
     const loaded = await deps.docs.load(session.id, stored.base, stored.chunks)
     for (const problem of loaded.problems) deps.log(`room ${session.id}: ${problem}`)
     const room = new Room(session.id, session, loaded, stored.chunks.map((c) => c.id), deps)
-    room.#indexed = Promise.all([deps.docs.index(session.id, stored.chunks.map((c) => c.data)), loadActors(deps.sql, session.id)]).then(async ([indexed, actors]) => {
+    const actors = stored.actors
+    room.#indexed = deps.docs.index(session.id, stored.chunks.map((c) => c.data)).then(async (indexed) => {
       // Actor sequence numbers are stored as of the base; the chunks after it advance them.
       for (const a of indexed.actors) {
         const prior = actors.get(a.actor)
@@ -383,9 +384,8 @@ export class Room implements DocIndex {
     await this.#indexed
     const fresh = await this.deps.docs.merge(this.id, [stored.base, ...stored.chunks.map((c) => c.data)])
     // The document thread took them already; the index, the text and the peers take them now.
-    const actors = await loadActors(this.deps.sql, this.id)
     const users: Record<string, string> = {}
-    for (const [actor, state] of actors) users[actor] = state.userId
+    for (const [actor, state] of stored.actors) users[actor] = state.userId
     const known = new Set(this.#chunkIds)
     for (const c of stored.chunks) if (!known.has(c.id)) this.#chunkIds.push(c.id)
     this.#takeRemote(fresh, users)
