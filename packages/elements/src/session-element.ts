@@ -119,3 +119,45 @@ export const participantColorClasses = unsafeCSS(PARTICIPANT_COLORS.map((c, i) =
 
 /** Which of the `.cN` classes a participant's colour is. */
 export const colorIndex = (color: string) => Math.max(0, PARTICIPANT_COLORS.indexOf(color))
+
+/**
+ * The colour of a state word, the same in every element: `tone` is muted (waiting, neutral), with
+ * `ok`, `warning` (blocked, not allowed) or `danger` (failed, offline) on top.
+ */
+export const toneStyles = css`
+  .tone {
+    color: var(--_muted);
+  }
+  .tone.ok {
+    color: var(--_ok);
+  }
+  .tone.warning {
+    color: var(--_warning);
+  }
+  .tone.danger {
+    color: var(--_danger);
+  }
+`
+
+/** An element drawn as one box (the editor, runner, chat, player): its border, corners and ground. */
+export const boxStyles = css`
+  :host {
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_bg);
+  }
+`
+
+/** A bar across the top of a box (the editor's and runner's toolbars, a preview's head). */
+export const toolbarStyles = css`
+  .toolbar {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5rem;
+    align-items: center;
+    padding: 0.35rem 0.5rem;
+    background: var(--_surface);
+    border-bottom: 1px solid var(--_border);
+    font-size: 0.8rem;
+  }
+`

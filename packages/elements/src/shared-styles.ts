@@ -27,6 +27,25 @@ export const listStyles = css`
     display: grid;
     gap: 0.3rem;
   }
+  /* One entry: what it is, then its actions, wrapping in a narrow column. */
+  .item {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.3rem 0.6rem;
+    align-items: center;
+    padding: 0.4rem 0.5rem;
+    border: 1px solid var(--_border);
+    border-radius: 6px;
+  }
+  /* The entry's own words: a title over a line of details. */
+  .item .what {
+    flex: 1;
+    min-width: 12rem;
+    display: grid;
+  }
+  .item .title {
+    font-weight: 600;
+  }
   .actions {
     display: flex;
     gap: 0.3rem;
@@ -40,5 +59,42 @@ export const listStyles = css`
   .empty,
   .error {
     margin: 0.6rem 0 0;
+  }
+`
+
+/**
+ * A panel with a form on top (invitations, snapshots, recording): the form's box, its labels above
+ * their fields, and the fields. Listed before an element's own styles, which refine it.
+ */
+export const formStyles = css`
+  :host {
+    display: block;
+    font-size: 0.9rem;
+  }
+  form {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.4rem 0.6rem;
+    align-items: end;
+    padding: 0.6rem;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_surface);
+  }
+  label {
+    display: grid;
+    gap: 0.2rem;
+    font-size: 0.8rem;
+    color: var(--_muted);
+  }
+  textarea,
+  select,
+  input:not([type='checkbox']) {
+    font: inherit;
+    color: var(--_fg);
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-radius: 6px;
+    padding: 0.3rem 0.45rem;
   }
 `

@@ -4,9 +4,6 @@ export const styles = css`
   :host {
     display: flex;
     flex-direction: column;
-    border: 1px solid var(--_border);
-    border-radius: var(--_radius);
-    background: var(--_bg);
     font-size: 0.9rem;
   }
   .messages {

@@ -4,7 +4,7 @@ import { MAX_CHAT_LENGTH, Permission, Rule, whyNot, type ChatMessage } from '@se
 import { colorIndex, participantColorClasses } from '../session-element.js'
 import { linkify, relativeTime } from '../internal/format.js'
 import { insideRoom, RoomController, roomUnavailable } from '../room-controller.js'
-import { SessionElement } from '../session-element.js'
+import { boxStyles, SessionElement } from '../session-element.js'
 import { statusStyles } from '../shared-styles.js'
 import { styles } from './session-chat.styles.js'
 
@@ -28,7 +28,7 @@ import { styles } from './session-chat.styles.js'
  */
 export class SessionChat extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [SessionElement.baseStyles, participantColorClasses, styles, statusStyles]
+  static override styles = [SessionElement.baseStyles, boxStyles, participantColorClasses, styles, statusStyles]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
 

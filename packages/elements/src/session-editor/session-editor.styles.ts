@@ -6,20 +6,10 @@ export const styles = css`
     flex-direction: column;
     height: var(--session-editor-height, 20rem);
     min-height: 8rem;
-    border: 1px solid var(--_border);
-    border-radius: var(--_radius);
-    background: var(--_bg);
     overflow: hidden;
   }
   .toolbar {
-    display: flex;
-    align-items: center;
-    gap: 0.5rem;
-    padding: 0.3rem 0.5rem;
-    background: var(--_surface);
-    border-bottom: 1px solid var(--_border);
-    font-size: 0.8rem;
-    flex-wrap: wrap;
+    padding-block: 0.3rem;
   }
   .file {
     font-family: var(--_mono);
@@ -29,21 +19,6 @@ export const styles = css`
     padding: 0.05rem 0.5rem;
     border-radius: 999px;
     border: 1px solid currentColor;
-  }
-  .indicator.ok {
-    color: var(--_ok);
-  }
-  .indicator.blocked {
-    color: var(--_warning);
-  }
-  .indicator.wait {
-    color: var(--_muted);
-  }
-  .save {
-    color: var(--_muted);
-  }
-  .save.offline {
-    color: var(--_danger);
   }
   .spacer {
     flex: 1;

@@ -1,46 +1,19 @@
 import { html, nothing, type PropertyValues } from 'lit'
 import { property, query, state } from 'lit/decorators.js'
-import { DEFAULT_FILE, languageForFile, LANGUAGES, Permission, whyNot, type Language, type LocalEdit, type RefusalReason } from '@session-kit/core'
+import { DEFAULT_FILE, languageForFile, LANGUAGES, Permission, type Language, type LocalEdit } from '@session-kit/core'
 import { SessionChangeEvent } from '../events/events.js'
-import type { RoomClient } from '../internal/room-client.js'
 import { insideRoom, RoomController } from '../room-controller.js'
 import type { RoomState } from '../room-state.js'
-import { SessionElement } from '../session-element.js'
+import { boxStyles, SessionElement, toneStyles, toolbarStyles } from '../session-element.js'
 import type { TextSource, TextSplice, UnsentEdit } from '../text-source.js'
-import type { CodeEditor, RemoteCursor } from './editor-view.js'
+import { banner, dedent, helpPanel, indicator, saveState, TONE, unsentPanel, type EditorState, type Phase } from './editor-parts.js'
+import type { CodeEditor } from './editor-view.js'
+import { RemoteCursors } from './remote-cursors.js'
 import { styles } from './session-editor.styles.js'
-
-type Phase = 'loading' | 'plain' | 'live' | 'playground' | 'missing-file'
 
 /** The room's replica, which takes this page's edits (a light view has none to take). */
 interface WritableSource extends TextSource {
   splice(file: string, edits: LocalEdit[]): unknown
-}
-
-/** Server events after which remote cursors are drawn again. */
-const CURSOR_EVENTS = ['presence', 'presences', 'joined', 'left'] as const
-
-/** What each permission lets a person do, in their words. */
-const ABILITIES: [Permission, string][] = [
-  [Permission.VIEW_CODE, 'See the code as it is typed'],
-  [Permission.EDIT_CODE, 'Edit the code'],
-  [Permission.EXECUTE_CODE, 'Run the code'],
-  [Permission.CREATE_SNAPSHOT, 'Save snapshots of the code'],
-  [Permission.RESTORE_SNAPSHOT, 'Restore a snapshot for everyone'],
-  [Permission.INVITE_PARTICIPANTS, 'Invite people'],
-  [Permission.MUTE_PARTICIPANT, 'Mute people and lock editing'],
-  [Permission.KICK_PARTICIPANT, 'Remove people from the session'],
-  [Permission.CREATE_RECORDING, 'Record the session'],
-  [Permission.VIEW_ANALYTICS, 'See how the session is going'],
-  [Permission.MANAGE_SESSION, 'Change the session settings'],
-]
-
-/** The indicator's word for why editing is blocked; the sentence is core's `whyNot`. */
-const BADGE: Record<RefusalReason, string> = {
-  observer: 'View only',
-  muted: 'Muted',
-  locked: 'Editing locked by instructor',
-  role: 'View only',
 }
 
 /**
@@ -75,7 +48,7 @@ const BADGE: Record<RefusalReason, string> = {
  */
 export class SessionEditor extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [SessionElement.baseStyles, styles]
+  static override styles = [SessionElement.baseStyles, boxStyles, toolbarStyles, styles, toneStyles]
   static override shadowRootOptions = { ...SessionElement.shadowRootOptions, delegatesFocus: true }
 
   /** The file to show (default: the session's first file). */
@@ -106,9 +79,13 @@ export class SessionEditor extends SessionElement {
   #source: TextSource | null = null
   /** The source whose text the editor holds exactly, live; null while showing plain or older text. */
   #shown: TextSource | null = null
-  #cursorClient: RoomClient | null = null
-  #cursorsQueued = false
-  #cursorRound = 0
+  /** Everyone else's cursors, drawn while the code is live. */
+  #cursors = new RemoteCursors(() => ({
+    room: this._room,
+    source: this._phase === 'live' ? this.#shown : null,
+    editor: this.#editor,
+    file: this.#fileName,
+  }))
   #selectionRound = 0
   #playgroundTimer?: ReturnType<typeof setTimeout>
   #initial = ''
@@ -144,7 +121,7 @@ export class SessionEditor extends SessionElement {
     super.disconnectedCallback()
     clearTimeout(this.#playgroundTimer)
     this.#follow(null)
-    this.#watchCursors(null)
+    this.#cursors.watch(null)
     this.#editor?.destroy()
     this.#editor = null
     this.#creating = null
@@ -193,12 +170,12 @@ export class SessionEditor extends SessionElement {
       import('./editor-view.js').catch(() => {})
     }
     // Also after the element was moved in the page (disconnecting let go of both).
-    if (room.client !== this.#cursorClient) this.#watchCursors(room.client)
+    this.#cursors.watch(room.client)
     if (room.source !== this.#source) this.#follow(room.source)
     // The plain text needs only the token: ask as the socket opens, not after its welcome.
     if ((room.status === 'connecting' || room.status === 'live') && !this.#plainFetched && !this.#source?.synced) void this.#fetchPlain(room)
     if (room.error?.code === 'document_unavailable' && room.error !== previous?.error) this._notice = room.error.message
-    if (room.participants !== previous?.participants) this.#queueCursors()
+    if (room.participants !== previous?.participants) this.#cursors.queue()
   }
 
   /** Show the code as plain text before the room's document has arrived. */
@@ -265,7 +242,7 @@ export class SessionEditor extends SessionElement {
   #onSplices = (e: Event) => {
     if (!this.#editor || !this.#shown || this.#shown !== this.#source) return
     this.#editor.applySplices((e as CustomEvent<TextSplice[]>).detail, this.#fileName)
-    this.#queueCursors()
+    this.#cursors.queue()
   }
 
   #onUnsent = (e: Event) => {
@@ -309,7 +286,7 @@ export class SessionEditor extends SessionElement {
     this.#show(source)
     this._phase = 'live'
     void editor.setLanguage(this.#language)
-    this.#queueCursors()
+    this.#cursors.queue()
   }
 
   #ensureEditor(text: string): Promise<CodeEditor> {
@@ -365,43 +342,6 @@ export class SessionEditor extends SessionElement {
   }
 
   /** Follow other people's cursors from the client's events (they are not part of the room's state). */
-  #watchCursors(client: RoomClient | null) {
-    for (const type of CURSOR_EVENTS) this.#cursorClient?.events.removeEventListener(type, this.#queueCursors)
-    this.#cursorClient = client
-    for (const type of CURSOR_EVENTS) client?.events.addEventListener(type, this.#queueCursors)
-  }
-
-  /** Redraw remote cursors once for everything that moved in this task. */
-  #queueCursors = () => {
-    if (this.#cursorsQueued) return
-    this.#cursorsQueued = true
-    queueMicrotask(() => {
-      this.#cursorsQueued = false
-      void this.#updateCursors()
-    })
-  }
-
-  async #updateCursors() {
-    const room = this._room
-    const source = this.#shown
-    if (!this.#editor || !room || !source || this._phase !== 'live') return
-    const round = ++this.#cursorRound
-    const file = this.#fileName
-    const me = room.participant?.userId
-    const people = [...room.client.participants.values()].filter((p) => p.userId !== me && p.cursor?.file === file)
-    const positions = await source.cursorPositions(file, people.flatMap((p) => [p.cursor!.anchor, p.cursor!.head]))
-    // A later round, or another source, has the newer picture.
-    if (round !== this.#cursorRound || this.#shown !== source || !this.#editor) return
-    const cursors: RemoteCursor[] = []
-    people.forEach((p, i) => {
-      const anchor = positions[2 * i]
-      const head = positions[2 * i + 1]
-      if (anchor === null || anchor === undefined || head === null || head === undefined) return
-      cursors.push({ userId: p.userId, name: p.name, color: p.color, anchor, head })
-    })
-    this.#editor.setRemoteCursors(cursors)
-  }
-
   /** The runner that runs this editor's code: one pointing at it with `for`, else one in the room. */
   get #runner(): (HTMLElement & { run(r: { file?: string; code?: string; language?: string }): Promise<unknown>; canRun: boolean }) | null {
     const byFor = this.id ? this.ownerDocument.querySelector(`session-runner[for="${CSS.escape(this.id)}"]`) : null
@@ -425,58 +365,22 @@ export class SessionEditor extends SessionElement {
     }
   }
 
-  #indicator() {
-    if (this._phase === 'playground') return { badge: this.readonly ? 'Read-only' : 'Playground', why: 'This editor is not connected to a room: changes stay on this page.', kind: 'ok' }
-    const room = this._room
-    // A failed room: the room says why, once; the editor only says it is not connected.
-    if (room?.status === 'error') return { badge: 'Not connected', why: room.error?.message ?? 'Not connected to the room.', kind: 'blocked' }
-    if (!room || !room.participant || !room.session) return { badge: 'Connecting…', why: 'Joining the room.', kind: 'wait' }
-    if (this.readonly) return { badge: 'Read-only', why: 'This editor is a read-only view.', kind: 'blocked' }
-    const refused = whyNot(room.context!, Permission.EDIT_CODE)
-    if (refused) return { badge: BADGE[refused.code], why: refused.message, kind: 'blocked' }
-    return { badge: 'Editing', why: 'You can edit: everyone in the room sees your changes as you type.', kind: 'ok' }
-  }
-
-  #saveState() {
-    const status = this._room?.status
-    if (!this._room || this._phase === 'playground' || status === 'error') return nothing
-    // Connecting for the first time is loading (the code may already show as plain text); only a
-    // connection lost after being live is "Offline".
-    if (status === 'offline' && this._room.error?.code === 'rate_limited') return html`<span part="save-state" class="save offline">Waiting to send</span>`
-    if (status === 'offline' || (status === 'connecting' && this._phase === 'live')) return html`<span part="save-state" class="save offline">Offline</span>`
-    if (this._phase !== 'live') return html`<span part="save-state" class="save">Loading live editor…</span>`
-    if (!this._room.can(Permission.EDIT_CODE)) return nothing
-    // Allowed to edit, still showing a light view: the replica is on its way.
-    if (this.#shown?.kind !== 'full') return html`<span part="save-state" class="save">Loading live editor…</span>`
-    return html`<span part="save-state" class="save">${this._pending ? 'Saving…' : 'All changes saved'}</span>`
-  }
-
-  #banner() {
-    const room = this._room
-    if (!room) return nothing
-    if (room.status === 'offline' && room.error?.code === 'rate_limited') {
-      return html`<div part="banner" class="banner warn" role="status">${room.error.message}</div>`
-    }
-    if (room.status === 'offline' || (room.status === 'connecting' && this._phase === 'live')) {
-      return html`<div part="banner" class="banner warn" role="status">Offline — reconnecting. ${this.#canEdit ? 'Your edits are kept on this device and sent when the connection returns.' : 'The code below may be out of date.'}</div>`
-    }
-    if (room.status === 'waiting') return html`<div part="banner" class="banner" role="status">Waiting for the instructor to open this session…</div>`
-    // Said where the code is, not only on the badge: the room announces the mute itself.
-    const refused = !this.readonly && room.context ? whyNot(room.context, Permission.EDIT_CODE) : null
-    if (refused?.code === 'muted') return html`<div part="banner" class="banner muted">${refused.message}</div>`
-    return nothing
+  /** What the status line, banner and panels are rendered from. */
+  get #state(): EditorState {
+    return { room: this._room, phase: this._phase, readonly: this.readonly, pending: this._pending, showingReplica: this.#shown?.kind === 'full', canEdit: this.#canEdit }
   }
 
   protected override render() {
-    const ind = this.#indicator()
+    const state = this.#state
+    const ind = indicator(state)
     const room = this._room
     const permissions = room?.permissions ?? []
     const file = this._phase === 'playground' ? null : this.#fileName
     return html`
       <div part="toolbar" class="toolbar">
         ${file ? html`<span part="file" class="file">${file}</span>` : nothing}
-        <span part="indicator" class="indicator ${ind.kind}" title=${ind.why}>${ind.badge}</span>
-        ${this.#saveState()}
+        <span part="indicator" class="indicator tone ${TONE[ind.kind]}" title=${ind.why}>${ind.badge}</span>
+        ${saveState(state)}
         <span class="spacer"></span>
         ${this.#runner?.canRun && (this._phase === 'live' || this._phase === 'playground' || this._phase === 'plain')
           ? html`<button part="run-button" class="run-button primary" type="button" title="Run (Ctrl+Enter)" @click=${() => this.run()}>Run</button>`
@@ -487,31 +391,10 @@ export class SessionEditor extends SessionElement {
             </button>`
           : nothing}
       </div>
-      ${this._help && room
-        ? html`<section id="help" part="help" class="help" aria-label="What you can do here">
-            <p>${ind.why}</p>
-            <ul>
-              ${ABILITIES.map(([p, words]) => {
-                const yes = permissions.includes(p)
-                return html`<li class=${yes ? 'yes' : 'no'}><span aria-hidden="true">${yes ? '✓' : '—'}</span> ${words}<span class="visually-hidden">: ${yes ? 'yes' : 'no'}</span></li>`
-              })}
-            </ul>
-            <p class="tip">Keyboard: Tab moves past the code. To edit it from the keyboard, press Enter in the code (Tab then indents), and Escape to stop; a click starts editing at once.</p>
-          </section>`
-        : nothing}
-      ${this.#banner()}
+      ${this._help && room ? helpPanel(ind, permissions) : nothing}
+      ${banner(state)}
       ${this._unsent.length
-        ? html`<section part="unsent" class="unsent" aria-label="Your unsent edits">
-            <h3>Your unsent edits</h3>
-            <p>The server did not save these edits (${this._room?.error?.message ?? 'your permissions changed'}). Here is your version, so you can copy it.</p>
-            ${this._unsent.map(
-              (u) => html`<div class="unsent-file">
-                <div class="unsent-head"><span>${u.file}</span><button type="button" @click=${() => this.#copy(u.text)}>Copy ${u.file}</button></div>
-                <pre>${u.text}</pre>
-              </div>`,
-            )}
-            <button type="button" @click=${() => (this._unsent = [])}>Dismiss</button>
-          </section>`
+        ? unsentPanel(this._unsent, this._room?.error?.message ?? 'your permissions changed', (text) => void this.#copy(text), () => (this._unsent = []))
         : nothing}
       ${this._phase === 'missing-file'
         ? html`<p part="banner" class="banner" role="status">There is no file named “${this.#fileName}” in this session${this._files.length ? html` (files: ${this._files.join(', ')})` : nothing}.</p>`
@@ -523,13 +406,6 @@ export class SessionEditor extends SessionElement {
       <div class="visually-hidden" role="status" aria-live="polite">${this._notice}</div>
     `
   }
-}
-
-/** Remove the common indentation of a code sample written inside the element. */
-function dedent(text: string): string {
-  const lines = text.replace(/^\s*\n/, '').replace(/\s+$/, '').split('\n')
-  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^\s*/.exec(l)![0].length))
-  return lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join('\n')
 }
 
 declare global {

@@ -1,40 +1,10 @@
 import { css } from 'lit'
 
 export const styles = css`
-  :host {
-    display: block;
-    font-size: 0.9rem;
-  }
   /* One line where it fits; in a narrow column the addresses keep their width and the rest wraps. */
-  form {
-    display: flex;
-    flex-wrap: wrap;
-    gap: 0.4rem 0.6rem;
-    align-items: end;
-    padding: 0.6rem;
-    border: 1px solid var(--_border);
-    border-radius: var(--_radius);
-    background: var(--_surface);
-  }
   .emails {
     flex: 1 1 14rem;
     min-width: 0;
-  }
-  label {
-    display: grid;
-    gap: 0.2rem;
-    font-size: 0.8rem;
-    color: var(--_muted);
-  }
-  textarea,
-  select,
-  input {
-    font: inherit;
-    color: var(--_fg);
-    background: var(--_bg);
-    border: 1px solid var(--_border);
-    border-radius: 6px;
-    padding: 0.3rem 0.45rem;
   }
   textarea {
     min-height: 2.2rem;
@@ -59,14 +29,8 @@ export const styles = css`
   .results li.bad {
     color: var(--_danger);
   }
-  .invitation {
-    display: flex;
-    flex-wrap: wrap;
-    gap: 0.4rem 0.6rem;
-    align-items: center;
-    padding: 0.4rem 0.5rem;
-    border: 1px solid var(--_border);
-    border-radius: 6px;
+  .invitation.item {
+    row-gap: 0.4rem;
   }
   .who {
     flex: 1;

@@ -8,7 +8,7 @@ import { LoadController } from '../internal/load-controller.js'
 import type { RoomClient } from '../internal/room-client.js'
 import { RoomController } from '../room-controller.js'
 import { SessionElement } from '../session-element.js'
-import { listStyles, statusStyles } from '../shared-styles.js'
+import { formStyles, listStyles, statusStyles } from '../shared-styles.js'
 import { styles } from './session-invitations.styles.js'
 
 /** An invitation as the element lists it (its link while just created or resent): the contract lives in core. */
@@ -70,7 +70,7 @@ async function copyText(text: string, host: HTMLElement): Promise<boolean> {
  */
 export class SessionInvitations extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [SessionElement.baseStyles, styles, statusStyles, listStyles]
+  static override styles = [SessionElement.baseStyles, formStyles, styles, statusStyles, listStyles]
 
   /** Explain to participants who cannot invite why there is nothing here (default: render nothing). */
   @property({ type: Boolean, reflect: true, attribute: 'show-denied' }) showDenied = false
@@ -237,7 +237,7 @@ export class SessionInvitations extends SessionElement {
     const busy = this.#busy.is(inv.id)
     const open = inv.status === 'pending'
     const resendable = inv.status === 'pending' || inv.status === 'expired' || inv.status === 'declined'
-    return html`<li part="invitation" class="invitation">
+    return html`<li part="invitation" class="invitation item">
       <span class="who">
         <span>${inv.name ? html`${inv.name} · ` : nothing}${inv.email}</span>
         <span class="meta">${inv.role} · invited by ${inv.inviterName} · ${this.#expiry(inv)}</span>

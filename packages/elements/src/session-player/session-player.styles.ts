@@ -3,9 +3,6 @@ import { css } from 'lit'
 export const styles = css`
   :host {
     display: block;
-    border: 1px solid var(--_border);
-    border-radius: var(--_radius);
-    background: var(--_bg);
     overflow: hidden;
     font-size: 0.9rem;
   }

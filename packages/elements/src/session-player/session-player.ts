@@ -4,7 +4,7 @@ import { applyReplayEvent, languageForFile, replayStateAt, type Replay, type Rep
 import { SessionSeekEvent } from '../events/events.js'
 import { LoadController } from '../internal/load-controller.js'
 import { RoomController } from '../room-controller.js'
-import { SessionElement } from '../session-element.js'
+import { boxStyles, SessionElement } from '../session-element.js'
 import type { CodeEditor } from '../session-editor/editor-view.js'
 import { styles } from './session-player.styles.js'
 
@@ -45,7 +45,7 @@ function clock(ms: number): string {
  */
 export class SessionPlayer extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [SessionElement.baseStyles, styles]
+  static override styles = [SessionElement.baseStyles, boxStyles, styles]
 
   /** The recording id: played from the room, or (with `server`) from its public link. */
   @property({ reflect: true }) recording?: string

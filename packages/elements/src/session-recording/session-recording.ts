@@ -9,7 +9,7 @@ import { LoadController } from '../internal/load-controller.js'
 import type { RoomClient } from '../internal/room-client.js'
 import { RoomController } from '../room-controller.js'
 import { SessionElement } from '../session-element.js'
-import { listStyles, statusStyles } from '../shared-styles.js'
+import { formStyles, listStyles, statusStyles } from '../shared-styles.js'
 import { SessionPlayer } from '../session-player/session-player.js'
 import { styles } from './session-recording.styles.js'
 
@@ -58,7 +58,7 @@ export class SessionRecording extends SessionElement {
   static override dependencies = { 'session-player': SessionPlayer }
 
   /** @internal Lit styles. */
-  static override styles = [SessionElement.baseStyles, styles, statusStyles, listStyles]
+  static override styles = [SessionElement.baseStyles, formStyles, styles, statusStyles, listStyles]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
@@ -225,7 +225,7 @@ export class SessionRecording extends SessionElement {
     const busy = this.#busy.is(r.id)
     const ready = r.status === 'ready'
     if (this._editing === r.id) {
-      return html`<li part="recording" class="recording">
+      return html`<li part="recording" class="recording item">
         <form @submit=${(e: Event) => this.#save(e, r)}>
           <label>Title <input type="text" name="title" required maxlength="200" .value=${r.title} /></label>
           <label>Description <input type="text" name="description" maxlength="2000" .value=${r.description ?? ''} /></label>
@@ -234,7 +234,7 @@ export class SessionRecording extends SessionElement {
         </form>
       </li>`
     }
-    return html`<li part="recording" class="recording">
+    return html`<li part="recording" class="recording item">
       <span class="what">
         <span class="title">${r.title}</span>
         <span class="meta"

@@ -12,6 +12,7 @@ import { tokenClaims } from '../internal/token-claims.js'
 import { colorIndex } from '../session-element.js'
 import { forgetGuestToken, GUEST_EXPIRED, lastGuestSession, readGuestToken, writeGuestToken } from './guest-tokens.js'
 import type { InvitationFlow } from './invitation.js'
+import { PermissionNotices } from './permission-notices.js'
 import { styles } from './session-room.styles.js'
 
 const STATUS_TEXT: Record<RoomStatus, string> = {
@@ -23,9 +24,6 @@ const STATUS_TEXT: Record<RoomStatus, string> = {
   waiting: 'Waiting for the instructor to open this session…',
   error: 'Not connected',
 }
-
-/** How long a reason for a change that holds no longer ("Editing unlocked by Ada.") stays in the bar. */
-const PASSING_NOTICE_MS = 5000
 
 /** Said when a guest's kept token has expired: reloading cannot help, a new invitation can. */
 
@@ -107,12 +105,11 @@ export class SessionRoom extends SessionElement {
    * Why permissions last changed, in the server's words: a lock or a mute is explained for exactly
    * as long as it holds; any other reason ("Editing unlocked by Ada.") for a moment.
    */
-  @state() private _notices: { locked: string; muted: string; passing: string } = { locked: '', muted: '', passing: '' }
+  #notices = new PermissionNotices(this)
 
   #provider = new ContextProvider(this, { context: roomContext })
   #client: RoomClient | null = null
   #startTimer?: ReturnType<typeof setTimeout>
-  #passingTimer?: ReturnType<typeof setTimeout>
   #last: { status: RoomStatus; permissions: string; error: string | null; locked: boolean; muted: boolean } = { status: 'idle', permissions: '', error: null, locked: false, muted: false }
 
   /** The connection status: idle, connecting, live, offline, waiting or error. */
@@ -158,7 +155,6 @@ export class SessionRoom extends SessionElement {
   override disconnectedCallback() {
     super.disconnectedCallback()
     clearTimeout(this.#startTimer)
-    clearTimeout(this.#passingTimer)
     this.#client?.stop()
     this.#client = null
   }
@@ -293,27 +289,13 @@ export class SessionRoom extends SessionElement {
       if (this.#last.permissions) this.dispatchEvent(new SessionPermissionsChangedEvent(client.permissions, client.participant, reason))
       if (this.#last.permissions && reason) {
         this._announcement = reason
-        this.#notice(reason, { locked: locked && !this.#last.locked, muted: muted && !this.#last.muted })
+        this.#notices.said(reason, { locked: locked && !this.#last.locked, muted: muted && !this.#last.muted })
       }
     }
-    // A lock or a mute explained is explained no longer once it is over.
-    if ((this._notices.locked && !locked) || (this._notices.muted && !muted)) {
-      this._notices = { ...this._notices, locked: locked ? this._notices.locked : '', muted: muted ? this._notices.muted : '' }
-    }
+    this.#notices.holds(locked, muted)
     const errorKey = error ? `${error.code}:${error.message}` : null
     if (errorKey && errorKey !== this.#last.error) this.dispatchEvent(new SessionErrorEvent(error!.code, error!.message))
     this.#last = { status, permissions: perms, error: errorKey, locked, muted }
-  }
-
-  /** Show why permissions changed: held while the lock or mute it began lasts, else for a moment. */
-  #notice(reason: string, began: { locked: boolean; muted: boolean }) {
-    if (began.locked) this._notices = { ...this._notices, locked: reason }
-    else if (began.muted) this._notices = { ...this._notices, muted: reason }
-    else {
-      this._notices = { ...this._notices, passing: reason }
-      clearTimeout(this.#passingTimer)
-      this.#passingTimer = setTimeout(() => (this._notices = { ...this._notices, passing: '' }), PASSING_NOTICE_MS)
-    }
   }
 
   get #base(): string {
@@ -381,8 +363,7 @@ export class SessionRoom extends SessionElement {
     const st = this._state
     const status = st?.status ?? 'idle'
     const people = st?.participants ?? []
-    const { locked, muted, passing } = this._notices
-    const notice = [locked, muted, passing].filter(Boolean).join(' ')
+    const notice = this.#notices.text
     return html`
       ${this.hideStatus
         ? nothing

@@ -3,32 +3,10 @@ import { css } from 'lit'
 export const styles = css`
   :host {
     display: block;
-    border: 1px solid var(--_border);
-    border-radius: var(--_radius);
-    background: var(--_bg);
     overflow: hidden;
   }
   .toolbar {
-    display: flex;
-    gap: 0.5rem;
-    align-items: center;
-    padding: 0.35rem 0.5rem;
-    background: var(--_surface);
-    border-bottom: 1px solid var(--_border);
     font-size: 0.85rem;
-    flex-wrap: wrap;
-  }
-  .status {
-    color: var(--_muted);
-  }
-  .status.bad {
-    color: var(--_danger);
-  }
-  .status.good {
-    color: var(--_ok);
-  }
-  .why {
-    color: var(--_warning);
   }
   .output {
     margin: 0;

@@ -6,7 +6,7 @@ import { SessionRunEvent } from '../events/events.js'
 import { downloadBlob } from '../internal/download.js'
 import { RoomController, roomUnavailable } from '../room-controller.js'
 import { runnerFor, type OutputLine, type RunResult } from '../runners.js'
-import { SessionElement } from '../session-element.js'
+import { boxStyles, SessionElement, toneStyles, toolbarStyles } from '../session-element.js'
 import { relativeTime } from '../internal/format.js'
 import { formatCount, lineText, outputFile, reportOutput } from './run-report.js'
 import { styles } from './session-runner.styles.js'
@@ -58,7 +58,7 @@ export interface RunRequest {
  */
 export class SessionRunner extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [SessionElement.baseStyles, styles]
+  static override styles = [SessionElement.baseStyles, boxStyles, toolbarStyles, styles, toneStyles]
 
   /** The room file to run (default: the session's first file). */
   @property({ reflect: true }) file?: string
@@ -76,7 +76,7 @@ export class SessionRunner extends SessionElement {
 
   @state() private _running = false
   @state() private _status = ''
-  @state() private _statusKind: 'good' | 'bad' | '' = ''
+  @state() private _statusKind: 'ok' | 'danger' | '' = ''
   @state() private _activity: RunInfo[] = []
   @state() private _notice = ''
 
@@ -151,7 +151,7 @@ export class SessionRunner extends SessionElement {
     const runner = runnerFor(language)
     if (!runner) {
       this._status = `There is no runner for ${language} on this page.`
-      this._statusKind = 'bad'
+      this._statusKind = 'danger'
       return null
     }
     this.#clearPreview()
@@ -177,7 +177,7 @@ export class SessionRunner extends SessionElement {
     this._status = result.notStarted || result.timedOut
       ? (result.output.at(-1)?.text ?? 'Stopped.')
       : `Ran ${file} in ${result.durationMs} ms — ${result.errors ? `${result.errors} error${result.errors === 1 ? '' : 's'}` : 'no errors'}`
-    this._statusKind = result.ok ? 'good' : 'bad'
+    this._statusKind = result.ok ? 'ok' : 'danger'
     this._notice = this._status
     // A run that never started is not shared with the room or counted.
     if (!result.notStarted) this.#report(file, language, result)
@@ -286,7 +286,7 @@ export class SessionRunner extends SessionElement {
         </button>
         ${this._running ? html`<button type="button" @click=${() => this.stop()}>Stop</button>` : nothing}
         <button type="button" ?disabled=${this._running || (!this.#shown.length && !this.#more && !this._status)} @click=${() => this.clear()}>Clear</button>
-        ${blocked ? html`<span id="why" class="why">${blocked}</span>` : html`<span part="status" class="status ${this._statusKind}">${this._status}</span>`}
+        ${blocked ? html`<span id="why" class="why tone warning">${blocked}</span>` : html`<span part="status" class="status tone ${this._statusKind}">${this._status}</span>`}
       </div>
       <div part="output" class="output" role="log" aria-label="Output">
         ${this.#drawn || this.#more || this.#late.length

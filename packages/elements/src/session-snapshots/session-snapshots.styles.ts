@@ -1,62 +1,19 @@
 import { css } from 'lit'
 
 export const styles = css`
-  :host {
-    display: block;
-    font-size: 0.9rem;
-  }
   /* Title, description and Save on one line where they fit, and below each other where not. */
-  form {
-    display: flex;
-    flex-wrap: wrap;
-    gap: 0.4rem 0.6rem;
-    align-items: end;
-    padding: 0.6rem;
-    border: 1px solid var(--_border);
-    border-radius: var(--_radius);
-    background: var(--_surface);
-  }
   form label {
     flex: 1 1 9rem;
     min-width: 0;
-  }
-  label {
-    display: grid;
-    gap: 0.2rem;
-    font-size: 0.8rem;
-    color: var(--_muted);
   }
   form label:has([name='description']) {
     flex: 2 1 14rem;
   }
   input {
     min-width: 0;
-    font: inherit;
-    color: var(--_fg);
-    background: var(--_bg);
-    border: 1px solid var(--_border);
-    border-radius: 6px;
-    padding: 0.3rem 0.45rem;
-  }
-  .snapshot {
-    display: flex;
-    flex-wrap: wrap;
-    gap: 0.3rem 0.6rem;
-    align-items: center;
-    padding: 0.4rem 0.5rem;
-    border: 1px solid var(--_border);
-    border-radius: 6px;
   }
   .snapshot.open {
     border-color: var(--_accent);
-  }
-  .what {
-    flex: 1;
-    min-width: 12rem;
-    display: grid;
-  }
-  .title {
-    font-weight: 600;
   }
   .meta,
   .desc {
@@ -70,14 +27,7 @@ export const styles = css`
     overflow: hidden;
   }
   .preview-head {
-    display: flex;
     gap: 0.6rem;
-    align-items: center;
-    padding: 0.35rem 0.5rem;
-    background: var(--_surface);
-    border-bottom: 1px solid var(--_border);
-    font-size: 0.8rem;
-    flex-wrap: wrap;
   }
   .diff-labels {
     display: grid;

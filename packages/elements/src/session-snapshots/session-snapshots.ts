@@ -9,8 +9,8 @@ import { LoadController } from '../internal/load-controller.js'
 import type { RoomClient } from '../internal/room-client.js'
 import { relativeTime } from '../internal/format.js'
 import { RoomController } from '../room-controller.js'
-import { SessionElement } from '../session-element.js'
-import { listStyles, statusStyles } from '../shared-styles.js'
+import { SessionElement, toolbarStyles } from '../session-element.js'
+import { formStyles, listStyles, statusStyles } from '../shared-styles.js'
 import { styles } from './session-snapshots.styles.js'
 
 /** A snapshot as the element lists it; `files` once it was opened. The contract lives in core. */
@@ -40,7 +40,7 @@ type Destroyable = { destroy(): void }
  */
 export class SessionSnapshots extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [SessionElement.baseStyles, styles, statusStyles, listStyles]
+  static override styles = [SessionElement.baseStyles, formStyles, toolbarStyles, styles, statusStyles, listStyles]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
@@ -262,7 +262,7 @@ export class SessionSnapshots extends SessionElement {
     const state = this.#room.state!
     const busy = this.#busy.is(s.id)
     const canDelete = state.can(Rule.DELETE_SNAPSHOT, { createdBy: s.createdBy })
-    return html`<li part="snapshot" class="snapshot ${this._preview?.snapshot.id === s.id ? 'open' : ''}">
+    return html`<li part="snapshot" class="snapshot item ${this._preview?.snapshot.id === s.id ? 'open' : ''}">
       <span class="what">
         <span class="title">${s.title}</span>
         <span class="meta">${s.creatorName}${s.creatorRole === 'learner' ? ' (personal)' : ''} · <time datetime=${s.createdAt} title=${new Date(s.createdAt).toLocaleString()}>${relativeTime(s.createdAt)}</time> · ${s.fileNames.join(', ')}</span>
@@ -298,7 +298,7 @@ export class SessionSnapshots extends SessionElement {
 
   #renderPreview(p: { snapshot: SnapshotEntry; file: string }, canRestore: boolean) {
     return html`<section part="preview" class="preview" aria-label="Preview of ${p.snapshot.title}">
-      <div class="preview-head">
+      <div class="preview-head toolbar">
         <strong>${p.snapshot.title}</strong>
         ${p.snapshot.fileNames.length > 1
           ? html`<label
