@@ -38,6 +38,8 @@ export interface RoomDeps {
   publishPresence?: (room: Room, batch: RemotePresence[]) => void
 }
 
+/** Reads of another instance's chunk before the room gives up and loads again (about a minute). */
+const REMOTE_READ_ATTEMPTS = 16
 /** Compact the stored document once this many chunks sit beyond its base. */
 const COMPACT_CHUNKS = 500
 
@@ -346,17 +348,36 @@ export class Room implements DocIndex {
 
   // ---- changes from other instances --------------------------------------------------------
 
-  /** Another instance committed a chunk for this session: take its changes as durable. */
+  /**
+   * Another instance committed a chunk for this session: take its changes as durable. A chunk that
+   * cannot be read now (the database going away) is read again a little later, its place in the
+   * chain kept; one still unreadable after a minute or so resets the room, which then loads whole.
+   */
   remoteChunk(chunkId: number, actorUsers: Record<string, string> = {}) {
     this.#remoteChain = Promise.all([this.#remoteChain, this.#indexed]).then(async () => {
-      const chunk = await getChunk(this.deps.sql, chunkId)
+      let chunk: Awaited<ReturnType<typeof getChunk>>
+      let attempt = 0
+      for (;;) {
+        try {
+          chunk = await getChunk(this.deps.sql, chunkId)
+          break
+        } catch (e) {
+          if (this.#failed) return
+          if (++attempt > REMOTE_READ_ATTEMPTS) throw e
+          if (attempt === 1) this.deps.log(`room ${this.id}: could not read chunk ${chunkId} (${(e as Error).message}); trying again`)
+          await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)))
+        }
+      }
       if (!chunk) {
         // Compacted away before we read it: everything is in the base now.
         await this.reloadFromStore()
         return
       }
       this.#takeRemote(splitChunks(chunk.data), actorUsers, chunkId)
-    }).catch((e: Error) => this.deps.log(`room ${this.id}: could not read chunk ${chunkId}: ${e.message}`))
+    }).catch((e: Error) => {
+      this.deps.log(`room ${this.id}: could not read chunk ${chunkId} (${e.message}); closing its connections so it loads again`)
+      this.#fail('The server could not read changes made on another server; reconnecting.')
+    })
   }
 
   /** Durable changes from elsewhere: into the index, then published after what was accepted before them. */
