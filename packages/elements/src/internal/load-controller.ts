@@ -80,9 +80,9 @@ export class LoadController<T, A extends readonly unknown[] = readonly unknown[]
       this.#value = undefined
       this.#error = ''
     }
+    // Only an update gets here with nothing to load: the render that follows shows it.
     if (args === null) {
       this.#pending = false
-      this.host.requestUpdate()
       return
     }
     this.#args = args

@@ -360,14 +360,12 @@ export class Connection {
       return peer.send({ type: 'token', ok: false, message: e instanceof TokenError ? e.message : 'The token could not be verified.' })
     }
     if (claims.sub !== peer.userId) return peer.send({ type: 'token', ok: false, message: 'A refreshed token must be for the same user.' })
-    const refused = await admitCaller(sql, claims, this.sid).then(
-      () => null,
-      (e: unknown) => {
-        if (isCallerRefusal(e)) return e
-        throw e
-      },
-    )
-    if (refused) return this.#fail(closeCodeFor(refused), refused.message, refused.code)
+    try {
+      await admitCaller(sql, claims, this.sid)
+    } catch (e) {
+      if (!isCallerRefusal(e)) throw e
+      return this.#fail(closeCodeFor(e), e.message, e.code)
+    }
     const roleChanged = claims.role !== peer.claims.role
     peer.claims = claims
     this.#armExpiry(claims)
