@@ -14,11 +14,18 @@ rmSync(new URL('./packages/elements/dist/cdn', import.meta.url), { recursive: tr
 const require = createRequire(new URL('./packages/elements/package.json', import.meta.url))
 
 // Files the elements fetch by URL (`new URL('…/assets/x', import.meta.url)`): emitted beside the
-// chunks, never inlined. The wasm must be the one of the installed Automerge release.
+// chunks, never inlined. The wasm must be the one of the installed Automerge release. Pyodide's
+// files (assets/pyodide/, copied by scripts/copy-wasm.mjs) load only when Python first runs.
 const ASSETS = [
   { name: 'automerge.wasm', file: () => require.resolve('@automerge/automerge/automerge.wasm') },
   { name: 'runner-frame.html', file: () => new URL('./packages/elements/assets/runner-frame.html', import.meta.url) },
   { name: 'ts-transform.js', file: () => new URL('./packages/elements/assets/ts-transform.js', import.meta.url) },
+  { name: 'python-worker.js', file: () => new URL('./packages/elements/assets/python-worker.js', import.meta.url) },
+  ...['pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide.asm.mjs', 'pyodide.mjs', 'pyodide-lock.json', 'sizes.json'].map((name) => ({
+    name: name === 'sizes.json' ? 'pyodide-sizes.json' : name,
+    path: `pyodide/${name}`,
+    file: () => new URL(`./packages/elements/assets/pyodide/${name}`, import.meta.url),
+  })),
 ]
 
 function assetUrls() {
@@ -27,7 +34,8 @@ function assetUrls() {
     transform(code) {
       let out = code
       for (const asset of ASSETS) {
-        const pattern = new RegExp(`new URL\\(\\s*['"](?:\\.\\./)+assets/${asset.name.replace('.', '\\.')}['"]\\s*,\\s*import\\.meta\\.url\\s*\\)`)
+        const path = (asset.path ?? asset.name).replaceAll('.', '\\.')
+        const pattern = new RegExp(`new URL\\(\\s*['"](?:\\.\\./)+assets/${path}['"]\\s*,\\s*import\\.meta\\.url\\s*\\)`)
         if (!pattern.test(out)) continue
         const ref = this.emitFile({ type: 'asset', name: asset.name, source: readFileSync(asset.file()) })
         out = out.replace(pattern, `new URL(import.meta.ROLLUP_FILE_URL_${ref})`)
@@ -78,6 +86,9 @@ const cdn = {
     assetFileNames: 'assets/[name]-[hash][extname]',
     // Merge tiny shared chunks (each file costs a request and its own gzip overhead).
     experimentalMinChunkSize: 4000,
+    // The test harnesses (tens of kB of source text) load only when tests run: never merged into a
+    // chunk a page needs up front.
+    manualChunks: (id) => (id.endsWith('/core/dist/code-tests.js') ? 'code-tests' : undefined),
     sourcemap: true,
   },
   plugins: [nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }), commonjs(), assetUrls(), workerUrls(), terser({ ecma: 2021, module: true })],

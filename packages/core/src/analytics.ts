@@ -179,6 +179,11 @@ export interface ParticipantFacts extends ActivityCounts {
   connectedSince: number | null
   /** Their latest runs, newest first: true for a run without errors. */
   recentRuns: readonly boolean[]
+  /** Runs the server made itself for them (`POST …/runs`), finished in the range; 0 when absent. */
+  verifiedRuns?: number
+  /** Tests that passed and failed in those runs, hidden tests included. */
+  testsPassed?: number
+  testsFailed?: number
 }
 
 export interface MinuteFacts {
@@ -220,6 +225,11 @@ export interface ParticipantAnalytics {
   lastActivityAt: string | null
   connectedSince: string | null
   recentRuns: boolean[]
+  /** Runs the server made from the stored code for them (also counted in `executions`). */
+  verifiedRuns: number
+  /** Tests passed and failed in those runs, hidden tests included. */
+  testsPassed: number
+  testsFailed: number
 }
 
 export interface SeriesPoint {
@@ -243,6 +253,8 @@ export interface AnalyticsResponse {
     codeChanges: number
     serverChanges: number
     executions: number
+    /** Of `executions`, the runs the server made from the stored code. */
+    verifiedRuns: number
     codeChangesPerMinute: number
     executionsPerMinute: number
     averageSessionSeconds: number
@@ -283,6 +295,9 @@ export function computeAnalytics(facts: AnalyticsFacts, generatedAt = facts.end)
         lastActivityAt: iso(p.lastActivityAt),
         connectedSince: iso(p.connectedSince),
         recentRuns: [...p.recentRuns],
+        verifiedRuns: p.verifiedRuns ?? 0,
+        testsPassed: p.testsPassed ?? 0,
+        testsFailed: p.testsFailed ?? 0,
         joinSeq: p.joinSeq,
         // Present in the range: connected (however briefly) or active in it.
         present: merged.get(p.userId)!.length > 0 || p.activeMinutes > 0 || p.codeChanges + p.executions + p.chatMessages > 0,
@@ -331,6 +346,7 @@ export function computeAnalytics(facts: AnalyticsFacts, generatedAt = facts.end)
       codeChanges,
       serverChanges: facts.serverChanges,
       executions,
+      verifiedRuns: participants.reduce((s, p) => s + p.verifiedRuns, 0),
       codeChangesPerMinute: round2(codeChanges / minutes),
       executionsPerMinute: round2(executions / minutes),
       averageSessionSeconds: connected.length ? Math.round(connected.reduce((s, p) => s + p.connectedSeconds, 0) / connected.length) : 0,

@@ -10,6 +10,7 @@ import type { AnalyticsResponse, OwnActivity } from './analytics.js'
 import { ANALYTICS_RANGES } from './analytics.js'
 import { LANGUAGES } from './ids.js'
 import { Permission } from './permissions.js'
+import { VERIFIED_RUN_STATUSES } from './protocol.js'
 import { ROLES } from './roles.js'
 
 /** A moment, as the API writes it: an ISO 8601 timestamp in UTC (`2025-03-01T09:30:00.000Z`). */
@@ -209,6 +210,72 @@ export type SnapshotList = v.InferOutput<typeof SnapshotListSchema>
 export const SnapshotRestoredSchema = v.object({ restored: v.string(), heads: Heads, files: Files })
 export type SnapshotRestored = v.InferOutput<typeof SnapshotRestoredSchema>
 
+// ---- verified runs and hidden test files ----------------------------------------------------
+
+const RunStatusSchema = v.picklist(VERIFIED_RUN_STATUSES, `status must be one of ${VERIFIED_RUN_STATUSES.join(', ')}`)
+const RunOutputSchema = v.array(v.object({ stream: v.picklist(['stdout', 'stderr']), text: v.string() }))
+
+/**
+ * A run the server made itself from the stored code (`GET …/runs/:id`, the list, and `POST`'s
+ * answer once read back). For learners and observers, hidden tests come as "Hidden test 1"… with
+ * no message, and what the hidden tests printed is withheld (`withheld` says so).
+ */
+export const VerifiedRunSchema = v.object({
+  id: v.string(),
+  kind: v.picklist(['program', 'tests']),
+  file: v.string(),
+  language: v.string(),
+  status: RunStatusSchema,
+  /** The document version the code was read at. */
+  heads: Heads,
+  output: RunOutputSchema,
+  tests: v.array(
+    v.object({
+      name: v.string(),
+      passed: v.boolean(),
+      message: v.optional(v.string()),
+      durationMs: v.number(),
+      file: v.optional(v.string()),
+      line: v.optional(v.number()),
+      /** From a hidden test file. */
+      hidden: v.optional(v.boolean()),
+    }),
+  ),
+  /** 0 until it ends. */
+  durationMs: Count,
+  verified: v.literal(true),
+  /** Why it ended, for `error` and `timeout` ("Stopped after 5 s: the time limit"). */
+  reason: v.optional(v.string()),
+  /** What is not shown to you, when something is (the hidden tests' output and messages). */
+  withheld: v.optional(v.string()),
+  /** Instructors: what the run with the hidden tests printed. */
+  hiddenOutput: v.optional(RunOutputSchema),
+  userId: v.string(),
+  name: v.string(),
+  createdAt: Instant,
+  finishedAt: v.optional(Instant),
+})
+export type VerifiedRun = v.InferOutput<typeof VerifiedRunSchema>
+
+/** `GET …/runs?limit=`: newest first. */
+export const VerifiedRunListSchema = v.object({ runs: v.array(VerifiedRunSchema) })
+export type VerifiedRunList = v.InferOutput<typeof VerifiedRunListSchema>
+
+/** `POST …/runs`: accepted; the result comes as a `run` event and from `GET …/runs/:id`. */
+export const RunQueuedSchema = v.object({ id: v.string(), status: v.literal('queued') })
+export type RunQueued = v.InferOutput<typeof RunQueuedSchema>
+
+/** A hidden test file as listed (`GET …/hidden-files`, and `PUT`'s answer); `size` in bytes (UTF-8). */
+export const HiddenFileInfoSchema = v.object({ name: v.string(), size: Count, updatedAt: Instant })
+export type HiddenFileInfo = v.InferOutput<typeof HiddenFileInfoSchema>
+
+/** `GET …/hidden-files/:name`: with its text. */
+export const HiddenFileSchema = v.object({ ...HiddenFileInfoSchema.entries, text: v.string() })
+export type HiddenFile = v.InferOutput<typeof HiddenFileSchema>
+
+export const HiddenFileListSchema = v.object({ files: v.array(HiddenFileInfoSchema) })
+export type HiddenFileList = v.InferOutput<typeof HiddenFileListSchema>
+
 // ---- recordings -----------------------------------------------------------------------------
 
 export const RECORDING_STATUSES = ['recording', 'paused', 'processing', 'ready', 'failed'] as const
@@ -251,6 +318,9 @@ const ParticipantCounts = {
   charsDeleted: Count,
   executions: Count,
   chatMessages: Count,
+  verifiedRuns: Count,
+  testsPassed: Count,
+  testsFailed: Count,
   activeSeconds: Count,
   connectedSeconds: Count,
   lastActivityAt: v.nullable(Instant),
@@ -271,6 +341,7 @@ export const AnalyticsResponseSchema = v.object({
     codeChanges: Count,
     serverChanges: Count,
     executions: Count,
+    verifiedRuns: Count,
     codeChangesPerMinute: Ratio,
     executionsPerMinute: Ratio,
     averageSessionSeconds: Count,

@@ -94,6 +94,15 @@ export function maySeeSnapshot(ctx: PermissionContext, snapshot: { createdBy: st
   return snapshot.creatorRole === Role.Instructor || ctx.role === Role.Instructor || (ctx.userId !== undefined && snapshot.createdBy === ctx.userId)
 }
 
+/**
+ * Whether `ctx` sees what hidden test files hold, in verified runs: their tests' names and
+ * messages, and what the run with them printed. Instructors only; learners and observers see
+ * "Hidden test 1: passed".
+ */
+export function maySeeHiddenTests(ctx: PermissionContext): boolean {
+  return ctx.role === Role.Instructor
+}
+
 /** Someone a moderation action is aimed at. */
 export interface ParticipantTarget {
   userId: string

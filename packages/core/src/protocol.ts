@@ -112,6 +112,13 @@ export const RunReportSchema = v.object({
   timedOut: v.optional(v.boolean(), false),
   // What a program printed may hold anything, NUL included, which PostgreSQL cannot store in text.
   output: v.pipe(v.string(), v.maxLength(MAX_RUN_OUTPUT, `run output is capped at ${MAX_RUN_OUTPUT} characters`), v.transform((s) => s.replaceAll('\u0000', '\uFFFD'))),
+  /** A run of tests in the browser: how many passed and failed (the room hears "ran tests on main.py — 3 of 4 passed"). */
+  tests: v.optional(
+    v.object({
+      passed: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100_000)),
+      failed: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100_000)),
+    }),
+  ),
 })
 export type RunReport = v.InferOutput<typeof RunReportSchema>
 
@@ -189,11 +196,23 @@ export interface ServerError {
   retryAfterMs?: number
 }
 
+/** What a run the server made itself ends as (`queued` and `running` until then). */
+export const VERIFIED_RUN_STATUSES = ['queued', 'running', 'passed', 'failed', 'error', 'timeout'] as const
+export type VerifiedRunStatus = (typeof VERIFIED_RUN_STATUSES)[number]
+
 export interface RunInfo extends RunReport {
   id: number
   userId: string
   name: string
   at: string
+  /** The server ran the stored code itself (`POST …/runs`): the result is not the browser's word. */
+  verified?: true
+  /** The verified run's id, for `GET …/runs/:id` (its tests, output and the heads it ran at). */
+  runId?: string
+  kind?: 'program' | 'tests'
+  status?: VerifiedRunStatus
+  /** A tests run's results, hidden tests included. */
+  tests?: { passed: number; failed: number }
 }
 
 /**

@@ -5,7 +5,20 @@ import type { Splice } from './document.js'
 export type ReplayEvent =
   | { t: number; type: 'edit'; userId: string; splices: Splice[]; created?: string[]; removed?: string[] }
   | { t: number; type: 'chat'; userId: string; text: string }
-  | { t: number; type: 'run'; userId: string; file: string; ok: boolean; errors: number; timedOut: boolean; durationMs: number }
+  | {
+      t: number
+      type: 'run'
+      userId: string
+      file: string
+      ok: boolean
+      errors: number
+      timedOut: boolean
+      durationMs: number
+      /** Run by the server from the stored code (see `RunInfo`), with its outcome and test counts. */
+      verified?: true
+      status?: string
+      tests?: { passed: number; failed: number }
+    }
   | { t: number; type: 'join' | 'leave'; userId: string }
 
 /** A recording: the files at the start, events on the recording's clock (ms, pauses left out), keyframes to seek from. */

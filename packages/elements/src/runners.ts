@@ -5,8 +5,11 @@
  * worker inside it, HTML/CSS in a frame nested inside it that cannot navigate away and has no
  * WebRTC. A hard time limit removes the frame, which stops any infinite loop without touching the
  * tab. Output arrives in batches and is capped, so code that prints without end neither freezes
- * the page nor outlives its limit. Hosts add languages with `registerRunner()`.
+ * the page nor outlives its limit. Python runs with Pyodide in a worker inside the same kind of
+ * frame, loaded the first time Python runs (python-runner.ts). Hosts add languages with
+ * `registerRunner()`.
  */
+import type { TestResult } from '@session-kit/core/code-tests'
 
 export type OutputLevel = 'log' | 'info' | 'warn' | 'error' | 'debug'
 
@@ -39,8 +42,21 @@ export interface RunResult {
  */
 export const OUTPUT_LIMITS = { lines: 50_000, chars: 2_000_000, line: 10_000, lateErrors: 20 } as const
 
+export type { TestResult }
+
+/** A run of tests: the program's output as for any run, and each test's result. `ok`: all passed. */
+export interface TestRunResult extends RunResult {
+  tests: TestResult[]
+}
+
+/** A test file, run against the program. */
+export interface TestFile {
+  name: string
+  source: string
+}
+
 export interface RunContext {
-  /** Hard time limit. */
+  /** Hard time limit, on the code's own time (not while a runtime downloads or starts, or while it waits for input). */
   timeoutMs: number
   /** Where a runner may put a visible preview (HTML) or its hidden frame. */
   container: HTMLElement
@@ -50,6 +66,19 @@ export interface RunContext {
   onOmitted?(count: number): void
   /** Aborted when the person presses Stop. */
   signal: AbortSignal
+  /**
+   * Progress while a runtime downloads and starts: loaded/total bytes (total may be 0 if unknown),
+   * and a phase. A start is reported as loaded 0 of total 1, then 1 of 1 once the runtime is up.
+   */
+  onProgress?(p: { phase: 'download' | 'start'; loaded: number; total: number }): void
+  /**
+   * The program asks for input (Python `input(prompt)`): resolve with the line the person typed
+   * (null: end of input). The prompt includes what the program printed on that line before
+   * asking; the runner does not echo the answer (a console shows the prompt and the line).
+   */
+  onInput?(prompt: string): Promise<string | null>
+  /** The name of the code's file ("main.py"), where a runner shows it (Python's tracebacks). */
+  file?: string
 }
 
 /** A language's way of running code. */
@@ -59,6 +88,8 @@ export interface Runner {
   /** Whether the runner shows a visual preview (so the runner element keeps room for it). */
   preview?: boolean
   run(code: string, ctx: RunContext): Promise<RunResult>
+  /** Run `tests` against `code` (the program file `file`); absent if the language has no test support. */
+  test?(code: string, ctx: RunContext & { file: string; tests: TestFile[] }): Promise<TestRunResult>
 }
 
 const registry = new Map<string, Runner>()
@@ -73,18 +104,28 @@ export function runnerFor(language: string): Runner | undefined {
 }
 
 let frameUrl: string | URL | undefined
+let pythonPackages: string | undefined
 
-/** Where the sandbox frame page is served from (default, or `frameUrl: undefined`: beside these modules). */
-export function configureRunner(opts: { frameUrl?: string | URL }) {
+/**
+ * Where the sandbox frame page is served from (default, or `frameUrl: undefined`: beside these
+ * modules). `pythonPackages`: the address of a Pyodide package index (a copy of the Pyodide
+ * 314.0.7 distribution's files, served with CORS), from which Python programs may then import
+ * packages beyond the standard library (numpy, …; also micropip). The page fetches them, only from
+ * under that address, and hands them to the sandbox, which itself still reaches no network. By
+ * default there is none: only Python's standard library.
+ */
+export function configureRunner(opts: { frameUrl?: string | URL; pythonPackages?: string | URL }) {
   if ('frameUrl' in opts) frameUrl = opts.frameUrl
+  if ('pythonPackages' in opts) pythonPackages = opts.pythonPackages ? String(new URL(String(opts.pythonPackages), location.href)).replace(/\/?$/, '/') : undefined
 }
 
-function defaultFrameUrl(): URL {
-  return new URL('../assets/runner-frame.html', import.meta.url)
+/** The sandbox frame page's address, and the package index Python may use (see configureRunner). @internal */
+export function sandboxSettings() {
+  return { frameUrl: String(frameUrl ?? new URL('../assets/runner-frame.html', import.meta.url)), pythonPackages }
 }
 
-/** How long the sandbox page may take to load before a run says it could not start. */
-const START_LIMIT_MS = 15_000
+/** How long the sandbox page may take to load before a run says it could not start. @internal */
+export const START_LIMIT_MS = 15_000
 
 const LEVELS: readonly OutputLevel[] = ['log', 'info', 'warn', 'error', 'debug']
 
@@ -95,13 +136,16 @@ const LEVELS: readonly OutputLevel[] = ['log', 'info', 'warn', 'error', 'debug']
  */
 type FrameMessage =
   | { type: 'ready' }
-  | { type: 'output'; text?: unknown; sizes?: unknown; levels?: unknown; numbers?: unknown; dropped?: unknown; errors?: unknown }
+  | ({ type: 'output' } & OutputMessage)
+  | { type: 'tests'; tests?: unknown }
   | { type: 'done' }
+
+type OutputMessage = { text?: unknown; sizes?: unknown; levels?: unknown; numbers?: unknown; dropped?: unknown; errors?: unknown }
 
 const count = (n: unknown) => (typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : 0)
 
 /** The lines of an output message, checked (at most 1,000); and how many more it said it had. */
-function unbatch(m: Extract<FrameMessage, { type: 'output' }>): { lines: OutputLine[]; past: number } {
+function unbatch(m: OutputMessage): { lines: OutputLine[]; past: number } {
   const text = typeof m.text === 'string' ? m.text : ''
   const sizes = m.sizes instanceof Uint32Array ? m.sizes : new Uint32Array(0)
   const codes = typeof m.levels === 'string' ? m.levels : ''
@@ -122,38 +166,66 @@ function unbatch(m: Extract<FrameMessage, { type: 'output' }>): { lines: OutputL
 }
 
 /**
- * Run code in a fresh sandbox frame. `mode` js: in a worker inside the frame; html: as a page in a
- * frame nested inside it (the frame stays as the preview until the next run).
+ * A run's output as the host keeps it: lines passed on to `onOutput` within OUTPUT_LIMITS, the rest
+ * counted; and the run's result from it. @internal
  */
-export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext): Promise<RunResult> {
+export function outputOf(ctx: RunContext) {
+  const output: OutputLine[] = []
+  let kept = 0
+  let late = 0
+  let omitted = 0
+  let errors = 0
+  /** Keep a line (within the limits, or always for the runner's own last word); false if left out. */
+  const add = (line: OutputLine, always = false) => {
+    const full = kept >= OUTPUT_LIMITS.chars || output.length >= OUTPUT_LIMITS.lines
+    if (!always && full && !(line.level === 'error' && late++ < OUTPUT_LIMITS.lateErrors)) return false
+    output.push(line)
+    kept += line.text.length + 1
+    ctx.onOutput(line)
+    return true
+  }
+  const omit = (n: number) => {
+    if (n <= 0) return
+    omitted += n
+    ctx.onOmitted?.(n)
+  }
+  return {
+    add,
+    /** An output message from the frame: at most 1,000 lines a message (and 50,000 a run), so the work per message stays small. */
+    take(m: OutputMessage) {
+      const { lines, past } = unbatch(m)
+      let skipped = past + count(m.dropped)
+      for (const line of lines) if (!add(line)) skipped++
+      errors += count(m.errors)
+      omit(skipped)
+    },
+    /** The result, with `message` (the runner's own last word: time limit, Stop, …) as one more error. */
+    result(durationMs: number, timedOut: boolean, message?: string, notStarted = false): RunResult {
+      if (message) add({ level: 'error', text: message }, true)
+      const failed = timedOut || message ? 1 : 0
+      return { ok: !failed && errors === 0, errors: errors + failed, durationMs: Math.round(durationMs), timedOut, output, omitted, ...(notStarted ? { notStarted } : {}) }
+    },
+  }
+}
+
+/**
+ * Run code in a fresh sandbox frame. `mode` js: in a worker inside the frame; html: as a page in a
+ * frame nested inside it (the frame stays as the preview until the next run). `job` (js): run test
+ * files against the code with core's harness instead; the result then has the `tests` the frame
+ * sent, unchecked.
+ */
+export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext, job?: { file: string; tests: TestFile[]; harness: string }): Promise<RunResult & { tests?: unknown }> {
   return new Promise((resolve) => {
     const started = performance.now()
-    const output: OutputLine[] = []
-    let kept = 0
-    let late = 0
-    let omitted = 0
-    let errors = 0
+    const out = outputOf(ctx)
     let settled = false
+    let tests: unknown
     const frame = document.createElement('iframe')
     frame.setAttribute('sandbox', 'allow-scripts')
     frame.setAttribute('title', mode === 'html' ? 'Preview of the page' : 'Code runner')
     frame.setAttribute('referrerpolicy', 'no-referrer')
     frame.className = mode === 'html' ? 'preview' : 'hidden-frame'
     if (mode === 'js') frame.setAttribute('aria-hidden', 'true')
-    /** Keep a line (within the limits, or always for the runner's own last word); false if left out. */
-    const add = (line: OutputLine, always = false) => {
-      const full = kept >= OUTPUT_LIMITS.chars || output.length >= OUTPUT_LIMITS.lines
-      if (!always && full && !(line.level === 'error' && late++ < OUTPUT_LIMITS.lateErrors)) return false
-      output.push(line)
-      kept += line.text.length + 1
-      ctx.onOutput(line)
-      return true
-    }
-    const omit = (n: number) => {
-      if (n <= 0) return
-      omitted += n
-      ctx.onOmitted?.(n)
-    }
     const finish = (timedOut: boolean, message?: string, notStarted = false) => {
       if (settled) return
       settled = true
@@ -162,11 +234,9 @@ export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext)
       frame.removeEventListener('load', onLoad)
       window.removeEventListener('message', onMessage)
       ctx.signal.removeEventListener('abort', onAbort)
-      if (message) add({ level: 'error', text: message }, true)
       // A worker (and any loop in it) dies with its frame; an HTML preview stays unless stopped.
       if (mode === 'js' || timedOut || notStarted) frame.remove()
-      const failed = timedOut || message ? 1 : 0
-      resolve({ ok: !failed && errors === 0, errors: errors + failed, durationMs: Math.round(performance.now() - started), timedOut, output, omitted, ...(notStarted ? { notStarted } : {}) })
+      resolve({ ...out.result(performance.now() - started, timedOut, message, notStarted), ...(job ? { tests } : {}) })
     }
     const onMessage = (e: MessageEvent) => {
       if (e.source !== frame.contentWindow || settled) return
@@ -178,24 +248,21 @@ export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext)
           clearTimeout(starting)
           // The time limit is the code's: it starts when the code does, not while the frame loads.
           limit = setTimeout(() => finish(true, `Stopped after ${ctx.timeoutMs / 1000} s: the time limit. Is there an endless loop?`), ctx.timeoutMs)
-          frame.contentWindow!.postMessage({ type: mode === 'js' ? 'run-js' : 'run-html', code }, '*')
+          frame.contentWindow!.postMessage({ type: mode === 'js' ? 'run-js' : 'run-html', code, ...job }, '*')
           break
-        case 'output': {
-          // At most 1,000 lines a message (and 50,000 a run): the work per message stays small.
-          const { lines, past } = unbatch(m)
-          let skipped = past + count(m.dropped)
-          for (const line of lines) if (!add(line)) skipped++
-          errors += count(m.errors)
-          omit(skipped)
+        case 'output':
+          out.take(m)
           break
-        }
+        case 'tests':
+          tests = m.tests
+          break
         case 'done':
           finish(false)
           break
       }
     }
     const onAbort = () => finish(true, 'Stopped.')
-    const src = String(frameUrl ?? defaultFrameUrl())
+    const src = sandboxSettings().frameUrl
     const notStarted = () =>
       finish(false, `The code did not run: the sandbox it runs in could not be loaded from ${new URL(src, location.href).origin}. Check the connection to the Session Kit server, then run again.`, true)
     let ready = false
@@ -216,23 +283,32 @@ export function runInSandbox(mode: 'js' | 'html', code: string, ctx: RunContext)
   })
 }
 
-/** Sucrase's TypeScript transform, fetched only when TypeScript first runs. */
-async function typeStripper(): Promise<(code: string) => string> {
+/** Sucrase's TypeScript transform, fetched only when TypeScript first runs. @internal */
+export async function typeStripper(): Promise<(code: string) => string> {
   const url = String(new URL('../assets/ts-transform.js', import.meta.url))
   const { transform } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ url)) as typeof import('sucrase')
   return (code) => transform(code, { transforms: ['typescript'], disableESTransforms: true }).code
 }
 
-/** A run that ends before the code starts, with one line saying why. */
-function ended(ctx: RunContext, text: string, notStarted = false): RunResult {
+/** A run that ends before the code starts, with one line saying why. @internal */
+export function ended(ctx: RunContext, text: string, notStarted = false): RunResult {
   const line: OutputLine = { level: 'error', text }
   ctx.onOutput(line)
   return { ok: false, errors: 1, durationMs: 0, timedOut: false, output: [line], ...(notStarted ? { notStarted } : {}) }
 }
 
-registerRunner('javascript', { label: 'JavaScript', run: (code, ctx) => runInSandbox('js', code, ctx) })
+// Python and test runs load the first time one is used (one module: each alone would be a chunk
+// small enough for the bundle to fold into this one).
+const later = () => import('./code-runners.js')
+const scriptTests = (typescript: boolean): Runner['test'] => (code, ctx) =>
+  later().then(
+    (m) => m.testScript(code, ctx, typescript),
+    () => ({ ...ended(ctx, 'The tests did not run: they could not be loaded. Check the connection to the Session Kit server, then run again.', true), tests: [] }),
+  )
+registerRunner('javascript', { label: 'JavaScript', run: (code, ctx) => runInSandbox('js', code, ctx), test: scriptTests(false) })
 registerRunner('typescript', {
   label: 'TypeScript',
+  test: scriptTests(true),
   async run(code, ctx) {
     let strip: (code: string) => string
     try {
@@ -249,6 +325,12 @@ registerRunner('typescript', {
     }
     return runInSandbox('js', js, ctx)
   },
+})
+const noPython = (ctx: RunContext) => ended(ctx, 'The code did not run: Python could not be loaded. Check the connection to the Session Kit server, then run again.', true)
+registerRunner('python', {
+  label: 'Python',
+  run: (code, ctx) => later().then((m) => m.runPython(code, ctx), () => noPython(ctx)),
+  test: (code, ctx) => later().then((m) => m.testPython(code, ctx), () => ({ ...noPython(ctx), tests: [] })),
 })
 registerRunner('html', { label: 'HTML', preview: true, run: (code, ctx) => runInSandbox('html', code, ctx) })
 registerRunner('css', {

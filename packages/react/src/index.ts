@@ -104,7 +104,7 @@ export const SessionRoom = createComponent({
   },
 })
 
-/** `<session-runner>`: A sandboxed code runner with an output console. */
+/** `<session-runner>`: A sandboxed code runner with an output console, tests and checks on the server. */
 export const SessionRunner = createComponent({
   tagName: 'session-runner',
   elementClass: Elements.SessionRunner,

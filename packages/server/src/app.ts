@@ -11,6 +11,8 @@ import { analyticsRoutes } from './routes/analytics.js'
 import { chatRoutes } from './routes/chat.js'
 import { invitationRoutes } from './routes/invitations.js'
 import { recordingRoutes } from './routes/recordings.js'
+import { hiddenFileRoutes } from './routes/hidden-files.js'
+import { runRoutes } from './routes/runs.js'
 import { snapshotRoutes } from './routes/snapshots.js'
 import { participantRoutes } from './routes/participants.js'
 import { sessionRoutes } from './routes/sessions.js'
@@ -39,7 +41,7 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
     cors({
       origin: (origin) => (config.allowedOrigins.length === 0 ? '*' : config.allowedOrigins.includes(origin) ? origin : null),
       allowHeaders: ['Authorization', 'Content-Type'],
-      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       exposeHeaders: ['Retry-After', 'Content-Disposition'],
       maxAge: 600,
     }),
@@ -115,6 +117,8 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.route('/v1/sessions', snapshotRoutes())
   app.route('/v1/sessions', analyticsRoutes())
   app.route('/v1', recordingRoutes())
+  app.route('/v1/sessions', runRoutes())
+  app.route('/v1/sessions', hiddenFileRoutes())
   app.route('/', pageRoutes(services))
   if (config.demo) app.route('/', demoRoutes(services))
 

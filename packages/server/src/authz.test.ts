@@ -73,6 +73,13 @@ const CONTRACT: Record<string, string> = {
   'DELETE /v1/sessions/:sid/recordings/:id': 'MANAGE_RECORDINGS',
   'GET /v1/sessions/:sid/recordings/:id/events': 'VIEW_CODE',
   'GET /v1/sessions/:sid/recordings/:id/download': 'VIEW_CODE',
+  'POST /v1/sessions/:sid/runs': 'EXECUTE_CODE',
+  'GET /v1/sessions/:sid/runs': 'VIEW_CODE',
+  'GET /v1/sessions/:sid/runs/:id': 'VIEW_CODE',
+  'GET /v1/sessions/:sid/hidden-files': 'MANAGE_FILES',
+  'GET /v1/sessions/:sid/hidden-files/:name': 'MANAGE_FILES',
+  'PUT /v1/sessions/:sid/hidden-files/:name': 'MANAGE_FILES',
+  'DELETE /v1/sessions/:sid/hidden-files/:name': 'MANAGE_FILES',
 }
 
 describe('authorization sweep (PGlite)', () => {

@@ -87,4 +87,14 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ SESSION_KIT_SECRET: secret, SESSION_KIT_MAX_EDIT_CHARS: '0' }), /at least 1/)
     assert.throws(() => loadConfig({ SESSION_KIT_SECRET: secret, SESSION_KIT_WRITE_COOLDOWN: 'soon' }), /SESSION_KIT_WRITE_COOLDOWN must be a duration/)
   })
+
+  it('reads the verified runs’ sandboxes and limits, with their defaults', () => {
+    const secret = 'x'.repeat(32)
+    assert.deepEqual(loadConfig({ SESSION_KIT_SECRET: secret }).runs, { workers: 1, queue: 20, timeoutMs: 5000, memoryMb: 128, perUserPerMinute: 10, perRoomPerMinute: 60 })
+    const c = loadConfig({ SESSION_KIT_SECRET: secret, SESSION_KIT_RUN_WORKERS: '2', SESSION_KIT_RUN_QUEUE: '0', SESSION_KIT_RUN_TIMEOUT_MS: '10_000', SESSION_KIT_RUN_MEMORY_MB: '256', SESSION_KIT_RUNS_PER_USER: '30', SESSION_KIT_RUNS_PER_ROOM: '300' })
+    assert.deepEqual(c.runs, { workers: 2, queue: 0, timeoutMs: 10_000, memoryMb: 256, perUserPerMinute: 30, perRoomPerMinute: 300 })
+    assert.throws(() => loadConfig({ SESSION_KIT_SECRET: secret, SESSION_KIT_RUN_WORKERS: '0' }), /SESSION_KIT_RUN_WORKERS must be a whole number of at least 1/)
+    assert.throws(() => loadConfig({ SESSION_KIT_SECRET: secret, SESSION_KIT_RUN_TIMEOUT_MS: '5s' }), /SESSION_KIT_RUN_TIMEOUT_MS must be a whole number/)
+    assert.throws(() => loadConfig({ SESSION_KIT_SECRET: secret, SESSION_KIT_RUN_MEMORY_MB: '8' }), /at least 16/)
+  })
 })

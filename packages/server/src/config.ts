@@ -46,6 +46,21 @@ export interface ServerConfig {
   newConnectionsPerIpPerSecond: number
   /** Take the client's address from X-Forwarded-For (behind a reverse proxy you run). */
   trustProxy: boolean
+  /** Verified runs (docs/guides/security.md lists them). */
+  runs: RunConfig
+}
+
+/** How the server runs stored code itself: its sandboxes, their limits and who may ask how often. */
+export interface RunConfig {
+  /** Sandboxes running at once (worker threads). */
+  workers: number
+  /** Runs waiting for a sandbox; beyond it a request is answered 429. */
+  queue: number
+  timeoutMs: number
+  memoryMb: number
+  /** Runs one person may start in a minute, and one room. */
+  perUserPerMinute: number
+  perRoomPerMinute: number
 }
 
 export interface ConfigOverrides {
@@ -120,6 +135,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     maxConnectionsPerIp: count(env, 'SESSION_KIT_MAX_CONNECTIONS_PER_IP', 1000, 0),
     newConnectionsPerIpPerSecond: count(env, 'SESSION_KIT_NEW_CONNECTIONS_PER_IP', 10, 0),
     trustProxy: env.SESSION_KIT_TRUST_PROXY === '1' || env.SESSION_KIT_TRUST_PROXY === 'true',
+    runs: {
+      workers: count(env, 'SESSION_KIT_RUN_WORKERS', 1, 1),
+      queue: count(env, 'SESSION_KIT_RUN_QUEUE', 20, 0),
+      timeoutMs: count(env, 'SESSION_KIT_RUN_TIMEOUT_MS', 5000, 100),
+      memoryMb: count(env, 'SESSION_KIT_RUN_MEMORY_MB', 128, 16),
+      perUserPerMinute: count(env, 'SESSION_KIT_RUNS_PER_USER', 10, 1),
+      perRoomPerMinute: count(env, 'SESSION_KIT_RUNS_PER_ROOM', 60, 1),
+    },
   }
 }
 

@@ -253,6 +253,10 @@ describe('hostile input (PGlite)', () => {
       { method: 'POST', path: (x) => `/v1/sessions/${sid}/participants/${x}/kick`, expect: 404 },
       { method: 'POST', path: (x) => `/v1/sessions/${sid}/participants/${x}/unban`, expect: 404 },
       { method: 'PATCH', path: (x) => `/v1/sessions/${sid}/participants/${x}`, expect: 404, body: { hidden: true } },
+      { method: 'GET', path: (x) => `/v1/sessions/${sid}/runs/${x}`, expect: 404 },
+      { method: 'GET', path: (x) => `/v1/sessions/${sid}/runs?limit=${x}`, expect: 400 },
+      { method: 'GET', path: (x) => `/v1/sessions/${sid}/hidden-files/${x}`, expect: 404 },
+      { method: 'DELETE', path: (x) => `/v1/sessions/${sid}/hidden-files/${x}`, expect: 404 },
     ]
     let checked = 0
     for (const route of routes) {
@@ -283,6 +287,8 @@ describe('hostile input (PGlite)', () => {
       ['POST', '/v1/sessions', { title: 'x', ownerId: nul }, TEST_API_KEY],
       ['POST', '/v1/sessions', { title: 'x', ownerId: 'o', files: { 'a.js': nul } }, TEST_API_KEY],
       ['POST', `/v1/sessions/${sid}/snapshots`, { title: 'ok', [nul]: 1 }],
+      ['POST', `/v1/sessions/${sid}/runs`, { kind: 'program', file: nul }],
+      ['PUT', `/v1/sessions/${sid}/hidden-files/test_nul.py`, { text: nul }],
     ]
     for (const [method, path, body, key] of bodies) {
       const res = await s.api(method, path, key ?? owner, body)
@@ -302,5 +308,76 @@ describe('hostile input (PGlite)', () => {
     const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error') || l.includes('could not store'))
     assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
     console.log(`hostile parameters: ${checked} requests (${routes.length} routes × ${junk.length} values, ${bodies.length} bodies with a NUL), no 500`)
+  })
+
+  it('hidden test files and verified runs: bad names, traversal, bad and huge bodies are refused with their documented error; nothing is stored', async () => {
+    const owner = await s.token(sid, 'instructor', 'owner', { name: 'Owner' })
+    const logged = s.logs.length
+    const put = (name: string, body: string, type = 'application/json') =>
+      fetch(`${s.url}/v1/sessions/${sid}/hidden-files/${name}`, { method: 'PUT', headers: { authorization: `Bearer ${owner}`, 'content-type': type }, body }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }))
+    const ok = JSON.stringify({ text: 'def test_x():\n    assert True\n' })
+    // Names that climb out of a folder, start at the root, hide a control character, or are not test files.
+    const names: [string, RegExp][] = [
+      ['..%2Ftest_escape.py', /"\." or "\.\." folders/],
+      ['a%2F..%2F..%2Ftest_escape.py', /"\." or "\.\." folders/],
+      ['.%2Ftest_dot.py', /"\." or "\.\." folders/],
+      ['tests%2F%2Ftest_empty.py', /empty/],
+      ['%2Fetc%2Ftest_root.py', /cannot start or end with "\/"/],
+      ['tests%5Ctest_back.py', /control characters or backslashes/],
+      ['test%00_nul.py', /control characters or backslashes/],
+      ['test_%0Aline.py', /control characters or backslashes/],
+      [`${'x'.repeat(200)}_test.py`, /control characters or backslashes/],
+      ['notes.txt', /is not a test file/],
+      ['main.py', /is not a test file/],
+      ['passwd', /is not a test file/],
+    ]
+    for (const [name, message] of names) {
+      const res = await put(name, ok)
+      assert.equal(res.status, 400, `${name}: ${res.status} ${JSON.stringify(res.json)}`)
+      assert.equal(res.json.error.code, 'validation_failed')
+      assert.equal(res.json.error.field, 'name')
+      assert.match(res.json.error.message, message, name)
+    }
+    // Bodies: not JSON, the wrong shape, a NUL (as JSON and as text/plain), too large, another type.
+    const bodies: [string, string, number, string][] = [
+      ['{"text":', 'application/json', 400, 'invalid_json'],
+      ['{"text": 5}', 'application/json', 400, 'validation_failed'],
+      ['{}', 'application/json', 400, 'validation_failed'],
+      ['[]', 'application/json', 400, 'validation_failed'],
+      [JSON.stringify({ text: 'a\u0000b' }), 'application/json', 400, 'validation_failed'],
+      ['a\u0000b', 'text/plain', 400, 'validation_failed'],
+      [JSON.stringify({ text: 'x'.repeat(256 * 1024 + 1) }), 'application/json', 413, 'too_large'],
+      ['é'.repeat(140 * 1024), 'text/plain; charset=utf-8', 413, 'too_large'],
+      ['\x89PNG', 'image/png', 400, 'unsupported_body'],
+    ]
+    for (const [body, type, status, code] of bodies) {
+      const res = await put('test_body.py', body, type)
+      assert.equal(res.status, status, `${type} ${body.slice(0, 30)}: ${res.status} ${JSON.stringify(res.json)}`)
+      assert.equal(res.json.error.code, code)
+    }
+    assert.deepEqual((await s.api('GET', `/v1/sessions/${sid}/hidden-files`, owner)).json, { files: [] }, 'nothing was stored')
+    // Exactly 256 KB is accepted, as plain text; then removed.
+    assert.equal((await put('test_big.py', 'x'.repeat(256 * 1024), 'text/plain')).status, 201)
+    assert.equal((await s.api('DELETE', `/v1/sessions/${sid}/hidden-files/test_big.py`, owner)).status, 204)
+
+    // Verified runs: every bad body is refused before any code runs.
+    const runs: [unknown, number, string][] = [
+      [{}, 400, 'validation_failed'],
+      [{ kind: 'compile' }, 400, 'validation_failed'],
+      [{ kind: 'program', file: 5 }, 400, 'validation_failed'],
+      [{ kind: 'program', file: '../../etc/passwd' }, 404, 'file_not_found'],
+      [{ kind: 'program', file: 'x'.repeat(300) }, 400, 'validation_failed'],
+      [{ kind: 'program', file: 'a\\b.js' }, 400, 'validation_failed'],
+      [{ kind: 'tests', file: 'main.js' }, 409, 'no_tests'],
+      ['{"kind":', 400, 'invalid_json'],
+    ]
+    for (const [body, status, code] of runs) {
+      const res = await s.api('POST', `/v1/sessions/${sid}/runs`, owner, body)
+      assert.equal(res.status, status, `${JSON.stringify(body)}: ${res.status} ${JSON.stringify(res.json)}`)
+      assert.equal(res.json.error.code, code)
+    }
+    assert.deepEqual((await s.api('GET', `/v1/sessions/${sid}/runs`, owner)).json, { runs: [] }, 'no run was stored')
+    const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error'))
+    assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
   })
 })

@@ -19,6 +19,7 @@ import { Hub } from './sync/hub.js'
 import { Mailer } from './mail/mailer.js'
 import { buildReplay } from './recordings/replay.js'
 import { getRecording, processingRecordingIds } from './store/recordings.js'
+import { VerifiedRuns } from './runs/verified-runs.js'
 
 export interface SessionKitServer {
   services: Services
@@ -85,7 +86,10 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   const hub = new Hub({ sql: db.sql, committer, bus, verifier, log, clock: opts.clock, helloTimeoutMs: config.helloTimeoutMs, singleInstance: db.kind === 'pglite', limits: config.limits })
   await hub.start()
   const mailer = new Mailer(db.sql, { smtpUrl: config.smtpUrl, from: config.mailFrom, log, production: config.production })
-  const services: Services = { config, db, hub, verifier, mailer, clock, log }
+  // One set of sandboxes per process; runs an earlier process left unfinished are ended first.
+  const runs = new VerifiedRuns({ sql: db.sql, hub, config: config.runs, clock, log, singleInstance: db.kind === 'pglite' })
+  await runs.start()
+  const services: Services = { config, db, hub, verifier, mailer, runs, clock, log }
   if (config.demo) await seedDemo(db.sql)
   // Replays whose build was cut short (a crash after stop) are built again.
   for (const rec of await processingRecordingIds(db.sql)) {
@@ -113,6 +117,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
       })
     } catch (e) {
       // The port is taken (EADDRINUSE) or not ours to bind: leave nothing open behind us.
+      await runs.close()
       await hub.close()
       await hub.drain()
       mailer.close()
@@ -149,6 +154,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
     async close() {
       if (closed) return
       closed = true
+      // Runs still in the sandboxes cannot finish: they are ended (and the rooms told) while the hub still listens.
+      await runs.close()
       await hub.close()
       for (const client of wss.clients) client.terminate()
       // Let the sockets' close events run, then wait for the leave records they write.

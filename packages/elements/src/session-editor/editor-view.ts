@@ -296,6 +296,14 @@ export class CodeEditor {
     this.view.focus()
   }
 
+  /** Put the caret at the start of a line (1-based; clamped to the text), scroll it to the middle and focus. */
+  goToLine(line: number) {
+    const doc = this.view.state.doc
+    const at = doc.line(Math.min(Math.max(1, Math.floor(line)), doc.lines)).from
+    this.view.dispatch({ selection: { anchor: at }, effects: EditorView.scrollIntoView(at, { y: 'center' }) })
+    this.view.focus()
+  }
+
   destroy() {
     this.view.destroy()
   }

@@ -132,6 +132,12 @@ export class SessionEditor extends SessionElement {
     else super.focus(options)
   }
 
+  /** Move the caret to a line of the code (1-based) and focus it: where a runner's error points. */
+  goToLine(line: number) {
+    if (this.#editor) this.#editor.goToLine(line)
+    else this.focus()
+  }
+
   protected override updated(changed: PropertyValues) {
     if (this._phase === 'playground' && !this.#editor) void this.#ensureEditor(this.#initial)
     if (changed.has('language') && this.#editor) void this.#editor.setLanguage(this.#language)
@@ -341,11 +347,14 @@ export class SessionEditor extends SessionElement {
     })
   }
 
-  /** Follow other people's cursors from the client's events (they are not part of the room's state). */
-  /** The runner that runs this editor's code: one pointing at it with `for`, else one in the room. */
+  /**
+   * The runner that runs this editor's code: one pointing at it with `for`, else the room's runner
+   * for this file, else the room's first runner.
+   */
   get #runner(): (HTMLElement & { run(r: { file?: string; code?: string; language?: string }): Promise<unknown>; canRun: boolean }) | null {
     const byFor = this.id ? this.ownerDocument.querySelector(`session-runner[for="${CSS.escape(this.id)}"]`) : null
-    const found = byFor ?? (this._room ? this.closest('session-room')?.querySelector('session-runner:not([for])') : null)
+    const room = this._room ? this.closest('session-room') : null
+    const found = byFor ?? room?.querySelector(`session-runner[file="${CSS.escape(this.#fileName)}"]:not([for])`) ?? room?.querySelector('session-runner:not([for])')
     return (found as never) ?? null
   }
 

@@ -22,6 +22,7 @@ export function demoPage(opts: { origin: string; session: string; people: Person
       <session-room server="${opts.origin}" session="${opts.session}" token="${p.token}" data-role="${p.role}">
         <session-editor file="main.js"></session-editor>
         <session-runner file="main.js"></session-runner>
+        <details class="people python"><summary>Python: greet.py</summary><session-editor file="greet.py"></session-editor><session-runner file="greet.py"></session-runner></details>
         <session-chat></session-chat>
         <details class="people" ${p.role === 'instructor' ? raw('open') : ''}>
           <summary>${p.role === 'instructor' ? 'Moderation' : 'People'}</summary>

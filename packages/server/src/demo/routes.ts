@@ -22,9 +22,35 @@ function greet(name) {
 console.log(greet('class'))
 `
 
+const STARTER_TESTS = `// Tests on main.js: "Run tests" runs them here; "Check on the server" runs them where the result can be trusted.
+test('greets by name', () => {
+  expect(greet('Ada')).toBe('Hello, Ada!')
+})
+`
+
+const PYTHON = `# Python runs in the page too: the first run downloads it (a few MB), later runs start at once.
+def greet(name):
+    return f"Hello, {name}!"
+
+
+if __name__ == "__main__":
+    name = input("What is your name? ")
+    print(greet(name))
+`
+
+const PYTHON_TESTS = `# Tests on greet.py: each assert and each test_ function is one test.
+from greet import greet
+
+assert greet("Ada") == "Hello, Ada!"
+
+
+def test_empty_name():
+    assert greet("") == "Hello, !"
+`
+
 /** Create the demo session once, owned by the demo instructor. */
 export async function seedDemo(sql: Sql) {
-  await createSession(sql, { id: DEMO_SESSION, title: 'Demo: JavaScript warm-up', language: 'javascript', ownerId: DEMO_PEOPLE[0].sub, files: { 'main.js': STARTER } })
+  await createSession(sql, { id: DEMO_SESSION, title: 'Demo: warm-up in JavaScript and Python', language: 'javascript', ownerId: DEMO_PEOPLE[0].sub, files: { 'main.js': STARTER, 'main.test.js': STARTER_TESTS, 'greet.py': PYTHON, 'test_greet.py': PYTHON_TESTS } })
 }
 
 /** The development demo: one room open three times, as instructor, learner and observer. */

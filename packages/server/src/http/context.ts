@@ -4,6 +4,7 @@ import type { ServerConfig } from '../config.js'
 import type { Database } from '../store/db.js'
 import type { Hub } from '../sync/hub.js'
 import type { Mailer } from '../mail/mailer.js'
+import type { VerifiedRuns } from '../runs/verified-runs.js'
 
 /** What every route can reach. */
 export interface Services {
@@ -12,6 +13,8 @@ export interface Services {
   hub: Hub
   verifier: TokenVerifier
   mailer: Mailer
+  /** Runs the server makes itself from the stored code, in its sandboxes. */
+  runs: VerifiedRuns
   /** The time, injectable for tests (invitation expiry and rate windows use it). */
   clock: () => Date
   log: (msg: string) => void

@@ -3,7 +3,7 @@ import * as A from '@automerge/automerge'
 import { applyReplayEvent, colorFor, type Replay, type ReplayEvent } from '@session-kit/core'
 import { chatBodiesSince } from '../store/chat.js'
 import type { Sql } from '../store/db.js'
-import { activityEventsBetween, changeEventsSince } from '../store/events.js'
+import { activityEventsBetween, changeEventsSince, type RunRow } from '../store/events.js'
 import { participantNames } from '../store/participants.js'
 import { durationMs as recordedMs, type RecordingRow } from '../store/recordings.js'
 import type { Room } from '../sync/room.js'
@@ -79,8 +79,9 @@ export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, ses
     timeline.push({ id: e.id, at, edit: false, make: (t) => {
       if (e.kind === 'chat') return chats.has(e.ref ?? '') ? { t, type: 'chat', userId, text: chats.get(e.ref!)! } : null
       if (e.kind === 'run') {
-        const d = e.data as { file: string; ok: boolean; errors: number; timedOut?: boolean; durationMs: number }
-        return { t, type: 'run', userId, file: d.file, ok: d.ok, errors: d.errors, timedOut: Boolean(d.timedOut), durationMs: d.durationMs }
+        const d = e.data as RunRow['data']
+        const verified = d.verified ? { verified: true as const, status: d.status, ...(d.tests ? { tests: d.tests } : {}) } : {}
+        return { t, type: 'run', userId, file: d.file, ok: d.ok, errors: d.errors, timedOut: Boolean(d.timedOut), durationMs: d.durationMs, ...verified }
       }
       return { t, type: e.kind as 'join' | 'leave', userId }
     } })

@@ -6,6 +6,9 @@ import {
   ChatPageSchema,
   DocumentTextSchema,
   ErrorBodySchema,
+  HiddenFileInfoSchema,
+  HiddenFileListSchema,
+  HiddenFileSchema,
   InvitationAcceptedSchema,
   InvitationDeclinedSchema,
   InvitationInfoSchema,
@@ -18,6 +21,7 @@ import {
   ParticipantListSchema,
   RecordingEntrySchema,
   RecordingListSchema,
+  RunQueuedSchema,
   SessionEntrySchema,
   SessionListSchema,
   SessionViewSchema,
@@ -26,6 +30,8 @@ import {
   SnapshotRestoredSchema,
   SnapshotSchema,
   TokenRefreshedSchema,
+  VerifiedRunListSchema,
+  VerifiedRunSchema,
   type ApiSchema,
 } from '@session-kit/core/api'
 import { backends } from '../testing/db.js'
@@ -126,6 +132,31 @@ for (const backend of backends()) {
       assert.ok(stats.participants.some((p) => p.userId === 'ins'))
       await call(OwnActivitySchema, 200, 'GET', `/v1/sessions/${id}/analytics/me?range=1h`, ins)
       client.close()
+    })
+
+    it('verified runs and hidden test files, as instructors and learners read them', async () => {
+      const id = `contract-run-${Date.now().toString(36)}`
+      const files = { 'main.js': 'function add(a, b) { return a + b }\nconsole.log(add(1, 2))\n', 'main.test.js': "test('adds', () => expect(add(1, 2)).toBe(3))\n" }
+      await call(SessionEntrySchema, 201, 'POST', '/v1/sessions', undefined, { id, title: 'Runs', ownerId: 'ins', files }, { authorization: `Bearer ${TEST_API_KEY}` })
+      const ins = await s.token(id, 'instructor', 'ins', { name: 'Ada' })
+      const lea = await s.token(id, 'learner', 'lea', { name: 'Grace' })
+      const put = await call(HiddenFileInfoSchema, 201, 'PUT', `/v1/sessions/${id}/hidden-files/hidden.test.js`, ins, { text: "test('doubles', () => expect(add(2, 2)).toBe(4))\n" })
+      assert.equal(put.name, 'hidden.test.js')
+      assert.deepEqual((await call(HiddenFileListSchema, 200, 'GET', `/v1/sessions/${id}/hidden-files`, ins)).files.map((f) => f.name), ['hidden.test.js'])
+      await call(HiddenFileSchema, 200, 'GET', `/v1/sessions/${id}/hidden-files/hidden.test.js`, ins)
+
+      const queued = await call(RunQueuedSchema, 202, 'POST', `/v1/sessions/${id}/runs`, lea, { kind: 'tests' })
+      let run = await call(VerifiedRunSchema, 200, 'GET', `/v1/sessions/${id}/runs/${queued.id}`, lea)
+      for (let i = 0; i < 300 && (run.status === 'queued' || run.status === 'running'); i++) {
+        await new Promise((r) => setTimeout(r, 100))
+        run = await call(VerifiedRunSchema, 200, 'GET', `/v1/sessions/${id}/runs/${queued.id}`, lea)
+      }
+      assert.equal(run.status, 'passed', JSON.stringify(run))
+      assert.equal(typeof run.withheld, 'string', 'the learner is told what is not shown')
+      const full = await call(VerifiedRunSchema, 200, 'GET', `/v1/sessions/${id}/runs/${queued.id}`, ins)
+      assert.ok(full.hiddenOutput, 'the instructor reads what the hidden tests printed')
+      const list = await call(VerifiedRunListSchema, 200, 'GET', `/v1/sessions/${id}/runs?limit=5`, lea)
+      assert.equal(list.runs[0]?.id, queued.id)
     })
   })
 }

@@ -1,3 +1,4 @@
+import type { VerifiedRunStatus } from '@session-kit/core'
 import type { Sql, Tx } from './db.js'
 
 export type EventKind = 'code_change' | 'server_change' | 'join' | 'leave' | 'run' | 'chat'
@@ -39,7 +40,22 @@ export interface RunRow {
   id: number
   userId: string
   at: Date
-  data: { name: string; file: string; language: string; ok: boolean; errors: number; durationMs: number; timedOut: boolean; output: string }
+  data: {
+    name: string
+    file: string
+    language: string
+    ok: boolean
+    errors: number
+    durationMs: number
+    timedOut: boolean
+    output: string
+    /** A run the server made itself (store/verified-runs.ts holds the whole of it). */
+    verified?: true
+    runId?: string
+    kind?: 'program' | 'tests'
+    status?: VerifiedRunStatus
+    tests?: { passed: number; failed: number }
+  }
 }
 
 /** Store a run; `at` null: now, on the database's clock. */

@@ -57,6 +57,9 @@ export function chatMessage(row: ChatRow): ChatMessage {
 }
 
 export function runInfo(row: RunRow): RunInfo {
-  const { name, file, language, ok, errors, durationMs, timedOut, output } = row.data
-  return { id: row.id, userId: row.userId, name, file, language, ok, errors, durationMs, timedOut, output, at: new Date(row.at).toISOString() }
+  const { name, file, language, ok, errors, durationMs, timedOut, output, verified, runId, kind, status, tests } = row.data
+  const info: RunInfo = { id: row.id, userId: row.userId, name, file, language, ok, errors, durationMs, timedOut, output, at: new Date(row.at).toISOString() }
+  // A run the server made itself says so, with its id and outcome; a reported one says only what it
+  // reported (a browser's run of tests: its counts).
+  return verified ? { ...info, verified, runId, kind, status, ...(tests ? { tests } : {}) } : tests ? { ...info, tests } : info
 }

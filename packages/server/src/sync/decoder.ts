@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads'
+import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { ChangeFormatError, type IncomingChange } from './changes.js'
 import type { DecodeJob, DecodeReply } from './decode-worker.js'
 
@@ -122,8 +122,8 @@ export class ChangeDecoder {
  * module; when the server runs from its TypeScript sources (tests, under tsx) the worker needs
  * tsx's loader registered before it imports the `.ts` entry.
  */
-export function startWorker(url: URL, maxOldGenerationSizeMb = 512): Worker {
-  const options = { resourceLimits: { maxOldGenerationSizeMb } }
+export function startWorker(url: URL, maxOldGenerationSizeMb = 512, more: WorkerOptions = {}): Worker {
+  const options: WorkerOptions = { ...more, resourceLimits: { ...more.resourceLimits, maxOldGenerationSizeMb } }
   if (!url.pathname.endsWith('.ts')) return new Worker(url, options)
   return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}) })`, { ...options, eval: true })
 }
