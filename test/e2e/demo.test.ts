@@ -22,7 +22,7 @@ describe('the demo page (npm start)', () => {
     await server?.stop()
   })
 
-  const pane = (role: string) => `session-room[data-role="${role}"] session-editor`
+  const pane = (role: string) => `session-room[data-role="${role}"] session-editor[file="main.js"]`
   const value = (role: string) => editorValue(page.locator(pane(role)))
   const indicator = (role: string) => page.locator(pane(role)).locator('[part=indicator]').textContent()
   async function until(fn: () => Promise<boolean>, what: string, ms = 10_000) {
@@ -87,12 +87,35 @@ describe('the demo page (npm start)', () => {
   it('runs code in the sandbox and chats, and the room sees both', async () => {
     const learner = page.locator('session-room[data-role="learner"]')
     const observer = page.locator('session-room[data-role="observer"]')
-    await learner.locator('session-runner').getByRole('button', { name: /^Run / }).click()
-    await until(async () => ((await learner.locator('session-runner [part~=output]').textContent()) ?? '').includes('Hello, class!'), 'the code ran')
-    await until(async () => ((await observer.locator('session-runner [part=activity]').textContent()) ?? '').includes('Grace (learner) ran main.js'), 'the observer saw the run')
+    await learner.locator('session-runner[file="main.js"]').getByRole('button', { name: 'Run main.js' }).click()
+    await until(async () => ((await learner.locator('session-runner[file="main.js"] [part~=output]').textContent()) ?? '').includes('Hello, class!'), 'the code ran')
+    await until(async () => ((await observer.locator('session-runner[file="main.js"] [part=activity]').textContent()) ?? '').includes('Grace (learner) ran main.js'), 'the observer saw the run')
     await learner.locator('session-chat textarea').fill('Done! <b>not bold</b>')
     await page.keyboard.press('Enter')
     await until(async () => ((await observer.locator('session-chat [part=messages]').textContent()) ?? '').includes('Done! <b>not bold</b>'), 'the chat message arrived as text')
+  })
+
+  it('the demo’s Python file runs in the page, asks for input, and its tests pass in the page and on the server', async () => {
+    const learner = page.locator('session-room[data-role="learner"]')
+    await learner.locator('details.python > summary').click()
+    const runner = learner.locator('session-runner[file="greet.py"]')
+    await runner.getByRole('button', { name: 'Run greet.py' }).click()
+    // The first run downloads Python from this server's /cdn/ and starts it.
+    const field = runner.getByRole('textbox', { name: /What is your name\?/ })
+    await field.waitFor({ timeout: 90_000 })
+    await field.fill('Grace')
+    await field.press('Enter')
+    await until(async () => ((await runner.locator('[part~=output]').textContent()) ?? '').includes('Hello, Grace!'), 'the Python program answered', 30_000)
+    await runner.getByRole('button', { name: 'Run tests' }).click()
+    await until(async () => ((await runner.locator('[part~=status]').textContent()) ?? '').includes('2 of 2 tests passed'), 'the Python tests passed in the page', 30_000)
+    assert.equal(await runner.locator('[part~=test-passed]').count(), 2)
+    await runner.getByRole('button', { name: 'Check on the server' }).click()
+    await until(async () => /Verified on the server at version \w{8}: 2 of 2 tests passed/.test((await runner.locator('[part=verified]').textContent()) ?? ''), 'the server vouched for the tests', 90_000)
+    // The JavaScript file's tests, in the page.
+    const js = learner.locator('session-runner[file="main.js"]')
+    await js.getByRole('button', { name: 'Run tests' }).click()
+    await until(async () => ((await js.locator('[part~=status]').textContent()) ?? '').includes('1 of 1 test passed'), 'the JavaScript tests passed', 30_000)
+    assert.deepEqual(problems, [])
   })
 
   it('an instructor invites by email; the invitee opens the link from the outbox, accepts and joins', async () => {

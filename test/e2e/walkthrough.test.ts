@@ -110,7 +110,7 @@ describe('walk-through: the demo in three roles', () => {
         const seen = await recordStates(page)
         await page.goto(server.url + '/')
         for (const role of ['instructor', 'learner', 'observer']) {
-          await page.locator(`session-room[data-role="${role}"] session-editor .editor.live`).waitFor({ timeout: 20_000 })
+          await page.locator(`session-room[data-role="${role}"] session-editor[file="main.js"] .editor.live`).waitFor({ timeout: 20_000 })
         }
         await page.locator('session-chat').first().locator('.empty, [part=message]').first().waitFor({ timeout: 10_000 })
         await page.waitForTimeout(300)
@@ -135,10 +135,10 @@ describe('walk-through: the demo in three roles', () => {
       const page = await ctx.newPage()
       await page.goto(server.url + '/')
       const learner = page.locator('session-room[data-role="learner"]')
-      await learner.locator('session-editor .editor.live').waitFor({ timeout: 20_000 })
+      await learner.locator('session-editor[file="main.js"] .editor.live').waitFor({ timeout: 20_000 })
       await server.stop()
-      await learner.locator('session-runner [part=run-button]').click()
-      const status = learner.locator('session-runner [part=status]')
+      await learner.locator('session-runner[file="main.js"] [part=run-button]').click()
+      const status = learner.locator('session-runner[file="main.js"] [part=status]')
       await status.filter({ hasText: /did not run|time limit/ }).waitFor({ timeout: 20_000 })
       const said = (await status.textContent()) ?? ''
       assert.match(said, /did not run/)

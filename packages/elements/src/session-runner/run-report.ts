@@ -67,6 +67,7 @@ export function activityText(r: RunInfo): string {
   const what = r.tests ? `ran tests on ${r.file}` : `ran ${r.file}`
   let result: string
   if (r.timedOut || r.status === 'timeout') result = 'stopped by the time limit'
+  else if (r.tests && r.tests.passed + r.tests.failed === 0) result = r.errors ? 'no test ran (the code has an error)' : 'no test ran'
   else if (r.tests) result = `${r.tests.passed} of ${r.tests.passed + r.tests.failed} passed`
   else if (r.status === 'error') result = 'could not run'
   else result = r.errors ? `${r.errors} error${r.errors === 1 ? '' : 's'}` : 'no errors'

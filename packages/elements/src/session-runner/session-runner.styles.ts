@@ -126,7 +126,10 @@ export const styles = css`
     min-width: 4.5rem;
   }
   .test .name {
-    flex: 1;
+    /* At least 10rem before the time and the place move to the next line: no name a word a line. */
+    flex: 1 1 10rem;
+    min-width: 0;
+    overflow-wrap: anywhere;
   }
   .test .time {
     color: var(--_muted);

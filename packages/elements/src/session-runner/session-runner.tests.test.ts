@@ -3,6 +3,7 @@ import { sendKeys } from '@web/test-runner-commands'
 import type { SessionRunner } from './session-runner.js'
 import { createSession, freshSid, viewOf, waitFor } from '../test-support/room.js'
 import { outputLines, playground } from '../test-support/runner.js'
+import { activityText } from './run-report.js'
 import { announced, button, openRoom, shadow, statusText, testRows } from '../test-support/runner-room.js'
 
 // "Run tests", input() and a runtime's download in <session-runner>, in a real room. Python is
@@ -178,5 +179,12 @@ describe('<session-runner>: Python, input() and tests', function () {
     expect(await runner.runTests()).to.equal(null)
     expect(statusText(runner)).to.equal('Add a test file, e.g. test_main.py, to run tests.')
     expect(announced(runner)).to.equal('Add a test file, e.g. test_main.py, to run tests.')
+  })
+
+  it('the room hears a run of tests as its counts, and one where no test ran as that, not as "0 of 0 passed"', () => {
+    const base = { id: 1, userId: 'u', name: 'Grace', file: 'main.py', language: 'python', ok: false, durationMs: 5, timedOut: false, output: '', at: new Date().toISOString() }
+    expect(activityText({ ...base, errors: 1, tests: { passed: 3, failed: 1 } })).to.equal('Grace ran tests on main.py — 3 of 4 passed')
+    expect(activityText({ ...base, errors: 1, tests: { passed: 0, failed: 0 } })).to.equal('Grace ran tests on main.py — no test ran (the code has an error)')
+    expect(activityText({ ...base, errors: 0 })).to.equal('Grace ran main.py — no errors')
   })
 })
