@@ -54,7 +54,7 @@ if (!only.length) {
 }
 
 console.log(`\n== node:test — ${nodeFiles.length} files${process.env.DATABASE_URL ? ' (PGlite and PostgreSQL)' : ' (PGlite; set DATABASE_URL to also run against PostgreSQL)'}\n`)
-const node = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=180000', ...nodeFiles])
+const node = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000', ...nodeFiles])
 const count = (label) => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(node.output)?.[1] ?? 0)
 results.push({ suite: 'node', passed: count('pass'), failed: count('fail') + (node.code && !count('fail') ? 1 : 0), skipped: count('skipped') })
 

@@ -1,7 +1,7 @@
 export { createServer, type CreateServerOptions, type SessionKitServer } from './server.js'
 export { createApp } from './app.js'
 export { mintToken, mintGuestToken, parseTtl, TokenVerifier, TokenError, type MintClaims } from './auth/tokens.js'
-export { loadConfig, type ServerConfig } from './config.js'
+export { loadConfig, type RunConfig, type ServerConfig } from './config.js'
 export { migrate } from './store/migrate.js'
 export { openDatabase, type Database } from './store/db.js'
 export { DEFAULT_LIMITS, type SyncLimits } from './sync/limits.js'
