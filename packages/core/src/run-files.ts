@@ -29,3 +29,15 @@ export function runLanguage(name: string): TestLanguage | null {
   const dot = base.lastIndexOf('.')
   return dot > 0 ? (LANGUAGE_OF[base.slice(dot + 1).toLowerCase()] ?? null) : null
 }
+
+/** One test's outcome, as both harnesses report it. */
+export interface TestResult {
+  name: string
+  passed: boolean
+  /** Why it failed: the assertion's message, or `TypeError: …`. */
+  message?: string
+  durationMs: number
+  /** Where: a failure's innermost line in the learner's files, a passing test's own line. */
+  file?: string
+  line?: number
+}

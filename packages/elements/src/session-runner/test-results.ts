@@ -1,14 +1,8 @@
 import { html, nothing } from 'lit'
+import type { TestResult } from '@session-kit/core'
 
 /** One test as shown, from a run in the page or on the server. */
-export interface ShownTest {
-  name: string
-  passed: boolean
-  message?: string
-  durationMs: number
-  /** The file and line the failure points at, when known. */
-  file?: string
-  line?: number
+export interface ShownTest extends TestResult {
   /** From a test file only the server has (instructors see its tests' names). */
   hidden?: boolean
 }

@@ -5,6 +5,7 @@
  * its files. At most `workers` runs go at once, at most `queueLimit` wait in order behind them; one
  * sandbox per slot and language is started ahead, so a run does not wait for an interpreter.
  */
+import type { TestResult } from '@session-kit/core'
 import { OUTPUT_CHARACTERS } from './output.js'
 import { Sandbox, type SandboxKind } from './sandbox.js'
 
@@ -26,7 +27,7 @@ export type RunStatus = 'passed' | 'failed' | 'error' | 'timeout'
 export interface RunOutcome {
   status: RunStatus
   output: { stream: 'stdout' | 'stderr'; text: string }[]
-  tests: { name: string; passed: boolean; message?: string; durationMs: number; file?: string; line?: number }[]
+  tests: TestResult[]
   durationMs: number
   /** Why it ended, in plain words, for error/timeout: "Stopped after 5 s: the time limit", "Out of memory: the program used more than 128 MB", "The sandbox crashed: …". */
   reason?: string

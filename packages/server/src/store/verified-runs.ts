@@ -1,4 +1,4 @@
-import type { VerifiedRunStatus } from '@session-kit/core'
+import type { TestResult, VerifiedRunStatus } from '@session-kit/core'
 import type { Sql, Tx } from './db.js'
 import { INSTANCE_TIMEOUT_S } from './presence.js'
 
@@ -8,13 +8,7 @@ export interface RunOutputLine {
 }
 
 /** One test's result as stored: everything the sandbox said, `hidden` for a hidden test file's. */
-export interface StoredTest {
-  name: string
-  passed: boolean
-  message?: string
-  durationMs: number
-  file?: string
-  line?: number
+export interface StoredTest extends TestResult {
   hidden?: boolean
 }
 
