@@ -42,31 +42,49 @@ const results = []
 if (!only.length) {
   console.log('== typecheck (sources and tests)\n')
   const configs = ['packages/core/tsconfig.test.json', 'packages/server/tsconfig.test.json', 'packages/elements/tsconfig.test.json', 'test/tsconfig.json']
+  let t0 = Date.now()
   let bad = 0
   for (const c of configs) if ((await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', c])).code) bad++
-  results.push({ suite: 'typecheck', passed: configs.length - bad, failed: bad, skipped: 0 })
+  results.push({ suite: 'typecheck', passed: configs.length - bad, failed: bad, skipped: 0, seconds: (Date.now() - t0) / 1000 })
   console.log('\n== size budgets of the CDN build (npm run size)\n')
+  t0 = Date.now()
   const size = await run(process.execPath, [join(root, 'scripts/size.mjs')])
-  results.push({ suite: 'size', passed: size.code ? 0 : 1, failed: size.code ? 1 : 0, skipped: 0 })
+  results.push({ suite: 'size', passed: size.code ? 0 : 1, failed: size.code ? 1 : 0, skipped: 0, seconds: (Date.now() - t0) / 1000 })
   console.log('\n== docs build (npm run docs: typedoc with warnings as errors, element reference)\n')
+  t0 = Date.now()
   const docs = await run('npm', ['run', 'docs', '--silent'])
-  results.push({ suite: 'docs', passed: docs.code ? 0 : 1, failed: docs.code ? 1 : 0, skipped: 0 })
+  results.push({ suite: 'docs', passed: docs.code ? 0 : 1, failed: docs.code ? 1 : 0, skipped: 0, seconds: (Date.now() - t0) / 1000 })
 }
 
+/*
+ * Two test files run at once (this machine's two cores), except those that measure time or load
+ * the machine on purpose — a deadline, a flood, an event loop's lag, ten thousand connections, a
+ * browser timing a runaway program: they run afterwards, one at a time, with nothing beside them.
+ */
+const ALONE = [/sync\/memory\./, /sync\/flood\./, /runs\/engine\./, /routes\/runs\./, /e2e\/runner\./]
+const alone = nodeFiles.filter((f) => ALONE.some((r) => r.test(f)))
+const shared = nodeFiles.filter((f) => !alone.includes(f))
 console.log(`\n== node:test — ${nodeFiles.length} files${process.env.DATABASE_URL ? ' (PGlite and PostgreSQL)' : ' (PGlite; set DATABASE_URL to also run against PostgreSQL)'}\n`)
-const node = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000', ...nodeFiles])
-const count = (label) => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(node.output)?.[1] ?? 0)
-results.push({ suite: 'node', passed: count('pass'), failed: count('fail') + (node.code && !count('fail') ? 1 : 0), skipped: count('skipped') })
+const nodeArgs = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000']
+for (const [files, concurrency] of [[shared, 2], [alone, 1]]) {
+  if (!files.length) continue
+  const t0 = Date.now()
+  const node = await run(process.execPath, [...nodeArgs, `--test-concurrency=${concurrency}`, ...files])
+  const count = (label) => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(node.output)?.[1] ?? 0)
+  const suite = concurrency > 1 ? 'node' : 'node (one at a time)'
+  results.push({ suite, passed: count('pass'), failed: count('fail') + (node.code && !count('fail') ? 1 : 0), skipped: count('skipped'), seconds: (Date.now() - t0) / 1000 })
+}
 
 if (!only.length || only.includes('browser')) {
   console.log('\n== browser (web-test-runner, Chromium)\n')
+  const t0 = Date.now()
   const wtr = await run(process.execPath, [join(root, 'node_modules/@web/test-runner/dist/bin.js'), '--config', 'web-test-runner.config.mjs'])
   const m = [...wtr.output.matchAll(/(\d+) passed, (\d+) failed/g)].pop()
-  results.push({ suite: 'browser', passed: Number(m?.[1] ?? 0), failed: Number(m?.[2] ?? 0) + (wtr.code && !Number(m?.[2] ?? 0) ? 1 : 0), skipped: 0 })
+  results.push({ suite: 'browser', passed: Number(m?.[1] ?? 0), failed: Number(m?.[2] ?? 0) + (wtr.code && !Number(m?.[2] ?? 0) ? 1 : 0), skipped: 0, seconds: (Date.now() - t0) / 1000 })
 }
 
 console.log('\n== summary')
-for (const r of results) console.log(`${r.suite}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}`)
+for (const r of results) console.log(`${r.suite}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''} (${Math.round(r.seconds)} s)`)
 const passed = results.reduce((n, r) => n + r.passed, 0)
 const failed = results.reduce((n, r) => n + r.failed, 0)
 console.log(`${passed} passed, ${failed} failed`)

@@ -12,6 +12,15 @@ export function backends(): Backend[] {
   return process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite']
 }
 
+/**
+ * One backend, for the few long tests whose subject is the server's own work rather than the
+ * database's (a run of thousands of connections): PostgreSQL when DATABASE_URL is set, as in
+ * production and CI, else PGlite.
+ */
+export function oneBackend(): Backend {
+  return process.env.DATABASE_URL ? 'postgres' : 'pglite'
+}
+
 const pgliteEntry = createRequire(import.meta.url).resolve('@electric-sql/pglite')
 const pgliteVersion = (JSON.parse(readFileSync(join(dirname(pgliteEntry), '..', 'package.json'), 'utf8')) as { version: string }).version
 
