@@ -27,7 +27,7 @@ function sessionKitServer() {
       if (url.pathname === '/__sk/server') return { body: JSON.stringify({ url: server.url, apiKey: 'test-api-key' }), type: 'json' }
       if (url.pathname === '/__sk/token') {
         const p = Object.fromEntries(url.searchParams)
-        const token = await mintToken({ sid: p.sid, role: p.role, sub: p.user, name: p.name || p.user }, TEST_SECRET, { ttl: p.ttl || '1h' })
+        const token = await mintToken({ ...(p.sid ? { sid: p.sid } : {}), ...(p.assignment ? { assignment: p.assignment } : {}), role: p.role, sub: p.user, name: p.name || p.user }, TEST_SECRET, { ttl: p.ttl || '1h' })
         return { body: JSON.stringify({ token }), type: 'json' }
       }
     },

@@ -27,7 +27,7 @@ import { chromium } from 'playwright-core'
 import { FullPeer, startTyping, stopTyping } from './clients.mjs'
 import { createSession, root, SECRET, sleep, starterText, startServer, summarize, table, writeResult } from './lib.mjs'
 
-const CHROME_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu']
+export const CHROME_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu']
 
 function options(args) {
   const get = (name, fallback) => {
@@ -68,7 +68,7 @@ class Typist extends FullPeer {
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json', '.html': 'text/html' }
 
 /** The host page (its own origin, like an LMS) and the bundle it loads from /cdn/. */
-async function hostPage(cdnDir, body, csp) {
+export async function hostPage(cdnDir, body, csp) {
   const server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
     if (path === '/') {
@@ -93,7 +93,7 @@ async function hostPage(cdnDir, body, csp) {
  * Tasks of the page's renderer main thread in a Chromium trace ('toplevel' category): each task's
  * wall and CPU (thread) time in ms.
  */
-function rendererTasks(traceBuffer) {
+export function rendererTasks(traceBuffer) {
   const events = JSON.parse(String(traceBuffer)).traceEvents
   const mains = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`))
   return events
@@ -102,7 +102,7 @@ function rendererTasks(traceBuffer) {
 }
 
 /** Long tasks by CPU time, from a trace. */
-function cpuLongTasks(tasks) {
+export function cpuLongTasks(tasks) {
   const long = tasks.filter((t) => t.cpu > 50)
   return { count: long.length, worstMs: long.length ? Math.max(...long.map((t) => t.cpu)).toFixed(0) : '-', busyMs: tasks.reduce((s, t) => s + t.cpu, 0) }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench [name …]: runs the named benchmarks (all when none is named), one after another,
 // and prints how long each took. Every benchmark prints its table and writes bench/results/<name>.json.
-const BENCHES = ['sync', 'lecture', 'browser', 'connections', 'load', 'scale', 'player', 'analytics', 'attack', 'runs', 'size']
+const BENCHES = ['sync', 'lecture', 'classroom', 'browser', 'connections', 'load', 'scale', 'player', 'analytics', 'attack', 'runs', 'size']
 // Names come before the first option: `npm run bench -- sync --seconds 10`.
 const args = process.argv.slice(2)
 const firstOption = args.findIndex((a) => a.startsWith('-'))

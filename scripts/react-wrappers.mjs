@@ -2,12 +2,13 @@
 // Writes packages/react/src/index.ts from the elements' custom-elements.json: one typed React
 // component per element (@lit/react), events as `onSession…` props. Run by `npm run build`;
 // `--check` exits non-zero when the committed file is out of date with the manifest.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const manifest = JSON.parse(readFileSync(`${root}packages/elements/custom-elements.json`, 'utf8'))
-const eventsSource = readFileSync(`${root}packages/elements/src/events/events.ts`, 'utf8')
+const eventsDir = `${root}packages/elements/src/events/`
+const eventsSource = readdirSync(eventsDir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(eventsDir + f, 'utf8')).join('\n')
 const eventClasses = new Set([...eventsSource.matchAll(/^export class (\w+Event) extends/gm)].map((m) => m[1]))
 
 const pascal = (s) => s.replace(/(^|-)([a-z])/g, (_, __, c) => c.toUpperCase())

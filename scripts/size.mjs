@@ -3,7 +3,7 @@
 // given set of elements (the entry, the elements' chunks and everything they import statically —
 // lazy chunks such as the editor's CodeMirror or Automerge's wasm load only when used). Fails when
 // a budget is exceeded. Run after `npm run build`. `measureBundle()` is the same measure for the
-// size benchmark (bench/size.mjs).
+// size benchmark (bench/size.mjs). SIZE_FILES=1 lists each page's files.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -17,7 +17,12 @@ const KB = 1024
 export const PAGE_BUDGETS = [
   { page: 'only <session-invitations> (in its room)', tags: ['session-room', 'session-invitations'], budget: 25 * KB },
   { page: 'a room with an editor', tags: ['session-room', 'session-editor'], budget: 60 * KB },
-  { page: 'a local playground (editor and runner, no server)', tags: ['session-editor', 'session-runner'], budget: 60 * KB },
+  // The test harnesses (code-tests) load with the first run of tests, never up front.
+  { page: 'a local playground (editor and runner, no server)', tags: ['session-editor', 'session-runner'], budget: 36 * KB },
+  // The room, editor and runner of an assignment load once the learner's room is open.
+  { page: "a learner's assignment (before their room opens)", tags: ['session-assignment'], budget: 24 * KB },
+  // Tiles load the room's connection code once one is on screen; never the editor or Automerge.
+  { page: "an instructor's classroom overview", tags: ['session-classroom'], budget: 26 * KB },
   { page: 'every element', tags: null, budget: 120 * KB },
 ]
 /** Any single chunk, and the Automerge wasm (fetched by URL where an editor joins a room). */
@@ -98,6 +103,7 @@ export function measureBundle(cdn = CDN_DIR) {
     if (missing.length) return { page, tags: wanted, budget, ok: false, missing }
     const set = closure([entry, ...wanted.map((t) => tagChunks.get(t))])
     const gzip = [...set].reduce((s, f) => s + size.get(f), 0)
+    if (process.env.SIZE_FILES) console.log(page, [...set].map((f) => relative(cdn, f) + " " + (size.get(f) / KB).toFixed(1)))
     return { page, tags: wanted, gzip, budget, ok: gzip <= budget, files: set.size }
   })
   const pythonFiles = all.filter(isPython)

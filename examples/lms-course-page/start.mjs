@@ -17,6 +17,19 @@ import { listen, runExample, untilReady } from '../serve.mjs'
 const SECRET = process.env.SESSION_KIT_SECRET ?? 'lms-example-secret-' + 'x'.repeat(24)
 const API_KEY = 'lms-example-api-key'
 const COURSE = { session: 'cs101-week4', title: 'CS101 · Week 4: functions' }
+/** The week's assignment: every learner gets their own room from its starter files. */
+const ASSIGNMENT = {
+  id: 'cs101-week4-greet',
+  title: 'Greet everyone',
+  instructions: 'Write `greet(name)` so that it **returns** a greeting:\n\n- `greet("Ada")` is `"Hello, Ada!"`\n- an empty name greets `"Hello, world!"`\n\nPress **Check on the server** to see the result that counts: it runs the visible tests and a hidden one.',
+  language: 'javascript',
+  files: { 'main.js': 'function greet(name) {\n  // your code here\n}\n' },
+  tests: {
+    visible: { 'main.test.js': "test('greets Ada', () => {\n  expect(greet('Ada')).toBe('Hello, Ada!')\n})\n" },
+    hidden: { 'hidden.test.js': "test('greets the world', () => {\n  expect(greet('')).toBe('Hello, world!')\n})\n" },
+  },
+  submitPolicy: 'lock',
+}
 /** The course site's own users (a real LMS has its accounts and enrolments). */
 export const USERS = {
   ada: { name: 'Ada Lovelace', role: 'instructor' },
@@ -58,11 +71,29 @@ export async function start({ port = 8083, serverPort = 0, dataDir = mkdtempSync
         .end(body)
     if (url.pathname === '/course.css') return res.writeHead(200, { 'content-type': 'text/css' }).end(CSS)
     if (url.pathname === '/') {
-      return html(200, layout('Course site', sk.url, `<h1>${esc(COURSE.title)}</h1><p>Sign in as:</p><ul>${Object.entries(USERS).map(([id, u]) => `<li><a href="/course?as=${id}">${esc(u.name)}</a> (${u.role})</li>`).join('')}</ul>`))
+      return html(
+        200,
+        layout(
+          'Course site',
+          sk.url,
+          `<h1>${esc(COURSE.title)}</h1><p>Sign in as:</p><ul>${Object.entries(USERS).map(([id, u]) => `<li><a href="/course?as=${id}">${esc(u.name)}</a> (${u.role})</li>`).join('')}</ul>
+          <h2>Assignment: ${esc(ASSIGNMENT.title)}</h2><ul><li><a href="/assignment?as=grace">Grace's assignment page</a> (learner)</li><li><a href="/classroom?as=ada">Ada's class overview</a> (instructor)</li></ul>`,
+        ),
+      )
     }
     if (url.pathname === '/outbox') {
       const mail = await sk.db.sql`select to_address as "to", subject, link from outbox order by id desc limit 50`
       return html(200, layout('Outbox', sk.url, `<h1>Outbox</h1><p>Invitation mail (this example has no SMTP server).</p><ul class="outbox">${mail.map((m) => `<li><strong>${esc(m.to)}</strong> — ${esc(m.subject)} — <a href="${esc(m.link)}">${esc(m.link)}</a></li>`).join('') || '<li><em>No mail yet.</em></li>'}</ul>`))
+    }
+    // The assignment: the host signs a token naming the assignment (not a session) for this user.
+    if (url.pathname === '/assignment' || url.pathname === '/classroom') {
+      const id = url.searchParams.get('as')
+      const user = USERS[id]
+      const wanted = url.pathname === '/assignment' ? 'learner' : 'instructor'
+      if (!user || user.role !== wanted) return html(403, layout(ASSIGNMENT.title, sk.url, `<h1>${esc(ASSIGNMENT.title)}</h1><p>This page is for ${wanted}s: <a href="/">sign in</a>.</p>`))
+      const token = await mintToken({ assignment: ASSIGNMENT.id, sub: id, name: user.name, role: user.role }, SECRET, { ttl: '2h' })
+      const tag = wanted === 'learner' ? 'session-assignment' : 'session-classroom'
+      return html(200, layout(ASSIGNMENT.title, sk.url, `<p>Signed in as ${esc(user.name)} (${user.role}).</p><${tag} server="${sk.url}" assignment="${ASSIGNMENT.id}" token="${token}"></${tag}>`))
     }
     if (url.pathname === '/course') {
       // An invitee arrives with ?invite=…: the room shows who invited them and as what.
@@ -118,6 +149,11 @@ export async function start({ port = 8083, serverPort = 0, dataDir = mkdtempSync
     method: 'POST',
     headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ id: COURSE.session, title: COURSE.title, ownerId: 'ada', files: { 'main.js': 'function greet(name) {\n  // your code here\n}\n\nconsole.log(greet("class"))\n' } }),
+  })
+  await fetch(`${sk.url}/v1/assignments`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...ASSIGNMENT, ownerId: 'ada' }),
   })
   pages.ready()
   return {

@@ -153,7 +153,7 @@ describe('analytics formulas', () => {
       end: T0 + 10 * M,
       sessionStart: T0,
       participants: [
-        { userId: 'u1', name: 'Ada, Countess', role: 'learner', joinSeq: 1, codeChanges: 2, charsInserted: 5, charsDeleted: 1, executions: 0, chatMessages: 0, activeMinutes: 1, connections: [[T0, T0 + 10 * M]], online: true, lastActivityAt: null, connectedSince: T0, recentRuns: [] },
+        { userId: 'u1', name: 'Ada, Countess', role: 'learner', joinSeq: 1, codeChanges: 2, charsInserted: 5, charsDeleted: 1, executions: 0, chatMessages: 0, activeMinutes: 1, connections: [[T0, T0 + 10 * M]], online: true, lastActivityAt: null, connectedSince: T0, recentRuns: [], handsRaised: 2 },
       ],
       minutes: [],
       activeParticipants: 0,
@@ -161,7 +161,7 @@ describe('analytics formulas', () => {
     })
     assert.equal(
       analyticsCsv(res),
-      'userId,name,role,engagementScore,codeChanges,charsInserted,charsDeleted,executions,chatMessages,activeSeconds,connectedSeconds\r\n' + `u1,"Ada, Countess",learner,${res.participants[0]!.engagementScore},2,5,1,0,0,60,600\r\n`,
+      'userId,name,role,engagementScore,codeChanges,charsInserted,charsDeleted,executions,chatMessages,activeSeconds,connectedSeconds,handsRaised\r\n' + `u1,"Ada, Countess",learner,${res.participants[0]!.engagementScore},2,5,1,0,0,60,600,2\r\n`,
     )
   })
 

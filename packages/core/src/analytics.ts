@@ -184,6 +184,8 @@ export interface ParticipantFacts extends ActivityCounts {
   /** Tests that passed and failed in those runs, hidden tests included. */
   testsPassed?: number
   testsFailed?: number
+  /** Hands they raised in the range (lecture mode); 0 when absent. */
+  handsRaised?: number
 }
 
 export interface MinuteFacts {
@@ -230,6 +232,8 @@ export interface ParticipantAnalytics {
   /** Tests passed and failed in those runs, hidden tests included. */
   testsPassed: number
   testsFailed: number
+  /** Hands they raised in the range (lecture mode). */
+  handsRaised: number
 }
 
 export interface SeriesPoint {
@@ -298,6 +302,7 @@ export function computeAnalytics(facts: AnalyticsFacts, generatedAt = facts.end)
         verifiedRuns: p.verifiedRuns ?? 0,
         testsPassed: p.testsPassed ?? 0,
         testsFailed: p.testsFailed ?? 0,
+        handsRaised: p.handsRaised ?? 0,
         joinSeq: p.joinSeq,
         // Present in the range: connected (however briefly) or active in it.
         present: merged.get(p.userId)!.length > 0 || p.activeMinutes > 0 || p.codeChanges + p.executions + p.chatMessages > 0,
@@ -386,6 +391,7 @@ export const PARTICIPANT_CSV_COLUMNS = [
   'chatMessages',
   'activeSeconds',
   'connectedSeconds',
+  'handsRaised',
 ] as const satisfies readonly (keyof ParticipantAnalytics)[]
 
 /**

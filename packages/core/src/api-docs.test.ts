@@ -34,6 +34,15 @@ const ROUTES: Record<string, api.ApiSchema> = {
   'GET /v1/sessions/:sid/analytics?range=1h|24h|all&anonymize=': api.AnalyticsResponseSchema,
   'GET …/analytics/me?range=': api.OwnActivitySchema,
   'POST /v1/tokens/refresh': api.TokenRefreshedSchema,
+  'POST /v1/assignments': api.AssignmentSchema,
+  'GET /v1/assignments?limit&after': api.AssignmentListSchema,
+  'GET /v1/assignments/:aid': api.AssignmentSchema,
+  'POST /v1/assignments/:aid/open': api.AssignmentOpenedSchema,
+  'GET /v1/assignments/:aid/rooms': api.AssignmentRoomListSchema,
+  'POST /v1/assignments/:aid/rooms/:userId/open': api.AssignmentOpenedSchema,
+  'POST /v1/assignments/:aid/submit': api.AssignmentSubmittedSchema,
+  'GET /v1/assignments/:aid/updates': api.AssignmentUpdateListSchema,
+  'GET /v1/assignments/:aid/analytics?anonymize=': api.AssignmentAnalyticsSchema,
 }
 
 // ---- the page ---------------------------------------------------------------------------------

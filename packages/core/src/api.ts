@@ -8,6 +8,7 @@
 import * as v from 'valibot'
 import type { AnalyticsResponse, OwnActivity } from './analytics.js'
 import { ANALYTICS_RANGES } from './analytics.js'
+import { SUBMIT_POLICIES } from './assignment.js'
 import { LANGUAGES } from './ids.js'
 import { Permission } from './permissions.js'
 import { VERIFIED_RUN_STATUSES } from './protocol.js'
@@ -321,6 +322,7 @@ const ParticipantCounts = {
   verifiedRuns: Count,
   testsPassed: Count,
   testsFailed: Count,
+  handsRaised: Count,
   activeSeconds: Count,
   connectedSeconds: Count,
   lastActivityAt: v.nullable(Instant),
@@ -367,6 +369,124 @@ export const OwnActivitySchema = v.object({
   to: Instant,
   ...ParticipantCounts,
 }) satisfies v.GenericSchema<unknown, OwnActivity>
+
+// ---- assignments ----------------------------------------------------------------------------
+
+/**
+ * An assignment: a template (instructions in Markdown, starter files, tests) and one room per
+ * learner. `instructions` is Markdown as the instructor wrote it; render it safely (no raw HTML).
+ * `tests.hidden` is there for instructors and the host only; everyone sees how many there are.
+ */
+export const AssignmentSchema = v.object({
+  id: v.string(),
+  title: v.string(),
+  instructions: v.string(),
+  language: v.picklist(LANGUAGES),
+  /** The starter files every learner's room begins with. */
+  files: Files,
+  tests: v.object({ visible: Files, hidden: v.optional(Files) }),
+  hiddenTestCount: Count,
+  dueAt: v.nullable(Instant),
+  submitPolicy: v.picklist(SUBMIT_POLICIES),
+  /** Who created it: the owner of every learner's room. */
+  ownerId: v.string(),
+  /** Closed assignments refuse new rooms and submissions. */
+  closed: v.boolean(),
+  closedAt: v.nullable(Instant),
+  createdAt: Instant,
+  updatedAt: Instant,
+  /** For a token holder: their own room, once opened (null before). */
+  you: v.optional(
+    v.object({
+      userId: v.string(),
+      role: RoleSchema,
+      sessionId: v.nullable(v.string()),
+      startedAt: v.nullable(Instant),
+      submittedAt: v.nullable(Instant),
+      /** Starter-file changes offered to them (see `GET …/updates`). */
+      pendingUpdates: Count,
+    }),
+  ),
+})
+export type Assignment = v.InferOutput<typeof AssignmentSchema>
+
+/** `GET /v1/assignments?limit&after`: oldest id first; `next` continues after the last one (null at the end). */
+export const AssignmentListSchema = v.object({ assignments: v.array(AssignmentSchema), next: v.nullable(v.string()) })
+export type AssignmentList = v.InferOutput<typeof AssignmentListSchema>
+
+/** `POST …/open` (a learner's own room) and `POST …/rooms/:userId/open` (an instructor into a learner's room). */
+export const AssignmentOpenedSchema = v.object({
+  sessionId: v.string(),
+  /** A server-signed room token for that room (renewed by `POST /v1/tokens/refresh`). */
+  token: v.string(),
+  role: RoleSchema,
+  userId: v.string(),
+  /** Whether this open made the room (a learner's first open). */
+  created: v.boolean(),
+})
+export type AssignmentOpened = v.InferOutput<typeof AssignmentOpenedSchema>
+
+/** A learner's room as `GET …/rooms` lists it (instructors). */
+export const AssignmentRoomSchema = v.object({
+  userId: v.string(),
+  name: v.string(),
+  sessionId: v.string(),
+  startedAt: Instant,
+  /** Their last edit, run or message in the room. */
+  lastActivityAt: v.nullable(Instant),
+  online: v.boolean(),
+  submittedAt: v.nullable(Instant),
+  /** Their latest finished verified tests run, hidden tests included. */
+  tests: v.nullable(v.object({ runId: v.string(), status: RunStatusSchema, passed: Count, failed: Count, at: Instant })),
+  /** Their raised hand in the room, if any. */
+  hand: v.nullable(v.object({ raisedAt: Instant, question: v.string() })),
+  /** Why they may want help now ("Their last 3 runs failed."); empty when nothing stands out. */
+  attention: v.array(v.string()),
+  /** Starter-file changes offered to them and not yet taken. */
+  pendingUpdates: Count,
+})
+export type AssignmentRoom = v.InferOutput<typeof AssignmentRoomSchema>
+
+export const AssignmentRoomListSchema = v.object({ rooms: v.array(AssignmentRoomSchema) })
+export type AssignmentRoomList = v.InferOutput<typeof AssignmentRoomListSchema>
+
+/** `POST …/submit`: when it was recorded, and whether editing is now locked for them. */
+export const AssignmentSubmittedSchema = v.object({ sessionId: v.string(), submittedAt: Instant, locked: v.boolean() })
+export type AssignmentSubmitted = v.InferOutput<typeof AssignmentSubmittedSchema>
+
+/**
+ * A starter-file change the learner had not taken because they had changed that file: their text
+ * (null when the file is no longer in their room) and the new starter text.
+ */
+export const AssignmentUpdateSchema = v.object({ file: v.string(), yours: v.nullable(v.string()), starter: v.string(), offeredAt: Instant })
+export type AssignmentUpdate = v.InferOutput<typeof AssignmentUpdateSchema>
+
+/** `GET …/updates` and `POST …/updates/accept` (what is still pending after it). */
+export const AssignmentUpdateListSchema = v.object({ updates: v.array(AssignmentUpdateSchema) })
+export type AssignmentUpdateList = v.InferOutput<typeof AssignmentUpdateListSchema>
+
+/** `GET …/analytics?anonymize=`: per learner, from their room's verified runs. */
+export const AssignmentAnalyticsSchema = v.object({
+  assignmentId: v.string(),
+  anonymized: v.boolean(),
+  generatedAt: Instant,
+  summary: v.object({ learners: Count, submitted: Count, ranTests: Count, allPassing: Count }),
+  learners: v.array(
+    v.object({
+      userId: v.string(),
+      name: v.string(),
+      startedAt: Instant,
+      firstRunAt: v.nullable(Instant),
+      /** From the room's start to their first verified run. */
+      secondsToFirstRun: v.nullable(Count),
+      runs: Count,
+      submittedAt: v.nullable(Instant),
+      /** Every finished verified tests run, oldest first. */
+      tests: v.array(v.object({ at: Instant, passed: Count, failed: Count })),
+    }),
+  ),
+})
+export type AssignmentAnalytics = v.InferOutput<typeof AssignmentAnalyticsSchema>
 
 // ---- reading a response ---------------------------------------------------------------------
 

@@ -86,6 +86,9 @@ describe('rules beyond the fifteen permissions', () => {
     DELETE_SNAPSHOT: { instructor: [true, true], learner: [false, false], observer: [false, false] },
     // The owner's alone: an instructor who does not own the session may not.
     MANAGE_INSTRUCTORS: { instructor: [false, false], learner: [false, false], observer: [false, false] },
+    LEAD_LECTURE: { instructor: [true, true], learner: [false, false], observer: [false, false] },
+    // A muted learner still raises a hand: it is how they ask to be heard.
+    RAISE_HAND: { instructor: [true, true], learner: [true, true], observer: [true, true] },
   }
   it('covers every rule', () => assert.deepEqual([...RULES].sort(), Object.keys(RULE_TABLE).sort()))
   for (const rule of RULES) {

@@ -76,6 +76,10 @@ export function can(ctx: PermissionContext, action: Action, resource?: OwnedReso
       return ctx.role === Role.Instructor && can(ctx, Permission.EDIT_CODE)
     case Rule.MANAGE_INSTRUCTORS:
       return ctx.role === Role.Instructor && Boolean(ctx.owner)
+    case Rule.LEAD_LECTURE:
+      return ctx.role === Role.Instructor
+    case Rule.RAISE_HAND:
+      return can(ctx, Permission.VIEW_CODE)
     default:
       return ROLE_PERMISSIONS[ctx.role].has(action)
   }

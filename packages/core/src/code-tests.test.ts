@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { isTestFile, JS_HARNESS, runLanguage, type TestResult } from './code-tests.js'
+import { JS_HARNESS, type TestResult } from './code-tests.js'
+import { isTestFile, runLanguage } from './index.js'
 
 describe('isTestFile: which files are tests', () => {
   it('knows the usual names in each language, in folders too', () => {

@@ -57,6 +57,9 @@
  * throw instead of returning results: the caller reports that as an error of the run.
  */
 
-export { isTestFile, runLanguage, type TestLanguage, type TestResult } from './run-files.js'
+// Types only: the functions that say which files are tests (isTestFile, runLanguage) are core's
+// main entry's. A value re-exported here would be bundled into this entry's chunk, and every page
+// with a runner would then download the harnesses up front to ask which files are tests.
+export type { TestLanguage, TestResult } from './run-files.js'
 export { PYTHON_HARNESS } from './python-harness.js'
 export { JS_HARNESS } from './js-harness.js'

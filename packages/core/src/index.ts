@@ -7,6 +7,8 @@ export * from './document.js'
 export * from './ids.js'
 export * from './tokens.js'
 export * from './protocol.js'
+export * from './lecture.js'
+export * from './assignment.js'
 // The HTTP answers' types; their schemas (and `parseApi`) are the `@session-kit/core/api` entry,
 // so a page that only reads types never bundles them.
 export type * from './api.js'

@@ -48,6 +48,10 @@ export enum Rule {
    * the session's owner only (other instructors moderate learners and observers).
    */
   MANAGE_INSTRUCTORS = 'MANAGE_INSTRUCTORS',
+  /** Lead a lecture: turn "follow me" on or off, spotlight someone, lower others' hands: instructors. */
+  LEAD_LECTURE = 'LEAD_LECTURE',
+  /** Raise or lower one's own hand: everyone who can view the code (a muted learner too: it is how they ask). */
+  RAISE_HAND = 'RAISE_HAND',
 }
 
 export const RULES: readonly Rule[] = Object.values(Rule)

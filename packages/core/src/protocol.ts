@@ -4,6 +4,7 @@ import type { Permission } from './permissions.js'
 import type { Role } from './roles.js'
 import type { TextSplice } from './document.js'
 import type { ChatMessage, SnapshotInfo } from './api.js'
+import { LectureEventSchemas, type LectureChange, type LectureState } from './lecture.js'
 
 /** Wire protocol versions this build speaks. */
 export const PROTOCOL_VERSION = 2
@@ -130,6 +131,8 @@ export const ClientEventSchema = v.variant('type', [
   v.object({ type: v.literal('run'), run: RunReportSchema }),
   /** Protocol 2: switch this connection between a full Automerge peer and a light viewer. */
   v.object({ type: v.literal('mode'), mode: v.picklist(['full', 'view'], 'mode must be "full" or "view"') }),
+  /** Lecture mode: follow, raise or lower a hand, spotlight (see lecture.ts). */
+  ...LectureEventSchemas,
 ])
 export type ClientEvent = v.InferOutput<typeof ClientEventSchema>
 
@@ -166,6 +169,8 @@ export interface Welcome {
   permissions: Permission[]
   session: SessionInfo
   participants: PresenceInfo[]
+  /** Lecture mode: who leads, raised hands, the spotlight (as this participant may see them). */
+  lecture?: LectureState
 }
 
 /** What the room knows about someone who is here now. */
@@ -242,7 +247,7 @@ export type ServerEvent =
   | { type: 'chat'; message: ChatMessage }
   | { type: 'chat-deleted'; id: number }
   | { type: 'run'; run: RunInfo }
-  | { type: 'rate_limited'; what: 'chat' | 'run'; retryAfterMs: number; message: string }
+  | { type: 'rate_limited'; what: 'chat' | 'run' | 'hand'; retryAfterMs: number; message: string }
   | { type: 'invitation'; id: string; status: string }
   | SnapshotEvent
   /** Protocol 2: this connection is now a full peer or a light viewer (sent on every switch). */
@@ -256,3 +261,5 @@ export type ServerEvent =
    * cursors are UTF-16 offsets into the text as of the last `splices` frame.
    */
   | { type: 'presences'; participants: PresenceInfo[] }
+  /** Lecture mode changed (follow, hands, spotlight): the whole state, as this participant may see it, and what changed. */
+  | { type: 'lecture'; lecture: LectureState; change?: LectureChange }

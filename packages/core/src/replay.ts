@@ -1,6 +1,7 @@
 /** The replay format of recordings: built by the server, played by `<session-player>`. */
 
 import type { Splice } from './document.js'
+import type { LectureChange } from './lecture.js'
 
 export type ReplayEvent =
   | { t: number; type: 'edit'; userId: string; splices: Splice[]; created?: string[]; removed?: string[] }
@@ -20,6 +21,8 @@ export type ReplayEvent =
       tests?: { passed: number; failed: number }
     }
   | { t: number; type: 'join' | 'leave'; userId: string }
+  /** Lecture mode: a hand raised or lowered, follow on or off, a spotlight started or ended (`userId`: whose hand, who led, who was shown; questions are never recorded). */
+  | { t: number; type: 'lecture'; userId: string; change: LectureChange }
 
 /** A recording: the files at the start, events on the recording's clock (ms, pauses left out), keyframes to seek from. */
 export interface Replay {

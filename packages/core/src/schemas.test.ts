@@ -18,6 +18,15 @@ describe('token claims', () => {
   it('refuses a session id that could escape a URL path', () => {
     assert.equal(v.safeParse(TokenClaimsSchema, { ...good, sid: '../x' }).success, false)
   })
+  it('names a session, an assignment or both, never neither', () => {
+    const { sid: _, ...noSid } = good
+    assert.ok(v.safeParse(TokenClaimsSchema, { ...noSid, assignment: 'hw-1' }).success)
+    assert.ok(v.safeParse(TokenClaimsSchema, { ...good, assignment: 'hw-1' }).success)
+    const neither = v.safeParse(TokenClaimsSchema, noSid)
+    assert.equal(neither.success, false)
+    assert.match(neither.issues![0].message, /sid.*assignment/)
+    assert.equal(v.safeParse(TokenClaimsSchema, { ...noSid, assignment: '../hw' }).success, false)
+  })
 })
 
 describe('person names', () => {

@@ -1,15 +1,24 @@
 import * as v from 'valibot'
-import { PersonNameSchema, SessionIdSchema } from './ids.js'
+import { PersonNameSchema, SESSION_ID_PATTERN, SessionIdSchema } from './ids.js'
 import { ROLES } from './roles.js'
 
+/** An assignment's id, as hosts choose it (the same shape as a session id). */
+export const AssignmentIdSchema = v.pipe(
+  v.string(),
+  v.regex(SESSION_ID_PATTERN, 'an assignment id is 1–100 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+)
+
 /**
- * Claims of a room token, signed by the host (or by the server for invited guests). `exp` is
+ * Claims of a token, signed by the host (or by the server for invited guests and assignment
+ * rooms). It names a session (`sid`: a room token), an assignment (`assignment`: for the
+ * assignment's routes), or both (a learner's or instructor's room in that assignment). `exp` is
  * required; `nbf` is honoured; `iss` and the header's `kid` select the key.
  */
-export const TokenClaimsSchema = v.object({
+export const TokenClaimsSchema = v.pipe(v.object({
   sub: v.pipe(v.string('sub (the user id) must be a string'), v.minLength(1, 'sub must not be empty'), v.maxLength(200, 'sub is at most 200 characters')),
   name: PersonNameSchema,
-  sid: SessionIdSchema,
+  sid: v.optional(SessionIdSchema),
+  assignment: v.optional(AssignmentIdSchema),
   role: v.picklist(ROLES, `role must be one of ${ROLES.join(', ')}`),
   exp: v.pipe(v.number('exp must be a number of seconds'), v.integer()),
   iat: v.optional(v.pipe(v.number(), v.integer())),
@@ -23,8 +32,11 @@ export const TokenClaimsSchema = v.object({
    * does not carry over to it.
    */
   epoch: v.optional(v.pipe(v.number(), v.integer())),
-})
+}), v.check((c) => c.sid !== undefined || c.assignment !== undefined, 'a token names a session (sid) or an assignment (assignment)'))
 export type TokenClaims = v.InferOutput<typeof TokenClaimsSchema>
+
+/** The claims of a token for a session: what every room route and the socket act on. */
+export type RoomClaims = TokenClaims & { sid: string }
 
 /** The issuer the server puts on tokens it signs itself (invited guests); only these refresh. */
 export const SERVER_ISSUER = 'session-kit'

@@ -36,6 +36,13 @@ const SENTENCES: Partial<Record<Action, Partial<Record<RefusalReason, string>>>>
     observer: 'Observers can read the chat but not post.',
     muted: 'You are muted by the instructor, so you can read the chat but not post.',
   },
+  [Rule.LEAD_LECTURE]: {
+    observer: 'Observers follow the lecture but do not lead it: only instructors turn on follow me, spotlight someone or lower others’ hands.',
+    role: 'Only instructors lead the lecture: turning on follow me, spotlighting someone and lowering others’ hands are theirs to do.',
+  },
+  [Rule.RAISE_HAND]: {
+    role: 'Your role cannot raise a hand in this session.',
+  },
 }
 
 /**

@@ -23,6 +23,8 @@ const LOADERS = {
   'session-recording': () => import('./define/session-recording.js'),
   'session-player': () => import('./define/session-player.js'),
   'session-analytics': () => import('./define/session-analytics.js'),
+  'session-assignment': () => import('./define/session-assignment.js'),
+  'session-classroom': () => import('./define/session-classroom.js'),
 } as const
 
 export type SessionTag = keyof typeof LOADERS

@@ -55,6 +55,15 @@ export class RoomController implements ReactiveController {
     if (!this.#listeners.length) this.#subscribe()
   }
 
+  /**
+   * Lecture mode: `{type: 'follow', on}` (lead or stop), `{type: 'hand', raised, question?, userId?,
+   * all?}` (one's own hand; instructors lower anyone's or all), `{type: 'spotlight', userId | null}`.
+   * False when not connected; the server decides who may.
+   */
+  lead(event: Parameters<RoomClient['lead']>[0]): boolean {
+    return this.state?.client.lead(event) ?? false
+  }
+
   hostDisconnected() {
     this.#unsubscribe()
   }

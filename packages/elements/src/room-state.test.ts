@@ -66,3 +66,20 @@ describe('RoomState.of', () => {
     expect(RoomState.of(client, failed, { status: 'error', error: { code: 'no_session', message: 'no session' } })).to.equal(failed)
   })
 })
+
+describe('RoomState.of and lecture mode', () => {
+  it('keeps the lecture by reference while it reads the same, and replaces it when it changed', () => {
+    const client = liveClient()
+    const first = RoomState.of(client, undefined)
+    expect(first.lecture).to.deep.equal({ follow: null, spotlight: null, hands: [], handCount: 0 })
+    client.lecture = { follow: null, spotlight: null, hands: [], handCount: 0 }
+    expect(RoomState.of(client, first)).to.equal(first)
+    client.lecture = { follow: { userId: 'ada', name: 'ADA', since: '2030-01-01T00:00:00Z' }, spotlight: null, hands: [], handCount: 0 }
+    const led = RoomState.of(client, first)
+    expect(led).to.not.equal(first)
+    expect(led.lecture.follow?.name).to.equal('ADA')
+    expect(led.session).to.equal(first.session)
+    client.lecture = JSON.parse(JSON.stringify(client.lecture))
+    expect(RoomState.of(client, led)).to.equal(led)
+  })
+})

@@ -1,4 +1,4 @@
-import { can, permissionContext, type Action, type OwnedResource, type ParticipantInfo, type Permission, type PermissionContext, type SessionInfo } from '@session-kit/core'
+import { can, NO_LECTURE, permissionContext, type Action, type LectureState, type OwnedResource, type ParticipantInfo, type Permission, type PermissionContext, type SessionInfo } from '@session-kit/core'
 import type { DocSync } from './internal/doc-sync.js'
 import type { RoomClient } from './internal/room-client.js'
 import type { TextSource } from './text-source.js'
@@ -31,6 +31,8 @@ export class RoomState {
     readonly doc: DocSync | null,
     /** What editors show: the replica or a light view (see `TextSource`). */
     readonly source: TextSource | null = null,
+    /** Lecture mode: who leads, raised hands (all for instructors, one's own otherwise), the spotlight. */
+    readonly lecture: LectureState = NO_LECTURE,
   ) {}
 
   /**
@@ -47,8 +49,10 @@ export class RoomState {
     const participants = same(p?.participants, [...client.participants.values()], sameRoster)
     const doc = client.doc
     const source = client.source
-    if (p && p.status === status && p.error === error && p.participant === participant && p.permissions === permissions && p.session === session && p.participants === participants && p.doc === doc && p.source === source) return p
-    return new RoomState(client, status, participant, permissions, session, participants, error, doc, source)
+    // Sent whole after every change, and small: equal when it reads the same.
+    const lecture = same(p?.lecture, client.lecture, (a, b) => JSON.stringify(a) === JSON.stringify(b))
+    if (p && p.status === status && p.error === error && p.participant === participant && p.permissions === permissions && p.session === session && p.participants === participants && p.doc === doc && p.source === source && p.lecture === lecture) return p
+    return new RoomState(client, status, participant, permissions, session, participants, error, doc, source, lecture)
   }
 
   /** The current participant as core's permission context; null before the welcome. */

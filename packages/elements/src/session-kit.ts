@@ -14,5 +14,7 @@ import './define/session-snapshots.js'
 import './define/session-recording.js'
 import './define/session-player.js'
 import './define/session-analytics.js'
+import './define/session-assignment.js'
+import './define/session-classroom.js'
 
 export * from './index.js'

@@ -2,9 +2,11 @@
 import React from 'react'
 import { createComponent, type EventName } from '@lit/react'
 import * as Elements from '@session-kit/elements'
-import type { SessionBeforeRestoreEvent, SessionChangeEvent, SessionErrorEvent, SessionPermissionsChangedEvent, SessionRunEvent, SessionSeekEvent, SessionStatusEvent } from '@session-kit/elements'
+import type { SessionBeforeRestoreEvent, SessionChangeEvent, SessionErrorEvent, SessionOpenRoomEvent, SessionPermissionsChangedEvent, SessionRunEvent, SessionSeekEvent, SessionStatusEvent, SessionSubmitEvent } from '@session-kit/elements'
 import '@session-kit/elements/session-analytics.js'
+import '@session-kit/elements/session-assignment.js'
 import '@session-kit/elements/session-chat.js'
+import '@session-kit/elements/session-classroom.js'
 import '@session-kit/elements/session-editor.js'
 import '@session-kit/elements/session-gate.js'
 import '@session-kit/elements/session-invitations.js'
@@ -24,12 +26,32 @@ export const SessionAnalytics = createComponent({
   events: {},
 })
 
+/** `<session-assignment>`: A learner's assignment: instructions, their own live room, tests that count, Submit. */
+export const SessionAssignment = createComponent({
+  tagName: 'session-assignment',
+  elementClass: Elements.SessionAssignment,
+  react: React,
+  events: {
+    onSessionSubmit: 'session-submit' as EventName<SessionSubmitEvent>,
+  },
+})
+
 /** `<session-chat>`: Room chat with history and moderation. */
 export const SessionChat = createComponent({
   tagName: 'session-chat',
   elementClass: Elements.SessionChat,
   react: React,
   events: {},
+})
+
+/** `<session-classroom>`: An instructor's live grid of every learner's room in an assignment. */
+export const SessionClassroom = createComponent({
+  tagName: 'session-classroom',
+  elementClass: Elements.SessionClassroom,
+  react: React,
+  events: {
+    onSessionOpenRoom: 'session-open-room' as EventName<SessionOpenRoomEvent>,
+  },
 })
 
 /** `<session-editor>`: A live, role-aware CodeMirror editor for one file of the room. */

@@ -8,6 +8,8 @@ import { AppError } from './errors.js'
 import { demoRoutes } from './demo/routes.js'
 import { pageRoutes } from './pages/routes.js'
 import { analyticsRoutes } from './routes/analytics.js'
+import { assignmentRoomRoutes } from './routes/assignment-rooms.js'
+import { assignmentRoutes } from './routes/assignments.js'
 import { chatRoutes } from './routes/chat.js'
 import { invitationRoutes } from './routes/invitations.js'
 import { recordingRoutes } from './routes/recordings.js'
@@ -119,6 +121,8 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.route('/v1', recordingRoutes())
   app.route('/v1/sessions', runRoutes())
   app.route('/v1/sessions', hiddenFileRoutes())
+  app.route('/v1/assignments', assignmentRoutes())
+  app.route('/v1/assignments', assignmentRoomRoutes())
   app.route('/', pageRoutes(services))
   if (config.demo) app.route('/', demoRoutes(services))
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { can, mayActOn, Permission, Role, Rule, type Action, type ParticipantAction, type PermissionContext } from '@session-kit/core'
+import { mintToken } from './auth/tokens.js'
 import { RawClient } from './testing/client.js'
-import { startTestServer, TEST_API_KEY, type TestServer } from './testing/server.js'
+import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from './testing/server.js'
 
 // The authorization sweep: every room route and every event type, for every kind of participant,
 // allowed exactly when core's `can()` says so — the permission matrix is the one source of truth.
@@ -210,6 +211,29 @@ describe('authorization sweep (PGlite)', () => {
       assert.ok(await c.waitFor(() => c.events.some((e) => e.type === 'run' && e.run.userId === p.user) || c.events.filter((e) => e.type === 'error').length > errors), `${p.label}: run answered`)
       assert.equal(c.events.some((e) => e.type === 'run' && e.run.userId === p.user), can(ctx, Permission.EXECUTE_CODE), `${p.label}: run`)
 
+      // Lecture mode: each event changes the lecture, or is refused (`forbidden`, with the reason) and changes nothing.
+      const lectureEvents = () => c.events.filter((e) => e.type === 'lecture')
+      const lastLecture = () => lectureEvents().at(-1)?.lecture
+      const answered = async (what: string, send: unknown, applied: () => boolean, rule: Rule) => {
+        const errorsBefore = c.events.filter((e) => e.type === 'error').length
+        c.send(send)
+        assert.ok(await c.waitFor(() => applied() || c.events.filter((e) => e.type === 'error').length > errorsBefore), `${p.label}: ${what} answered`)
+        assert.equal(applied(), can(ctx, rule), `${p.label}: ${what}`)
+        if (!applied()) assert.equal(c.events.filter((e) => e.type === 'error').at(-1).code, 'forbidden', `${p.label}: ${what} refused as forbidden`)
+      }
+      await answered('follow me', { type: 'follow', on: true }, () => lastLecture()?.follow?.userId === p.user, Rule.LEAD_LECTURE)
+      await answered('stop following', { type: 'follow', on: false }, () => lectureEvents().some((e) => e.change?.kind === 'follow-stopped' && e.change.userId === p.user), Rule.LEAD_LECTURE)
+      const handUp = () => lastLecture()?.hands.some((h: { userId: string }) => h.userId === p.user) === true
+      await answered('raise a hand', { type: 'hand', raised: true, question: `from ${p.user}` }, handUp, Rule.RAISE_HAND)
+      await answered('lower one’s own hand', { type: 'hand', raised: false }, () => lectureEvents().some((e) => e.change?.kind === 'hand-lowered' && e.change.userId === p.user), Rule.RAISE_HAND)
+      c.send({ type: 'hand', raised: true })
+      assert.ok(await c.waitFor(handUp), `${p.label}: hand up again`)
+      await answered('lower every hand', { type: 'hand', raised: false, all: true }, () => lectureEvents().some((e) => e.change?.kind === 'hands-cleared'), Rule.LEAD_LECTURE)
+      c.send({ type: 'hand', raised: false })
+      assert.ok(await c.waitFor(() => lastLecture()?.handCount === 0), `${p.label}: every hand down`)
+      await answered('spotlight someone', { type: 'spotlight', userId: 'lea' }, () => lastLecture()?.spotlight?.userId === 'lea', Rule.LEAD_LECTURE)
+      await answered('end the spotlight', { type: 'spotlight', userId: null }, () => lectureEvents().some((e) => e.change?.kind === 'spotlight-stopped'), Rule.LEAD_LECTURE)
+
       // An edit (EDIT_CODE): acknowledged, or refused and the connection closed with 4003.
       c.type('main.js', 0, p.user[0]!)
       assert.ok(await c.waitFor(() => c.acked.size > 0 || c.closed !== null), `${p.label}: edit answered`)
@@ -219,8 +243,93 @@ describe('authorization sweep (PGlite)', () => {
         assert.equal(c.closed!.code, 4003)
       }
       c.close()
-      cases += 3
+      cases += 10
     }
-    console.log(`authorization sweep: 3 event types × ${PEOPLE.length} kinds of participant = ${cases} cases`)
+    console.log(`authorization sweep: 10 events (chat, run, edit, follow on/off, hand raise/lower-all/lower-own, spotlight start/stop) × ${PEOPLE.length} kinds of participant = ${cases} cases`)
+  })
+})
+
+/** Who may call each assignment route (docs/api.md, "Assignments"): see `assignmentAuth` in http/auth.ts. */
+const ASSIGNMENT_CONTRACT: Record<string, 'host' | 'instructor' | 'member' | 'learner'> = {
+  'POST /v1/assignments': 'instructor',
+  'GET /v1/assignments': 'instructor',
+  'GET /v1/assignments/:aid': 'member',
+  'PATCH /v1/assignments/:aid': 'instructor',
+  'POST /v1/assignments/:aid/close': 'instructor',
+  'DELETE /v1/assignments/:aid': 'host',
+  'GET /v1/assignments/:aid/analytics': 'instructor',
+  'POST /v1/assignments/:aid/open': 'learner',
+  'GET /v1/assignments/:aid/rooms': 'instructor',
+  'POST /v1/assignments/:aid/rooms/:userId/open': 'instructor',
+  'POST /v1/assignments/:aid/submit': 'learner',
+  'GET /v1/assignments/:aid/updates': 'learner',
+  'POST /v1/assignments/:aid/updates/accept': 'learner',
+}
+/** The two routes without an assignment in the path check their callers themselves (the assignment is the token's). */
+const ASSIGNMENT_SELF_CHECKED = new Set(['POST /v1/assignments', 'GET /v1/assignments'])
+
+describe('authorization sweep: assignments (PGlite)', () => {
+  let s: TestServer
+  before(async () => {
+    s = await startTestServer('pglite')
+  })
+  after(() => s.stop())
+
+  it('every assignment route allows exactly the callers its access names', async () => {
+    const aid = 'sweep-asg'
+    const created = await s.api('POST', '/v1/assignments', TEST_API_KEY, { id: aid, title: 'Sweep', instructions: '', language: 'javascript', files: { 'main.js': 'x' }, ownerId: 'owner' })
+    assert.equal(created.status, 201, JSON.stringify(created.json))
+    const tok = (role: Role, sub: string, assignment = aid) => mintToken({ sub, name: sub, role, assignment }, TEST_SECRET, { ttl: '1h' })
+    const learner = await tok(Role.Learner, 'lea')
+    assert.equal((await s.api('POST', `/v1/assignments/${aid}/open`, learner)).status, 201)
+    const CALLERS: { label: string; token: string | undefined; kind: 'host' | Role | 'other' | 'room' | 'none' }[] = [
+      { label: 'no token', token: undefined, kind: 'none' },
+      { label: 'an instructor of another assignment', token: await tok(Role.Instructor, 'ins-x', 'other-asg'), kind: 'other' },
+      { label: 'a room token without the assignment', token: await s.token('some-room', Role.Instructor, 'ins'), kind: 'room' },
+      { label: 'an observer of the assignment', token: await tok(Role.Observer, 'obs'), kind: Role.Observer },
+      { label: 'a learner of the assignment', token: learner, kind: Role.Learner },
+      { label: 'an instructor of the assignment', token: await tok(Role.Instructor, 'ins'), kind: Role.Instructor },
+      { label: 'the host (API key)', token: TEST_API_KEY, kind: 'host' },
+    ]
+    const allows = (access: string, kind: (typeof CALLERS)[number]['kind'], key: string) => {
+      if (kind === 'none' || kind === 'room') return false
+      // Creating and listing: an instructor's token acts on the assignment it is for, whichever that is.
+      if (kind === 'other') return ASSIGNMENT_SELF_CHECKED.has(key)
+      if (kind === 'host') return access !== 'learner'
+      if (access === 'member') return true
+      if (access === 'learner') return kind === Role.Learner
+      return access === 'instructor' && kind === Role.Instructor
+    }
+
+    const routes = s.app.routes.filter((r) => r.path.startsWith('/v1/assignments') && r.method !== 'ALL')
+    const declared = new Map<string, string>()
+    for (const r of routes) {
+      const access = (r.handler as { access?: string }).access
+      if (access) declared.set(`${r.method} ${r.path}`, access)
+    }
+    const keys = [...new Set(routes.map((r) => `${r.method} ${r.path}`))]
+    assert.deepEqual(keys.filter((k) => !declared.has(k) && !ASSIGNMENT_SELF_CHECKED.has(k)), [], 'every assignment route states who may call it')
+    assert.deepEqual(Object.keys(ASSIGNMENT_CONTRACT).sort(), keys.sort(), 'the contract lists every assignment route')
+    for (const [key, access] of declared) assert.equal(access, ASSIGNMENT_CONTRACT[key], `${key} is guarded as docs/api.md says`)
+
+    // Deleting goes last (it takes the assignment away).
+    const order = keys.sort((a, b) => Number(a.startsWith('DELETE')) - Number(b.startsWith('DELETE')))
+    let cases = 0
+    for (const key of order) {
+      const [method, pattern] = key.split(' ') as [string, string]
+      const path = pattern.replace(':aid', aid).replace(':userId', 'lea')
+      for (const who of CALLERS) {
+        const res = await s.api(method, path, who.token, method === 'GET' || method === 'DELETE' ? undefined : {})
+        const what = `${key} by ${who.label} → ${res.status} ${JSON.stringify(res.json?.error ?? '')}`
+        if (allows(ASSIGNMENT_CONTRACT[key]!, who.kind, key)) assert.ok(res.status !== 401 && res.status !== 403, what)
+        else {
+          assert.ok(res.status === 401 || res.status === 403, what)
+          if (who.kind === 'none' || who.kind === 'other' || who.kind === 'room') assert.equal(res.status, 401, what)
+          else assert.equal(res.json.error.code, 'forbidden', what)
+        }
+        cases++
+      }
+    }
+    console.log(`authorization sweep: ${keys.length} assignment routes × ${CALLERS.length} kinds of caller = ${cases} cases`)
   })
 })

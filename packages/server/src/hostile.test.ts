@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import * as A from '@automerge/automerge'
 import { SignJWT } from 'jose'
 import WebSocket from 'ws'
+import { mintToken } from './auth/tokens.js'
 import { RawClient } from './testing/client.js'
 import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from './testing/server.js'
 
@@ -119,6 +120,30 @@ describe('hostile input (PGlite)', () => {
       123,
       { type: '__proto__', __proto__: { polluted: true } },
       { type: 'chat', text: { toString: 'x' } },
+      // Lecture mode: wrong types, overlong or control-character questions, bogus user ids, and
+      // what a learner may not do (each answered with one error: malformed or forbidden).
+      { type: 'follow', on: 'yes' },
+      { type: 'follow' },
+      { type: 'follow', on: true },
+      { type: 'hand' },
+      { type: 'hand', raised: 1 },
+      { type: 'hand', raised: true, question: 42 },
+      { type: 'hand', raised: true, question: 'q'.repeat(281) },
+      { type: 'hand', raised: true, question: 'ring\u0007the bell' },
+      { type: 'hand', raised: true, question: 'nul\u0000byte' },
+      { type: 'hand', raised: true, question: '\u001b[2J' },
+      { type: 'hand', raised: true, userId: 'owner' },
+      { type: 'hand', raised: true, all: true },
+      { type: 'hand', raised: false, all: 'yes' },
+      { type: 'hand', raised: false, userId: 7 },
+      { type: 'hand', raised: false, userId: '' },
+      { type: 'hand', raised: false, userId: 'u'.repeat(201) },
+      { type: 'hand', raised: false, userId: 'someone-else' },
+      { type: 'spotlight' },
+      { type: 'spotlight', userId: { id: 'owner' } },
+      { type: 'spotlight', userId: 'nul\u0000id' },
+      { type: 'spotlight', userId: 'owner' },
+      { type: 'spotlight', userId: null },
     ]
     // Ten to a connection: each gets its own error event, and the connection stays open.
     for (let i = 0; i < 40; i++) {
@@ -129,6 +154,16 @@ describe('hostile input (PGlite)', () => {
         assert.equal(o.errors.length, 10, `an error for each of ${JSON.stringify(events)}: ${o.errors}`)
       } })
     }
+    // 4b. An instructor's lecture events naming nobody, or ids no one has: a documented answer each.
+    const bogusIds = ['nobody', '__proto__', 'constructor', "'; drop table raised_hands; --", '../../etc/passwd', '\u202e', 'x'.repeat(200), 'nul\u0000id']
+    for (const id of bogusIds) {
+      cases.push({ kind: 'bogus ids in lecture events', run: async () => {
+        const o = await exchange(s.url, sid, { type: 'hello', token: await token('instructor'), protocol: 1, sync: false }, [JSON.stringify({ type: 'spotlight', userId: id })], 3000, 1)
+        assert.equal(o.close, undefined, 'the socket stays open')
+        assert.deepEqual(o.errors, [id.includes('\u0000') ? 'malformed' : 'participant_not_found'], `spotlight ${JSON.stringify(id)}`)
+      } })
+    }
+
     // 5. Text that is not JSON after the hello → 4400.
     for (let i = 0; i < 50; i++) {
       const text = Array.from({ length: Math.floor(random() * 40) + 1 }, () => String.fromCharCode(33 + Math.floor(random() * 90))).join('') + '{'
@@ -208,8 +243,11 @@ describe('hostile input (PGlite)', () => {
       for (let k = 0; k < (c.weight ?? 1); k++) count(c.kind)
     }
 
-    // Still up, the document as the owner left it, and a newcomer loads it.
+    // Still up, the document as the owner left it, and a newcomer loads it; nobody raised, led or spotlit anything.
     assert.deepEqual((await s.api('GET', '/healthz')).json, { ok: true, db: 'pglite' })
+    const [lecture] = await s.db.sql`select (select count(*) from raised_hands where session_id = ${sid})::int as hands, (select count(*) from lectures where session_id = ${sid} and (follow_user_id is not null or spotlight_user_id is not null))::int as leads`
+    assert.deepEqual({ ...lecture }, { hands: 0, leads: 0 })
+    assert.deepEqual(s.logs.filter((l) => l.includes('could not store')), [], 'every event was answered without a database error')
     const doc = await s.api('GET', `/v1/sessions/${sid}/document`, owner)
     assert.deepEqual((doc.json as { files: Record<string, string> }).files, { 'main.js': 'safe' })
     const newcomer = await RawClient.connect(s.url, sid, await s.token(sid, 'learner', 'newcomer'))
@@ -377,6 +415,103 @@ describe('hostile input (PGlite)', () => {
       assert.equal(res.json.error.code, code)
     }
     assert.deepEqual((await s.api('GET', `/v1/sessions/${sid}/runs`, owner)).json, { runs: [] }, 'no run was stored')
+    const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error'))
+    assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
+  })
+
+  it('assignments: bad bodies, ids, file names, too many files and huge texts are refused as documented; Markdown is stored as text', async () => {
+    const logged = s.logs.length
+    const good = { title: 'Hostile', instructions: '# Go', language: 'javascript', files: { 'main.js': 'x' }, ownerId: 'owner' }
+    const many = (n: number, name: (i: number) => string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [name(i), '']))
+    const bodies: [string, unknown, number, string, RegExp?][] = [
+      ['not JSON', '{"title":', 400, 'invalid_json'],
+      ['a list', [], 400, 'validation_failed'],
+      ['a number as title', { ...good, title: 5 }, 400, 'validation_failed', /title/],
+      ['an object as title', { ...good, title: { $gt: '' } }, 400, 'validation_failed', /title/],
+      ['no ownerId with the API key', { ...good, ownerId: undefined }, 400, 'validation_failed', /ownerId/],
+      ['files as text', { ...good, files: 'main.js' }, 400, 'validation_failed', /files/],
+      ['files as a list', { ...good, files: ['main.js'] }, 400, 'validation_failed', /files/],
+      ['hidden tests as a list', { ...good, tests: { hidden: ['test_x.py'] } }, 400, 'validation_failed', /hidden/],
+      ['no files', { ...good, files: {} }, 400, 'validation_failed', /at least one file/],
+      ['a file name with a control character', { ...good, files: { 'ma\u0001in.js': '' } }, 400, 'validation_failed', /control characters/],
+      ['a file name with a line break', { ...good, files: { 'main\n.js': '' } }, 400, 'validation_failed', /control characters/],
+      ['a file name with a backslash', { ...good, files: { '..\\evil.js': '' } }, 400, 'validation_failed', /backslashes/],
+      ['a file name at the root', { ...good, files: { '/etc/passwd': '' } }, 400, 'validation_failed'],
+      ['a number as a file’s text', { ...good, files: { 'main.js': 5 } }, 400, 'validation_failed', /text/],
+      ['101 files', { ...good, files: many(101, (i) => `f${i}.js`) }, 400, 'validation_failed', /at most 100 files/],
+      ['a NUL in the instructions', { ...good, instructions: 'a\u0000b' }, 400, 'validation_failed', /NUL/],
+      ['instructions over 100,000 characters', { ...good, instructions: 'x'.repeat(100_001) }, 400, 'validation_failed', /instructions/],
+      ['a language the server does not know', { ...good, language: 'cobol' }, 400, 'validation_failed', /language/],
+      ['a due time that is not one', { ...good, dueAt: 'tomorrow' }, 400, 'validation_failed', /dueAt/],
+      ['a number as due time', { ...good, dueAt: 1700000000 }, 400, 'validation_failed', /dueAt/],
+      ['an unknown submit policy', { ...good, submitPolicy: 'never' }, 400, 'validation_failed', /submitPolicy/],
+      ['an id that climbs', { ...good, id: '../x' }, 400, 'validation_failed', /id/],
+      ['an id of 101 characters', { ...good, id: 'a'.repeat(101) }, 400, 'validation_failed', /id/],
+      ['hidden tests that are not test files', { ...good, tests: { hidden: { 'main.py': '' } } }, 400, 'validation_failed', /not a test file/],
+      ['hidden tests that climb', { ...good, tests: { hidden: { '../test_x.py': '' } } }, 400, 'validation_failed', /folders/],
+      ['21 hidden tests', { ...good, tests: { hidden: many(21, (i) => `test_${i}.py`) } }, 400, 'validation_failed', /at most 20/],
+      ['a hidden test over 256 KB', { ...good, tests: { hidden: { 'test_big.py': 'x'.repeat(256 * 1024 + 1) } } }, 400, 'validation_failed', /256 KB/],
+      ['tests as a list', { ...good, tests: [] }, 400, 'validation_failed', /tests/],
+      ['a visible test named as a starter file', { ...good, tests: { visible: { 'main.js': '' } } }, 400, 'validation_failed', /named twice/],
+      ['a hidden test named as a visible one', { ...good, tests: { visible: { 'a.test.js': '' }, hidden: { 'a.test.js': '' } } }, 400, 'validation_failed', /named twice/],
+      ['starter files past the room’s size', { ...good, files: { 'a.js': 'x'.repeat(150_000), 'b.js': 'x'.repeat(150_000) } }, 413, 'too_large'],
+    ]
+    for (const [label, body, status, code, message] of bodies) {
+      const res = await s.api('POST', '/v1/assignments', TEST_API_KEY, body)
+      assert.equal(res.status, status, `${label}: ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`)
+      assert.equal(res.json.error.code, code, label)
+      if (message) assert.match(res.json.error.message, message, label)
+    }
+    const [none] = await s.db.sql<{ n: number }[]>`select count(*)::int as n from assignments`
+    assert.equal(none!.n, 0, 'nothing was stored')
+
+    // Markdown with a script is the instructor's text: stored and returned as it is, as JSON, never as a page.
+    const markdown = '# Hi\n<script>alert(1)</script>\n[click](javascript:alert(1)) <img src=x onerror=alert(1)>'
+    const made = await s.api('POST', '/v1/assignments', TEST_API_KEY, { ...good, id: 'hostile-asg', instructions: markdown })
+    assert.equal(made.status, 201, JSON.stringify(made.json))
+    const read = await s.api('GET', '/v1/assignments/hostile-asg', TEST_API_KEY)
+    assert.equal(read.json.instructions, markdown)
+    assert.match(read.headers.get('content-type') ?? '', /^application\/json/)
+    assert.equal(read.headers.get('x-content-type-options'), 'nosniff')
+
+    // Ids in paths that cannot exist: 404, like ones that do not.
+    for (const path of ['..%2Fx', 'a'.repeat(101), 'x%00y', '%0A', 'nope']) {
+      const res = await s.api('GET', `/v1/assignments/${path}`, TEST_API_KEY)
+      assert.equal(res.status, 404, `${path}: ${res.status}`)
+      assert.equal(res.json.error.code, 'assignment_not_found')
+    }
+    for (const user of ['%01', 'a'.repeat(201), 'nobody']) {
+      const res = await s.api('POST', `/v1/assignments/hostile-asg/rooms/${user}/open`, TEST_API_KEY)
+      assert.equal(res.status, 404, `${user}: ${res.status}`)
+    }
+    for (const query of ['limit=1e3', 'limit=0', 'limit=-1', 'after=..%2Fx']) {
+      assert.equal((await s.api('GET', `/v1/assignments?${query}`, TEST_API_KEY)).status, 400, query)
+    }
+    // Changes: nothing to change, wrong types, a file list that is not one.
+    const patches: [unknown, RegExp][] = [
+      [{}, /at least one field/],
+      [{ closed: 'yes' }, /closed/],
+      [{ files: {} }, /at least one file/],
+      [{ files: { 'a\u0007.js': '' } }, /control characters/],
+      [{ dueAt: '2030-13-45T00:00:00Z' }, /dueAt/],
+    ]
+    for (const [body, message] of patches) {
+      const res = await s.api('PATCH', '/v1/assignments/hostile-asg', TEST_API_KEY, body)
+      assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.status}`)
+      assert.match(res.json.error.message, message)
+    }
+    // A learner's accept: file names that are not ones.
+    const learner = await mintToken({ sub: 'mallory', name: 'Mallory', role: 'learner', assignment: 'hostile-asg' }, TEST_SECRET, { ttl: '1h' })
+    assert.equal((await s.api('POST', '/v1/assignments/hostile-asg/open', learner)).status, 201)
+    for (const body of [{}, { file: 5 }, { file: 'a\u0001b' }, { file: 'x'.repeat(300) }]) {
+      const res = await s.api('POST', '/v1/assignments/hostile-asg/updates/accept', learner, body)
+      assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.status}`)
+      assert.equal(res.json.error.code, 'validation_failed')
+    }
+    assert.equal((await s.api('POST', '/v1/assignments/hostile-asg/updates/accept', learner, { file: '../../etc/passwd' })).json.error.code, 'update_not_found')
+    // A token with an assignment id that is not one is refused as a token.
+    const odd = await mintToken({ sub: 'm', name: 'M', role: 'learner', sid: 'x' }, TEST_SECRET, { ttl: '1h' })
+    assert.equal((await s.api('GET', '/v1/assignments/hostile-asg', odd)).json.error.code, 'token_wrong_assignment')
     const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error'))
     assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
   })

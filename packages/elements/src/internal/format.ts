@@ -67,3 +67,10 @@ export function duration(seconds: number): string {
 export function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${n.toLocaleString()} ${n === 1 ? singular : plural}`
 }
+
+/** "14:02" today, "Mon 3 Mar, 14:02" another day. */
+export function clockTime(at: string | number | Date, now = new Date()): string {
+  const d = new Date(at)
+  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+  return d.toDateString() === now.toDateString() ? time : `${d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })}, ${time}`
+}

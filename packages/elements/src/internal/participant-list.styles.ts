@@ -106,3 +106,41 @@ export const participantListStyles = css`
     margin: 0.5rem 0;
   }
 `
+
+/** The raised hands, above the list (instructors). */
+export const handQueueStyles = css`
+  .hands {
+    margin: 0 0 0.5rem;
+    padding: 0.4rem 0.6rem;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_surface);
+  }
+  .hands h3 {
+    margin: 0 0 0.25rem;
+    font-size: 0.9rem;
+  }
+  .hand-list {
+    margin: 0 0 0.4rem;
+    padding-inline-start: 1.4rem;
+    display: grid;
+    gap: 0.3rem;
+  }
+  .hand {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.25rem 0.5rem;
+  }
+  .question {
+    overflow-wrap: anywhere;
+  }
+  .hands button,
+  .person > button {
+    font-size: 0.8rem;
+    padding: 0.15rem 0.5rem;
+  }
+  .hands p {
+    margin: 0;
+  }
+`

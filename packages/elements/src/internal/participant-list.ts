@@ -1,8 +1,9 @@
 import { html, nothing, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit'
-import type { ParticipantEntry, ParticipantInfo, Role } from '@session-kit/core'
+import { Rule, type ParticipantEntry, type ParticipantInfo, type Role } from '@session-kit/core'
 import { insideRoom, RoomController, roomUnavailable } from '../room-controller.js'
 import { colorIndex } from '../session-element.js'
 import { initials, relativeTime } from './format.js'
+import { HandQueue } from './hand-queue.js'
 import { LoadController, ResponseError } from './load-controller.js'
 import type { RoomClient } from './room-client.js'
 
@@ -25,6 +26,7 @@ export class ParticipantList implements ReactiveController {
   /** When people left, as seen on the socket since the list was loaded. */
   #leftAt = new Map<string, string>()
   readonly room: RoomController
+  readonly #hands: HandQueue
   readonly #list: LoadController<ParticipantEntry[], [RoomClient]>
 
   constructor(
@@ -40,6 +42,7 @@ export class ParticipantList implements ReactiveController {
         left: (e) => this.#leftAt.set(e.userId, new Date().toISOString()),
       },
     })
+    this.#hands = new HandQueue(host, this.room)
     this.#list = new LoadController(host, {
       args: () => (this.room.state?.status === 'live' ? [this.room.state.client] : null),
       request: ([client], signal) => client.api('GET', '/participants', undefined, signal),
@@ -88,8 +91,19 @@ export class ParticipantList implements ReactiveController {
     </ul>`
   }
 
+  /** Instructors: spotlight someone here now (or end their spotlight). */
+  #renderSpotlight(p: ParticipantEntry, me: boolean) {
+    const st = this.room.state
+    if (!st?.can(Rule.LEAD_LECTURE) || !p.online || me) return nothing
+    const on = st.lecture.spotlight?.userId === p.userId
+    return html`<button type="button" part="spotlight-button" aria-pressed=${String(on)} title=${on ? 'Stop showing their code to everyone' : 'Show everyone their code around their cursor'} @click=${() => this.room.lead({ type: 'spotlight', userId: on ? null : p.userId })}>
+      ${on ? 'End spotlight' : 'Spotlight'}<span class="visually-hidden"> ${p.name}</span>
+    </button>`
+  }
+
   #renderPerson(p: ParticipantEntry) {
     const me = p.userId === this.room.state?.participant?.userId
+    const hand = this.room.state?.lecture.hands.some((h) => h.userId === p.userId)
     const when = p.online ? 'online now' : p.banned ? 'removed from the session' : p.lastSeenAt ? `last seen ${relativeTime(p.lastSeenAt)}` : 'has not joined yet'
     return html`<li part="participant" class="person ${p.online ? 'online' : ''} ${p.banned ? 'banned' : ''}">
       <span part="avatar" class="avatar c${colorIndex(p.color)}" aria-hidden="true">
@@ -101,13 +115,18 @@ export class ParticipantList implements ReactiveController {
       </span>
       <span part="badge" class="badge ${p.role}">${p.role}</span>
       ${p.owner ? html`<span class="flag">owner</span>` : nothing} ${p.muted ? html`<span class="flag">muted</span>` : nothing}
-      ${p.hidden ? html`<span class="flag">hidden</span>` : nothing}
-      ${this.opts.actions ? this.opts.actions(p) : nothing}
+      ${p.hidden ? html`<span class="flag">hidden</span>` : nothing} ${hand ? html`<span class="flag">hand raised</span>` : nothing}
+      ${this.#renderSpotlight(p, me)} ${this.opts.actions ? this.opts.actions(p) : nothing}
     </li>`
   }
 
   /** The statistics and the list, or what stands in their place (not in a room, connecting, loading, nobody). */
   render() {
+    // The raised hands come with the room, not with the list: shown while it loads or fails.
+    return html`${this.#hands.render()} ${this.#renderList()}`
+  }
+
+  #renderList() {
     const { error, value } = this.#list
     if (error && !value) return html`<p class="error" role="alert">${error}</p>`
     const state = this.room.state

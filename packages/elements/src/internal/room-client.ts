@@ -1,4 +1,4 @@
-import { CloseCode, Permission, PROTOCOL_VERSION, retryPolicy, type Cursor, type ParticipantInfo, type PresenceInfo, type ServerEvent, type SessionInfo, type SyncMode } from '@session-kit/core'
+import { CloseCode, NO_LECTURE, Permission, PROTOCOL_VERSION, retryPolicy, type ClientEvent, type Cursor, type LectureState, type ParticipantInfo, type PresenceInfo, type ServerEvent, type SessionInfo, type SyncMode } from '@session-kit/core'
 import { backoffDelay } from './backoff.js'
 import type { DocSync } from './doc-sync.js'
 import type { RoomDocument, RoomDocumentHost } from './room-document.js'
@@ -26,6 +26,11 @@ export interface RoomClientOptions {
   onChange: () => void
   /** Server events for elements (chat, runs, moderation …) are re-dispatched here. */
   onEvent?: (event: ServerEvent) => void
+  /**
+   * Follow the code as a light viewer even where the person may edit (an instructor's overview of
+   * many rooms): plain text and splices, never Automerge, never a write.
+   */
+  view?: boolean
 }
 
 const REFRESH_AHEAD_S = 60
@@ -48,6 +53,8 @@ export class RoomClient {
   lastReason: string | null = null
   /** Every server event, by its type, for elements (chat, runs, rate limits …). */
   readonly events = new EventTarget()
+  /** Lecture mode as this participant may see it: who leads, raised hands, the spotlight. */
+  lecture: LectureState = NO_LECTURE
 
   #ws: WebSocket | null = null
   #attempt = 0
@@ -67,8 +74,8 @@ export class RoomClient {
     sendEvent: (event) => this.send(event),
     changed: () => this.opts.onChange(),
     reconnect: () => this.#reconnectNow(),
-    canEdit: () => this.permissions.includes(Permission.EDIT_CODE),
-    likelyWriter: () => tokenClaims(this.#currentToken ?? this.opts.token()).role !== 'observer',
+    canEdit: () => !this.opts.view && this.permissions.includes(Permission.EDIT_CODE),
+    likelyWriter: () => !this.opts.view && tokenClaims(this.#currentToken ?? this.opts.token()).role !== 'observer',
     storeKey: () => `${this.opts.server}|${this.opts.session}|${tokenClaims(this.#currentToken ?? this.opts.token()).sub ?? 'anonymous'}`,
     failed: (message) => {
       this.error = { code: 'document_unavailable', message }
@@ -138,6 +145,11 @@ export class RoomClient {
         this.#documentHost.failed(`The code could not load (${e.message}). Reload the page to try again.`)
       },
     )
+  }
+
+  /** Lecture mode's events (follow, hand, spotlight): false when not connected. */
+  lead(event: Extract<ClientEvent, { type: 'follow' | 'hand' | 'spotlight' }>): boolean {
+    return this.send(event)
   }
 
   /** Send an event (a `ClientEvent`); false when not connected (the caller tells the person). */
@@ -218,7 +230,7 @@ export class RoomClient {
       const document = this.#document
       this.#socketHasDocument = document !== null
       document?.opened((bytes) => ws.readyState === WebSocket.OPEN && ws.send(bytes))
-      ws.send(JSON.stringify({ type: 'hello', token, protocol: PROTOCOL_VERSION, ...(document?.hello() ?? { mode: 'events' }) }))
+      ws.send(JSON.stringify({ type: 'hello', token, protocol: PROTOCOL_VERSION, ...(document ? (this.opts.view ? { mode: 'view' } : document.hello()) : { mode: 'events' }) }))
     }
     ws.onmessage = (e) => {
       if (this.#ws !== ws) return
@@ -244,6 +256,7 @@ export class RoomClient {
         this.session = event.session
         this.participants.clear()
         for (const p of event.participants) this.participants.set(p.userId, p)
+        this.lecture = event.lecture ?? NO_LECTURE
         this.#scheduleRefresh()
         this.#set('live')
         if (this.#socketHasDocument) this.#document?.welcome(event.mode)
@@ -274,6 +287,10 @@ export class RoomClient {
       case 'session':
         this.session = event.session
         this.lastReason = event.reason ?? null
+        this.opts.onChange()
+        break
+      case 'lecture':
+        this.lecture = event.lecture
         this.opts.onChange()
         break
       case 'error':

@@ -304,6 +304,12 @@ export class CodeEditor {
     this.view.focus()
   }
 
+  /** Scroll `pos` into view (to the middle when `center`), leaving this person's selection where it is. */
+  reveal(pos: number, center = false) {
+    const at = Math.min(pos, this.view.state.doc.length)
+    this.view.dispatch({ effects: EditorView.scrollIntoView(at, { y: center ? 'center' : 'nearest', yMargin: 40 }) })
+  }
+
   destroy() {
     this.view.destroy()
   }

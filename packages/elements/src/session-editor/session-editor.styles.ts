@@ -106,4 +106,22 @@ export const styles = css`
     place-items: center;
     color: var(--_muted);
   }
+  .follow {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.25rem 0.6rem;
+    padding: 0.3rem 0.75rem;
+    font-size: 0.85rem;
+    border-bottom: 1px solid var(--_border);
+    background: color-mix(in srgb, var(--_accent) 10%, var(--_bg));
+  }
+  .follow-text {
+    flex: 1 1 12rem;
+    overflow-wrap: anywhere;
+  }
+  .follow button {
+    font-size: 0.8rem;
+    padding: 0.1rem 0.55rem;
+  }
 `

@@ -8,6 +8,7 @@ import { boxStyles, SessionElement, toneStyles, toolbarStyles } from '../session
 import type { TextSource, TextSplice, UnsentEdit } from '../text-source.js'
 import { banner, dedent, helpPanel, indicator, saveState, TONE, unsentPanel, type EditorState, type Phase } from './editor-parts.js'
 import type { CodeEditor } from './editor-view.js'
+import { FollowController } from './follow.js'
 import { RemoteCursors } from './remote-cursors.js'
 import { styles } from './session-editor.styles.js'
 
@@ -36,6 +37,8 @@ interface WritableSource extends TextSource {
  * @csspart banner - Offline and error messages above the code.
  * @csspart unsent - The panel with edits that could not be saved.
  * @csspart editor - The area holding the code.
+ * @csspart follow - While an instructor leads: "Following Ada in main.py", "Ada is leading." after breaking away, or to the leader "Everyone is following you".
+ * @csspart follow-action - Its button: "Stop following", "Follow Ada again" or "Stop leading".
  *
  * @cssprop --session-editor-height - Height of the editor (default 20rem; the element can also be sized directly).
  * @cssprop --session-editor-font-size - Font size of the code (default 14px).
@@ -86,6 +89,17 @@ export class SessionEditor extends SessionElement {
     editor: this.#editor,
     file: this.#fileName,
   }))
+  /** "Follow me": the leader's file and cursor while following them. */
+  #following = new FollowController(this, this.#room, () => ({
+    source: this._phase === 'live' ? this.#shown : null,
+    file: this.#fileName,
+    editor: this.#editor,
+    fileChanged: () => {
+      this.requestUpdate()
+      if (this.#source?.synced) void this.#showLive()
+    },
+    say: (text) => (this._notice = text),
+  }))
   #selectionRound = 0
   #playgroundTimer?: ReturnType<typeof setTimeout>
   #initial = ''
@@ -122,6 +136,7 @@ export class SessionEditor extends SessionElement {
     clearTimeout(this.#playgroundTimer)
     this.#follow(null)
     this.#cursors.watch(null)
+    this.#following.watch(null)
     this.#editor?.destroy()
     this.#editor = null
     this.#creating = null
@@ -141,11 +156,17 @@ export class SessionEditor extends SessionElement {
   protected override updated(changed: PropertyValues) {
     if (this._phase === 'playground' && !this.#editor) void this.#ensureEditor(this.#initial)
     if (changed.has('language') && this.#editor) void this.#editor.setLanguage(this.#language)
-    if (changed.has('file') && changed.get('file') !== undefined && this.#source?.synced) void this.#showLive()
+    if (changed.has('file') && changed.get('file') !== undefined) {
+      // Choosing another file is reading on one's own: it ends following the leader.
+      this.#following.breakAway('You switched file and stopped following', false)
+      if (this.#source?.synced) void this.#showLive()
+    }
     if (this.#editor) this.#syncReadOnly()
   }
 
   get #fileName(): string {
+    const followed = this.#following.file
+    if (followed) return followed
     if (this.file) return this.file
     const files = this.#source?.synced ? this.#source.files() : this._files
     if (files.length) return files[0]!
@@ -177,6 +198,12 @@ export class SessionEditor extends SessionElement {
     }
     // Also after the element was moved in the page (disconnecting let go of both).
     this.#cursors.watch(room.client)
+    this.#following.watch(room.client)
+    if (room.lecture !== previous?.lecture || room.participant !== previous?.participant) {
+      this.#following.update()
+      const me = room.participant?.userId
+      if (this.#editor && this._phase === 'live' && room.lecture.follow?.userId === me && previous?.lecture.follow?.userId !== me) this.#shareWhereIAm(this.#editor)
+    }
     if (room.source !== this.#source) this.#follow(room.source)
     // The plain text needs only the token: ask as the socket opens, not after its welcome.
     if ((room.status === 'connecting' || room.status === 'live') && !this.#plainFetched && !this.#source?.synced) void this.#fetchPlain(room)
@@ -293,6 +320,18 @@ export class SessionEditor extends SessionElement {
     this._phase = 'live'
     void editor.setLanguage(this.#language)
     this.#cursors.queue()
+    if (this.#following.phase === 'leading') this.#shareWhereIAm(editor)
+    else void this.#following.reveal(true)
+  }
+
+  /**
+   * The leader's page says where they are as soon as they lead or open a file (not only once they
+   * move the caret): from the editor they are in, else the room's first editor.
+   */
+  #shareWhereIAm(editor: CodeEditor) {
+    if (!this.matches(':focus-within') && this.closest('session-room')?.querySelector('session-editor') !== this) return
+    const { anchor, head } = editor.view.state.selection.main
+    this.#selection(anchor, head)
   }
 
   #ensureEditor(text: string): Promise<CodeEditor> {
@@ -401,14 +440,20 @@ export class SessionEditor extends SessionElement {
           : nothing}
       </div>
       ${this._help && room ? helpPanel(ind, permissions) : nothing}
-      ${banner(state)}
+      ${banner(state)} ${this.#following.render()}
       ${this._unsent.length
         ? unsentPanel(this._unsent, this._room?.error?.message ?? 'your permissions changed', (text) => void this.#copy(text), () => (this._unsent = []))
         : nothing}
       ${this._phase === 'missing-file'
         ? html`<p part="banner" class="banner" role="status">There is no file named “${this.#fileName}” in this session${this._files.length ? html` (files: ${this._files.join(', ')})` : nothing}.</p>`
         : nothing}
-      <div part="editor" class="editor ${this._phase}">
+      <div
+        part="editor"
+        class="editor ${this._phase}"
+        @wheel=${{ handleEvent: this.#following.listeners.wheel, passive: true }}
+        @touchmove=${{ handleEvent: this.#following.listeners.touchmove, passive: true }}
+        @keydown=${this.#following.listeners.keydown}
+      >
         <div class="cm-host"></div>
         ${this._phase === 'loading' ? html`<p class="placeholder" role="status">${room?.status === 'error' ? 'The code is not available: not connected.' : 'Loading the code…'}</p>` : nothing}
       </div>

@@ -4,7 +4,7 @@ import { mayActOn, Permission, ROLES, type ParticipantAction, type ParticipantEn
 import { BusyController } from '../internal/busy-controller.js'
 import { errorMessage } from '../internal/http.js'
 import { ParticipantList } from '../internal/participant-list.js'
-import { participantListStyles } from '../internal/participant-list.styles.js'
+import { handQueueStyles, participantListStyles } from '../internal/participant-list.styles.js'
 import type { RoomController } from '../room-controller.js'
 import { SessionElement } from '../session-element.js'
 import { statusStyles } from '../shared-styles.js'
@@ -27,6 +27,10 @@ import { styles } from './session-moderation.styles.js'
  * @csspart stats - The statistics strip.
  * @csspart list - The list of participants.
  * @csspart participant - One participant.
+ * @csspart hands - Instructors: the raised hands, oldest first, with each question and the time waiting.
+ * @csspart hand - One raised hand, with its "Lower" button.
+ * @csspart lower-all - Instructors: "Lower all hands".
+ * @csspart spotlight-button - Instructors: "Spotlight" (show everyone this person's code) or "End spotlight".
  * @csspart actions - A participant's controls.
  * @csspart room-actions - Mute all, unmute all, lock editing.
  * @csspart help - What Mute and Hide do, above the list.
@@ -37,7 +41,7 @@ import { styles } from './session-moderation.styles.js'
  */
 export class SessionModeration extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [SessionElement.baseStyles, participantListStyles, styles, statusStyles]
+  static override styles = [SessionElement.baseStyles, participantListStyles, handQueueStyles, styles, statusStyles]
 
   /** Explain to participants who cannot moderate why there is nothing here (default: render nothing). */
   @property({ type: Boolean, reflect: true, attribute: 'show-denied' }) showDenied = false

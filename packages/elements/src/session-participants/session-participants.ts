@@ -1,6 +1,6 @@
 import { property } from 'lit/decorators.js'
 import { ParticipantList } from '../internal/participant-list.js'
-import { participantListStyles } from '../internal/participant-list.styles.js'
+import { handQueueStyles, participantListStyles } from '../internal/participant-list.styles.js'
 import { SessionElement } from '../session-element.js'
 import { statusStyles } from '../shared-styles.js'
 import { styles } from './session-participants.styles.js'
@@ -21,6 +21,10 @@ export type { ParticipantEntry } from '@session-kit/core'
  * @csspart stats - The statistics strip.
  * @csspart list - The list of participants.
  * @csspart participant - One participant.
+ * @csspart hands - Instructors: the raised hands, oldest first, with each question and the time waiting.
+ * @csspart hand - One raised hand, with its "Lower" button.
+ * @csspart lower-all - Instructors: "Lower all hands".
+ * @csspart spotlight-button - Instructors: "Spotlight" (show everyone this person's code) or "End spotlight".
  * @csspart avatar - A participant's avatar or initials.
  * @csspart badge - A role badge.
  *
@@ -30,7 +34,7 @@ export type { ParticipantEntry } from '@session-kit/core'
  */
 export class SessionParticipants extends SessionElement {
   /** @internal Lit styles. */
-  static override styles = [SessionElement.baseStyles, styles, participantListStyles, statusStyles]
+  static override styles = [SessionElement.baseStyles, styles, participantListStyles, handQueueStyles, statusStyles]
 
   @property({ reflect: true }) theme?: 'light' | 'dark'
 

@@ -70,6 +70,9 @@ export const styles = css`
   .mark-chat {
     fill: var(--_accent);
   }
+  .mark-lecture {
+    fill: var(--_warning);
+  }
   select {
     font: inherit;
     border: 1px solid var(--_border);

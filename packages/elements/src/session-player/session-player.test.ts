@@ -5,11 +5,12 @@ import '../define/session-player.js'
 import type { SessionPlayer } from './session-player.js'
 import { waitFor } from '../test-support/room.js'
 
-/** A downloaded replay file: Ada types "hello" in main.js over four seconds, runs it, and Grace says "nice". */
+/** A downloaded replay file: Ada types "hello" in main.js over four seconds, runs it, Grace says "nice" and raises a hand. */
 function replayFile(title = 'First steps'): string {
   const events: ReplayEvent[] = 'hello'.split('').map((ch, i) => ({ t: (i + 1) * 800, type: 'edit', userId: 'ada', splices: [{ file: 'main.js', at: i, del: 0, ins: ch }] }))
   events.push({ t: 4200, type: 'run', userId: 'ada', file: 'main.js', ok: true, errors: 0, timedOut: false, durationMs: 5 })
   events.push({ t: 4500, type: 'chat', userId: 'grace', text: 'nice' })
+  events.push({ t: 4700, type: 'lecture', userId: 'grace', change: { kind: 'hand-raised', userId: 'grace', name: 'Grace' } })
   const replay: Replay = {
     version: 1,
     recording: { id: 'r1', sessionId: 's1', sessionTitle: 'Loops', title, description: null, startedAt: '2026-01-01T10:00:00Z', durationMs: 5000 },
@@ -39,9 +40,11 @@ describe('<session-player>', () => {
     expect(shown(player)).to.include('0:00 / 0:05')
     expect(playButton(player).textContent!.trim()).to.equal('Play')
     expect(code(player)).to.equal('')
-    expect(shown(player)).to.include('Runs and chat (2)')
+    expect(shown(player)).to.include('Runs, chat and lecture (3)')
     expect(shown(player)).to.include('Ada ran main.js: no errors')
     expect(shown(player)).to.include('Grace: nice')
+    expect(shown(player)).to.include('0:04 — Grace raised a hand')
+    expect(player.shadowRoot!.querySelectorAll('.mark-lecture').length).to.equal(1)
     await expect(player).to.be.accessible()
   })
 

@@ -24,7 +24,8 @@ function clock(ms: number): string {
 /**
  * Replays a recording: the code as it was typed, in a read-only editor, with who typed each
  * change. Play and pause, 1×–8× speed, a scrubber that seeks to any moment at once (from the
- * replay's keyframes), and markers for runs and chat messages on the timeline. Inside a
+ * replay's keyframes), and markers for runs, chat messages and lecture moments (hands raised,
+ * follow, spotlight) on the timeline. Inside a
  * `<session-room>` it plays the room's recordings (VIEW_CODE); with `server` it plays public
  * recordings without a token; with `src` a downloaded replay file.
  *
@@ -33,11 +34,11 @@ function clock(ms: number): string {
  *
  * @csspart controls - Play, time, speed.
  * @csspart scrubber - The position slider.
- * @csspart timeline - The markers for runs and chat messages.
+ * @csspart timeline - The markers for runs, chat messages and lecture moments.
  * @csspart editor - The read-only code.
  * @csspart files - The file tabs.
  * @csspart author - Who typed the latest change.
- * @csspart moments - The list of runs and chat messages, to jump to.
+ * @csspart moments - The list of runs, chat messages and lecture moments, to jump to.
  *
  * @cssprop --session-player-height - Height of the code (default 20rem).
  *
@@ -244,12 +245,35 @@ export class SessionPlayer extends SessionElement {
     if (this.#connections) this.requestUpdate()
   }
 
+  /** One moment in words: a run, a chat message, or a lecture change (hands, follow, spotlight). */
+  #moment(m: Moment): string {
+    const who = this.#name(m.userId)
+    if (m.type === 'run') return `${who} ran ${m.file}: ${m.timedOut ? 'stopped by the time limit' : m.errors ? `${m.errors} error${m.errors === 1 ? '' : 's'}` : 'no errors'}`
+    if (m.type === 'chat') return `${who}: ${m.text}`
+    switch (m.change.kind) {
+      case 'hand-raised':
+        return `${who} raised a hand`
+      case 'hand-lowered':
+        return m.change.by ? `${m.change.by} lowered ${who}'s hand` : `${who} lowered their hand`
+      case 'hands-cleared':
+        return `${m.change.by} lowered every hand`
+      case 'follow-started':
+        return `${who} asked everyone to follow`
+      case 'follow-stopped':
+        return `${who} stopped leading`
+      case 'spotlight-started':
+        return `Spotlight on ${who}'s code`
+      case 'spotlight-stopped':
+        return `Spotlight on ${who} ended`
+    }
+  }
+
   protected override render() {
     if (this.#replay.status === 'error') return html`<p class="status error" role="alert">${this.#replay.error}</p>`
     const replay = this._replay
     if (!replay) return html`<p class="status" role="status">${this.recording || this.src ? 'Loading the recording…' : 'No recording chosen.'}</p>`
     const duration = replay.recording.durationMs
-    const moments = replay.events.filter((e) => e.type === 'run' || e.type === 'chat')
+    const moments = replay.events.filter((e): e is Moment => e.type === 'run' || e.type === 'chat' || e.type === 'lecture')
     const x = (t: number) => (duration ? (t / duration) * 1000 : 0)
     return html`
       <header>
@@ -281,7 +305,9 @@ export class SessionPlayer extends SessionElement {
             ${moments.map((m) =>
               m.type === 'run'
                 ? svg`<rect class="mark-run ${m.ok ? '' : 'failed'}" x=${x(m.t) - 3} y="0" width="6" height="10"><title>${this.#name(m.userId)} ran ${m.file}</title></rect>`
-                : svg`<circle class="mark-chat" cx=${x(m.t)} cy="5" r="4"><title>${this.#name(m.userId)}: ${m.text}</title></circle>`,
+                : m.type === 'chat'
+                  ? svg`<circle class="mark-chat" cx=${x(m.t)} cy="5" r="4"><title>${this.#name(m.userId)}: ${m.text}</title></circle>`
+                  : svg`<path class="mark-lecture" d="M${x(m.t)} 0 L${x(m.t) + 4} 5 L${x(m.t)} 10 L${x(m.t) - 4} 5 Z"><title>${this.#moment(m)}</title></path>`,
             )}
           </svg>
         </div>
@@ -295,12 +321,12 @@ export class SessionPlayer extends SessionElement {
       <div part="author" class="author" aria-live="off">${this._author}</div>
       ${moments.length
         ? html`<details>
-            <summary>Runs and chat (${moments.length})</summary>
+            <summary>${moments.some((m) => m.type === 'lecture') ? 'Runs, chat and lecture' : 'Runs and chat'} (${moments.length})</summary>
             <ul part="moments" class="moments">
               ${moments.map(
                 (m) => html`<li>
                   <button type="button" @click=${() => this.seek(m.t)}>
-                    ${clock(m.t)} — ${m.type === 'run' ? `${this.#name(m.userId)} ran ${m.file}: ${m.timedOut ? 'stopped by the time limit' : m.errors ? `${m.errors} error${m.errors === 1 ? '' : 's'}` : 'no errors'}` : `${this.#name(m.userId)}: ${m.text}`}
+                    ${clock(m.t)} — ${this.#moment(m)}
                   </button>
                 </li>`,
               )}
@@ -310,6 +336,9 @@ export class SessionPlayer extends SessionElement {
     `
   }
 }
+
+/** What the timeline marks and the list of moments names. */
+type Moment = Extract<ReplayEvent, { type: 'run' | 'chat' | 'lecture' }>
 
 declare global {
   interface HTMLElementTagNameMap {

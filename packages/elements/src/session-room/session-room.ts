@@ -12,6 +12,7 @@ import { tokenClaims } from '../internal/token-claims.js'
 import { colorIndex } from '../session-element.js'
 import { forgetGuestToken, GUEST_EXPIRED, lastGuestSession, readGuestToken, writeGuestToken } from './guest-tokens.js'
 import type { InvitationFlow } from './invitation.js'
+import type { RoomLecture } from './lecture.js'
 import { PermissionNotices } from './permission-notices.js'
 import { styles } from './session-room.styles.js'
 
@@ -51,6 +52,13 @@ function statusText(status: RoomStatus, error: { code: string } | null | undefin
  * @csspart notice - Why your permissions changed, in the bar: a lock or a mute ("You were muted by Ada.") for as long as it lasts, anything else ("Editing unlocked by Ada.") for a few seconds.
  * @csspart invitation - The accept/decline card shown for an invitation link.
  * @csspart recording - The "Recording" badge everyone sees while the session is recorded.
+ * @csspart lecture - Lecture mode in the bar: "Raise hand" / "Lower hand", or for instructors "Follow me" and how many hands are raised.
+ * @csspart hand-button - "Raise hand" (it opens a line for an optional question) or "Lower hand".
+ * @csspart hand-form - The optional question and the button that raises the hand.
+ * @csspart follow-button - Instructors: "Follow me" (pressed while everyone follows you).
+ * @csspart hand-count - Instructors: how many hands are raised.
+ * @csspart spotlight - The read-only pane showing the spotlighted participant's code around their cursor, above the room's content.
+ * @csspart end-spotlight - Instructors: the "End spotlight" button.
  *
  * @cssprop --session-color-accent - Accent colour (focus rings, live indicator).
  * @cssprop --session-color-surface - Background of the status bar.
@@ -100,6 +108,9 @@ export class SessionRoom extends SessionElement {
   @state() private _announcement = ''
   /** An invitation being answered (its code loads only on pages that carry one). */
   @state() private _invitation: InvitationFlow | null = null
+  /** Lecture mode (raise hand, follow me, the spotlight): its code loads once the room is live. */
+  @state() private _lecture: RoomLecture | null = null
+  #lectureFor: RoomClient | null = null
   #inviting: string | null = null
   /**
    * Why permissions last changed, in the server's words: a lock or a mute is explained for exactly
@@ -157,6 +168,8 @@ export class SessionRoom extends SessionElement {
     clearTimeout(this.#startTimer)
     this.#client?.stop()
     this.#client = null
+    this._lecture?.stop()
+    this._lecture = this.#lectureFor = null
   }
 
   protected override willUpdate(changed: PropertyValues<this>) {
@@ -272,6 +285,14 @@ export class SessionRoom extends SessionElement {
     if (next === this._state) return
     const { status, error } = next
     this._state = next
+    if (status === 'live' && this.#lectureFor !== client) {
+      this.#lectureFor = client
+      import('./lecture.js').then(({ RoomLecture }) => {
+        if (client !== this.#client) return
+        this._lecture?.stop()
+        this._lecture = new RoomLecture(this, client, (text) => (this._announcement = text))
+      }, () => (this.#lectureFor = null))
+    }
     this.#provider.setValue(next, true)
     const locked = Boolean(client.session?.editingLocked)
     const muted = Boolean(client.participant?.muted)
@@ -351,6 +372,14 @@ export class SessionRoom extends SessionElement {
     return token
   }
 
+  /**
+   * @internal A connection to a room without an element (the classroom's tiles, its messages):
+   * made here so the connection's code stays in the room's chunk.
+   */
+  static connect(opts: ConstructorParameters<typeof RoomClient>[0]): RoomClient {
+    return new RoomClient(opts)
+  }
+
   /** The room's client, for Session Kit elements. */
   get client(): RoomClient | null {
     return this.#client
@@ -382,9 +411,11 @@ export class SessionRoom extends SessionElement {
                   )}
                 </ul>`
               : nothing}
+            ${st && this._lecture?.client === st.client ? this._lecture.controls(st) : nothing}
           </div>`}
       ${status === 'error' && st?.error ? html`<p part="error" class="error" role="alert">${st.error.message}</p>` : nothing}
       <div class="visually-hidden" role="status" aria-live="polite">${this._announcement}</div>
+      ${st && this._lecture?.client === st.client ? this._lecture.pane(st) : nothing}
       <slot></slot>
     `
   }

@@ -20,6 +20,19 @@ export async function token(sid: string, role: Role, user: string, name?: string
   return ((await (await fetch(`/__sk/token?${q}`)).json()) as { token: string }).token
 }
 
+/** A host's token for an assignment (`assignment` instead of `sid`). */
+export async function assignmentToken(assignment: string, role: Role, user: string, name?: string): Promise<string> {
+  const q = new URLSearchParams({ assignment, role, user, name: name ?? `${user} (${role})` })
+  return ((await (await fetch(`/__sk/token?${q}`)).json()) as { token: string }).token
+}
+
+/** Create an assignment through the host API (`POST /v1/assignments`). */
+export async function createAssignment(body: { id: string; title: string; instructions: string; language: string; files: Record<string, string>; tests?: { visible?: Record<string, string>; hidden?: Record<string, string> }; submitPolicy?: string; dueAt?: string; ownerId?: string }) {
+  const { url, apiKey } = await testServer()
+  const res = await fetch(`${url}/v1/assignments`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ ownerId: 'ins', ...body }) })
+  if (res.status !== 201) throw new Error(`could not create assignment ${body.id}: ${res.status} ${await res.text()}`)
+}
+
 let n = 0
 export const freshSid = (label = 's') => `${label}-${Date.now().toString(36)}-${n++}`
 

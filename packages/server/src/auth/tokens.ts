@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose'
 import * as v from 'valibot'
-import { SERVER_ISSUER, TokenClaimsSchema, type TokenClaims } from '@session-kit/core'
+import { SERVER_ISSUER, TokenClaimsSchema, type RoomClaims, type TokenClaims } from '@session-kit/core'
 import { AppError } from '../errors.js'
 
 /** Why a token was refused; each has its own code and sentence, over HTTP (401) and WS (4401). */
@@ -43,10 +43,12 @@ export class TokenVerifier {
   }
 
   /**
-   * Verify a token and return its claims. With `sid`, a token for any other session is refused.
-   * Throws a TokenError naming the reason.
+   * Verify a token and return its claims. With `sid`, a token for any other session is refused;
+   * with `assignment`, a token for any other assignment. Throws a TokenError naming the reason.
    */
-  async verify(token: string, opts: { sid?: string; now?: Date } = {}): Promise<TokenClaims> {
+  async verify(token: string, opts: { sid: string; now?: Date }): Promise<RoomClaims>
+  async verify(token: string, opts?: { sid?: undefined; assignment?: string; now?: Date }): Promise<TokenClaims>
+  async verify(token: string, opts: { sid?: string; assignment?: string; now?: Date } = {}): Promise<TokenClaims> {
     let alg: string | undefined
     try {
       alg = decodeProtectedHeader(token).alg
@@ -78,8 +80,14 @@ export class TokenVerifier {
         throw new TokenError('token_lifetime', `The token is valid for ${hours(lifetime)}; this server accepts tokens valid for at most ${hours(this.#maxTtl)} (SESSION_KIT_MAX_TOKEN_TTL). Mint shorter tokens and renew them with tokenProvider.`)
       }
     }
-    if (opts.sid !== undefined && parsed.output.sid !== opts.sid) {
-      throw new TokenError('token_wrong_session', `This token is for session "${parsed.output.sid}", not "${opts.sid}".`)
+    if (opts.sid !== undefined && claims.sid === undefined) {
+      throw new TokenError('token_wrong_session', `This token is for assignment "${claims.assignment}", not for a session: open your room with POST /v1/assignments/${claims.assignment}/open.`)
+    }
+    if (opts.sid !== undefined && claims.sid !== opts.sid) {
+      throw new TokenError('token_wrong_session', `This token is for session "${claims.sid}", not "${opts.sid}".`)
+    }
+    if (opts.assignment !== undefined && claims.assignment !== opts.assignment) {
+      throw new TokenError('token_wrong_assignment', claims.assignment === undefined ? `This token is for session "${claims.sid}", not for assignment "${opts.assignment}".` : `This token is for assignment "${claims.assignment}", not "${opts.assignment}".`)
     }
     return claims
   }
@@ -104,7 +112,10 @@ function translate(e: unknown): TokenError {
 export interface MintClaims {
   sub: string
   name: string
-  sid: string
+  /** The session the token is for; a token names a session, an assignment, or both. */
+  sid?: string
+  /** The assignment the token is for (its routes; with `sid`, a room in it). */
+  assignment?: string
   role: TokenClaims['role']
   email?: string
   avatar?: string
@@ -143,7 +154,7 @@ export async function mintToken(claims: MintClaims, secret: string, opts: { ttl?
  * before a session was deleted cannot open its id again — an instructor's would otherwise recreate
  * it and own it. Returns the refusal, or null when the token may go on.
  */
-export function sessionRefusal(claims: TokenClaims, session: { createdAt: Date } | undefined, deletedAt: Date | null): TokenError | null {
+export function sessionRefusal(claims: RoomClaims, session: { createdAt: Date } | undefined, deletedAt: Date | null): TokenError | null {
   const guest = claims.iss === SERVER_ISSUER
   const issued = claims.iat ?? 0
   if (session) {
@@ -166,6 +177,6 @@ export function sessionRefusal(claims: TokenClaims, session: { createdAt: Date }
  * A token the server signs for an invited guest; only these can be refreshed by the server. It
  * names the session it is for by id and by creation time (see `sessionRefusal`).
  */
-export function mintGuestToken(claims: Omit<MintClaims, 'iss' | 'epoch'>, session: { createdAt: Date }, secret: string, ttl: string | number = '12h') {
+export function mintGuestToken(claims: Omit<MintClaims, 'iss' | 'epoch'> & { sid: string }, session: { createdAt: Date }, secret: string, ttl: string | number = '12h') {
   return mintToken({ ...claims, iss: SERVER_ISSUER, epoch: session.createdAt.getTime() }, secret, { ttl })
 }

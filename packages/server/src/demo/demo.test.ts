@@ -28,6 +28,33 @@ for (const backend of backends()) {
       }
     })
 
+    it('the demo assignment: each learner’s token opens a room of their own from the starter files; the instructor’s lists both', async () => {
+      const s = await startTestServer(backend, { demo: true })
+      try {
+        const page = await (await fetch(s.url + '/demo-assignment')).text()
+        assert.equal(page.match(/<session-assignment /g)?.length, 2, 'two learners’ pages')
+        assert.equal(page.match(/<session-classroom /g)?.length, 1, 'one overview')
+        assert.match(await (await fetch(s.url + '/')).text(), /href="\/demo-assignment"/, 'the shared room’s page links to it')
+        const tokens = [...page.matchAll(/assignment="demo-assignment" token="([^"]+)"/g)].map((m) => m[1]!)
+        assert.equal(tokens.length, 3)
+        const opened = []
+        for (const token of tokens.slice(0, 2)) {
+          const res = await s.api('POST', '/v1/assignments/demo-assignment/open', token)
+          assert.equal(res.status, 201, JSON.stringify(res.json))
+          opened.push(res.json as { sessionId: string; token: string })
+        }
+        assert.notEqual(opened[0]!.sessionId, opened[1]!.sessionId, 'a room each')
+        const doc = await s.api('GET', `/v1/sessions/${encodeURIComponent(opened[0]!.sessionId)}/document`, opened[0]!.token)
+        assert.match(JSON.stringify(doc.json), /function fizzbuzz\(n\)/, 'the room starts from the starter file')
+        assert.doesNotMatch(JSON.stringify(doc.json), /FizzBuzz'\)/, 'and holds no hidden test')
+        const rooms = await s.api('GET', '/v1/assignments/demo-assignment/rooms', tokens[2]!)
+        assert.equal(rooms.status, 200)
+        assert.deepEqual((rooms.json as { rooms: { userId: string }[] }).rooms.map((r) => r.userId).sort(), ['demo-learner', 'demo-learner-2'])
+      } finally {
+        await s.stop()
+      }
+    })
+
     it('every page it serves has an icon, and /favicon.ico answers (no 404 in the browser)', async () => {
       const s = await startTestServer(backend, { demo: true })
       try {
@@ -35,7 +62,7 @@ for (const backend of backends()) {
         assert.equal(icon.status, 200)
         assert.equal(icon.headers.get('content-type'), 'image/svg+xml')
         assert.match(await icon.text(), /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
-        for (const path of ['/', '/invite', '/recordings/some-recording']) {
+        for (const path of ['/', '/demo-assignment', '/invite', '/recordings/some-recording']) {
           const page = await fetch(s.url + path)
           assert.match(await page.text(), /<link rel="icon" href="data:image\/svg\+xml,%3Csvg/, `${path} links its icon inline`)
           assert.match(page.headers.get('content-security-policy') ?? '', /img-src [^;]*\bdata:/, `${path}'s policy allows the inline icon`)

@@ -48,6 +48,7 @@ export function demoPage(opts: { origin: string; session: string; people: Person
     <header>
       <h1>Session Kit demo</h1>
       <p>One room, <code>${opts.session}</code>, open three times. Type as the instructor or the learner: the other panes follow live; the observer can watch but not type. Run the code (Ctrl+Enter), chat, and use the instructor's moderation panel — mute the learner, change roles, lock learner editing — to see every pane follow at once.</p>
+      <p>Lecture mode is in every room: the instructor's <strong>Follow me</strong> brings everyone's editor to their file and cursor, anyone can <strong>Raise hand</strong> (the instructor's People panel lists the queue), and the instructor can <strong>Spotlight</strong> one person's code for everyone. For a room per learner and the instructor's overview of all of them, open <a href="/demo-assignment">the demo assignment</a>.</p>
       ${opts.built ? '' : raw('<p class="warning" role="alert">The elements are not built yet: run <code>npm run build</code>, then reload.</p>')}
     </header>
     <main class="columns">${opts.people.map(column)}</main>
@@ -63,6 +64,36 @@ export function demoPage(opts: { origin: string; session: string; people: Person
       <p>Each pane holds a token signed with this server's secret, as a host backend would mint it (<code>npx session-kit-server token --session ${opts.session} --role learner --user u1 --name "Demo Learner"</code>).</p>
       <dl class="tokens">${opts.people.map((p) => html`<dt>${p.role}</dt><dd><code>${p.token}</code></dd>`)}</dl>
     </details>
+  </body>
+</html>`
+}
+
+/** The demo assignment: each learner's own room (their page), and the instructor's overview of every room. */
+export function demoAssignmentPage(opts: { origin: string; assignment: string; people: Person[]; built: boolean }) {
+  const column = (p: Person) => html`
+    <section class="column" aria-labelledby="h-${p.token.slice(-12)}">
+      <h2 id="h-${p.token.slice(-12)}"><span class="badge ${p.role}">${p.role}</span> ${p.name}</h2>
+      ${p.role === 'instructor'
+        ? html`<session-classroom server="${opts.origin}" assignment="${opts.assignment}" token="${p.token}"></session-classroom>`
+        : html`<session-assignment server="${opts.origin}" assignment="${opts.assignment}" token="${p.token}"></session-assignment>`}
+    </section>`
+  return html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Session Kit — demo assignment</title>
+    <link rel="icon" href="${ICON_DATA_URL}" />
+    <link rel="stylesheet" href="/demo/demo.css" />
+    ${opts.built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
+  </head>
+  <body>
+    <header>
+      <h1>Session Kit demo: an assignment</h1>
+      <p>The assignment <code>${opts.assignment}</code>: each learner opening it gets a room of their own, made from the starter files. Type as Grace or Alan; the instructor's overview shows both rooms live, with who is online, their latest verified test result and who has submitted. <strong>Open</strong> drops the instructor into a learner's room. <a href="/">Back to the shared room</a>.</p>
+      ${opts.built ? '' : raw('<p class="warning" role="alert">The elements are not built yet: run <code>npm run build</code>, then reload.</p>')}
+    </header>
+    <main class="columns">${opts.people.map(column)}</main>
   </body>
 </html>`
 }

@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/caller.js'
+import type { AssignmentCaller, Caller } from '../auth/caller.js'
 import type { TokenVerifier } from '../auth/tokens.js'
 import type { ServerConfig } from '../config.js'
 import type { Database } from '../store/db.js'
@@ -27,6 +27,8 @@ export type AppEnv = {
   Variables: {
     services: Services
     caller: RoomCaller
+    /** Who is calling an assignment route, resolved by `assignmentAuth`. */
+    assignmentCaller: AssignmentCaller
     /** The client's address (see http/address.ts), on the sync route. */
     address: string
   }

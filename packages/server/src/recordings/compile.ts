@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib'
 import * as A from '@automerge/automerge'
-import { applyReplayEvent, colorFor, type Replay, type ReplayEvent } from '@session-kit/core'
+import { applyReplayEvent, colorFor, type LectureChange, type Replay, type ReplayEvent } from '@session-kit/core'
 import { chatBodiesSince } from '../store/chat.js'
 import type { Sql } from '../store/db.js'
 import { activityEventsBetween, changeEventsSince, type RunRow } from '../store/events.js'
@@ -35,8 +35,9 @@ const nextTick = () => new Promise((r) => setImmediate(r))
 /**
  * Build a recording's replay from what the server already has: the Automerge changes (turned into
  * plain-index splices by a mirror of the document, in the order the server accepted them), chat
- * messages, runs, joins and leaves between start and stop. Linear in the document's history; runs
- * in the background after a recording stops, yielding to the event loop as it goes.
+ * messages, runs, joins, leaves and lecture events (hands, follow, spotlight) between start and
+ * stop. Linear in the document's history; runs in the background after a recording stops, yielding
+ * to the event loop as it goes.
  */
 export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, sessionTitle: string): Promise<{ replay: Replay; changes: number }> {
   const start = new Date(rec.startedAt).getTime()
@@ -82,6 +83,11 @@ export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, ses
         const d = e.data as RunRow['data']
         const verified = d.verified ? { verified: true as const, status: d.status, ...(d.tests ? { tests: d.tests } : {}) } : {}
         return { t, type: 'run', userId, file: d.file, ok: d.ok, errors: d.errors, timedOut: Boolean(d.timedOut), durationMs: d.durationMs, ...verified }
+      }
+      if (e.kind === 'lecture') {
+        // The change as the room heard it; a hand's question and the cleared count stay out.
+        const { count: _, ...change } = e.data as LectureChange & { count?: number }
+        return { t, type: 'lecture', userId, change }
       }
       return { t, type: e.kind as 'join' | 'leave', userId }
     } })

@@ -207,7 +207,7 @@ for (const backend of backends()) {
       assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/)
       assert.match(csv.headers.get('content-disposition') ?? '', new RegExp(`attachment; filename="analytics-${sid}-all-anonymized-2026-01-05T1100\\.csv"`))
       const [header, ...rows] = csvRows(await csv.text())
-      assert.deepEqual(header, ['userId', 'name', 'role', 'engagementScore', 'codeChanges', 'charsInserted', 'charsDeleted', 'executions', 'chatMessages', 'activeSeconds', 'connectedSeconds'])
+      assert.deepEqual(header, ['userId', 'name', 'role', 'engagementScore', 'codeChanges', 'charsInserted', 'charsDeleted', 'executions', 'chatMessages', 'activeSeconds', 'connectedSeconds', 'handsRaised'])
       assert.deepEqual(
         rows,
         route.participants.map((p) => header!.map((h) => String(p[h as keyof typeof p]))),

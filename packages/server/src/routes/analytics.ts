@@ -61,6 +61,7 @@ export function analyticsRoutes() {
       verifiedRuns: p?.verifiedRuns ?? 0,
       testsPassed: p?.testsPassed ?? 0,
       testsFailed: p?.testsFailed ?? 0,
+      handsRaised: p?.handsRaised ?? 0,
       activeSeconds: p?.activeSeconds ?? 0,
       connectedSeconds: p?.connectedSeconds ?? 0,
       lastActivityAt: p?.lastActivityAt ?? null,

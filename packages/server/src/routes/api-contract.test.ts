@@ -2,6 +2,13 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import {
   AnalyticsResponseSchema,
+  AssignmentAnalyticsSchema,
+  AssignmentListSchema,
+  AssignmentOpenedSchema,
+  AssignmentRoomListSchema,
+  AssignmentSchema,
+  AssignmentSubmittedSchema,
+  AssignmentUpdateListSchema,
   BulkInvitationSchema,
   ChatPageSchema,
   DocumentTextSchema,
@@ -34,9 +41,10 @@ import {
   VerifiedRunSchema,
   type ApiSchema,
 } from '@session-kit/core/api'
+import { mintToken } from '../auth/tokens.js'
 import { backends } from '../testing/db.js'
 import { RawClient } from '../testing/client.js'
-import { startTestServer, TEST_API_KEY, type TestServer } from '../testing/server.js'
+import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from '../testing/server.js'
 
 /** Every response body the elements read, from a real server, against its schema in core. */
 for (const backend of backends()) {
@@ -157,6 +165,36 @@ for (const backend of backends()) {
       assert.ok(full.hiddenOutput, 'the instructor reads what the hidden tests printed')
       const list = await call(VerifiedRunListSchema, 200, 'GET', `/v1/sessions/${id}/runs?limit=5`, lea)
       assert.equal(list.runs[0]?.id, queued.id)
+    })
+
+    it('assignments, from the template to a learner’s room, its updates and the instructor’s overview', async () => {
+      const aid = `contract-asg-${Date.now().toString(36)}`
+      const host = { authorization: `Bearer ${TEST_API_KEY}` }
+      const body = { id: aid, title: 'Add', instructions: '# Add', language: 'javascript', files: { 'main.js': 'let a = 1\n' }, tests: { hidden: { 'hidden.test.js': "test('x', () => {})\n" } }, ownerId: 'ins', dueAt: '2030-01-01T00:00:00Z' }
+      const created = await call(AssignmentSchema, 201, 'POST', '/v1/assignments', undefined, body, host)
+      assert.equal(created.hiddenTestCount, 1)
+      await call(AssignmentListSchema, 200, 'GET', '/v1/assignments', undefined, undefined, host)
+      const token = (role: 'instructor' | 'learner', sub: string) => mintToken({ sub, name: sub, role, assignment: aid }, TEST_SECRET, { ttl: '1h' })
+      const ins = await token('instructor', 'ins')
+      const lea = await token('learner', 'lea')
+      const mine = await call(AssignmentSchema, 200, 'GET', `/v1/assignments/${aid}`, lea)
+      assert.equal(mine.tests.hidden, undefined)
+      const opened = await call(AssignmentOpenedSchema, 201, 'POST', `/v1/assignments/${aid}/open`, lea)
+      const room = await RawClient.connect(s.url, opened.sessionId, opened.token)
+      assert.ok(await room.waitFor(() => room.text('main.js') !== undefined), 'the learner joined their room')
+      room.type('main.js', 0, '// mine\n')
+      assert.ok(await room.waitFor(() => room.acked.size > 0), 'the learner’s edit was saved')
+      room.close()
+      await call(AssignmentSchema, 200, 'PATCH', `/v1/assignments/${aid}`, ins, { files: { 'main.js': 'let a = 2\n' } })
+      const updates = await call(AssignmentUpdateListSchema, 200, 'GET', `/v1/assignments/${aid}/updates`, lea)
+      assert.equal(updates.updates[0]?.file, 'main.js')
+      await call(AssignmentUpdateListSchema, 200, 'POST', `/v1/assignments/${aid}/updates/accept`, lea, { file: 'main.js' })
+      await call(AssignmentSubmittedSchema, 200, 'POST', `/v1/assignments/${aid}/submit`, lea)
+      const rooms = await call(AssignmentRoomListSchema, 200, 'GET', `/v1/assignments/${aid}/rooms`, ins)
+      assert.equal(rooms.rooms[0]?.sessionId, opened.sessionId)
+      await call(AssignmentOpenedSchema, 200, 'POST', `/v1/assignments/${aid}/rooms/lea/open`, ins)
+      await call(AssignmentAnalyticsSchema, 200, 'GET', `/v1/assignments/${aid}/analytics?anonymize=1`, ins)
+      await call(AssignmentSchema, 200, 'POST', `/v1/assignments/${aid}/close`, ins)
     })
   })
 }

@@ -94,3 +94,6 @@ export function hiddenFileRoutes() {
 
   return r
 }
+
+/** Why a name cannot be a hidden test file's (assignments hold hidden tests too), or null. */
+export { nameProblem as hiddenNameProblem }

@@ -88,7 +88,7 @@ export function participantRoutes() {
     const { db, hub } = c.var.services
     const row = await target(c, caller, db.sql, 'remove')
     await ban(db.sql, caller.session.id, row.userId, row.email, caller.claims.sub)
-    hub.kick(caller.session.id, row.userId, `You were removed from this session by ${caller.claims.name}.`)
+    await hub.kick(caller.session.id, row.userId, `You were removed from this session by ${caller.claims.name}.`)
     return c.json({ userId: row.userId, banned: true })
   })
 

@@ -12,12 +12,13 @@ import {
 } from '@session-kit/core'
 import type { Sql } from './db.js'
 import { liveConnections } from './presence.js'
+import { handsRaisedCounts } from './lecture.js'
 import { verifiedRunCounts } from './verified-runs.js'
 
 /**
  * Gather what the analytics formulas need, aggregated in SQL: per-person totals and the per-minute
  * trend from the `activity_minutes` rollup (kept current by a trigger on `events`), connections from
- * join/leave events, verified runs from their table. Seven small indexed queries, whatever the number of events.
+ * join/leave events, verified runs from their table, raised hands from lecture events. Eight small indexed queries, whatever the number of events.
  */
 export async function gatherAnalytics(sql: Sql, sessionId: string, range: AnalyticsRange, now: Date): Promise<{ facts: AnalyticsFacts; joinSeq: Map<string, number> }> {
   const [[bounds], live, people] = await Promise.all([
@@ -34,7 +35,7 @@ export async function gatherAnalytics(sql: Sql, sessionId: string, range: Analyt
   const { from, to } = rangeBounds(range, end, first)
   const recentFrom = floorMinute(to) - (ACTIVE_WINDOW_MINUTES - 1) * MINUTE_MS
 
-  const [totals, minutes, presence, verified] = await Promise.all([
+  const [totals, minutes, presence, verified, hands] = await Promise.all([
     sql<{ userId: string; codeChanges: number; charsInserted: number; charsDeleted: number; serverChanges: number; executions: number; chatMessages: number; activeMinutes: number; recent: boolean; lastActivityAt: Date | null }[]>`
       select user_id as "userId",
         coalesce(sum(code_changes) filter (where in_range), 0)::int as "codeChanges",
@@ -61,6 +62,7 @@ export async function gatherAnalytics(sql: Sql, sessionId: string, range: Analyt
       where session_id = ${sessionId} and kind in ('join', 'leave') and at <= ${new Date(to)}
       order by id`,
     verifiedRunCounts(sql, sessionId, new Date(from), new Date(to)),
+    handsRaisedCounts(sql, sessionId, new Date(from), new Date(to)),
   ])
 
   const lastActivity = new Map(totals.filter((t) => t.lastActivityAt).map((t) => [t.userId, t.lastActivityAt!.getTime()]))
@@ -96,6 +98,7 @@ export async function gatherAnalytics(sql: Sql, sessionId: string, range: Analyt
       connectedSince: onlineUsers.has(p.userId) ? (c?.liveSince ?? null) : null,
       recentRuns: p.recentRuns,
       ...verified.get(p.userId),
+      handsRaised: hands.get(p.userId) ?? 0,
     }
   })
 

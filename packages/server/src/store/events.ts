@@ -1,7 +1,7 @@
 import type { VerifiedRunStatus } from '@session-kit/core'
 import type { Sql, Tx } from './db.js'
 
-export type EventKind = 'code_change' | 'server_change' | 'join' | 'leave' | 'run' | 'chat'
+export type EventKind = 'code_change' | 'server_change' | 'join' | 'leave' | 'run' | 'chat' | 'lecture'
 
 export interface EventRow {
   sessionId: string
@@ -96,9 +96,9 @@ export interface ActivityEventRow {
   data: Record<string, unknown> | null
 }
 
-/** Chat messages, runs, joins and leaves between `from` and `to` (inclusive), in order. */
+/** Chat messages, runs, joins, leaves and lecture events (hands, follow, spotlight) between `from` and `to` (inclusive), in order. */
 export async function activityEventsBetween(sql: Sql, sessionId: string, from: Date, to: Date): Promise<ActivityEventRow[]> {
   return sql<ActivityEventRow[]>`
     select id, kind, user_id as "userId", at, ref, data from events
-    where session_id = ${sessionId} and kind in ('chat', 'run', 'join', 'leave') and at >= ${from} and at <= ${to} order by id`
+    where session_id = ${sessionId} and kind in ('chat', 'run', 'join', 'leave', 'lecture') and at >= ${from} and at <= ${to} order by id`
 }

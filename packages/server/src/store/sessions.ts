@@ -1,6 +1,6 @@
 import * as A from '@automerge/automerge'
 import { DEFAULT_FILE, type DocShape, type Language } from '@session-kit/core'
-import type { Sql } from './db.js'
+import type { Sql, Tx } from './db.js'
 
 export interface SessionRow {
   id: string
@@ -16,7 +16,7 @@ export interface SessionRow {
 /** The user id recorded for changes the server makes itself (document creation, restores). */
 export const SERVER_USER = ''
 
-const columns = (sql: Sql) => sql`id, title, language, owner_id as "ownerId", editing_locked as "editingLocked", created_at as "createdAt", updated_at as "updatedAt", ended_at as "endedAt"`
+const columns = (sql: Sql | Tx) => sql`id, title, language, owner_id as "ownerId", editing_locked as "editingLocked", created_at as "createdAt", updated_at as "updatedAt", ended_at as "endedAt"`
 
 export async function getSession(sql: Sql, id: string): Promise<SessionRow | undefined> {
   const [row] = await sql<SessionRow[]>`select ${columns(sql)} from sessions where id = ${id}`
@@ -37,25 +37,32 @@ export interface NewSession {
  * client), so there is exactly one root `files` map. Returns `created: false` when the id exists.
  */
 export async function createSession(sql: Sql, s: NewSession): Promise<{ session: SessionRow; created: boolean }> {
+  return sql.begin(async (tx) => {
+    const row = await insertSession(tx, s)
+    if (!row) {
+      const [existing] = await tx<SessionRow[]>`select ${columns(sql)} from sessions where id = ${s.id}`
+      return { session: existing!, created: false }
+    }
+    return { session: row, created: true }
+  }) as Promise<{ session: SessionRow; created: boolean }>
+}
+
+/** Insert a session and its document within the caller's transaction; undefined when the id exists. */
+export async function insertSession(tx: Tx, s: NewSession): Promise<SessionRow | undefined> {
   const files = s.files && Object.keys(s.files).length ? s.files : { [DEFAULT_FILE[s.language]]: '' }
   const doc = A.from<DocShape>({ files })
   const base = A.save(doc)
   const heads = A.getHeads(doc)
   const first = A.decodeChange(A.getAllChanges(doc)[0]!)
-  return sql.begin(async (tx) => {
-    const [row] = await tx<SessionRow[]>`
-      insert into sessions (id, title, language, owner_id) values (${s.id}, ${s.title}, ${s.language}, ${s.ownerId})
-      on conflict (id) do nothing
-      returning ${columns(sql)}`
-    if (!row) {
-      const [existing] = await tx<SessionRow[]>`select ${columns(sql)} from sessions where id = ${s.id}`
-      return { session: existing!, created: false }
-    }
-    await tx`insert into documents (session_id, base, heads, files) values (${s.id}, ${Buffer.from(base)}, ${heads}, ${tx.json(files)})`
-    await tx`delete from deleted_sessions where id = ${s.id}`
-    await tx`insert into actors (session_id, actor, user_id, seq, max_op) values (${s.id}, ${first.actor}, ${SERVER_USER}, ${first.seq}, ${first.startOp + first.ops.length - 1})`
-    return { session: row, created: true }
-  }) as Promise<{ session: SessionRow; created: boolean }>
+  const [row] = await tx<SessionRow[]>`
+    insert into sessions (id, title, language, owner_id) values (${s.id}, ${s.title}, ${s.language}, ${s.ownerId})
+    on conflict (id) do nothing
+    returning ${columns(tx)}`
+  if (!row) return undefined
+  await tx`insert into documents (session_id, base, heads, files) values (${s.id}, ${Buffer.from(base)}, ${heads}, ${tx.json(files)})`
+  await tx`delete from deleted_sessions where id = ${s.id}`
+  await tx`insert into actors (session_id, actor, user_id, seq, max_op) values (${s.id}, ${first.actor}, ${SERVER_USER}, ${first.seq}, ${first.startOp + first.ops.length - 1})`
+  return row
 }
 
 export async function updateSession(sql: Sql, id: string, patch: { title?: string; language?: Language }): Promise<SessionRow | undefined> {

@@ -1,4 +1,4 @@
-import type { Role } from '@session-kit/core'
+import type { LectureChange, Role } from '@session-kit/core'
 import type { Sql } from '../store/db.js'
 import { BUS_CHANNEL } from './committer.js'
 import type { RemotePresence } from './presence.js'
@@ -17,6 +17,8 @@ export type BusMessage =
   | { t: 'run'; sid: string; o: string; id: number }
   | { t: 'invitation'; sid: string; o: string; id: string; status: string }
   | { t: 'recording'; sid: string; o: string; state: 'off' | 'recording' | 'paused'; reason: string }
+  /** Lecture mode changed (follow, hands, spotlight): each instance reads the small state again. */
+  | { t: 'lecture'; sid: string; o: string; change?: LectureChange }
   /** Who may see the snapshot travels with it: a deleted one cannot be read back. */
   | { t: 'snapshot'; sid: string; o: string; change: 'created' | 'deleted' | 'restored'; id: string; title: string; createdBy: string; creatorRole: Role; by: { userId: string; name: string } }
 

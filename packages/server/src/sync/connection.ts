@@ -1,7 +1,7 @@
 import * as A from '@automerge/automerge'
 import * as v from 'valibot'
 import type { WebSocket } from 'ws'
-import { can, ClientEventSchema, CloseCode, HelloSchema, MAX_FRAME_BYTES, Permission, PROTOCOL_VERSION, Role, SESSION_ID_PATTERN, SUPPORTED_PROTOCOLS, type Hello, type ServerEvent, type SyncMode, type TokenClaims } from '@session-kit/core'
+import { can, ClientEventSchema, CloseCode, HelloSchema, MAX_FRAME_BYTES, Permission, PROTOCOL_VERSION, Role, SESSION_ID_PATTERN, SUPPORTED_PROTOCOLS, type Hello, type ServerEvent, type SyncMode, type RoomClaims } from '@session-kit/core'
 import { admitCaller, callerClaims, callerSession, closeCodeFor, isCallerRefusal } from '../auth/caller.js'
 import { TokenError } from '../auth/tokens.js'
 import { insertEvents } from '../store/events.js'
@@ -13,6 +13,7 @@ import type { ReadResult } from './intake.js'
 import { waitInWords } from './limits.js'
 import { Peer } from './peer.js'
 import type { Room } from './room.js'
+import { lectureView } from './lecture.js'
 import { updatePermissions } from './room-events.js'
 import { editRefusal } from './write-refusals.js'
 import { traceNow } from './trace.js'
@@ -186,6 +187,7 @@ export class Connection {
       permissions: peer.permissions,
       session: room.sessionInfo(),
       participants: peer.kind === 'view' ? room.presenceList(peer.ctx.role).map((p) => room.presence.forViewer(p)) : room.presenceList(peer.ctx.role),
+      lecture: lectureView(room.lecture, peer),
     })
     this.hub.joined(room, peer)
     this.hub.track(insertEvents(sql, [{ sessionId: room.id, kind: 'join', userId: claims.sub, at: this.hub.now(), data: { conn: peer.connId, role: peer.ctx.role } }]))
@@ -212,7 +214,7 @@ export class Connection {
     return this.#state === 'closed'
   }
 
-  #armExpiry(claims: TokenClaims) {
+  #armExpiry(claims: RoomClaims) {
     const peer = this.peer!
     clearTimeout(peer.expiryTimer)
     // Whole seconds, as `exp` is: Node keeps the list of an unref'd timer's exact duration until
@@ -270,6 +272,12 @@ export class Connection {
         return this.#inOrder(() => this.hub.activity.chat(room, peer, event.text).catch((e: Error) => this.#eventFailed(peer, 'chat', e)))
       case 'run':
         return this.#inOrder(() => this.hub.activity.run(room, peer, event.run).catch((e: Error) => this.#eventFailed(peer, 'run', e)))
+      case 'follow':
+        return this.#inOrder(() => this.hub.lecture.follow(room, peer, event.on).catch((e: Error) => this.#eventFailed(peer, 'follow me setting', e)))
+      case 'hand':
+        return this.#inOrder(() => this.hub.lecture.hand(room, peer, event).catch((e: Error) => this.#eventFailed(peer, 'raised or lowered hand', e)))
+      case 'spotlight':
+        return this.#inOrder(() => this.hub.lecture.spotlight(room, peer, event.userId).catch((e: Error) => this.#eventFailed(peer, 'spotlight', e)))
     }
   }
 
@@ -353,7 +361,7 @@ export class Connection {
 
   async #refresh(peer: Peer, room: Room, token: string) {
     const { sql } = this.hub.deps
-    let claims: TokenClaims
+    let claims: RoomClaims
     try {
       claims = await callerClaims(this.hub.deps, token, this.sid)
     } catch (e) {
@@ -370,7 +378,11 @@ export class Connection {
     peer.claims = claims
     this.#armExpiry(claims)
     peer.send({ type: 'token', ok: true, expiresAt: claims.exp })
-    if (roleChanged) updatePermissions(room, peer, 'Your role changed.')
+    if (roleChanged) {
+      updatePermissions(room, peer, 'Your role changed.')
+      // A leader whose fresh token no longer makes them an instructor stops leading.
+      await this.hub.lecture.participantChanged(room.id, peer.userId, { role: peer.ctx.role }).catch((e: Error) => this.hub.deps.log(`could not update the lecture after a role change: ${e.message}`))
+    }
   }
 }
 

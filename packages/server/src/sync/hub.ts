@@ -14,6 +14,7 @@ import { Connection } from './connection.js'
 import { ChangeDecoder } from './decoder.js'
 import { DocHost } from './doc-host.js'
 import { Intake } from './intake.js'
+import { Lecture, lectureChanged } from './lecture.js'
 import { DEFAULT_LIMITS, type SyncLimits } from './limits.js'
 import type { Peer } from './peer.js'
 import { Room } from './room.js'
@@ -70,6 +71,7 @@ export class Hub {
   #closing = false
   #heartbeat?: NodeJS.Timeout
   readonly activity: Activity
+  readonly lecture: Lecture
   readonly limits: SyncLimits
   readonly decoder: ChangeDecoder
   /**
@@ -96,6 +98,7 @@ export class Hub {
       chat: (room, row) => this.emit({ t: 'chat', sid: room.id, o: this.instanceId, id: row.id }, { chat: row }),
       run: (room, row) => this.emit({ t: 'run', sid: room.id, o: this.instanceId, id: row.id }, { run: row }),
     })
+    this.lecture = new Lecture(deps.sql, this.now, (sid, change) => this.emit({ t: 'lecture', sid, o: this.instanceId, ...(change ? { change } : {}) }))
   }
 
   /** The time events are stamped with; null: the database's, as they are stored. */
@@ -155,6 +158,8 @@ export class Hub {
     } finally {
       sids.forEach((sid) => this.#release(sid))
     }
+    // Lecture changes missed meanwhile: the state is small, read it again.
+    for (const room of this.rooms.values()) void lectureChanged(this.deps.sql, room).catch((e: Error) => this.deps.log(`could not catch up on a lecture: ${e.message}`))
   }
 
   /** A recording started, paused, resumed or stopped: everyone in the room is told, with the reason. */
@@ -250,9 +255,10 @@ export class Hub {
 
   // ---- changes made through HTTP routes, applied to open connections at once ----------------
 
-  /** A participant's role, mute or visibility changed in the store. */
+  /** A participant's role, mute or visibility changed in the store (a leader who is no longer an instructor stops leading, and so on). */
   async participantChanged(sid: string, userId: string, reason?: string) {
     await this.emit({ t: 'participant', sid, o: this.instanceId, userId, reason })
+    await this.lecture.participantChanged(sid, userId)
   }
 
   /** Session settings (title, language, editing lock) changed in the store. */
@@ -260,9 +266,10 @@ export class Hub {
     await this.emit({ t: 'session', sid, o: this.instanceId, reason })
   }
 
-  /** Close a banned user's connections for good (the ban itself is already stored). */
-  kick(sid: string, userId: string, message: string) {
-    this.emit({ t: 'kick', sid, o: this.instanceId, userId, by: message })
+  /** Close a banned user's connections for good (the ban itself is already stored); they leave the lecture too. */
+  async kick(sid: string, userId: string, message: string) {
+    await this.emit({ t: 'kick', sid, o: this.instanceId, userId, by: message })
+    await this.lecture.participantChanged(sid, userId, { removed: true })
   }
 
   /** The session was deleted: everyone leaves. */

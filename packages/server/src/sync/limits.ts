@@ -54,6 +54,8 @@ export const REPEAT_OFFENCE = { count: 3, windowMs: 10 * 60_000 }
 export const CHAT_RATE = { rate: 1, burst: 5 }
 /** Run reports per participant: a burst of 5, then one every two seconds. */
 export const RUN_RATE = { rate: 0.5, burst: 5 }
+/** Hands raised per participant (lowering is free): a burst of 3, then one every ten seconds. */
+export const HAND_RATE = { rate: 0.1, burst: 3 }
 /** Bytes of changes held from one peer while the server asks it for one they depend on. */
 export const MAX_PARKED_BYTES = 4 * 1024 * 1024
 /** Bytes compressed changes in one message may expand to (Automerge itself inflates without bound). */

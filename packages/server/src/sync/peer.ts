@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws'
-import { colorFor, permissionsFor, type Cursor, type SyncMode, type ParticipantInfo, type Permission, type PermissionContext, type PresenceInfo, type ServerEvent, type TokenClaims } from '@session-kit/core'
+import { colorFor, permissionsFor, type Cursor, type SyncMode, type ParticipantInfo, type Permission, type PermissionContext, type PresenceInfo, type ServerEvent, type RoomClaims } from '@session-kit/core'
 import { callerContext } from '../auth/caller.js'
 import type { ParticipantRow } from '../store/participants.js'
 import type { SessionRow } from '../store/sessions.js'
@@ -33,7 +33,7 @@ export class Peer {
   readonly protocol: number
   /** Protocol 2: it may be made a light viewer while it cannot edit. */
   readonly allowView: boolean
-  claims: TokenClaims
+  claims: RoomClaims
   participant: ParticipantRow
   ctx: PermissionContext
   permissions: Permission[]
@@ -63,7 +63,7 @@ export class Peer {
   constructor(
     readonly ws: WebSocket,
     opts: { kind: SyncMode; protocol: number; allowView: boolean },
-    claims: TokenClaims,
+    claims: RoomClaims,
     participant: ParticipantRow,
     session: SessionRow,
     instanceId: string,

@@ -7,6 +7,7 @@ import { getParticipant } from '../store/participants.js'
 import { getSession } from '../store/sessions.js'
 import { getSnapshot, snapshotInfo, type SnapshotRow } from '../store/snapshots.js'
 import { chatMessage, runInfo } from './activity.js'
+import { lectureChanged, lectureView } from './lecture.js'
 import type { BusMessage } from './bus.js'
 import type { Peer } from './peer.js'
 import type { Room } from './room.js'
@@ -60,6 +61,8 @@ export async function applyToRoom(sql: Sql, room: Room, msg: Exclude<BusMessage,
     case 'recording':
       room.recordingState = msg.state
       return broadcast(room, { type: 'session', session: room.sessionInfo(), reason: msg.reason })
+    case 'lecture':
+      return lectureChanged(sql, room, msg.change)
     case 'run': {
       const row = local?.run ?? (await getRun(sql, msg.sid, msg.id))
       if (row) broadcast(room, { type: 'run', run: runInfo(row) })
@@ -102,9 +105,12 @@ async function participantChanged(sql: Sql, room: Room, userId: string, reason?:
 /** Re-evaluate a peer's permissions after a role, mute, lock or session change, and tell it. */
 export function updatePermissions(room: Room, peer: Peer, reason?: string) {
   const hadEdit = can(peer.ctx, Permission.EDIT_CODE)
+  const hadRole = peer.ctx.role
   peer.ctx = callerContext(peer.claims, peer.participant, room.session)
   peer.permissions = permissionsFor(peer.ctx)
   peer.send({ type: 'permissions', participant: peer.info, permissions: peer.permissions, session: room.sessionInfo(), reason })
+  // Instructors see every raised hand, others only their own: a new role sees the queue as it may.
+  if (peer.ctx.role !== hadRole) peer.send({ type: 'lecture', lecture: lectureView(room.lecture, peer) })
   if (peer.kind === 'full' && hadEdit && !can(peer.ctx, Permission.EDIT_CODE)) {
     // Its replica may hold changes we will now refuse. A protocol-2 page that accepts a view
     // becomes one on the same socket; any other rejoins from the server's state.

@@ -4,6 +4,7 @@ import type { Sql } from '../store/db.js'
 import { compactDocument, getChunk, loadDocument } from '../store/documents.js'
 import type { ActorState } from '../store/events.js'
 import { activeRecordingStatus } from '../store/recordings.js'
+import { EMPTY_LECTURE, readLecture, type LectureRecord } from '../store/lecture.js'
 import type { SessionRow } from '../store/sessions.js'
 import { causalOrder, countEdits, missingDeps, skipsOwnChanges, splitChunks, type IncomingChange } from './changes.js'
 import type { Committer } from './committer.js'
@@ -78,6 +79,8 @@ export class Room implements DocIndex {
   idleTimer?: NodeJS.Timeout
   /** Whether a recording is running (shown to everyone in the room). */
   recordingState: 'off' | 'recording' | 'paused' = 'off'
+  /** Lecture mode: who leads, the spotlight, every raised hand (each peer sees its share: sync/lecture.ts). */
+  lecture: LectureRecord = EMPTY_LECTURE
   /** Changes accepted from peers (for the benchmarks and health). */
   stats = { accepted: 0 }
 
@@ -131,6 +134,7 @@ export class Room implements DocIndex {
       room.#fail()
     })
     room.recordingState = (await activeRecordingStatus(deps.sql, session.id)) ?? 'off'
+    room.lecture = await readLecture(deps.sql, session.id)
     return room
   }
 

@@ -1,0 +1,5 @@
+import { SessionAssignment } from '../session-assignment/session-assignment.js'
+
+SessionAssignment.define('session-assignment')
+
+export { SessionAssignment }

@@ -1,0 +1,5 @@
+import { SessionClassroom } from '../session-classroom/session-classroom.js'
+
+SessionClassroom.define('session-classroom')
+
+export { SessionClassroom }

@@ -1,0 +1,73 @@
+import { html, nothing } from 'lit'
+import type { AssignmentRoom } from '@session-kit/core'
+import { clockTime, relativeTime } from '../internal/format.js'
+import type { PeekView } from './room-peek.js'
+
+export interface TileActions {
+  /** Whether this tile holds the grid's focus stop. */
+  active: boolean
+  focus: () => void
+  open: () => void
+  message: () => void
+}
+
+/** "Tests 3/5", in words and with a tone. */
+function tests(r: AssignmentRoom) {
+  if (!r.tests) return html`<span class="tone">No tests checked yet</span>`
+  const total = r.tests.passed + r.tests.failed
+  const ok = r.tests.status === 'passed'
+  const words = r.tests.status === 'error' || r.tests.status === 'timeout' ? `Tests did not finish (${r.tests.status})` : `Tests ${r.tests.passed}/${total} passed`
+  return html`<span class="tone ${ok ? 'ok' : 'danger'}"><span aria-hidden="true">${ok ? '✓' : '✗'}</span> ${words}</span>`
+}
+
+/** What a screen reader hears on the tile: the whole state in one sentence. */
+function label(r: AssignmentRoom, online: boolean, hand: boolean) {
+  const parts = [r.name, online ? 'online' : 'offline']
+  if (hand) parts.push('hand raised')
+  if (r.tests) parts.push(`tests ${r.tests.passed} of ${r.tests.passed + r.tests.failed} passed`)
+  if (r.submittedAt) parts.push('submitted')
+  if (r.attention.length) parts.push('needs attention')
+  return parts.join(', ')
+}
+
+/** One learner's tile: who, how they are doing, and their code as they type it. */
+export function tile(r: AssignmentRoom, view: PeekView | null, a: TileActions) {
+  // The room's own connection knows sooner than the last poll whether they are here and their hand.
+  const online = view?.online ?? r.online
+  const hand = view?.status === 'live' ? view.hand : r.hand
+  const question = hand && 'question' in hand ? hand.question : ''
+  const live = view?.status === 'live'
+  const tab = a.active ? 0 : -1
+  const id = `t-${r.userId.replace(/[^\w-]/g, '_')}`
+  return html`<li
+    part="tile${hand ? ' tile-hand' : ''}${r.attention.length ? ' tile-attention' : ''}"
+    class="tile ${hand ? 'hand' : ''} ${r.attention.length ? 'attention' : ''}"
+    data-user=${r.userId}
+    tabindex=${tab}
+    aria-label=${label(r, online, Boolean(hand))}
+    @focus=${a.focus}
+  >
+    <div class="tile-head">
+      <span class="dot ${online ? 'on' : ''}" aria-hidden="true"></span>
+      <h3 id=${id} class="name">${r.name}</h3>
+      ${hand ? html`<span class="badge hand-badge" title=${question || 'Hand raised'}><span aria-hidden="true">✋</span> Hand</span>` : nothing}
+    </div>
+    <p class="facts">
+      <span>${online ? 'Online' : 'Offline'}${r.lastActivityAt ? html` · active ${relativeTime(r.lastActivityAt)}` : html` · not started`}</span>
+      ${tests(r)}
+      ${r.submittedAt ? html`<span class="tone ok">Submitted ${clockTime(r.submittedAt)}</span>` : nothing}
+    </p>
+    ${question ? html`<p class="question">“${question}”</p>` : nothing}
+    ${r.attention.length ? html`<p class="needs tone warning"><span aria-hidden="true">⚠</span> ${r.attention.join(' ')}</p>` : nothing}
+    <div part="code" class="code ${live ? 'live' : 'paused'}" role="group" aria-label="${r.name}'s code${view?.file ? ` in ${view.file}` : ''}${live ? ', live' : ''}">
+      ${view?.lines.length
+        ? html`<pre>${view.lines.map((text, i) => html`<span class="line ${view.first + i === view.edited ? 'edited' : ''}"><span class="n">${view.first + i}</span>${text}</span>`)}</pre>`
+        : html`<p class="note">${view && view.status !== 'idle' ? 'Loading code…' : 'Code appears when this tile is on screen.'}</p>`}
+      ${view?.file ? html`<span class="file">${view.file}${live ? html` · <span class="live-tag">live</span>` : nothing}</span>` : nothing}
+    </div>
+    <div class="tile-actions">
+      <button type="button" part="open-button" class="primary" tabindex=${tab} @click=${a.open} aria-describedby=${id}>Open</button>
+      <button type="button" tabindex=${tab} @click=${a.message} aria-describedby=${id}>Message</button>
+    </div>
+  </li>`
+}

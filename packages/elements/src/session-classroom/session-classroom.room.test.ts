@@ -1,0 +1,57 @@
+import { expect, fixture } from '@open-wc/testing'
+import { html } from 'lit'
+import '../define/session-assignment.js'
+import '../define/session-classroom.js'
+import type { SessionAssignment } from '../session-assignment/session-assignment.js'
+import type { SessionEditor } from '../session-editor/session-editor.js'
+import { assignmentToken, createAssignment, freshSid, live, testServer, typeAt, waitFor } from '../test-support/room.js'
+import type { SessionClassroom } from './session-classroom.js'
+
+// <session-classroom> against the real server: every learner's room, live as they type.
+
+describe('<session-classroom> with the server', function () {
+  this.timeout(60_000)
+
+  it('lists every learner’s room and shows their code live as two learners type', async () => {
+    const { url } = await testServer()
+    const aid = freshSid('class')
+    await createAssignment({ id: aid, title: 'Loops', instructions: 'Count to ten.', language: 'javascript', files: { 'main.js': '// start here\n' } })
+    const learners = await fixture<HTMLElement>(html`<div>
+      <session-assignment server=${url} assignment=${aid} token=${await assignmentToken(aid, 'learner', 'grace', 'Grace')}></session-assignment>
+      <session-assignment server=${url} assignment=${aid} token=${await assignmentToken(aid, 'learner', 'alan', 'Alan')}></session-assignment>
+    </div>`)
+    const editors: SessionEditor[] = []
+    for (const el of learners.querySelectorAll<SessionAssignment>('session-assignment')) {
+      await waitFor(() => Boolean(el.shadowRoot!.querySelector('session-editor')), 10_000, 'a learner’s room')
+      editors.push(el.shadowRoot!.querySelector('session-editor') as SessionEditor)
+    }
+    const [grace, alan] = await Promise.all(editors.map((e) => live(e)))
+
+    const overview = await fixture<SessionClassroom>(html`<session-classroom server=${url} assignment=${aid} token=${await assignmentToken(aid, 'instructor', 'ins', 'Ada')}></session-classroom>`)
+    const root = overview.shadowRoot!
+    await waitFor(() => root.querySelectorAll('li[data-user]').length === 2, 10_000, 'two tiles')
+    // The learners' rooms fill the screen above: the tiles stream once they are in view.
+    root.querySelector('[part=grid]')!.scrollIntoView()
+    expect(root.querySelector('h2')!.textContent).to.equal('Loops: 2 learners')
+    const code = (user: string) => root.querySelector(`li[data-user="${user}"] [part=code]`)?.textContent ?? ''
+    await waitFor(() => code('grace').includes('// start here') && code('alan').includes('// start here'), 10_000, 'both tiles show the code')
+
+    typeAt(grace!, grace!.state.doc.length, 'for (let i = 0; i < 10; i++) {}')
+    typeAt(alan!, alan!.state.doc.length, 'let n = 0')
+    await waitFor(() => code('grace').includes('for (let i = 0; i < 10; i++) {}'), 10_000, 'Grace’s typing in her tile')
+    await waitFor(() => code('alan').includes('let n = 0'), 10_000, 'Alan’s typing in his tile')
+    expect(code('grace')).to.not.contain('let n = 0')
+    typeAt(alan!, alan!.state.doc.length, ' // counting')
+    await waitFor(() => code('alan').includes('let n = 0 // counting'), 10_000, 'more of Alan’s typing')
+    await expect(overview).to.be.accessible()
+  })
+
+  it('refuses a learner’s token, saying why', async () => {
+    const { url } = await testServer()
+    const aid = freshSid('class-learner')
+    await createAssignment({ id: aid, title: 'Loops', instructions: '', language: 'javascript', files: { 'main.js': '' } })
+    const el = await fixture<SessionClassroom>(html`<session-classroom server=${url} assignment=${aid} token=${await assignmentToken(aid, 'learner', 'grace', 'Grace')}></session-classroom>`)
+    await waitFor(() => Boolean(el.shadowRoot!.querySelector('[part=error]')), 10_000, 'refused')
+    expect(el.shadowRoot!.querySelector('[part=error]')!.textContent).to.contain('instructors')
+  })
+})
