@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import React from 'react'
@@ -10,8 +12,10 @@ import type { SessionBeforeRestoreEvent, SessionStatusEvent } from '@session-kit
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 describe('@session-kit/react', () => {
-  it('is generated from the elements manifest and up to date', () => {
-    assert.match(execFileSync(process.execPath, ['scripts/react-wrappers.mjs', '--check'], { cwd: root, encoding: 'utf8' }), /up to date \(12 components\)/)
+  it('is generated from the elements manifest and up to date, one component per element', () => {
+    const elements = readdirSync(join(root, 'packages/elements/src/define')).filter((f) => f.endsWith('.ts')).length
+    assert.ok(elements >= 14, `${elements} elements`)
+    assert.match(execFileSync(process.execPath, ['scripts/react-wrappers.mjs', '--check'], { cwd: root, encoding: 'utf8' }), new RegExp(`up to date \\(${elements} components\\)`))
   })
 
   it('renders on the server (as plain tags: props are set in the browser); events are typed onSession… props', () => {

@@ -19,10 +19,16 @@ export interface RaisedHand {
   raisedAt: string
 }
 
-/** Whom a spotlight shows: one participant's cursor region, read-only, to everyone. */
+/**
+ * Whom a spotlight shows, read-only, to everyone: one participant's cursor region, or — with
+ * `sessionId` — one learner's assignment room (then `userId` and `name` are that room's learner,
+ * and its code arrives in `spotlight-text` events).
+ */
 export interface Spotlight {
   userId: string
   name: string
+  /** The learner's assignment room shown, when the spotlight shows a room rather than a participant here. */
+  sessionId?: string
   /** The instructor who started it. */
   by: string
   at: string
@@ -51,6 +57,32 @@ const UserIdSchema = v.pipe(
   v.regex(/^[^\u0000]*$/, 'userId cannot contain the NUL character'),
 )
 
+/** A session id as the spotlight names a learner's room. */
+const SessionIdSchema = v.pipe(
+  v.string('sessionId must be a string'),
+  v.minLength(1, 'sessionId must not be empty'),
+  v.maxLength(200, 'sessionId is at most 200 characters'),
+  v.regex(/^[^\u0000-\u001f\u007f]*$/, 'sessionId cannot contain control characters'),
+)
+
+/** The most text of one file a room spotlight sends; a longer file is shown as too long to show. */
+export const MAX_SPOTLIGHT_TEXT = 64 * 1024
+
+/**
+ * A spotlit assignment room's code, as everyone in the lecture room sees it: the file shown (the
+ * first starter file, then whichever was changed last) and its whole text, with the range changed
+ * since the previous frame (UTF-16 offsets into `text`). `tooLong`: the file is longer than
+ * MAX_SPOTLIGHT_TEXT, so `text` is empty.
+ */
+export interface SpotlightText {
+  type: 'spotlight-text'
+  sessionId: string
+  file: string
+  text: string
+  changed?: { from: number; to: number }
+  tooLong?: true
+}
+
 export const QuestionSchema = v.pipe(
   v.string('a question is text'),
   v.regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, 'a question cannot contain control characters'),
@@ -73,8 +105,12 @@ export const LectureEventSchemas = [
     userId: v.optional(UserIdSchema),
     all: v.optional(v.boolean('all must be true or false')),
   }),
-  /** An instructor shows one participant's code to everyone (`userId`), or ends it (`null`). */
-  v.object({ type: v.literal('spotlight'), userId: v.nullable(UserIdSchema) }),
+  /**
+   * An instructor shows one participant's code to everyone (`userId`), or ends it (`null`). With
+   * `sessionId`, what is shown is that learner's assignment room (an instructor of its assignment
+   * only); `userId` is then ignored and may be null.
+   */
+  v.object({ type: v.literal('spotlight'), userId: v.nullable(UserIdSchema), sessionId: v.optional(SessionIdSchema) }),
 ] as const
 
 /** What changed, so a page can announce it once ("Ada raised a hand"); absent on a welcome. */
@@ -82,4 +118,5 @@ export type LectureChange =
   | { kind: 'follow-started' | 'follow-stopped'; userId: string; name: string }
   | { kind: 'hand-raised' | 'hand-lowered'; userId: string; name: string; by?: string }
   | { kind: 'hands-cleared'; by: string }
-  | { kind: 'spotlight-started' | 'spotlight-stopped'; userId: string; name: string }
+  /** `sessionId`: the spotlight shows (or showed) that learner's assignment room. */
+  | { kind: 'spotlight-started' | 'spotlight-stopped'; userId: string; name: string; sessionId?: string }

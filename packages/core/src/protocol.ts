@@ -4,7 +4,7 @@ import type { Permission } from './permissions.js'
 import type { Role } from './roles.js'
 import type { TextSplice } from './document.js'
 import type { ChatMessage, SnapshotInfo } from './api.js'
-import { LectureEventSchemas, type LectureChange, type LectureState } from './lecture.js'
+import { LectureEventSchemas, type LectureChange, type LectureState, type SpotlightText } from './lecture.js'
 
 /** Wire protocol versions this build speaks. */
 export const PROTOCOL_VERSION = 2
@@ -263,3 +263,8 @@ export type ServerEvent =
   | { type: 'presences'; participants: PresenceInfo[] }
   /** Lecture mode changed (follow, hands, spotlight): the whole state, as this participant may see it, and what changed. */
   | { type: 'lecture'; lecture: LectureState; change?: LectureChange }
+  /**
+   * While the spotlight shows a learner's assignment room: that room's shown file, after each change
+   * (at most about twice a second), and right after the welcome of someone joining meanwhile.
+   */
+  | SpotlightText

@@ -26,11 +26,10 @@ export const TokenClaimsSchema = v.pipe(v.object({
   iss: v.optional(v.string()),
   email: v.optional(v.pipe(v.string(), v.email('email is not a valid address'), v.maxLength(320))),
   avatar: v.optional(v.pipe(v.string(), v.url('avatar must be a URL'), v.maxLength(2000))),
-  /**
-   * On tokens the server signs for invited guests: when the session they were issued for was
-   * created (ms since 1970). A session later created with the same id has another, so the token
-   * does not carry over to it.
-   */
+  // On tokens the server signs for invited guests: when the session they were issued for was
+  // created (ms since 1970). A session later created with the same id has another, so the token
+  // does not carry over to it. (A plain comment: RoomClaims repeats the claims, and typedoc would
+  // count a doc comment twice.)
   epoch: v.optional(v.pipe(v.number(), v.integer())),
 }), v.check((c) => c.sid !== undefined || c.assignment !== undefined, 'a token names a session (sid) or an assignment (assignment)'))
 export type TokenClaims = v.InferOutput<typeof TokenClaimsSchema>

@@ -193,6 +193,11 @@ describe('authorization sweep (PGlite)', () => {
   it('every event a client can send is allowed exactly when core’s matrix allows it', async () => {
     const sid = 'sweep-events'
     const tokens = await room(sid)
+    // A learner's room of an assignment the owner owns (the others' tokens name no assignment).
+    const made = await s.api('POST', '/v1/assignments', TEST_API_KEY, { id: 'sweep-hw', title: 'Sweep', instructions: '', language: 'javascript', files: { 'main.js': '1\n' }, tests: { visible: {}, hidden: {} }, ownerId: 'owner' })
+    assert.equal(made.status, 201, JSON.stringify(made.json))
+    const learnerToken = await mintToken({ sub: 'grace', name: 'Grace', role: 'learner', assignment: 'sweep-hw' }, TEST_SECRET, { ttl: '1h' })
+    const learnerRoom = (await s.api('POST', '/v1/assignments/sweep-hw/open', learnerToken)).json.sessionId as string
     let cases = 0
     for (const p of PEOPLE) {
       const token = tokens.get(p.user)!
@@ -233,6 +238,17 @@ describe('authorization sweep (PGlite)', () => {
       assert.ok(await c.waitFor(() => lastLecture()?.handCount === 0), `${p.label}: every hand down`)
       await answered('spotlight someone', { type: 'spotlight', userId: 'lea' }, () => lastLecture()?.spotlight?.userId === 'lea', Rule.LEAD_LECTURE)
       await answered('end the spotlight', { type: 'spotlight', userId: null }, () => lectureEvents().some((e) => e.change?.kind === 'spotlight-stopped'), Rule.LEAD_LECTURE)
+      // Spotlighting a learner's assignment room also needs to instruct that assignment: here, the owner's.
+      const roomShown = () => lastLecture()?.spotlight?.sessionId === learnerRoom
+      const errorsBefore = c.events.filter((e) => e.type === 'error').length
+      c.send({ type: 'spotlight', userId: null, sessionId: learnerRoom })
+      assert.ok(await c.waitFor(() => roomShown() || c.events.filter((e) => e.type === 'error').length > errorsBefore), `${p.label}: room spotlight answered`)
+      assert.equal(roomShown(), can(ctx, Rule.LEAD_LECTURE) && p.user === 'owner', `${p.label}: room spotlight`)
+      if (!roomShown()) assert.equal(c.events.filter((e) => e.type === 'error').at(-1).code, 'forbidden', `${p.label}: room spotlight refused as forbidden`)
+      else {
+        c.send({ type: 'spotlight', userId: null })
+        assert.ok(await c.waitFor(() => lastLecture()?.spotlight === null), `${p.label}: room spotlight ended`)
+      }
 
       // An edit (EDIT_CODE): acknowledged, or refused and the connection closed with 4003.
       c.type('main.js', 0, p.user[0]!)
@@ -243,9 +259,9 @@ describe('authorization sweep (PGlite)', () => {
         assert.equal(c.closed!.code, 4003)
       }
       c.close()
-      cases += 10
+      cases += 11
     }
-    console.log(`authorization sweep: 10 events (chat, run, edit, follow on/off, hand raise/lower-all/lower-own, spotlight start/stop) × ${PEOPLE.length} kinds of participant = ${cases} cases`)
+    console.log(`authorization sweep: 11 events (chat, run, edit, follow on/off, hand raise/lower-all/lower-own, spotlight start/stop, room spotlight) × ${PEOPLE.length} kinds of participant = ${cases} cases`)
   })
 })
 

@@ -144,6 +144,11 @@ describe('hostile input (PGlite)', () => {
       { type: 'spotlight', userId: 'nul\u0000id' },
       { type: 'spotlight', userId: 'owner' },
       { type: 'spotlight', userId: null },
+      { type: 'spotlight', userId: null, sessionId: 42 },
+      { type: 'spotlight', userId: null, sessionId: '' },
+      { type: 'spotlight', userId: null, sessionId: 's'.repeat(201) },
+      { type: 'spotlight', userId: null, sessionId: 'nul\u0000room' },
+      { type: 'spotlight', userId: null, sessionId: 'someone-elses-room' },
     ]
     // Ten to a connection: each gets its own error event, and the connection stays open.
     for (let i = 0; i < 40; i++) {
@@ -161,6 +166,11 @@ describe('hostile input (PGlite)', () => {
         const o = await exchange(s.url, sid, { type: 'hello', token: await token('instructor'), protocol: 1, sync: false }, [JSON.stringify({ type: 'spotlight', userId: id })], 3000, 1)
         assert.equal(o.close, undefined, 'the socket stays open')
         assert.deepEqual(o.errors, [id.includes('\u0000') ? 'malformed' : 'participant_not_found'], `spotlight ${JSON.stringify(id)}`)
+      } })
+      cases.push({ kind: 'bogus ids in lecture events', run: async () => {
+        const o = await exchange(s.url, sid, { type: 'hello', token: await token('instructor'), protocol: 1, sync: false }, [JSON.stringify({ type: 'spotlight', userId: null, sessionId: id })], 3000, 1)
+        assert.equal(o.close, undefined, 'the socket stays open')
+        assert.deepEqual(o.errors, [id.includes('\u0000') ? 'malformed' : 'not_found'], `room spotlight ${JSON.stringify(id)}`)
       } })
     }
 

@@ -1,4 +1,4 @@
-import { CloseCode, NO_LECTURE, Permission, PROTOCOL_VERSION, retryPolicy, type ClientEvent, type Cursor, type LectureState, type ParticipantInfo, type PresenceInfo, type ServerEvent, type SessionInfo, type SyncMode } from '@session-kit/core'
+import { CloseCode, NO_LECTURE, Permission, PROTOCOL_VERSION, retryPolicy, type ClientEvent, type Cursor, type LectureState, type ParticipantInfo, type PresenceInfo, type ServerEvent, type SessionInfo, type SpotlightText, type SyncMode } from '@session-kit/core'
 import { backoffDelay } from './backoff.js'
 import type { DocSync } from './doc-sync.js'
 import type { RoomDocument, RoomDocumentHost } from './room-document.js'
@@ -55,6 +55,8 @@ export class RoomClient {
   readonly events = new EventTarget()
   /** Lecture mode as this participant may see it: who leads, raised hands, the spotlight. */
   lecture: LectureState = NO_LECTURE
+  /** While the spotlight shows a learner's assignment room: its latest code (kept here, as it may come before any element listens). */
+  spotlightText: SpotlightText | null = null
 
   #ws: WebSocket | null = null
   #attempt = 0
@@ -257,6 +259,7 @@ export class RoomClient {
         this.participants.clear()
         for (const p of event.participants) this.participants.set(p.userId, p)
         this.lecture = event.lecture ?? NO_LECTURE
+        if (this.spotlightText?.sessionId !== this.lecture.spotlight?.sessionId) this.spotlightText = null
         this.#scheduleRefresh()
         this.#set('live')
         if (this.#socketHasDocument) this.#document?.welcome(event.mode)
@@ -291,7 +294,11 @@ export class RoomClient {
         break
       case 'lecture':
         this.lecture = event.lecture
+        if (this.spotlightText?.sessionId !== event.lecture.spotlight?.sessionId) this.spotlightText = null
         this.opts.onChange()
+        break
+      case 'spotlight-text':
+        this.spotlightText = event
         break
       case 'error':
         this.error = { code: event.code, message: event.message, ...(event.retryAfterMs ? { retryAfterMs: event.retryAfterMs } : {}) }

@@ -9,6 +9,8 @@ export interface TileActions {
   focus: () => void
   open: () => void
   message: () => void
+  /** With a lecture room: show this room there, or end it (`on`: this room is the one shown). */
+  spotlight?: { on: boolean; busy: boolean; toggle: () => void }
 }
 
 /** "Tests 3/5", in words and with a tone. */
@@ -68,6 +70,11 @@ export function tile(r: AssignmentRoom, view: PeekView | null, a: TileActions) {
     <div class="tile-actions">
       <button type="button" part="open-button" class="primary" tabindex=${tab} @click=${a.open} aria-describedby=${id}>Open</button>
       <button type="button" tabindex=${tab} @click=${a.message} aria-describedby=${id}>Message</button>
+      ${a.spotlight
+        ? html`<button type="button" part="spotlight-button" tabindex=${tab} aria-pressed=${String(a.spotlight.on)} ?disabled=${a.spotlight.busy} @click=${a.spotlight.toggle} aria-describedby=${id}>
+            ${a.spotlight.on ? 'End spotlight' : 'Spotlight in lecture'}
+          </button>`
+        : nothing}
     </div>
   </li>`
 }

@@ -2,9 +2,12 @@ import { expect, fixture } from '@open-wc/testing'
 import { html } from 'lit'
 import '../define/session-assignment.js'
 import '../define/session-classroom.js'
+import '../define/session-room.js'
+import '../define/session-editor.js'
+import type { SessionRoom } from '../session-room/session-room.js'
 import type { SessionAssignment } from '../session-assignment/session-assignment.js'
 import type { SessionEditor } from '../session-editor/session-editor.js'
-import { assignmentToken, createAssignment, freshSid, live, testServer, typeAt, waitFor } from '../test-support/room.js'
+import { assignmentToken, createAssignment, createSession, freshSid, live, shadowText, testServer, token, typeAt, waitFor } from '../test-support/room.js'
 import type { SessionClassroom } from './session-classroom.js'
 
 // <session-classroom> against the real server: every learner's room, live as they type.
@@ -44,6 +47,48 @@ describe('<session-classroom> with the server', function () {
     typeAt(alan!, alan!.state.doc.length, ' // counting')
     await waitFor(() => code('alan').includes('let n = 0 // counting'), 10_000, 'more of Alan’s typing')
     await expect(overview).to.be.accessible()
+  })
+
+  it('spotlights a learner’s room in a lecture room: everyone there sees her code follow her typing, until it ends', async () => {
+    const { url } = await testServer()
+    const aid = freshSid('class-spot')
+    await createAssignment({ id: aid, title: 'Loops', instructions: '', language: 'javascript', files: { 'main.js': '// start here\n' }, tests: { hidden: { 'hidden.test.js': '// zebra-hidden-case\n' } } })
+    const learner = await fixture<SessionAssignment>(html`<session-assignment server=${url} assignment=${aid} token=${await assignmentToken(aid, 'learner', 'grace', 'Grace')}></session-assignment>`)
+    await waitFor(() => Boolean(learner.shadowRoot!.querySelector('session-editor')), 10_000, 'Grace’s room')
+    const grace = (await live(learner.shadowRoot!.querySelector('session-editor') as SessionEditor))!
+
+    // The lecture room, where Lin (a learner) sits.
+    const lid = freshSid('lecture')
+    await createSession(lid, { 'main.py': 'print("lecture")\n' })
+    const lin = await fixture<SessionRoom>(html`<session-room server=${url} session=${lid} token=${await token(lid, 'learner', 'lin', 'Lin')}><session-editor file="main.py"></session-editor></session-room>`)
+    await live(lin.querySelector('session-editor') as SessionEditor)
+
+    // Ada's overview, with a token for the lecture room that also names the assignment.
+    const q = new URLSearchParams({ sid: lid, assignment: aid, role: 'instructor', user: 'ins', name: 'Ada' })
+    const lectureToken = ((await (await fetch(`/__sk/token?${q}`)).json()) as { token: string }).token
+    const overview = await fixture<SessionClassroom>(
+      html`<session-classroom server=${url} assignment=${aid} token=${await assignmentToken(aid, 'instructor', 'ins', 'Ada')} lecture-session=${lid} .lectureToken=${lectureToken}></session-classroom>`,
+    )
+    const button = () => overview.shadowRoot!.querySelector<HTMLButtonElement>('li[data-user="grace"] [part~=spotlight-button]')
+    await waitFor(() => button() !== null, 10_000, 'the spotlight button')
+    expect(button()!.textContent!.trim()).to.equal('Spotlight in lecture')
+    button()!.click()
+
+    const pane = () => lin.shadowRoot!.querySelector('[part~=spotlight]')
+    await waitFor(() => shadowText(lin, '[part~=spotlight] h2') === "Spotlight: Grace's room — main.js", 10_000, 'the pane in the lecture room')
+    await waitFor(() => pane()!.textContent!.includes('// start here'), 6000, 'her code')
+    await waitFor(() => button()!.textContent!.trim() === 'End spotlight', 4000, 'the tile says it is shown')
+    typeAt(grace, grace.state.doc.length, 'for (const n of [1, 2, 3]) {}')
+    await waitFor(() => pane()!.textContent!.includes('for (const n of [1, 2, 3]) {}'), 6000, 'the pane follows her typing')
+    expect(pane()!.textContent).to.not.contain('zebra-hidden-case')
+    expect(pane()!.querySelector('pre')!.getAttribute('aria-label')).to.contain('read-only')
+    expect(lin.shadowRoot!.querySelector('[part~=end-spotlight]'), 'only instructors end it').to.equal(null)
+    await expect(lin).to.be.accessible()
+
+    button()!.click()
+    await waitFor(() => pane() === null, 6000, 'the pane gone')
+    await waitFor(() => button()!.textContent!.trim() === 'Spotlight in lecture', 4000, 'the tile can spotlight again')
+    expect((lin.querySelector('session-editor') as SessionEditor).shadowRoot!.textContent).to.contain('print("lecture")')
   })
 
   it('refuses a learner’s token, saying why', async () => {

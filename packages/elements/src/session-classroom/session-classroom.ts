@@ -10,6 +10,7 @@ import { tokenExpiry } from '../internal/token-claims.js'
 import { formStyles } from '../shared-styles.js'
 import { SessionElement, toneStyles } from '../session-element.js'
 import { arrange, counts, FILTERS, SORTS, type Filter, type Sort } from './classroom-view.js'
+import { spotlightInLecture } from './lecture-spotlight.js'
 import { sayInRooms } from './messages.js'
 import { RoomPeek } from './room-peek.js'
 import { tile } from './classroom-tile.js'
@@ -62,6 +63,15 @@ export class SessionClassroom extends SessionElement {
   /** An instructor's token for the assignment (a JWT with `assignment`, role instructor). Not reflected. */
   @property() token?: string
 
+  /** A lecture room to spotlight learners' rooms in ("Spotlight in lecture" on each tile); none when absent. */
+  @property({ attribute: 'lecture-session', reflect: true }) lectureSession = ''
+
+  /**
+   * An instructor's token for the lecture room that also names the assignment (`sid` and
+   * `assignment`); `token` is used when it carries both. Not reflected.
+   */
+  @property({ attribute: 'lecture-token' }) lectureToken?: string
+
   /** Light or dark; as the page is (its `color-scheme`) when absent. */
   @property({ reflect: true }) theme?: 'light' | 'dark'
 
@@ -75,6 +85,9 @@ export class SessionClassroom extends SessionElement {
   @state() private _sent = ''
   @state() private _opened: { learner: AssignmentRoom; room: AssignmentOpened } | null = null
   @state() private _announcement = ''
+  /** The learner's room the lecture's spotlight shows (as last heard from the lecture room), and whether a change is under way. */
+  @state() private _spotlit: string | null = null
+  @state() private _spotlighting = false
 
   @query('dialog') private _dialog?: HTMLDialogElement
 
@@ -247,6 +260,17 @@ export class SessionClassroom extends SessionElement {
     if (userId) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`li[data-user="${CSS.escape(userId)}"]`)?.focus())
   }
 
+  /** Show `room` in the lecture room, or end the spotlight when it is the one shown. */
+  async #spotlight(room: AssignmentRoom) {
+    const token = this.lectureToken ?? this.getAttribute('lecture-token') ?? this.token ?? this.getAttribute('token') ?? ''
+    const ending = this._spotlit === room.sessionId
+    this._spotlighting = true
+    const outcome = await spotlightInLecture({ server: this.server, session: this.lectureSession, token }, ending ? null : room.sessionId).catch((e: Error) => ({ ok: false as const, message: e.message }))
+    this._spotlighting = false
+    if (outcome.ok) this._spotlit = outcome.spotlight?.sessionId ?? null
+    this._announcement = outcome.ok ? (ending ? 'Spotlight ended in the lecture.' : `${room.name}'s room is in the lecture's spotlight.`) : `The spotlight could not change: ${outcome.message}`
+  }
+
   #messageTo(room: AssignmentRoom) {
     this._to = room.userId
     this._sent = ''
@@ -317,6 +341,7 @@ export class SessionClassroom extends SessionElement {
         <label>Find <input type="search" placeholder="Name" .value=${this._search} @input=${(e: Event) => (this._search = (e.target as HTMLInputElement).value)} /></label>
       </div>
       ${this.#messageForm(rooms)}
+      ${this.lectureSession && this._announcement.startsWith('The spotlight could not') ? html`<p part="error" class="error" role="alert">${this._announcement}</p>` : nothing}
       ${status === 'loading' ? html`<p class="note" role="status">Loading the class…</p>` : nothing}
       ${status === 'error' ? html`<p part="error" class="error" role="alert">The class could not load: ${this.#rooms.error} <button type="button" @click=${() => void this.#rooms.reload()}>Try again</button></p>` : nothing}
       ${status === 'idle' && !this.#args() ? html`<p part="error" class="error" role="alert">This overview needs an assignment and an instructor's token.</p>` : nothing}
@@ -333,6 +358,7 @@ export class SessionClassroom extends SessionElement {
                   focus: () => (this._active = r.userId),
                   open: () => void this.#open(r),
                   message: () => this.#messageTo(r),
+                  ...(this.lectureSession ? { spotlight: { on: this._spotlit === r.sessionId, busy: this._spotlighting, toggle: () => void this.#spotlight(r) } } : {}),
                 }),
             )}
           </ul>`

@@ -2,6 +2,8 @@ import { expect, fixture } from '@open-wc/testing'
 import { html } from 'lit'
 import { NO_LECTURE, type LectureState, type RaisedHand } from '@session-kit/core'
 import '../define/session-room.js'
+import '../define/session-editor.js'
+import '../define/session-runner.js'
 import type { SessionRoom } from './session-room.js'
 import { news } from './lecture.js'
 import { excerpt } from './spotlight-pane.js'
@@ -13,8 +15,9 @@ const shadow = (room: SessionRoom) => room.shadowRoot!
 const text = (room: SessionRoom, selector: string) => shadow(room).querySelector(selector)?.textContent?.replace(/\s+/g, ' ').trim() ?? ''
 const announced = (room: SessionRoom) => text(room, '[role=status][aria-live=polite]')
 
+/** A room showing code (lecture mode is for those), with `slot` beside its editor. */
 async function mount(server: FakeRoomServer, slot = html``) {
-  const room = await fixture<SessionRoom>(html`<session-room server="http://127.0.0.1:1" session="fake" token=${fakeToken(server.me.userId, server.me.role)}>${slot}</session-room>`)
+  const room = await fixture<SessionRoom>(html`<session-room server="http://127.0.0.1:1" session="fake" token=${fakeToken(server.me.userId, server.me.role)}><session-editor file="main.py"></session-editor>${slot}</session-room>`)
   await waitFor(() => room.status === 'live' && shadow(room).querySelector('[part~=lecture]') !== null, 5000, 'the lecture controls')
   return room
 }
@@ -22,6 +25,17 @@ async function mount(server: FakeRoomServer, slot = html``) {
 describe('lecture mode in <session-room> (a page-side server)', () => {
   let server: FakeRoomServer
   afterEach(() => server?.restore())
+
+  it('is not loaded in a room that shows no code (a page of invitations or analytics)', async () => {
+    server = new FakeRoomServer(person('grace', 'learner'))
+    const room = await fixture<SessionRoom>(html`<session-room server="http://127.0.0.1:1" session="fake" token=${fakeToken('grace', 'learner')}><p>Invitations</p></session-room>`)
+    await waitFor(() => room.status === 'live', 5000, 'the room live')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(shadow(room).querySelector('[part~=lecture]')).to.equal(null)
+    const runner = document.createElement('session-runner')
+    room.append(runner)
+    await waitFor(() => shadow(room).querySelector('[part~=lecture]') !== null, 5000, 'the lecture controls once code is shown')
+  })
 
   it('says each change once, to those it concerns', () => {
     const before: LectureState = { ...NO_LECTURE, hands: [hand('me')], handCount: 1 }

@@ -32,6 +32,7 @@ export function news(change: LectureChange, me: string | undefined, leads: boole
     case 'hands-cleared':
       return leads || before.hands.some((h) => h.userId === me) ? 'All hands were lowered.' : ''
     case 'spotlight-started':
+      if (change.sessionId) return `Spotlight on ${change.name}'s room.`
       return change.userId === me ? 'Spotlight on your code: everyone sees it.' : `Spotlight on ${change.name}.`
     case 'spotlight-stopped':
       return 'Spotlight ended.'

@@ -52,7 +52,7 @@ function statusText(status: RoomStatus, error: { code: string } | null | undefin
  * @csspart notice - Why your permissions changed, in the bar: a lock or a mute ("You were muted by Ada.") for as long as it lasts, anything else ("Editing unlocked by Ada.") for a few seconds.
  * @csspart invitation - The accept/decline card shown for an invitation link.
  * @csspart recording - The "Recording" badge everyone sees while the session is recorded.
- * @csspart lecture - Lecture mode in the bar: "Raise hand" / "Lower hand", or for instructors "Follow me" and how many hands are raised.
+ * @csspart lecture - Lecture mode in the bar, in a room holding a `<session-editor>` or `<session-runner>`: "Raise hand" / "Lower hand", or for instructors "Follow me" and how many hands are raised.
  * @csspart hand-button - "Raise hand" (it opens a line for an optional question) or "Lower hand".
  * @csspart hand-form - The optional question and the button that raises the hand.
  * @csspart follow-button - Instructors: "Follow me" (pressed while everyone follows you).
@@ -108,7 +108,7 @@ export class SessionRoom extends SessionElement {
   @state() private _announcement = ''
   /** An invitation being answered (its code loads only on pages that carry one). */
   @state() private _invitation: InvitationFlow | null = null
-  /** Lecture mode (raise hand, follow me, the spotlight): its code loads once the room is live. */
+  /** Lecture mode (raise hand, follow me, the spotlight): its code loads once a room showing code is live. */
   @state() private _lecture: RoomLecture | null = null
   #lectureFor: RoomClient | null = null
   #inviting: string | null = null
@@ -277,6 +277,22 @@ export class SessionRoom extends SessionElement {
     return this.token ?? this.getAttribute('token') ?? undefined
   }
 
+  /**
+   * Lecture mode (its bar controls and the spotlight pane) loads once the room is live, in a room
+   * that shows code: a page holding only invitations or analytics downloads none of it.
+   */
+  #loadLecture() {
+    const client = this.#client
+    if (!client || this._state?.client !== client || this._state.status !== 'live' || this.#lectureFor === client) return
+    if (!this.querySelector('session-editor, session-runner')) return
+    this.#lectureFor = client
+    import('./lecture.js').then(({ RoomLecture }) => {
+      if (client !== this.#client) return
+      this._lecture?.stop()
+      this._lecture = new RoomLecture(this, client, (text) => (this._announcement = text))
+    }, () => (this.#lectureFor = null))
+  }
+
   #publish(client: RoomClient, localError?: { code: string; message: string }) {
     if (client !== this.#client) return
     // Republished only when something in it changed: a keystroke's acknowledgement or a moving
@@ -285,14 +301,7 @@ export class SessionRoom extends SessionElement {
     if (next === this._state) return
     const { status, error } = next
     this._state = next
-    if (status === 'live' && this.#lectureFor !== client) {
-      this.#lectureFor = client
-      import('./lecture.js').then(({ RoomLecture }) => {
-        if (client !== this.#client) return
-        this._lecture?.stop()
-        this._lecture = new RoomLecture(this, client, (text) => (this._announcement = text))
-      }, () => (this.#lectureFor = null))
-    }
+    this.#loadLecture()
     this.#provider.setValue(next, true)
     const locked = Boolean(client.session?.editingLocked)
     const muted = Boolean(client.participant?.muted)
@@ -416,7 +425,7 @@ export class SessionRoom extends SessionElement {
       ${status === 'error' && st?.error ? html`<p part="error" class="error" role="alert">${st.error.message}</p>` : nothing}
       <div class="visually-hidden" role="status" aria-live="polite">${this._announcement}</div>
       ${st && this._lecture?.client === st.client ? this._lecture.pane(st) : nothing}
-      <slot></slot>
+      <slot @slotchange=${() => this.#loadLecture()}></slot>
     `
   }
 }

@@ -1,5 +1,5 @@
 import { html, nothing, type ReactiveControllerHost } from 'lit'
-import type { Spotlight } from '@session-kit/core'
+import type { Spotlight, SpotlightText } from '@session-kit/core'
 import type { RoomClient } from '../internal/room-client.js'
 import type { TextSource } from '../text-source.js'
 
@@ -32,12 +32,23 @@ export function excerpt(file: string, text: string, at: number, around = AROUND)
 }
 
 /**
+ * The lines of a spotlit assignment room's file around what changed last (the top of the file
+ * before any change); the line where the change ends is `line`.
+ */
+export function roomExcerpt(frame: Pick<SpotlightText, 'file' | 'text' | 'changed'>, around = AROUND): Excerpt {
+  return frame.changed ? excerpt(frame.file, frame.text, frame.changed.to, around) : excerpt(frame.file, frame.text, 0, around * 2)
+}
+
+/**
  * The spotlight everyone sees: one participant's file around their cursor, read-only, redrawn as
  * they type and move. It reads the room's document (asking for it on a page with no editor) and
- * their cursor from the room's presence; it never touches anyone's editor.
+ * their cursor from the room's presence; it never touches anyone's editor. A spotlit assignment
+ * room (`sessionId`) is drawn from the server's `spotlight-text` frames instead.
  */
 export class SpotlightPane {
   #userId: string | null = null
+  /** The spotlit assignment room, while the spotlight shows one. */
+  #room: string | null = null
   #source: TextSource | null = null
   #view: View = null
   #timer?: ReturnType<typeof setTimeout>
@@ -50,9 +61,14 @@ export class SpotlightPane {
 
   /** Follow this spotlight in this source (null: nothing to follow). */
   sync(spot: Spotlight | null, source: TextSource | null) {
-    const userId = spot?.userId ?? null
+    const room = spot?.sessionId ?? null
+    const userId = room ? null : (spot?.userId ?? null)
+    if (room !== this.#room) {
+      this.client.events[room ? 'addEventListener' : 'removeEventListener']('spotlight-text', this.#frame)
+      this.#room = room
+    }
     if (userId === this.#userId && source === this.#source) return
-    this.stop()
+    this.stop(false)
     this.#userId = userId
     this.#source = source
     if (!userId) return
@@ -62,7 +78,11 @@ export class SpotlightPane {
     void this.#draw()
   }
 
-  stop() {
+  stop(all = true) {
+    if (all && this.#room) {
+      this.client.events.removeEventListener('spotlight-text', this.#frame)
+      this.#room = null
+    }
     clearTimeout(this.#timer)
     this.#timer = undefined
     for (const type of ['presence', 'presences', 'left']) this.client.events.removeEventListener(type, this.#queue)
@@ -71,6 +91,9 @@ export class SpotlightPane {
     this.#source = null
     this.#view = null
   }
+
+  /** A new frame of the spotlit room: drawn on the host's next update. */
+  #frame = () => this.host.requestUpdate()
 
   #queue = () => {
     this.#timer ??= setTimeout(() => {
@@ -99,6 +122,7 @@ export class SpotlightPane {
 
   /** The pane, titled "Spotlight: Grace's code — main.py line 12"; `end` for those who may end it. */
   render(spot: Spotlight, end: (() => void) | null) {
+    if (spot.sessionId) return this.#renderRoom(spot, end)
     const v = this.#view
     const at = typeof v === 'object' && v ? ` — ${v.file} line ${v.line}` : ''
     return html`<section part="spotlight" class="spotlight" aria-labelledby="spotlight-title">
@@ -115,6 +139,25 @@ export class SpotlightPane {
                 : text}</span>`
           })}</pre>`
         : html`<p class="note">${v === 'no-cursor' ? `${spot.name} has not placed their cursor in the code yet.` : v === 'no-file' ? `${spot.name} is in a file that is not shared.` : `Loading ${spot.name}'s code…`}</p>`}
+    </section>`
+  }
+
+  /** A spotlit assignment room: "Spotlight: Grace's room — main.js", the lines around its last change, read-only. */
+  #renderRoom(spot: Spotlight, end: (() => void) | null) {
+    const frame = this.client.spotlightText?.sessionId === spot.sessionId ? this.client.spotlightText : null
+    const v = frame && !frame.tooLong ? roomExcerpt(frame) : null
+    const changed = frame?.changed
+    return html`<section part="spotlight" class="spotlight" aria-labelledby="spotlight-title">
+      <header>
+        <h2 id="spotlight-title">Spotlight: ${spot.name}'s room${frame ? ` — ${frame.file}` : ''}</h2>
+        ${end ? html`<button type="button" part="end-spotlight" @click=${end}>End spotlight</button>` : nothing}
+      </header>
+      ${v
+        ? html`<pre tabindex="0" aria-label="${spot.name}'s room, ${v.file}, read-only">${v.lines.map((text, i) => {
+            const n = v.first + i
+            return html`<span class="line ${changed && n === v.line ? 'here' : ''}"><span class="n" aria-hidden="true">${n}</span>${text}</span>`
+          })}</pre>`
+        : html`<p class="note">${frame?.tooLong ? `${frame.file} is too long to show.` : `Loading ${spot.name}'s room…`}</p>`}
     </section>`
   }
 }

@@ -274,3 +274,16 @@ export async function assignmentRuns(sql: Sql, assignmentId: string): Promise<As
     where r.assignment_id = ${assignmentId}
     order by v.created_at`
 }
+
+/** The learner's room a session is: its assignment, learner, the assignment's owner and first starter file; undefined for any other session. */
+export async function roomOfSession(
+  sql: Sql,
+  sessionId: string,
+): Promise<{ assignmentId: string; userId: string; name: string; ownerId: string; firstFile: string | null } | undefined> {
+  const [row] = await sql<{ assignmentId: string; userId: string; name: string; ownerId: string; firstFile: string | null }[]>`
+    select r.assignment_id as "assignmentId", r.user_id as "userId", r.name, a.owner_id as "ownerId",
+      (select k from jsonb_object_keys(a.files) k limit 1) as "firstFile"
+    from assignment_rooms r join assignments a on a.id = r.assignment_id
+    where r.session_id = ${sessionId}`
+  return row
+}

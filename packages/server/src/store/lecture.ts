@@ -19,16 +19,20 @@ interface LectureRow {
   spotlightName: string | null
   spotlightBy: string | null
   spotlightAt: Date | null
+  spotlightSessionId: string | null
 }
 
 const columns = (sql: Sql | Tx) =>
   (sql as Sql)`follow_user_id as "followUserId", follow_name as "followName", follow_since as "followSince",
-    spotlight_user_id as "spotlightUserId", spotlight_name as "spotlightName", spotlight_by as "spotlightBy", spotlight_at as "spotlightAt"`
+    spotlight_user_id as "spotlightUserId", spotlight_name as "spotlightName", spotlight_by as "spotlightBy", spotlight_at as "spotlightAt",
+    spotlight_session_id as "spotlightSessionId"`
 
 const follow = (r: LectureRow | undefined): LectureRecord['follow'] =>
   r?.followUserId ? { userId: r.followUserId, name: r.followName ?? '', since: r.followSince!.toISOString() } : null
 const spotlight = (r: LectureRow | undefined): Spotlight | null =>
-  r?.spotlightUserId ? { userId: r.spotlightUserId, name: r.spotlightName ?? '', by: r.spotlightBy ?? '', at: r.spotlightAt!.toISOString() } : null
+  r?.spotlightUserId
+    ? { userId: r.spotlightUserId, name: r.spotlightName ?? '', ...(r.spotlightSessionId ? { sessionId: r.spotlightSessionId } : {}), by: r.spotlightBy ?? '', at: r.spotlightAt!.toISOString() }
+    : null
 
 /** The session's lecture: who leads, the spotlight, and every raised hand, oldest first. */
 export async function readLecture(sql: Sql, sessionId: string): Promise<LectureRecord> {
@@ -119,13 +123,14 @@ export async function setFollow(sql: Sql, sessionId: string, leader: { userId: s
 }
 
 /**
- * Spotlight `target` (started by the instructor named `by`), or end it (`null`). With `onlyIf`, it
- * ends only while that person is spotlit. Returns what changed, or null when nothing did.
+ * Spotlight `target` (started by the instructor named `by`; with `sessionId`, that learner's
+ * assignment room), or end it (`null`). With `onlyIf`, it ends only while that person is spotlit.
+ * Returns what changed, or null when nothing did (ending one spotlight to start another is one change).
  */
 export async function setSpotlight(
   sql: Sql,
   sessionId: string,
-  target: { userId: string; name: string; by: string } | null,
+  target: { userId: string; name: string; by: string; sessionId?: string } | null,
   at: Date | null,
   onlyIf?: string,
 ): Promise<LectureChange | null> {
@@ -133,14 +138,15 @@ export async function setSpotlight(
     const row = await lockLecture(tx, sessionId)
     const current = spotlight(row)
     if (onlyIf !== undefined && current?.userId !== onlyIf) return null
-    if (target ? current?.userId === target.userId : !current) return null
+    if (target ? current?.userId === target.userId && current.sessionId === target.sessionId : !current) return null
     await tx`
       update lectures set spotlight_user_id = ${target?.userId ?? null}, spotlight_name = ${target?.name ?? null}, spotlight_by = ${target?.by ?? null},
-        spotlight_at = ${target ? sql`coalesce(${at}::timestamptz, now())` : null}
+        spotlight_at = ${target ? sql`coalesce(${at}::timestamptz, now())` : null}, spotlight_session_id = ${target?.sessionId ?? null}
       where session_id = ${sessionId}`
+    const room = (s: { sessionId?: string }) => (s.sessionId ? { sessionId: s.sessionId } : {})
     const change: LectureChange = target
-      ? { kind: 'spotlight-started', userId: target.userId, name: target.name }
-      : { kind: 'spotlight-stopped', userId: current!.userId, name: current!.name }
+      ? { kind: 'spotlight-started', userId: target.userId, name: target.name, ...room(target) }
+      : { kind: 'spotlight-stopped', userId: current!.userId, name: current!.name, ...room(current!) }
     await lectureEvent(tx, sessionId, change.userId, change, at, target ? { by: target.by } : {})
     return change
   }) as Promise<LectureChange | null>

@@ -189,6 +189,7 @@ export class Connection {
       participants: peer.kind === 'view' ? room.presenceList(peer.ctx.role).map((p) => room.presence.forViewer(p)) : room.presenceList(peer.ctx.role),
       lecture: lectureView(room.lecture, peer),
     })
+    this.hub.spotlights.joined(room, peer)
     this.hub.joined(room, peer)
     this.hub.track(insertEvents(sql, [{ sessionId: room.id, kind: 'join', userId: claims.sub, at: this.hub.now(), data: { conn: peer.connId, role: peer.ctx.role } }]))
     this.#listed = addConnection(sql, { connId: peer.connId, sessionId: room.id, userId: claims.sub, instanceId: this.hub.instanceId })
@@ -277,7 +278,7 @@ export class Connection {
       case 'hand':
         return this.#inOrder(() => this.hub.lecture.hand(room, peer, event).catch((e: Error) => this.#eventFailed(peer, 'raised or lowered hand', e)))
       case 'spotlight':
-        return this.#inOrder(() => this.hub.lecture.spotlight(room, peer, event.userId).catch((e: Error) => this.#eventFailed(peer, 'spotlight', e)))
+        return this.#inOrder(() => this.hub.lecture.spotlight(room, peer, event.userId, event.sessionId).catch((e: Error) => this.#eventFailed(peer, 'spotlight', e)))
     }
   }
 

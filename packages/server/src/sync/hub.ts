@@ -18,6 +18,7 @@ import { Lecture, lectureChanged } from './lecture.js'
 import { DEFAULT_LIMITS, type SyncLimits } from './limits.js'
 import type { Peer } from './peer.js'
 import { Room } from './room.js'
+import { RoomSpotlights } from './room-spotlight.js'
 import { announce, applyToRoom, isHere, type LocalRows } from './room-events.js'
 import { Trace } from './trace.js'
 
@@ -72,6 +73,8 @@ export class Hub {
   #heartbeat?: NodeJS.Timeout
   readonly activity: Activity
   readonly lecture: Lecture
+  /** Room spotlights: the feed of a spotlit learner's room into each lecture room with peers here. */
+  readonly spotlights: RoomSpotlights
   readonly limits: SyncLimits
   readonly decoder: ChangeDecoder
   /**
@@ -99,6 +102,13 @@ export class Hub {
       run: (room, row) => this.emit({ t: 'run', sid: room.id, o: this.instanceId, id: row.id }, { run: row }),
     })
     this.lecture = new Lecture(deps.sql, this.now, (sid, change) => this.emit({ t: 'lecture', sid, o: this.instanceId, ...(change ? { change } : {}) }))
+    this.spotlights = new RoomSpotlights({
+      sql: deps.sql,
+      rooms: this.rooms,
+      documentText: (sid) => this.documentText(sid),
+      touch: (sid) => this.touch(sid),
+      log: deps.log,
+    })
   }
 
   /** The time events are stamped with; null: the database's, as they are stored. */
@@ -159,7 +169,11 @@ export class Hub {
       sids.forEach((sid) => this.#release(sid))
     }
     // Lecture changes missed meanwhile: the state is small, read it again.
-    for (const room of this.rooms.values()) void lectureChanged(this.deps.sql, room).catch((e: Error) => this.deps.log(`could not catch up on a lecture: ${e.message}`))
+    for (const room of this.rooms.values()) {
+      void lectureChanged(this.deps.sql, room)
+        .then(() => this.spotlights.sync(room))
+        .catch((e: Error) => this.deps.log(`could not catch up on a lecture: ${e.message}`))
+    }
   }
 
   /** A recording started, paused, resumed or stopped: everyone in the room is told, with the reason. */
@@ -194,6 +208,12 @@ export class Hub {
       if (stored) return stored
     }
     return (await this.room(sid))?.currentText()
+  }
+
+  /** A room is being read (a room spotlight): when empty, it stays loaded a while longer, then unloads as usual. */
+  touch(sid: string) {
+    const room = this.rooms.get(sid)
+    if (room && !room.peers.size) this.#scheduleUnload(room)
   }
 
   /** The loaded room for a session, loading it from the store if needed; undefined if no such session. */
@@ -310,7 +330,9 @@ export class Hub {
       return
     }
     const room = this.rooms.get(msg.sid)
-    if (room) return applyToRoom(this.deps.sql, room, msg, local)
+    if (!room) return
+    await applyToRoom(this.deps.sql, room, msg, local)
+    if (msg.t === 'lecture') this.spotlights.sync(room)
   }
 
   /** A peer joined this instance's room: everyone here and on other instances hears it. */
@@ -345,6 +367,7 @@ export class Hub {
   /** Close every connection (clients reconnect elsewhere) and save compacted documents. */
   async close() {
     this.#closing = true
+    this.spotlights.close()
     for (const room of this.rooms.values()) {
       for (const peer of [...room.peers]) peer.close(1012, 'The server is restarting; reconnecting.')
       clearTimeout(room.idleTimer)

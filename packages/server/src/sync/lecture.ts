@@ -1,6 +1,7 @@
 import { effectiveRole, Role, Rule, whyNot, type LectureChange, type LectureState } from '@session-kit/core'
 import type { Sql } from '../store/db.js'
 import { lowerAllHands, lowerHand, raiseHand, readLecture, setFollow, setSpotlight, type LectureRecord } from '../store/lecture.js'
+import { roomOfSession } from '../store/assignments.js'
 import { getParticipant, isBanned } from '../store/participants.js'
 import { Allowances, HAND_RATE } from './limits.js'
 import type { Peer } from './peer.js'
@@ -60,10 +61,18 @@ export class Lecture {
     await this.announce(room.id, fresh ? { kind: 'hand-raised', userId: peer.userId, name: peer.claims.name } : undefined)
   }
 
-  async spotlight(room: Room, peer: Peer, userId: string | null) {
+  async spotlight(room: Room, peer: Peer, userId: string | null, sessionId?: string) {
     if (refused(peer, Rule.LEAD_LECTURE)) return
-    let target: { userId: string; name: string; by: string } | null = null
-    if (userId !== null) {
+    let target: { userId: string; name: string; by: string; sessionId?: string } | null = null
+    if (sessionId !== undefined) {
+      const learnerRoom = sessionId === room.id ? undefined : await roomOfSession(this.sql, sessionId)
+      if (!learnerRoom) return peer.send({ type: 'error', code: 'not_found', message: 'No learner’s assignment room has that session id, so there is no room to spotlight.' })
+      const instructs = peer.userId === learnerRoom.ownerId || (peer.claims.role === Role.Instructor && peer.claims.assignment === learnerRoom.assignmentId)
+      if (!instructs) {
+        return peer.send({ type: 'error', code: 'forbidden', message: 'Only an instructor of that room’s assignment can spotlight it: use a token for this session that also names the assignment.' })
+      }
+      target = { userId: learnerRoom.userId, name: learnerRoom.name, by: peer.claims.name, sessionId }
+    } else if (userId !== null) {
       const [row, banned] = await Promise.all([getParticipant(this.sql, room.id, userId), isBanned(this.sql, room.id, userId)])
       if (!row) return peer.send({ type: 'error', code: 'participant_not_found', message: 'Nobody with that user id has joined this session, so there is no code of theirs to spotlight.' })
       if (banned) return peer.send({ type: 'error', code: 'participant_removed', message: `${row.name} was removed from this session and cannot be spotlighted.` })
@@ -82,7 +91,8 @@ export class Lecture {
   async participantChanged(sid: string, userId: string, opts: { removed?: boolean; role?: Role } = {}) {
     const lecture = await readLecture(this.sql, sid)
     const leads = lecture.follow?.userId === userId
-    const spotlit = lecture.spotlight?.userId === userId
+    // A spotlit assignment room's learner is not someone of this room.
+    const spotlit = lecture.spotlight?.userId === userId && !lecture.spotlight.sessionId
     const hand = opts.removed && lecture.hands.some((h) => h.userId === userId)
     if (!leads && !spotlit && !hand) return
     const row = await getParticipant(this.sql, sid, userId)
