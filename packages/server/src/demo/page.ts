@@ -7,6 +7,18 @@ interface Person {
   token: string
 }
 
+/** The demo pages' head: title, icon, styles and, once built, the elements. */
+function head(title: string, built: boolean) {
+  return html`<head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Session Kit — ${title}</title>
+    <link rel="icon" href="${ICON_DATA_URL}" />
+    <link rel="stylesheet" href="/demo/demo.css" />
+    ${built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
+  </head>`
+}
+
 /** The demo page: three columns, one per role, each a full room with an editor. */
 interface OutboxMail {
   to: string
@@ -36,14 +48,7 @@ export function demoPage(opts: { origin: string; session: string; people: Person
     </section>`
   return html`<!doctype html>
 <html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>Session Kit — demo room</title>
-    <link rel="icon" href="${ICON_DATA_URL}" />
-    <link rel="stylesheet" href="/demo/demo.css" />
-    ${opts.built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
-  </head>
+  ${head('demo room', opts.built)}
   <body>
     <header>
       <h1>Session Kit demo</h1>
@@ -79,14 +84,7 @@ export function demoAssignmentPage(opts: { origin: string; assignment: string; p
     </section>`
   return html`<!doctype html>
 <html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>Session Kit — demo assignment</title>
-    <link rel="icon" href="${ICON_DATA_URL}" />
-    <link rel="stylesheet" href="/demo/demo.css" />
-    ${opts.built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
-  </head>
+  ${head('demo assignment', opts.built)}
   <body>
     <header>
       <h1>Session Kit demo: an assignment</h1>
