@@ -413,6 +413,20 @@ export function csvField(value: unknown): string {
   return /[",;\t\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
 }
 
+/** The columns of an assignment's analytics as CSV, one row per learner (their latest tests run's counts). */
+export const ASSIGNMENT_CSV_COLUMNS = ['userId', 'name', 'startedAt', 'secondsToFirstRun', 'runs', 'testRuns', 'lastPassed', 'lastFailed', 'submittedAt'] as const
+
+/** An assignment's analytics as CSV (header row first, CRLF line ends): `GET …/analytics?format=csv`. */
+export function assignmentAnalyticsCsv(res: { learners: readonly { userId: string; name: string; startedAt: string; secondsToFirstRun: number | null; runs: number; submittedAt: string | null; tests: readonly { passed: number; failed: number }[] }[] }): string {
+  const rows: string[] = [ASSIGNMENT_CSV_COLUMNS.join(',')]
+  for (const l of res.learners) {
+    const last = l.tests.at(-1)
+    const row = { ...l, testRuns: l.tests.length, lastPassed: last?.passed ?? null, lastFailed: last?.failed ?? null }
+    rows.push(ASSIGNMENT_CSV_COLUMNS.map((c) => csvField(row[c])).join(','))
+  }
+  return rows.join('\r\n') + '\r\n'
+}
+
 /** The per-participant table of an analytics response as CSV (header row first, CRLF line ends). */
 export function analyticsCsv(res: AnalyticsResponse): string {
   const rows = [PARTICIPANT_CSV_COLUMNS.join(',')]

@@ -74,6 +74,15 @@ describe('<session-assignment> with the server', function () {
     await expect(again.el).to.be.accessible()
   })
 
+  it('two first opens at once (two tabs of one learner) make one room, from the starter files, and both show it', async () => {
+    const aid = await newAssignment('two-tabs')
+    const [a, b] = await Promise.all([learner(aid, 'alan', 'Alan'), learner(aid, 'alan', 'Alan')])
+    expect(a.el.room!.sessionId).to.equal(b.el.room!.sessionId)
+    const [va, vb] = await Promise.all([live(a.editor), live(b.editor)])
+    expect(va.state.doc.toString()).to.equal(STARTER, 'the starter code, once, not twice')
+    expect(vb.state.doc.toString()).to.equal(STARTER)
+  })
+
   it('the result that counts includes the hidden tests, and the hidden tests never reach the learner’s page', async () => {
     const aid = await newAssignment('hidden')
     received.length = 0

@@ -47,6 +47,27 @@ describe('<session-classroom> with the server', function () {
     typeAt(alan!, alan!.state.doc.length, ' // counting')
     await waitFor(() => code('alan').includes('let n = 0 // counting'), 10_000, 'more of Alan’s typing')
     await expect(overview).to.be.accessible()
+
+    // The assignment's analytics as a spreadsheet, anonymized: a row per learner, no names.
+    const saved: { name: string; text: Promise<string> }[] = []
+    const click = HTMLAnchorElement.prototype.click
+    HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+      if (this.download) saved.push({ name: this.download, text: fetch(this.href).then((r) => r.text()) })
+      else click.call(this)
+    }
+    try {
+      ;(root.querySelector('[part=export] input[type=checkbox]') as HTMLInputElement).click()
+      ;[...root.querySelectorAll<HTMLButtonElement>('[part=export] button')].find((b) => b.textContent!.includes('Download analytics'))!.click()
+      await waitFor(() => saved.length === 1, 10_000, 'the analytics downloaded')
+    } finally {
+      HTMLAnchorElement.prototype.click = click
+    }
+    expect(saved[0]!.name).to.match(/^assignment-.+-anonymized-.+\.csv$/)
+    const rows = (await saved[0]!.text).trim().split('\r\n')
+    expect(rows[0]).to.equal('userId,name,startedAt,secondsToFirstRun,runs,testRuns,lastPassed,lastFailed,submittedAt')
+    expect(rows.length).to.equal(3)
+    expect(rows.join('\n')).to.not.match(/grace|alan/i)
+    expect(shadowText(overview, '[role=status][aria-live=polite]')).to.equal('The analytics were downloaded, anonymized.')
   })
 
   it('spotlights a learner’s room in a lecture room: everyone there sees her code follow her typing, until it ends', async () => {

@@ -57,6 +57,22 @@ export const styles = css`
     width: 100%;
     box-sizing: border-box;
   }
+  .toolbar .export {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5rem;
+    align-items: center;
+    margin-left: auto;
+  }
+  .toolbar .export label.check {
+    flex: none;
+    display: inline-flex;
+    gap: 0.3rem;
+    align-items: center;
+  }
+  .toolbar .export input {
+    width: auto;
+  }
   .grid {
     list-style: none;
     margin: 0;

@@ -36,6 +36,7 @@ const FRESH_S = 90
  * @summary An instructor's live grid of every learner's room in an assignment.
  *
  * @csspart toolbar - The filter, sort and search controls.
+ * @csspart export - "Anonymize" and "Download analytics (CSV)": the assignment's analytics per learner.
  * @csspart message - The form that sends a message to everyone or one learner.
  * @csspart grid - The list of tiles.
  * @csspart tile - One learner's tile (also `tile-hand`, `tile-attention` when those apply).
@@ -88,6 +89,9 @@ export class SessionClassroom extends SessionElement {
   /** The learner's room the lecture's spotlight shows (as last heard from the lecture room), and whether a change is under way. */
   @state() private _spotlit: string | null = null
   @state() private _spotlighting = false
+  @state() private _anonymize = false
+  @state() private _exporting = false
+  @state() private _exportError = ''
 
   @query('dialog') private _dialog?: HTMLDialogElement
 
@@ -339,7 +343,14 @@ export class SessionClassroom extends SessionElement {
           ${(Object.keys(SORTS) as Sort[]).map((s) => html`<option value=${s} ?selected=${s === this._sort}>${SORTS[s]}</option>`)}
         </select></label>
         <label>Find <input type="search" placeholder="Name" .value=${this._search} @input=${(e: Event) => (this._search = (e.target as HTMLInputElement).value)} /></label>
+        ${rooms.length
+          ? html`<span part="export" class="export">
+              <label class="check"><input type="checkbox" .checked=${this._anonymize} @change=${(e: Event) => (this._anonymize = (e.target as HTMLInputElement).checked)} /> Anonymize</label>
+              <button type="button" ?disabled=${this._exporting} @click=${() => void this.#export()}>${this._exporting ? 'Preparing…' : 'Download analytics (CSV)'}</button>
+            </span>`
+          : nothing}
       </div>
+      ${this._exportError ? html`<p part="error" class="error" role="alert">${this._exportError}</p>` : nothing}
       ${this.#messageForm(rooms)}
       ${this.lectureSession && this._announcement.startsWith('The spotlight could not') ? html`<p part="error" class="error" role="alert">${this._announcement}</p>` : nothing}
       ${status === 'loading' ? html`<p class="note" role="status">Loading the class…</p>` : nothing}
@@ -378,6 +389,30 @@ export class SessionClassroom extends SessionElement {
         : nothing}
       <div class="visually-hidden" role="status" aria-live="polite">${this._announcement}</div>
     `
+  }
+
+  /** The assignment's analytics as a spreadsheet: per learner, when they started, runs, their latest tests, when they submitted. */
+  async #export() {
+    const args = this.#args()
+    if (!args) return
+    this._exporting = true
+    this._exportError = ''
+    try {
+      const res = await this.#fetch(...args, `/analytics?format=csv${this._anonymize ? '&anonymize=1' : ''}`)
+      if (!res.ok) throw new Error(((await res.json().catch(() => null)) as { error?: { message?: string } } | null)?.error?.message ?? `the server answered ${res.status}`)
+      // Saved through a link in the shadow root (as the other exports are), named as the server says.
+      const url = URL.createObjectURL(await res.blob())
+      const link = Object.assign(document.createElement('a'), { href: url, hidden: true, download: /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `assignment-${args[1]}.csv` })
+      this.renderRoot.append(link)
+      link.click()
+      link.remove()
+      setTimeout(() => URL.revokeObjectURL(url), 10_000)
+      this._announcement = `The analytics were downloaded${this._anonymize ? ', anonymized' : ''}.`
+    } catch (e) {
+      this._exportError = `The analytics could not be downloaded: ${e instanceof TypeError ? 'the server could not be reached' : (e as Error).message}.`
+    } finally {
+      this._exporting = false
+    }
   }
 
   #messageForm(rooms: readonly AssignmentRoom[]) {

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import {
+  assignmentAnalyticsCsv,
   AssignmentIdSchema,
   FileNameSchema,
   LanguageSchema,
@@ -94,7 +95,10 @@ const ListQuery = v.object({
   limit: v.optional(wholeNumber('limit', { min: 1, max: 200 }), '50'),
   after: v.optional(AssignmentIdSchema),
 })
-const AnalyticsQuery = v.object({ anonymize: v.optional(v.picklist(['true', 'false', '1', '0', ''], 'anonymize must be true or false'), 'false') })
+const AnalyticsQuery = v.object({
+  anonymize: v.optional(v.picklist(['true', 'false', '1', '0', ''], 'anonymize must be true or false'), 'false'),
+  format: v.optional(v.picklist(['json', 'csv'], 'format must be json or csv'), 'json'),
+})
 
 // ---- answers --------------------------------------------------------------------------------
 
@@ -295,6 +299,10 @@ export function assignmentRoutes() {
       learners,
     }
     c.header('cache-control', 'no-store')
+    if (q.format === 'csv') {
+      c.header('content-disposition', `attachment; filename="assignment-${a.id}${anonymized ? '-anonymized' : ''}-${res.generatedAt.slice(0, 16).replace(/[:]/g, '')}.csv"`)
+      return c.body(assignmentAnalyticsCsv(res), 200, { 'content-type': 'text/csv; charset=utf-8' })
+    }
     return c.json(res)
   })
 
