@@ -1,22 +1,10 @@
 import { html, raw } from 'hono/html'
-import { ICON_DATA_URL } from '../pages/icon.js'
+import { pageHead } from '../pages/page.js'
 
 interface Person {
   role: string
   name: string
   token: string
-}
-
-/** The demo pages' head: title, icon, styles and, once built, the elements. */
-function head(title: string, built: boolean) {
-  return html`<head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>Session Kit — ${title}</title>
-    <link rel="icon" href="${ICON_DATA_URL}" />
-    <link rel="stylesheet" href="/demo/demo.css" />
-    ${built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
-  </head>`
 }
 
 /** The demo page: three columns, one per role, each a full room with an editor. */
@@ -48,7 +36,7 @@ export function demoPage(opts: { origin: string; session: string; people: Person
     </section>`
   return html`<!doctype html>
 <html lang="en">
-  ${head('demo room', opts.built)}
+  ${pageHead('demo room', opts.built)}
   <body>
     <header>
       <h1>Session Kit demo</h1>
@@ -84,7 +72,7 @@ export function demoAssignmentPage(opts: { origin: string; assignment: string; p
     </section>`
   return html`<!doctype html>
 <html lang="en">
-  ${head('demo assignment', opts.built)}
+  ${pageHead('demo assignment', opts.built)}
   <body>
     <header>
       <h1>Session Kit demo: an assignment</h1>

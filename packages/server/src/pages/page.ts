@@ -1,18 +1,23 @@
 import { html, raw } from 'hono/html'
 import { ICON_DATA_URL } from './icon.js'
 
-/** A production page: its head (icon, styles, the elements when built) around `body`. */
-function page(title: string, built: boolean, body: unknown) {
-  return html`<!doctype html>
-<html lang="en">
-  <head>
+/** Every page's head: its title, the icon, the styles and, once built, the elements. */
+export function pageHead(title: string, built: boolean) {
+  return html`<head>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>Session Kit — ${title}</title>
     <link rel="icon" href="${ICON_DATA_URL}" />
     <link rel="stylesheet" href="/demo/demo.css" />
     ${built ? raw('<script type="module" src="/cdn/session-kit.js"></script>') : ''}
-  </head>
+  </head>`
+}
+
+/** A production page: its head around `body`. */
+function page(title: string, built: boolean, body: unknown) {
+  return html`<!doctype html>
+<html lang="en">
+  ${pageHead(title, built)}
   <body>
     <main class="invite">
       ${body}
