@@ -1,4 +1,5 @@
 export * from './roles.js'
+export * from './lti-roles.js'
 export * from './permissions.js'
 export * from './can.js'
 export * from './why-not.js'
