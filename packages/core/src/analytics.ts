@@ -186,6 +186,8 @@ export interface ParticipantFacts extends ActivityCounts {
   testsFailed?: number
   /** Hands they raised in the range (lecture mode); 0 when absent. */
   handsRaised?: number
+  /** An LMS's "student view" (a token with `test: true`): there only when test users were asked for. */
+  testUser?: boolean
 }
 
 export interface MinuteFacts {
@@ -234,6 +236,11 @@ export interface ParticipantAnalytics {
   testsFailed: number
   /** Hands they raised in the range (lecture mode). */
   handsRaised: number
+  /**
+   * True for an LMS's "student view" (a teacher looking at the course as a learner). Test users are
+   * left out unless asked for (`includeTestUsers=true`); absent on everyone else.
+   */
+  testUser?: boolean
 }
 
 export interface SeriesPoint {
@@ -303,6 +310,7 @@ export function computeAnalytics(facts: AnalyticsFacts, generatedAt = facts.end)
         testsPassed: p.testsPassed ?? 0,
         testsFailed: p.testsFailed ?? 0,
         handsRaised: p.handsRaised ?? 0,
+        ...(p.testUser ? { testUser: true } : {}),
         joinSeq: p.joinSeq,
         // Present in the range: connected (however briefly) or active in it.
         present: merged.get(p.userId)!.length > 0 || p.activeMinutes > 0 || p.codeChanges + p.executions + p.chatMessages > 0,
@@ -375,7 +383,7 @@ export function anonymize(res: AnalyticsResponse, joinSeqOf: (userId: string) =>
 }
 
 /** Someone's own counts (`…/analytics/me`): no score — a prompt, never a grade. */
-export type OwnActivity = Omit<ParticipantAnalytics, 'engagementScore' | 'recentRuns' | 'online' | 'connectedSince'> & { range: AnalyticsRange; from: string; to: string }
+export type OwnActivity = Omit<ParticipantAnalytics, 'engagementScore' | 'recentRuns' | 'online' | 'connectedSince' | 'testUser'> & { range: AnalyticsRange; from: string; to: string }
 
 // ---- export ---------------------------------------------------------------------------------
 
@@ -416,20 +424,33 @@ export function csvField(value: unknown): string {
 /** The columns of an assignment's analytics as CSV, one row per learner (their latest tests run's counts). */
 export const ASSIGNMENT_CSV_COLUMNS = ['userId', 'name', 'startedAt', 'secondsToFirstRun', 'runs', 'testRuns', 'lastPassed', 'lastFailed', 'submittedAt'] as const
 
+/** How a CSV export is laid out beyond its fixed columns. */
+export interface CsvOptions {
+  /**
+   * Test users were asked for (`includeTestUsers=true`): a last `testUser` column says true or
+   * false on every row, so the spreadsheet can tell a "student view" from a learner. Without it
+   * the columns stay as they always were.
+   */
+  testUsers?: boolean
+}
+
 /** An assignment's analytics as CSV (header row first, CRLF line ends): `GET …/analytics?format=csv`. */
-export function assignmentAnalyticsCsv(res: { learners: readonly { userId: string; name: string; startedAt: string; secondsToFirstRun: number | null; runs: number; submittedAt: string | null; tests: readonly { passed: number; failed: number }[] }[] }): string {
-  const rows: string[] = [ASSIGNMENT_CSV_COLUMNS.join(',')]
+export function assignmentAnalyticsCsv(
+  res: { learners: readonly { userId: string; name: string; startedAt: string; secondsToFirstRun: number | null; runs: number; submittedAt: string | null; tests: readonly { passed: number; failed: number }[]; testUser?: boolean }[] },
+  opts: CsvOptions = {},
+): string {
+  const rows: string[] = [[...ASSIGNMENT_CSV_COLUMNS, ...(opts.testUsers ? ['testUser'] : [])].join(',')]
   for (const l of res.learners) {
     const last = l.tests.at(-1)
     const row = { ...l, testRuns: l.tests.length, lastPassed: last?.passed ?? null, lastFailed: last?.failed ?? null }
-    rows.push(ASSIGNMENT_CSV_COLUMNS.map((c) => csvField(row[c])).join(','))
+    rows.push([...ASSIGNMENT_CSV_COLUMNS.map((c) => csvField(row[c])), ...(opts.testUsers ? [String(l.testUser === true)] : [])].join(','))
   }
   return rows.join('\r\n') + '\r\n'
 }
 
 /** The per-participant table of an analytics response as CSV (header row first, CRLF line ends). */
-export function analyticsCsv(res: AnalyticsResponse): string {
-  const rows = [PARTICIPANT_CSV_COLUMNS.join(',')]
-  for (const p of res.participants) rows.push(PARTICIPANT_CSV_COLUMNS.map((c) => csvField(p[c])).join(','))
+export function analyticsCsv(res: AnalyticsResponse, opts: CsvOptions = {}): string {
+  const rows = [[...PARTICIPANT_CSV_COLUMNS, ...(opts.testUsers ? ['testUser'] : [])].join(',')]
+  for (const p of res.participants) rows.push([...PARTICIPANT_CSV_COLUMNS.map((c) => csvField(p[c])), ...(opts.testUsers ? [String(p.testUser === true)] : [])].join(','))
   return rows.join('\r\n') + '\r\n'
 }

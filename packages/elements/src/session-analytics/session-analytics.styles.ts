@@ -197,6 +197,10 @@ export const styles = css`
     border-radius: 6px;
     padding: 0.35rem 0.6rem;
   }
+  .test-user {
+    color: var(--_muted);
+    font-weight: normal;
+  }
   .attention .why {
     color: var(--_muted);
     font-size: 0.85rem;

@@ -292,7 +292,7 @@ export class SessionAnalytics extends SessionElement {
         <tbody>
           ${rows.map(
             (p) => html`<tr>
-              <th scope="row">${p.name}${p.online ? html` <span class="visually-hidden">(online)</span>●` : nothing}</th>
+              <th scope="row">${p.name}${p.testUser ? html` <small class="test-user">(student view)</small>` : nothing}${p.online ? html` <span class="visually-hidden">(online)</span>●` : nothing}</th>
               <td>${p.role}</td>
               <td class="num"><span class="score">${p.engagementScore}</span></td>
               <td class="num">${p.codeChanges}</td>

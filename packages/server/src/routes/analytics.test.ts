@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import * as A from '@automerge/automerge'
 import { after, before, describe, it } from 'node:test'
 import type { AnalyticsResponse, OwnActivity } from '@session-kit/core'
+import { mintToken } from '../auth/tokens.js'
 import { RawClient } from '../testing/client.js'
 import { backends } from '../testing/db.js'
-import { startTestServer, type TestServer } from '../testing/server.js'
+import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from '../testing/server.js'
 
 // A lesson on a clock the test moves: every event is stamped with it, so the numbers are exact.
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0)
@@ -264,6 +265,115 @@ for (const backend of backends()) {
           ['linus', 220, false],
         ],
       )
+    })
+
+    it('leaves a test user (an LMS’s student view) out unless asked for, and marks them then', async () => {
+      const sv = `${sid}-sv`
+      now = at(400)
+      const made = await s.api('POST', '/v1/sessions', undefined, { id: sv, title: 'Student view', ownerId: 'ada', files: { 'main.js': '' } }, { authorization: `Bearer ${TEST_API_KEY}` })
+      assert.equal(made.status, 201, JSON.stringify(made.json))
+      const ins = await s.token(sv, 'instructor', 'ada', { name: 'Ada' })
+      const lea = await s.token(sv, 'learner', 'grace', { name: 'Grace' })
+      const test = await mintToken({ sid: sv, role: 'learner', sub: 'ada-student-view', name: 'Ada Student', test: true }, TEST_SECRET, { ttl: '1h' })
+
+      // 400:10 Grace joins and types; 400:20 the test user joins, types twice, runs and chats.
+      now = at(400, 10)
+      const g = await RawClient.connect(s.url, sv, lea)
+      assert.ok(await g.waitFor(() => g.text('main.js') !== undefined), 'Grace synced')
+      g.type('main.js', 0, 'a')
+      assert.ok(await g.waitFor(() => g.acked.size === 1), 'saved')
+      now = at(400, 20)
+      const t = await RawClient.connect(s.url, sv, test)
+      assert.ok(await t.waitFor(() => t.text('main.js') !== undefined), 'the test user synced')
+      t.type('main.js', 0, 'xy')
+      assert.ok(await t.waitFor(() => t.acked.size === 1), 'saved')
+      t.type('main.js', 0, 'z')
+      assert.ok(await t.waitFor(() => t.acked.size === 2), 'saved')
+      t.send({ type: 'run', run: { file: 'main.js', language: 'javascript', ok: true, errors: 0, durationMs: 5, output: '' } })
+      assert.ok(await g.waitFor(() => g.events.some((e) => e.type === 'run')), 'run stored')
+      t.send({ type: 'chat', text: 'does this work?' })
+      assert.ok(await g.waitFor(() => g.events.some((e) => e.type === 'chat')), 'chat stored')
+      now = at(402)
+
+      const stats = (path: string, token = ins) => s.api('GET', `/v1/sessions/${sv}/analytics${path}`, token)
+      // Counted a moment after they are stored: ask until the test user's run is in when included.
+      let all: AnalyticsResponse | undefined
+      for (let i = 0; i < 100; i++) {
+        all = (await stats('?includeTestUsers=true')).json as AnalyticsResponse
+        if (all.session.executions === 1 && all.session.codeChanges === 3) break
+        await new Promise((r) => setTimeout(r, 50))
+      }
+
+      // By default: as if the test user had never been there.
+      const plain = (await stats('')).json as AnalyticsResponse
+      assert.deepEqual(
+        plain.participants.map((p) => [p.userId, p.codeChanges, 'testUser' in p]),
+        [['grace', 1, false]],
+      )
+      assert.equal(plain.session.participantCount, 1)
+      assert.equal(plain.session.peakParticipants, 1)
+      assert.equal(plain.session.activeParticipants, 1)
+      assert.equal(plain.session.codeChanges, 1)
+      assert.equal(plain.session.executions, 0)
+      assert.equal(plain.series.reduce((n, p) => n + p.codeChanges, 0), 1)
+      assert.equal(plain.series.reduce((n, p) => n + p.executions, 0), 0)
+      assert.equal(Math.max(...plain.series.map((p) => p.activeParticipants)), 1)
+      assert.ok(!JSON.stringify(plain).includes('ada-student-view'), 'no trace of the test user')
+      assert.deepEqual((await stats('?includeTestUsers=false')).json.participants, plain.participants)
+
+      // Asked for: counted like anyone, and marked.
+      assert.deepEqual(
+        all!.participants.map((p) => [p.userId, p.codeChanges, p.executions, p.chatMessages, p.testUser]),
+        [
+          ['grace', 1, 0, 0, undefined],
+          ['ada-student-view', 2, 1, 1, true],
+        ],
+      )
+      assert.equal('testUser' in all!.participants[0]!, false, 'only the test user’s row carries the mark')
+      assert.equal(all!.session.participantCount, 2)
+      assert.equal(all!.session.peakParticipants, 2)
+      assert.equal(all!.session.activeParticipants, 2)
+      assert.equal(all!.session.codeChanges, 3)
+      assert.equal(all!.session.executions, 1)
+      assert.equal(all!.series.reduce((n, p) => n + p.codeChanges, 0), 3)
+      assert.equal(all!.series.reduce((n, p) => n + p.executions, 0), 1)
+      assert.deepEqual((await stats('?includeTestUsers=1')).json.participants, all!.participants)
+
+      // Pseudonyms are numbered over everyone: Grace is Participant 1 either way.
+      const anon = (await stats('?anonymize=true&includeTestUsers=true')).json as AnalyticsResponse
+      assert.deepEqual(
+        anon.participants.map((p) => [p.name, p.testUser]),
+        [
+          ['Participant 1', undefined],
+          ['Participant 2', true],
+        ],
+      )
+      assert.deepEqual(((await stats('?anonymize=true')).json as AnalyticsResponse).participants.map((p) => p.name), ['Participant 1'])
+
+      // The CSV: the same rows; a testUser column only when test users were asked for.
+      const csv = async (q: string) => csvRows(await (await fetch(`${s.url}/v1/sessions/${sv}/analytics/export?format=csv${q}`, { headers: { authorization: `Bearer ${ins}` } })).text())
+      const [header, ...rows] = await csv('')
+      assert.equal(header!.includes('testUser'), false)
+      assert.deepEqual(rows.map((r) => r[0]), ['grace'])
+      const [header2, ...rows2] = await csv('&includeTestUsers=true')
+      assert.equal(header2!.at(-1), 'testUser')
+      assert.deepEqual(rows2.map((r) => [r[0], r.at(-1)]), [
+        ['grace', 'false'],
+        ['ada-student-view', 'true'],
+      ])
+      const json = (await stats('/export?format=json')).json as AnalyticsResponse
+      assert.deepEqual(json.participants.map((p) => p.userId), ['grace'])
+
+      // The test user sees their own counts, like anyone.
+      const own = (await stats('/me', test)).json as OwnActivity
+      assert.deepEqual([own.userId, own.codeChanges, own.executions, own.chatMessages], ['ada-student-view', 2, 1, 1])
+      assert.equal('testUser' in own, false)
+
+      const bad = await stats('?includeTestUsers=maybe')
+      assert.equal(bad.status, 400)
+      assert.match(JSON.stringify(bad.json), /includeTestUsers must be true or false/)
+      g.close()
+      t.close()
     })
   })
 }

@@ -10,15 +10,19 @@ const Query = v.object({
   range: v.optional(v.picklist(ANALYTICS_RANGES, 'range must be 1h, 24h or all'), 'all'),
   anonymize: v.optional(v.picklist(['true', 'false', '1', '0', ''], 'anonymize must be true or false'), 'false'),
   format: v.optional(v.picklist(['json', 'csv'], 'format must be json or csv'), 'json'),
+  // Test users (an LMS's student view) are left out unless asked for.
+  includeTestUsers: v.optional(v.picklist(['true', 'false', '1', '0', ''], 'includeTestUsers must be true or false'), 'false'),
 })
+
+const yes = (flag: string) => flag === 'true' || flag === '1'
 
 async function analytics(c: Context<AppEnv>): Promise<{ res: AnalyticsResponse; query: v.InferOutput<typeof Query> }> {
   const query = parse(Query, c.req.query())
   const { caller, services } = c.var
   const now = services.clock()
-  const { facts, joinSeq } = await gatherAnalytics(services.db.sql, caller.session.id, query.range, now)
+  const { facts, joinSeq } = await gatherAnalytics(services.db.sql, caller.session.id, query.range, now, { includeTestUsers: yes(query.includeTestUsers) })
   let res = computeAnalytics(facts, now.getTime())
-  if (query.anonymize === 'true' || query.anonymize === '1') res = anonymize(res, (id) => joinSeq.get(id) ?? 0)
+  if (yes(query.anonymize)) res = anonymize(res, (id) => joinSeq.get(id) ?? 0)
   return { res, query }
 }
 
@@ -39,7 +43,7 @@ export function analyticsRoutes() {
     const { res, query } = await analytics(c)
     const sid = c.var.caller.session.id
     c.header('content-disposition', `attachment; filename="${fileName(sid, res, query.format)}"`)
-    if (query.format === 'csv') return c.body(analyticsCsv(res), 200, { 'content-type': 'text/csv; charset=utf-8' })
+    if (query.format === 'csv') return c.body(analyticsCsv(res, { testUsers: yes(query.includeTestUsers) }), 200, { 'content-type': 'text/csv; charset=utf-8' })
     return c.json({ format: 'session-kit-analytics', version: 1, sessionId: sid, sessionTitle: c.var.caller.session.title, ...res })
   })
 
@@ -47,7 +51,8 @@ export function analyticsRoutes() {
     const query = parse(Query, c.req.query())
     const { caller, services } = c.var
     const now = services.clock()
-    const { facts } = await gatherAnalytics(services.db.sql, caller.session.id, query.range, now)
+    // A test user sees their own counts like anyone else.
+    const { facts } = await gatherAnalytics(services.db.sql, caller.session.id, query.range, now, { includeTestUsers: true })
     const mine = computeAnalytics({ ...facts, participants: facts.participants.filter((p) => p.userId === caller.claims.sub) }, now.getTime())
     const p = mine.participants[0]
     const own: OwnActivity = {

@@ -15,19 +15,39 @@ import { liveConnections } from './presence.js'
 import { handsRaisedCounts } from './lecture.js'
 import { verifiedRunCounts } from './verified-runs.js'
 
+export interface GatherOptions {
+  /**
+   * Count test users (an LMS's "student view", a token with `test: true`) like everyone else and
+   * mark their rows. Left out by default: a teacher trying the course as a learner is not a learner,
+   * and their edits and runs would skew the class's figures.
+   */
+  includeTestUsers?: boolean
+}
+
 /**
  * Gather what the analytics formulas need, aggregated in SQL: per-person totals and the per-minute
  * trend from the `activity_minutes` rollup (kept current by a trigger on `events`), connections from
  * join/leave events, verified runs from their table, raised hands from lecture events. Eight small indexed queries, whatever the number of events.
+ *
+ * Test users left out are left out of every per-person figure, total and minute of the trend; the
+ * session's own span (its first event, and "now" while anyone is connected) stays the session's.
+ * Pseudonyms are numbered over everyone, so they are the same whether test users are counted or not.
  */
-export async function gatherAnalytics(sql: Sql, sessionId: string, range: AnalyticsRange, now: Date): Promise<{ facts: AnalyticsFacts; joinSeq: Map<string, number> }> {
+export async function gatherAnalytics(
+  sql: Sql,
+  sessionId: string,
+  range: AnalyticsRange,
+  now: Date,
+  opts: GatherOptions = {},
+): Promise<{ facts: AnalyticsFacts; joinSeq: Map<string, number> }> {
   const [[bounds], live, people] = await Promise.all([
     sql<{ first: Date | null; last: Date | null }[]>`select min(at) as first, max(at) as last from events where session_id = ${sessionId}`,
     liveConnections(sql, sessionId),
-    sql<{ userId: string; name: string; role: Role; joinSeq: number | null; recentRuns: boolean[] }[]>`
-      select user_id as "userId", name, coalesce(role_override, token_role) as role, join_seq as "joinSeq", recent_runs as "recentRuns"
+    sql<{ userId: string; name: string; role: Role; joinSeq: number | null; recentRuns: boolean[]; testUser: boolean }[]>`
+      select user_id as "userId", name, coalesce(role_override, token_role) as role, join_seq as "joinSeq", recent_runs as "recentRuns", test_user as "testUser"
       from participants where session_id = ${sessionId}`,
   ])
+  const leftOut = opts.includeTestUsers ? [] : people.filter((p) => p.testUser).map((p) => p.userId)
   const nowMs = now.getTime()
   const first = bounds?.first ? bounds.first.getTime() : null
   // While anyone is connected the range ends now; afterwards, at the session's last event.
@@ -49,13 +69,14 @@ export async function gatherAnalytics(sql: Sql, sessionId: string, range: Analyt
         max(last_activity_at) filter (where last_activity_at <= ${new Date(to)}) as "lastActivityAt"
       from (
         select *, minute >= ${new Date(from)} as in_range from activity_minutes
-        where session_id = ${sessionId} and minute <= ${new Date(to)}
+        where session_id = ${sessionId} and minute <= ${new Date(to)} and user_id <> all(${leftOut}::text[])
       ) m
       group by user_id`,
     sql<{ minute: Date; codeChanges: number; executions: number; activeParticipants: number }[]>`
       select minute, sum(code_changes)::int as "codeChanges", sum(executions)::int as executions,
         (count(*) filter (where last_activity_at is not null))::int as "activeParticipants"
       from activity_minutes where session_id = ${sessionId} and minute >= ${new Date(from)} and minute <= ${new Date(to)}
+        and user_id <> all(${leftOut}::text[])
       group by minute`,
     sql<{ userId: string; kind: 'join' | 'leave'; at: Date; conn: string | null }[]>`
       select user_id as "userId", kind, at, data ->> 'conn' as conn from events
@@ -82,7 +103,8 @@ export async function gatherAnalytics(sql: Sql, sessionId: string, range: Analyt
 
   const byUser = new Map(totals.map((t) => [t.userId, t]))
   const onlineUsers = new Set(live.map((l) => l.userId))
-  const participants: ParticipantFacts[] = people.map((p) => {
+  const skipped = new Set(leftOut)
+  const participants: ParticipantFacts[] = people.filter((p) => !skipped.has(p.userId)).map((p) => {
     const t = byUser.get(p.userId)
     const c = connections.get(p.userId)
     return {
@@ -99,6 +121,7 @@ export async function gatherAnalytics(sql: Sql, sessionId: string, range: Analyt
       recentRuns: p.recentRuns,
       ...verified.get(p.userId),
       handsRaised: hands.get(p.userId) ?? 0,
+      ...(p.testUser ? { testUser: true } : {}),
     }
   })
 
@@ -114,4 +137,16 @@ export async function gatherAnalytics(sql: Sql, sessionId: string, range: Analyt
       serverChanges: totals.reduce((s, t) => s + t.serverChanges, 0),
     },
   }
+}
+
+/**
+ * The learners of an assignment who joined their room as a test user (an LMS's "student view"): the
+ * `test_user` mark their room's participant row took from their token.
+ */
+export async function assignmentTestUsers(sql: Sql, assignmentId: string): Promise<Set<string>> {
+  const rows = await sql<{ userId: string }[]>`
+    select r.user_id as "userId" from assignment_rooms r
+    join participants p on p.session_id = r.session_id and p.user_id = r.user_id
+    where r.assignment_id = ${assignmentId} and p.test_user`
+  return new Set(rows.map((r) => r.userId))
 }
