@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 // (driven in Chromium by examples.test.ts).
 describe('examples started from a shell', () => {
   const root = fileURLToPath(new URL('../../', import.meta.url))
-  const SCRIPTS = ['plain-html', 'docs-playground', 'react-app', 'lms-course-page'] as const
+  const SCRIPTS = ['plain-html', 'docs-playground', 'react-app', 'lms-course-page', 'lti-lms'] as const
   const children: ChildProcess[] = []
   after(() => children.forEach((c) => c.kill('SIGKILL')))
 
@@ -60,7 +60,7 @@ describe('examples started from a shell', () => {
     const npmStart = await holdPort(8787)
     const held = await holdPort()
     try {
-      for (const name of ['plain-html', 'lms-course-page'] as const) {
+      for (const name of ['plain-html', 'lms-course-page', 'lti-lms'] as const) {
         const started = launchExample(name, { PORT: '0' })
         const r = await started.settled
         assert.equal(r.code, null, `${name} starts beside npm start: ${r.stderr}`)
@@ -76,7 +76,7 @@ describe('examples started from a shell', () => {
   })
 
   it('a site answers 503 until its Session Kit server and session exist, and never falls over', { timeout: 120_000 }, async () => {
-    for (const [name, path] of [['lms-course-page', '/course?as=ada'], ['plain-html', '/']] as const) {
+    for (const [name, path] of [['lms-course-page', '/course?as=ada'], ['plain-html', '/'], ['lti-lms', '/']] as const) {
       const free = await holdPort()
       await free.release()
       const started = launchExample(name, { PORT: String(free.port) })

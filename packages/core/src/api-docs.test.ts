@@ -41,6 +41,8 @@ const ROUTES: Record<string, api.ApiSchema> = {
   'GET /v1/assignments/:aid/rooms': api.AssignmentRoomListSchema,
   'POST /v1/assignments/:aid/rooms/:userId/open': api.AssignmentOpenedSchema,
   'POST /v1/assignments/:aid/submit': api.AssignmentSubmittedSchema,
+  'POST /v1/assignments/:aid/roster': api.RosterPulledSchema,
+  'POST /v1/sessions/:sid/roster': api.RosterPulledSchema,
   'GET /v1/assignments/:aid/updates': api.AssignmentUpdateListSchema,
   'GET /v1/assignments/:aid/analytics?anonymize=': api.AssignmentAnalyticsSchema,
 }

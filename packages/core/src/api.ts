@@ -356,6 +356,8 @@ export const AnalyticsResponseSchema = v.object({
       online: v.boolean(),
       connectedSince: v.nullable(Instant),
       recentRuns: v.array(v.boolean()),
+      /** An LMS's "student view" (only with `includeTestUsers=true`; absent on everyone else). */
+      testUser: v.optional(v.boolean()),
     }),
   ),
   seriesStepMinutes: Count,
@@ -426,6 +428,25 @@ export const AssignmentOpenedSchema = v.object({
 })
 export type AssignmentOpened = v.InferOutput<typeof AssignmentOpenedSchema>
 
+/**
+ * Where a learner's score stands on its way to the LMS's gradebook (LTI Assignment and Grade
+ * Services): `waiting` for the server's own tests run of what they submitted, `sending` (again,
+ * with backoff, after a failure: `error` says why), `sent`, or `failed` (given up after a day, or
+ * the code could not be tested).
+ */
+export const GradeStateSchema = v.object({
+  status: v.picklist(['waiting', 'sending', 'sent', 'failed']),
+  /** Out of `scoreMaximum`: the share of the tests that passed, hidden ones included (null until the run finished). */
+  score: v.nullable(v.number()),
+  scoreMaximum: v.nullable(v.number()),
+  /** Why the last attempt failed, in the LMS's words where it gave them; null when it did not fail. */
+  error: v.nullable(v.string()),
+  sentAt: v.nullable(Instant),
+  /** When a failed send is tried again; null when none is due. */
+  retryAt: v.nullable(Instant),
+})
+export type GradeState = v.InferOutput<typeof GradeStateSchema>
+
 /** A learner's room as `GET …/rooms` lists it (instructors). */
 export const AssignmentRoomSchema = v.object({
   userId: v.string(),
@@ -444,11 +465,38 @@ export const AssignmentRoomSchema = v.object({
   attention: v.array(v.string()),
   /** Starter-file changes offered to them and not yet taken. */
   pendingUpdates: Count,
+  /** The room of an LMS's "student view" (a teacher as a learner); absent on everyone else's. */
+  testUser: v.optional(v.boolean()),
+  /** Their score on its way to the LMS's gradebook, for a learner who came from an LMS and submitted; absent otherwise. */
+  grade: v.optional(GradeStateSchema),
 })
 export type AssignmentRoom = v.InferOutput<typeof AssignmentRoomSchema>
 
-export const AssignmentRoomListSchema = v.object({ rooms: v.array(AssignmentRoomSchema) })
+/** A learner of the LMS course an assignment is linked from (its roster) who has not opened it yet. */
+export const NotOpenedLearnerSchema = v.object({
+  userId: v.string(),
+  name: v.string(),
+  /** As the LMS gave it (to invite them), or null. */
+  email: v.nullable(v.string()),
+})
+export type NotOpenedLearner = v.InferOutput<typeof NotOpenedLearnerSchema>
+
+export const AssignmentRoomListSchema = v.object({
+  rooms: v.array(AssignmentRoomSchema),
+  /** The course's learners without a room yet (known from an LMS roster or launch), by name; absent from older servers. */
+  notOpened: v.optional(v.array(NotOpenedLearnerSchema)),
+  /**
+   * The LMS course roster: whether it can be pulled (`POST …/roster`: an LMS launched the assignment
+   * with its roster service) and when people were last stored from it (null before a pull);
+   * absent from older servers.
+   */
+  roster: v.optional(v.object({ available: v.boolean(), pulledAt: v.nullable(Instant) })),
+})
 export type AssignmentRoomList = v.InferOutput<typeof AssignmentRoomListSchema>
+
+/** `POST /v1/assignments/:aid/roster` and `POST /v1/sessions/:sid/roster`: the LMS course roster pulled and kept (people, learners among them). */
+export const RosterPulledSchema = v.object({ members: Count, learners: Count, pulledAt: Instant })
+export type RosterPulled = v.InferOutput<typeof RosterPulledSchema>
 
 /** `POST …/submit`: when it was recorded, and whether editing is now locked for them. */
 export const AssignmentSubmittedSchema = v.object({ sessionId: v.string(), submittedAt: Instant, locked: v.boolean() })
@@ -465,7 +513,7 @@ export type AssignmentUpdate = v.InferOutput<typeof AssignmentUpdateSchema>
 export const AssignmentUpdateListSchema = v.object({ updates: v.array(AssignmentUpdateSchema) })
 export type AssignmentUpdateList = v.InferOutput<typeof AssignmentUpdateListSchema>
 
-/** `GET …/analytics?anonymize=`: per learner, from their room's verified runs. */
+/** `GET …/analytics?anonymize=&includeTestUsers=`: per learner, from their room's verified runs (test users left out unless asked for). */
 export const AssignmentAnalyticsSchema = v.object({
   assignmentId: v.string(),
   anonymized: v.boolean(),
@@ -483,6 +531,8 @@ export const AssignmentAnalyticsSchema = v.object({
       submittedAt: v.nullable(Instant),
       /** Every finished verified tests run, oldest first. */
       tests: v.array(v.object({ at: Instant, passed: Count, failed: Count })),
+      /** An LMS's "student view" (only with `includeTestUsers=true`; absent on everyone else). */
+      testUser: v.optional(v.boolean()),
     }),
   ),
 })

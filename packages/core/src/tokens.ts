@@ -31,6 +31,8 @@ export const TokenClaimsSchema = v.pipe(v.object({
   // does not carry over to it. (A plain comment: RoomClaims repeats the claims, and typedoc would
   // count a doc comment twice.)
   epoch: v.optional(v.pipe(v.number(), v.integer())),
+  // An LMS's "student view" (an LTI TestUser): a learner left out of analytics by default.
+  test: v.optional(v.boolean('test must be true or false')),
 }), v.check((c) => c.sid !== undefined || c.assignment !== undefined, 'a token names a session (sid) or an assignment (assignment)'))
 export type TokenClaims = v.InferOutput<typeof TokenClaimsSchema>
 

@@ -7,9 +7,12 @@ import type { AppEnv, Services } from './http/context.js'
 import { AppError } from './errors.js'
 import { demoRoutes } from './demo/routes.js'
 import { pageRoutes } from './pages/routes.js'
+import { ltiRoutes } from './lti/routes.js'
+import { ltiPlatformRoutes } from './routes/lti-platforms.js'
 import { analyticsRoutes } from './routes/analytics.js'
 import { assignmentRoomRoutes } from './routes/assignment-rooms.js'
 import { assignmentRoutes } from './routes/assignments.js'
+import { ltiServiceRoutes } from './routes/lti-services.js'
 import { chatRoutes } from './routes/chat.js'
 import { invitationRoutes } from './routes/invitations.js'
 import { recordingRoutes } from './routes/recordings.js'
@@ -123,6 +126,9 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.route('/v1/sessions', hiddenFileRoutes())
   app.route('/v1/assignments', assignmentRoutes())
   app.route('/v1/assignments', assignmentRoomRoutes())
+  app.route('/v1', ltiServiceRoutes())
+  app.route('/v1/lti', ltiPlatformRoutes())
+  app.route('/lti', ltiRoutes())
   app.route('/', pageRoutes(services))
   if (config.demo) app.route('/', demoRoutes(services))
 

@@ -55,6 +55,7 @@ const CONTRACT: Record<string, string> = {
   'GET /v1/sessions/:sid/invitations': 'INVITE_PARTICIPANTS',
   'POST /v1/sessions/:sid/invitations/:id/resend': 'INVITE_PARTICIPANTS',
   'DELETE /v1/sessions/:sid/invitations/:id': 'INVITE_PARTICIPANTS',
+  'POST /v1/sessions/:sid/roster': 'INVITE_PARTICIPANTS',
   'POST /v1/sessions/:sid/snapshots': 'CREATE_SNAPSHOT',
   'GET /v1/sessions/:sid/snapshots': 'VIEW_CODE',
   'GET /v1/sessions/:sid/snapshots/:id': 'VIEW_CODE',
@@ -280,6 +281,7 @@ const ASSIGNMENT_CONTRACT: Record<string, 'host' | 'instructor' | 'member' | 'le
   'POST /v1/assignments/:aid/submit': 'learner',
   'GET /v1/assignments/:aid/updates': 'learner',
   'POST /v1/assignments/:aid/updates/accept': 'learner',
+  'POST /v1/assignments/:aid/roster': 'instructor',
 }
 /** The two routes without an assignment in the path check their callers themselves (the assignment is the token's). */
 const ASSIGNMENT_SELF_CHECKED = new Set(['POST /v1/assignments', 'GET /v1/assignments'])
@@ -347,5 +349,56 @@ describe('authorization sweep: assignments (PGlite)', () => {
       }
     }
     console.log(`authorization sweep: ${keys.length} assignment routes × ${CALLERS.length} kinds of caller = ${cases} cases`)
+  })
+})
+
+/**
+ * The LTI routes a browser or an LMS reaches without any token: the launch protocol itself (its
+ * own checks: a registered LMS, a signed launch, a state bound to the browser), our key set, the
+ * pages' script, the registration link (signed by this server) and the picker's answer (signed too).
+ */
+const LTI_OPEN_ROUTES = new Set([
+  'GET /lti/login',
+  'POST /lti/login',
+  'POST /lti/launch',
+  'POST /lti/launch/confirm',
+  'GET /lti/jwks',
+  'GET /lti/assets/lti.js',
+  'GET /lti/register',
+  'POST /lti/deep-link',
+])
+
+describe('authorization sweep: LTI administration (PGlite)', () => {
+  let s: TestServer
+  before(async () => {
+    s = await startTestServer('pglite')
+  })
+  after(() => s.stop())
+
+  it('every /v1/lti route is the host’s alone; the open /lti routes are exactly the protocol’s', async () => {
+    const all = s.app.routes.filter((r) => r.method !== 'ALL')
+    const open = [...new Set(all.filter((r) => r.path.startsWith('/lti/')).map((r) => `${r.method} ${r.path}`))].sort()
+    assert.deepEqual(open, [...LTI_OPEN_ROUTES].sort(), 'a new /lti route is a decision: add it here, or put it under /v1/lti behind the API key')
+    const admin = [...new Set(all.filter((r) => r.path.startsWith('/v1/lti')).map((r) => `${r.method} ${r.path}`))]
+    assert.ok(admin.length >= 6, `the platform routes are there: ${admin.join(', ')}`)
+    const callers = [
+      { label: 'nobody', token: undefined },
+      { label: 'a wrong key', token: 'not-the-key' },
+      { label: 'an instructor’s room token', token: await mintToken({ sub: 'ins', name: 'Ins', role: 'instructor', sid: 'any' }, TEST_SECRET, { ttl: '1h' }) },
+      { label: 'an instructor’s assignment token', token: await mintToken({ sub: 'ins', name: 'Ins', role: 'instructor', assignment: 'any' }, TEST_SECRET, { ttl: '1h' }) },
+    ]
+    let cases = 0
+    for (const key of admin) {
+      const [method, pattern] = key.split(' ') as [string, string]
+      const path = pattern.replace(':id', 'p0000000000')
+      for (const who of callers) {
+        const res = await s.api(method, path, who.token, method === 'GET' || method === 'DELETE' ? undefined : {})
+        assert.equal(res.status, 401, `${key} by ${who.label} → ${res.status} ${JSON.stringify(res.json?.error ?? '')}`)
+        cases++
+      }
+      const host = await s.api(method, path, TEST_API_KEY, method === 'GET' || method === 'DELETE' ? undefined : {})
+      assert.ok(host.status !== 401 && host.status !== 403, `${key} by the host → ${host.status}`)
+    }
+    console.log(`authorization sweep: ${admin.length} LTI administration routes × ${callers.length + 1} kinds of caller = ${cases + admin.length} cases`)
   })
 })

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { jwtVerify } from 'jose'
 import { mintToken } from './auth/tokens.js'
 import { reachableUrl } from './config.js'
 import { freshDataDir, removeDir } from './testing/db.js'
-import { TEST_SECRET } from './testing/server.js'
+import { startTestServer, TEST_SECRET } from './testing/server.js'
 
 const BIN = fileURLToPath(new URL('../bin/session-kit-server.js', import.meta.url))
 const DIST = new URL('../dist/', import.meta.url).href
@@ -149,6 +150,111 @@ try { await createServer({ port: ${port}, dataDir: ${JSON.stringify(dataDir)}, e
       assert.equal(res.status, 201)
       const { link } = (await res.json()) as { link: string }
       assert.ok(link.startsWith(`${reachable}/invite?invite=`), link)
+    })
+  })
+
+  describe('lti: registering LMSs from the command line', () => {
+    const LMS = 'https://moodle.example.edu'
+    const platformFlags = ['--issuer', LMS, '--client-id', 'sk-1', '--auth-url', `${LMS}/auth`, '--token-url', `${LMS}/token`, '--jwks-url', `${LMS}/jwks`]
+
+    it('add-platform, then list-platforms, remove-platform and rotate-keys, on a fresh data folder', async () => {
+      const dataDir = await freshDataDir()
+      const lti = (...args: string[]) => cli(['lti', ...args, '--data-dir', dataDir])
+      try {
+        const added = await lti('add-platform', ...platformFlags, '--deployment', 'd1', '--deployment', 'd2', '--name', 'Moodle')
+        assert.equal(added.code, 0, added.stderr)
+        const id = /^Registered the LMS Moodle as (p[0-9a-f]{10}): issuer https:\/\/moodle\.example\.edu, client id sk-1, deployments d1, d2\.\n$/.exec(added.stdout)?.[1]
+        assert.ok(id, added.stdout)
+
+        const again = await lti('add-platform', ...platformFlags, '--deployment', 'd3', '--json')
+        assert.equal(again.code, 0, again.stderr)
+        const json = JSON.parse(again.stdout)
+        assert.equal(json.id, id, 'the same issuer and client id: the same registration')
+        assert.deepEqual(json.deploymentIds, ['d1', 'd2', 'd3'])
+        assert.equal(json.registeredBy, 'admin')
+
+        const listed = await lti('list-platforms')
+        assert.equal(listed.code, 0, listed.stderr)
+        assert.match(listed.stdout, new RegExp(`^${id}  Moodle  issuer ${LMS.replaceAll('.', '\\.')}  client id sk-1  deployments d1, d2, d3  \\(by an administrator, \\d{4}-\\d\\d-\\d\\d\\)\\n$`))
+        const listedJson = JSON.parse((await lti('list-platforms', '--json')).stdout)
+        assert.deepEqual(listedJson.platforms.map((p: { id: string }) => p.id), [id])
+
+        const kid = await lti('rotate-keys')
+        assert.equal(kid.code, 0, kid.stderr)
+        assert.match(kid.stdout, /^New LTI signing key sk-\d{4}-\d\d-\d\d-[0-9a-f]{8}: /)
+
+        const removed = await lti('remove-platform', '--id', id!)
+        assert.equal(removed.code, 0, removed.stderr)
+        const unknown = await lti('remove-platform', '--id', id!)
+        assert.equal(unknown.code, 1)
+        assert.match(unknown.stderr, /^session-kit-server: no LMS is registered with id "p[0-9a-f]{10}" \(session-kit-server lti list-platforms shows the ids\)\.\n$/)
+        assert.match((await lti('list-platforms')).stdout, /^No LMS is registered yet/)
+      } finally {
+        removeDir(dataDir)
+      }
+    })
+
+    it('a wrong command line is one sentence and exit code 2, before opening any database', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'sk-lti-'))
+      try {
+        const cases: [string[], RegExp][] = [
+          [['lti', 'add-platform', '--issuer', LMS], /^session-kit-server: lti add-platform needs --client-id, --auth-url, --token-url, --jwks-url, --deployment \(/],
+          [['lti', 'add-platform', ...platformFlags], /needs --deployment \(/],
+          [['lti', 'add-platform', ...platformFlags.map((f) => f.replace('https://', 'http://')), '--deployment', 'd1'], /^session-kit-server: --issuer must use https \(plain http only for localhost or 127\.0\.0\.1\)\.\n$/],
+          [['lti', 'add-platform', ...platformFlags, '--deployment', ''], /^session-kit-server: --deployment must not be empty\.\n$/],
+          [['lti', 'add-platform', ...platformFlags, '--deployment', 'x'.repeat(256)], /^session-kit-server: --deployment must be at most 255 characters\.\n$/],
+          [['lti', 'remove-platform'], /^session-kit-server: lti remove-platform needs --id /],
+          [['lti'], /^session-kit-server: lti needs a command: add-platform, list-platforms/],
+          [['lti', 'frobnicate'], /^session-kit-server: unknown lti command "frobnicate"/],
+          [['lti', 'list-platforms', '--colour'], /^session-kit-server: Unknown option '--colour'/],
+          [['lti', 'registration-url', '--ttl', '90d'], /^session-kit-server: --ttl must be a duration from 1m to 30d/],
+        ]
+        for (const [args, stderr] of cases) {
+          const r = await cli([...args, '--data-dir', dataDir])
+          assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+          assert.match(r.stderr, stderr, args.join(' '))
+          assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
+          assert.equal(r.stdout, '')
+        }
+        assert.deepEqual(readdirSync(dataDir), [], 'no database was opened')
+      } finally {
+        removeDir(dataDir)
+      }
+    })
+
+    it('registration-url and tool-config name the public URL', async () => {
+      const env = { SESSION_KIT_SECRET: TEST_SECRET, SESSION_KIT_PUBLIC_URL: 'https://rooms.example.edu' }
+      const reg = await cli(['lti', 'registration-url', '--ttl', '1d', '--json'], { env })
+      assert.equal(reg.code, 0, reg.stderr)
+      const { url, expiresAt } = JSON.parse(reg.stdout)
+      assert.ok(url.startsWith('https://rooms.example.edu/lti/register?reg='), url)
+      assert.ok(Math.abs(Date.parse(expiresAt) - Date.now() - 86_400_000) < 60_000)
+      const { payload } = await jwtVerify(new URL(url).searchParams.get('reg')!, new TextEncoder().encode(TEST_SECRET))
+      assert.equal(payload.purpose, 'lti-registration')
+
+      const tool = await cli(['lti', 'tool-config', '--json'], { env: { SESSION_KIT_PUBLIC_URL: 'https://rooms.example.edu' } })
+      assert.equal(tool.code, 0, tool.stderr)
+      assert.equal(tool.stderr, '', 'no secret is needed (nor made) to print the configuration')
+      assert.deepEqual(JSON.parse(tool.stdout), {
+        loginUrl: 'https://rooms.example.edu/lti/login',
+        launchUrl: 'https://rooms.example.edu/lti/launch',
+        jwksUrl: 'https://rooms.example.edu/lti/jwks',
+        deepLinkingUrl: 'https://rooms.example.edu/lti/launch',
+        domain: 'rooms.example.edu',
+      })
+    })
+
+    it('a data folder a running server holds is refused in one sentence naming the API route', async () => {
+      const s = await startTestServer('pglite')
+      try {
+        const r = await cli(['lti', 'list-platforms', '--data-dir', s.dataDir])
+        assert.equal(r.code, 1, r.stderr)
+        assert.equal(r.stdout, '')
+        assert.match(r.stderr, /^session-kit-server: the data folder .+ is open in a running Session Kit server \(embedded PGlite serves one process at a time\): use that server's GET \/v1\/lti\/platforms \(with the API key\) instead, or stop it first; .*\.\n$/)
+        assert.equal((await s.api('GET', '/healthz')).status, 200, 'the server was not disturbed')
+      } finally {
+        await s.stop()
+      }
     })
   })
 })

@@ -3,7 +3,7 @@
  * below both so neither depends on the other.
  */
 
-export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 503
+export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 502 | 503 | 504
 
 /** An error a person can act on: a stable code, an HTTP status and a sentence. */
 export class AppError extends Error {

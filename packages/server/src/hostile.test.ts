@@ -525,4 +525,41 @@ describe('hostile input (PGlite)', () => {
     const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error'))
     assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
   })
+  it('LTI: garbage to the login, launch, confirm, deep-link and registration routes is answered with a page and a code, never a 500; nothing is kept', async () => {
+    const logged = s.logs.length
+    const form = (fields: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(fields) })
+    const cases: [string, string, RequestInit | undefined, number, string][] = [
+      ['a login without parameters', '/lti/login', undefined, 400, 'lti_login_incomplete'],
+      ['a login from an unknown LMS', `/lti/login?iss=${encodeURIComponent('https://nobody.test')}&login_hint=x&target_link_uri=x`, undefined, 403, 'lti_unknown_platform'],
+      ['a login with a script in the issuer', `/lti/login?iss=${encodeURIComponent('<script>alert(1)</script>')}&login_hint=x&target_link_uri=x`, undefined, 403, 'lti_unknown_platform'],
+      ['a login with control characters', `/lti/login?iss=%00%01&login_hint=%0A&target_link_uri=%0D`, undefined, 400, 'lti_login_invalid'],
+      ['a login with a hint of 5,000 characters', `/lti/login?iss=x&login_hint=${'h'.repeat(5000)}&target_link_uri=x`, undefined, 400, 'lti_login_invalid'],
+      ['a login posted as JSON', '/lti/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"iss":"x"}' }, 400, 'lti_login_incomplete'],
+      ['a launch without a body', '/lti/launch', { method: 'POST' }, 400, 'lti_launch_incomplete'],
+      ['a launch posted as JSON', '/lti/launch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id_token":"x","state":"y"}' }, 400, 'lti_launch_incomplete'],
+      ['a launch with an unknown state', '/lti/launch', form({ id_token: 'a.b.c', state: 'nope' }), 400, 'lti_state_unknown'],
+      ['a launch with a NUL in its state', '/lti/launch', form({ id_token: 'a.b.c', state: 'a\u0000b' }), 400, 'lti_state_unknown'],
+      ['a confirm with a NUL in its state', '/lti/launch/confirm', form({ state: '\u0000'.repeat(32), binding: 'x' }), 400, 'lti_state_unknown'],
+      ['a launch with a huge state', '/lti/launch', form({ id_token: 'x', state: 'y'.repeat(100_000) }), 400, 'lti_state_unknown'],
+      ['a launch the LMS refused', '/lti/launch', form({ error: 'login_required', error_description: '<b>not signed in</b>' }), 400, 'lti_platform_error'],
+      ['a confirm without a state', '/lti/launch/confirm', form({ binding: 'x' }), 400, 'lti_state_unknown'],
+      ['a deep-link answer not made by the tool', '/lti/deep-link', form({ request: 'e30.e30.x', kind: 'room', title: 'x' }), 400, 'lti_deep_linking_expired'],
+      ['a deep-link answer without a request', '/lti/deep-link', form({ kind: 'room' }), 400, 'lti_deep_linking_expired'],
+      ['a registration without its link', '/lti/register?openid_configuration=http%3A%2F%2F127.0.0.1%3A1%2F', undefined, 401, ''],
+    ]
+    for (const [label, path, init, status, code] of cases) {
+      const res = await fetch(s.url + path, init)
+      const text = await res.text()
+      assert.equal(res.status, status, `${label}: ${res.status} ${text.slice(0, 200)}`)
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/, `${label}: a page`)
+      if (code) assert.match(text, new RegExp(`<code>${code}</code>`), label)
+      assert.doesNotMatch(text, /<script>alert|<b>not signed in<\/b>/, `${label}: what was sent is escaped`)
+    }
+    const huge = await fetch(s.url + '/lti/launch', form({ id_token: 'x'.repeat(300 * 1024), state: 'y' }))
+    assert.equal(huge.status, 413, 'a body over 256 kB')
+    const [kept] = await s.db.sql<{ n: number }[]>`select count(*)::int as n from lti_logins`
+    assert.equal(kept!.n, 0, 'no login was kept')
+    const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error'))
+    assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
+  })
 })

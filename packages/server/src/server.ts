@@ -20,6 +20,9 @@ import { Mailer } from './mail/mailer.js'
 import { buildReplay } from './recordings/replay.js'
 import { getRecording, processingRecordingIds } from './store/recordings.js'
 import { VerifiedRuns } from './runs/verified-runs.js'
+import { ToolKeys } from './lti/keys.js'
+import { ServiceTokens } from './lti/service-token.js'
+import { GradeOutbox } from './lti/grades.js'
 
 export interface SessionKitServer {
   services: Services
@@ -89,7 +92,12 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   // One set of sandboxes per process; runs an earlier process left unfinished are ended first.
   const runs = new VerifiedRuns({ sql: db.sql, hub, config: config.runs, clock, log, singleInstance: db.kind === 'pglite' })
   await runs.start()
-  const services: Services = { config, db, hub, verifier, mailer, runs, clock, log }
+  const ltiKeys = new ToolKeys(db.sql)
+  const ltiTokens = new ServiceTokens({ keys: ltiKeys })
+  // Scores for LMS gradebooks: every instance works the same outbox (rows are claimed, never shared).
+  const ltiGrades = new GradeOutbox({ sql: db.sql, runs, tokens: ltiTokens, clock, log })
+  ltiGrades.start()
+  const services: Services = { config, db, hub, verifier, mailer, runs, ltiKeys, ltiTokens, ltiGrades, clock, log }
   if (config.demo) await seedDemo(db.sql)
   // Replays whose build was cut short (a crash after stop) are built again.
   for (const rec of await processingRecordingIds(db.sql)) {
@@ -117,6 +125,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
       })
     } catch (e) {
       // The port is taken (EADDRINUSE) or not ours to bind: leave nothing open behind us.
+      await ltiGrades.close()
       await runs.close()
       await hub.close()
       await hub.drain()
@@ -154,6 +163,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
     async close() {
       if (closed) return
       closed = true
+      // The outbox first: it asks for runs. Rows it held are taken up again when their lease ends.
+      await ltiGrades.close()
       // Runs still in the sandboxes cannot finish: they are ended (and the rooms told) while the hub still listens.
       await runs.close()
       await hub.close()

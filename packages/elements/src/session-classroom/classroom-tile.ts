@@ -1,5 +1,5 @@
 import { html, nothing } from 'lit'
-import type { AssignmentRoom } from '@session-kit/core'
+import type { AssignmentRoom, GradeState, NotOpenedLearner } from '@session-kit/core'
 import { clockTime, relativeTime } from '../internal/format.js'
 import type { PeekView } from './room-peek.js'
 
@@ -22,12 +22,32 @@ function tests(r: AssignmentRoom) {
   return html`<span class="tone ${ok ? 'ok' : 'danger'}"><span aria-hidden="true">${ok ? '✓' : '✗'}</span> ${words}</span>`
 }
 
+/** A score as a gradebook shows it: "80", "83.3". */
+const points = (n: number | null) => String(Math.round((n ?? 0) * 10) / 10)
+
+/** Where the learner's grade stands on its way to the LMS, in a few words, with a tone (and the whole reason in a tooltip). */
+export function gradeWords(g: GradeState): { text: string; tone: '' | 'ok' | 'warning' | 'danger'; title: string } {
+  const reason = g.error ?? ''
+  const short = reason.length > 90 ? `${reason.slice(0, 90)}…` : reason
+  if (g.status === 'sent') return { text: `Grade sent ${points(g.score)}/${points(g.scoreMaximum ?? 100)}`, tone: 'ok', title: '' }
+  if (g.status === 'failed') return { text: `Grade failed: ${short || 'not sent'} — gave up`, tone: 'danger', title: reason }
+  if (g.status === 'sending' && reason) return { text: `Grade failed: ${short} — retrying`, tone: 'warning', title: reason }
+  return { text: g.status === 'waiting' ? 'Grading the submission…' : 'Sending the grade…', tone: '', title: '' }
+}
+
+function grade(g: GradeState | undefined) {
+  if (!g) return nothing
+  const w = gradeWords(g)
+  return html`<span part="grade" class="tone ${w.tone}" title=${w.title || nothing}>${w.text}</span>`
+}
+
 /** What a screen reader hears on the tile: the whole state in one sentence. */
 function label(r: AssignmentRoom, online: boolean, hand: boolean) {
   const parts = [r.name, online ? 'online' : 'offline']
   if (hand) parts.push('hand raised')
   if (r.tests) parts.push(`tests ${r.tests.passed} of ${r.tests.passed + r.tests.failed} passed`)
   if (r.submittedAt) parts.push('submitted')
+  if (r.grade) parts.push(gradeWords(r.grade).text)
   if (r.attention.length) parts.push('needs attention')
   return parts.join(', ')
 }
@@ -58,6 +78,7 @@ export function tile(r: AssignmentRoom, view: PeekView | null, a: TileActions) {
       <span>${online ? 'Online' : 'Offline'}${r.lastActivityAt ? html` · active ${relativeTime(r.lastActivityAt)}` : html` · not started`}</span>
       ${tests(r)}
       ${r.submittedAt ? html`<span class="tone ok">Submitted ${clockTime(r.submittedAt)}</span>` : nothing}
+      ${grade(r.grade)}
     </p>
     ${question ? html`<p class="question">“${question}”</p>` : nothing}
     ${r.attention.length ? html`<p class="needs tone warning"><span aria-hidden="true">⚠</span> ${r.attention.join(' ')}</p>` : nothing}
@@ -76,5 +97,17 @@ export function tile(r: AssignmentRoom, view: PeekView | null, a: TileActions) {
           </button>`
         : nothing}
     </div>
+  </li>`
+}
+
+/**
+ * A learner of the course (from the LMS roster) who has not opened the assignment: a row with no
+ * room to open, their email to invite them where the LMS gave it.
+ */
+export function notOpenedRow(m: NotOpenedLearner) {
+  return html`<li part="not-opened-learner" class="not-opened-learner" data-learner=${m.userId}>
+    <span class="name">${m.name}</span>
+    <span class="tone">Not opened yet</span>
+    ${m.email ? html`<a href="mailto:${m.email}" title="Write to ${m.name} to invite them">${m.email}</a>` : nothing}
   </li>`
 }

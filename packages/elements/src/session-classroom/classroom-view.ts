@@ -1,4 +1,4 @@
-import type { AssignmentRoom } from '@session-kit/core'
+import type { AssignmentRoom, NotOpenedLearner } from '@session-kit/core'
 
 export const FILTERS = {
   all: 'Everyone',
@@ -57,4 +57,23 @@ export function arrange(rooms: readonly Tile[], opts: { filter: Filter; sort: So
 /** How many rooms match each filter (for the filter's labels). */
 export function counts(rooms: readonly Tile[]): Record<Filter, number> {
   return Object.fromEntries((Object.keys(MATCH) as Filter[]).map((f) => [f, rooms.filter(MATCH[f]).length])) as Record<Filter, number>
+}
+
+/** Filters a learner who has not opened the assignment matches: they have not started and not submitted. */
+const NOT_OPENED_MATCH: readonly Filter[] = ['all', 'not-started', 'not-submitted']
+
+/** The learners without a room to list under the tiles: those the filter and the search match, by name. */
+export function arrangeNotOpened(learners: readonly NotOpenedLearner[], opts: { filter: Filter; search: string }): NotOpenedLearner[] {
+  if (!NOT_OPENED_MATCH.includes(opts.filter)) return []
+  const q = opts.search.trim().toLocaleLowerCase()
+  return learners
+    .filter((m) => !q || m.name.toLocaleLowerCase().includes(q))
+    .sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }) || a.userId.localeCompare(b.userId))
+}
+
+/** The filters' counts with the learners who have not opened the assignment counted where they show. */
+export function countsWithNotOpened(rooms: readonly Tile[], notOpened: number): Record<Filter, number> {
+  const n = counts(rooms)
+  for (const f of NOT_OPENED_MATCH) n[f] += notOpened
+  return n
 }

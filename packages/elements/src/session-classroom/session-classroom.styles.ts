@@ -57,11 +57,13 @@ export const styles = css`
     width: 100%;
     box-sizing: border-box;
   }
-  .toolbar .export {
+  .toolbar :is(.export, .roster) {
     display: flex;
     flex-wrap: wrap;
     gap: 0.5rem;
     align-items: center;
+  }
+  .toolbar .export {
     margin-left: auto;
   }
   .toolbar .export label.check {
@@ -142,6 +144,37 @@ export const styles = css`
     gap: 0.1rem 0.6rem;
     font-size: 0.8rem;
     color: var(--_muted);
+  }
+  .not-opened {
+    display: grid;
+    gap: 0.4rem;
+  }
+  .not-opened h3 {
+    font-size: 1rem;
+  }
+  .not-opened ul {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+    display: grid;
+    gap: 0.25rem;
+  }
+  .not-opened-learner {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.1rem 0.75rem;
+    align-items: baseline;
+    padding: 0.35rem 0.6rem;
+    border: 1px dashed var(--_border);
+    border-radius: var(--_radius);
+    font-size: 0.9rem;
+  }
+  .not-opened-learner .name {
+    font-weight: 600;
+  }
+  .not-opened-learner a {
+    color: var(--_accent);
+    overflow-wrap: anywhere;
   }
   .question {
     font-size: 0.85rem;

@@ -1,7 +1,7 @@
 import { expect, fixture, oneEvent } from '@open-wc/testing'
 import { sendKeys, setViewport } from '@web/test-runner-commands'
 import { html } from 'lit'
-import type { AssignmentRoom } from '@session-kit/core'
+import type { AssignmentRoom, AssignmentRoomList, NotOpenedLearner } from '@session-kit/core'
 import '../define/session-classroom.js'
 import { FAKE_SERVER, FakeRoomServer, fakeAssignmentToken, person } from '../test-support/fake-socket.js'
 import { waitFor } from '../test-support/room.js'
@@ -22,8 +22,14 @@ const CLASS = [
   room('dee', 'Dee', { hand: { raisedAt: ago(3), question: 'Why does it return undefined?' } }),
 ]
 
+/** What an LMS link gives the fake server: the roster's state in the rooms listing, and the answer to a pull. */
+interface FakeLms {
+  roster: NonNullable<AssignmentRoomList['roster']>
+  pull: (init: RequestInit) => Response | Promise<Response>
+}
+
 /** A fake server for the overview: the assignment, its rooms, and a token per room (each one counted). */
-function fakeApi(rooms: AssignmentRoom[]) {
+function fakeApi(rooms: AssignmentRoom[], notOpened?: NotOpenedLearner[], lms?: FakeLms) {
   const opens: string[] = []
   const before = globalThis.fetch
   globalThis.fetch = async (input, init) => {
@@ -31,7 +37,8 @@ function fakeApi(rooms: AssignmentRoom[]) {
     if (!url.startsWith(FAKE_SERVER + '/v1/assignments/')) return before(input, init)
     const path = url.slice(FAKE_SERVER.length)
     if (path === '/v1/assignments/a1') return Response.json({ id: 'a1', title: 'Week 4', files: { 'main.js': '' } })
-    if (path === '/v1/assignments/a1/rooms') return Response.json({ rooms })
+    if (path === '/v1/assignments/a1/rooms') return Response.json({ rooms, ...(notOpened ? { notOpened } : {}), ...(lms ? { roster: lms.roster } : {}) })
+    if (path === '/v1/assignments/a1/roster' && init?.method === 'POST' && lms) return lms.pull(init)
     const open = /\/rooms\/([^/]+)\/open$/.exec(path)
     if (open && init?.method === 'POST') {
       const userId = decodeURIComponent(open[1]!)
@@ -46,11 +53,11 @@ function fakeApi(rooms: AssignmentRoom[]) {
 const token = fakeAssignmentToken('ins', 'instructor', 'a1')
 const names = (root: ShadowRoot) => [...root.querySelectorAll('li[data-user] h3')].map((h) => h.textContent)
 
-async function mount(rooms = CLASS) {
+async function mount(rooms = CLASS, notOpened?: NotOpenedLearner[], lms?: FakeLms) {
   const server = new FakeRoomServer(person('ins', 'instructor'), { 'main.js': 'function greet(name) {\n  return `Hi ${name}`\n}\n' })
-  const opens = fakeApi(rooms)
+  const opens = fakeApi(rooms, notOpened, lms)
   const el = await fixture<SessionClassroom>(html`<session-classroom server=${FAKE_SERVER} assignment="a1" token=${token}></session-classroom>`)
-  await waitFor(() => el.shadowRoot!.querySelectorAll('li[data-user]').length > 0, 4000, 'tiles')
+  await waitFor(() => el.shadowRoot!.querySelectorAll(rooms.length ? 'li[data-user]' : '[part=not-opened-learner]').length > 0, 4000, 'tiles')
   return { el, root: el.shadowRoot!, server, opens }
 }
 
@@ -79,6 +86,7 @@ describe('<session-classroom>', () => {
     const hellos = m.server.sockets.length
     expect(hellos).to.equal(4)
     expect(m.server.sent.filter((e) => e.type === 'chat' || e.type === 'presence')).to.deep.equal([])
+    expect(m.root.querySelector('[part=roster]'), 'no LMS roster to pull').to.equal(null)
     await expect(m.el).to.be.accessible()
   })
 
@@ -179,5 +187,130 @@ describe('<session-classroom>', () => {
     m.root.querySelector('form')!.requestSubmit()
     await waitFor(() => m.root.querySelector('.sent')?.textContent === 'Sent to everyone (4 rooms).', 4000, 'sent to everyone')
     expect(m.server.sent.filter((e) => e.type === 'chat' && e.text === 'Five minutes left')).to.have.length(4)
+  })
+
+  it('shows each learner’s grade on its way to the LMS, and the course’s learners who have not opened it, with no room to open', async () => {
+    const sent = { status: 'sent' as const, score: 80, scoreMaximum: 100, error: null, sentAt: ago(1), retryAt: null }
+    const graded = [
+      room('ada', 'Ada', { submittedAt: ago(2), grade: sent }),
+      room('bob', 'Bob', { submittedAt: ago(2), grade: { ...sent, status: 'sending', score: 100, sentAt: null, error: 'The LMS refused the score (HTTP 503: server_error)', retryAt: new Date(NOW + 30_000).toISOString() } }),
+      room('cy', 'Cy', { submittedAt: ago(2), grade: { ...sent, status: 'failed', sentAt: null, error: 'The LMS refused the score (HTTP 500: gradebook closed)' } }),
+      room('dee', 'Dee', { submittedAt: ago(1), grade: { status: 'waiting', score: null, scoreMaximum: null, error: null, sentAt: null, retryAt: null } }),
+    ]
+    const waiting = [
+      { userId: 'lti:p1:u-eli', name: 'Eli', email: 'eli@school.test' },
+      { userId: 'lti:p1:u-fay', name: 'Fay', email: null },
+    ]
+    const m = await mount(graded, waiting)
+    server = m.server
+    const tile = (name: string) => [...m.root.querySelectorAll<HTMLElement>('li[data-user]')].find((li) => li.querySelector('h3')!.textContent === name)!
+    expect(tile('Ada').querySelector('[part=grade]')!.textContent).to.equal('Grade sent 80/100')
+    expect(tile('Ada').getAttribute('aria-label')).to.contain('Grade sent 80/100')
+    expect(tile('Bob').querySelector('[part=grade]')!.textContent).to.equal('Grade failed: The LMS refused the score (HTTP 503: server_error) — retrying')
+    expect(tile('Cy').querySelector('[part=grade]')!.textContent).to.equal('Grade failed: The LMS refused the score (HTTP 500: gradebook closed) — gave up')
+    expect(tile('Dee').querySelector('[part=grade]')!.textContent).to.equal('Grading the submission…')
+
+    // Learners without a room: rows under the tiles, not tiles (no code, no Open), their email to invite them.
+    expect(m.root.querySelectorAll('li[data-user]')).to.have.length(4)
+    const rows = [...m.root.querySelectorAll<HTMLElement>('[part=not-opened-learner]')]
+    expect(rows.map((r) => r.querySelector('.name')!.textContent)).to.deep.equal(['Eli', 'Fay'])
+    expect(rows.every((r) => r.textContent!.includes('Not opened yet'))).to.equal(true)
+    expect(rows.some((r) => r.querySelector('button'))).to.equal(false)
+    expect(rows[0]!.querySelector('a')!.getAttribute('href')).to.equal('mailto:eli@school.test')
+    expect(rows[1]!.querySelector('a')).to.equal(null)
+    expect(m.root.querySelector('.head h2')!.textContent).to.contain('6 learners')
+    expect(m.root.querySelector('.summary')!.textContent).to.contain('2 not opened yet')
+    await expect(m.el).to.be.accessible()
+
+    // They are among those who have not started or submitted, and match a search by name.
+    const show = m.root.querySelector('select') as HTMLSelectElement
+    const choose = async (value: string) => {
+      show.value = value
+      show.dispatchEvent(new Event('change'))
+      await m.el.updateComplete
+    }
+    expect([...show.options].find((o) => o.value === 'not-started')!.textContent).to.equal('Not started (2)')
+    await choose('submitted')
+    expect(m.root.querySelector('[part=not-opened]')).to.equal(null)
+    await choose('not-submitted')
+    expect(m.root.querySelectorAll('[part=not-opened-learner]')).to.have.length(2)
+    await choose('all')
+    const search = m.root.querySelector('input[type=search]') as HTMLInputElement
+    search.value = 'fa'
+    search.dispatchEvent(new Event('input'))
+    await m.el.updateComplete
+    expect(names(m.root)).to.deep.equal([])
+    expect([...m.root.querySelectorAll('[part=not-opened-learner] .name')].map((x) => x.textContent)).to.deep.equal(['Fay'])
+    expect(m.root.textContent).to.not.contain('No learner matches')
+  })
+
+  it('lists the rostered learners when nobody has opened the assignment yet', async () => {
+    const m = await mount([], [{ userId: 'lti:p1:u-eli', name: 'Eli', email: null }], { roster: { available: false, pulledAt: null }, pull: () => Response.error() })
+    server = m.server
+    expect(m.root.textContent).to.contain('No learner has opened this assignment yet')
+    expect(m.root.querySelector('[part=roster]'), 'a launch without the roster service: nothing to pull').to.equal(null)
+    expect([...m.root.querySelectorAll('[part=not-opened-learner] .name')].map((x) => x.textContent)).to.deep.equal(['Eli'])
+    expect(m.server.sockets).to.have.length(0)
+    await expect(m.el).to.be.accessible()
+  })
+
+  it('pulls the LMS course roster on request (by keyboard), then lists its learners who have not opened the assignment', async () => {
+    const waiting: NotOpenedLearner[] = []
+    const roster = { available: true, pulledAt: null as string | null }
+    const pulls: { body: unknown; auth: string | null }[] = []
+    let answer!: () => void
+    const m = await mount(CLASS.slice(0, 2), waiting, {
+      roster,
+      pull: async (init) => {
+        pulls.push({ body: JSON.parse(String(init.body)), auth: new Headers(init.headers).get('authorization') })
+        await new Promise<void>((r) => (answer = r))
+        // The LMS named a learner the overview did not know: the next listing has them.
+        waiting.push({ userId: 'lti:p1:u-eli', name: 'Eli', email: 'eli@school.test' })
+        roster.pulledAt = new Date().toISOString()
+        return Response.json({ members: 4, learners: 3, pulledAt: roster.pulledAt })
+      },
+    })
+    server = m.server
+    const part = m.root.querySelector('[part=roster]')!
+    const button = part.querySelector('button')!
+    const status = part.querySelector('[role=status]')!
+    expect(button.textContent).to.equal('Update roster from the LMS')
+    expect(button.classList.contains('primary'), 'a secondary button').to.equal(false)
+    expect(part.textContent).to.not.contain('Roster from the LMS, updated')
+    expect(m.root.querySelector('[part=not-opened]')).to.equal(null)
+    await expect(m.el).to.be.accessible()
+
+    button.focus()
+    await sendKeys({ press: 'Enter' })
+    await waitFor(() => button.disabled, 4000, 'disabled while pulling')
+    expect(status.textContent).to.equal('Pulling the roster…')
+    expect(pulls).to.deep.equal([{ body: {}, auth: `Bearer ${token}` }])
+    answer()
+    await waitFor(() => m.root.querySelectorAll('[part=not-opened-learner]').length === 1, 4000, 'the rostered learner listed')
+    await m.el.updateComplete
+    expect(status.textContent).to.equal('Roster updated: 3 learners (4 people).')
+    expect(button.disabled).to.equal(false)
+    expect(m.root.querySelector('[part=not-opened-learner] .name')!.textContent).to.equal('Eli')
+    expect(m.root.querySelector('[part=not-opened-learner]')!.textContent).to.contain('Not opened yet')
+    expect(part.textContent).to.contain('Roster from the LMS, updated just now')
+    expect(m.root.querySelector('[role=alert]')).to.equal(null)
+    await expect(m.el).to.be.accessible()
+  })
+
+  it('says why the roster could not be pulled, in the server’s words', async () => {
+    const refusal = 'The LMS did not give the course roster (HTTP 500: server_error).'
+    const m = await mount(CLASS, undefined, {
+      roster: { available: true, pulledAt: ago(120) },
+      pull: () => Response.json({ error: { code: 'lti_service_unavailable', message: refusal } }, { status: 503 }),
+    })
+    server = m.server
+    const part = m.root.querySelector('[part=roster]')!
+    expect(part.textContent).to.contain('Roster from the LMS, updated 2 hours ago')
+    part.querySelector('button')!.click()
+    await waitFor(() => Boolean(m.root.querySelector('[part=error][role=alert]')), 4000, 'the refusal shown')
+    expect(m.root.querySelector('[part=error][role=alert]')!.textContent).to.equal(refusal)
+    expect(part.querySelector('[role=status]')!.textContent).to.equal('')
+    expect(part.querySelector('button')!.disabled).to.equal(false)
+    await expect(m.el).to.be.accessible()
   })
 })

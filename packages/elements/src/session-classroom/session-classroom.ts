@@ -1,19 +1,19 @@
 import { html, nothing, type PropertyValues } from 'lit'
 import { property, query, state } from 'lit/decorators.js'
 import { repeat } from 'lit/directives/repeat.js'
-import type { Assignment, AssignmentOpened, AssignmentRoom } from '@session-kit/core'
+import type { Assignment, AssignmentOpened, AssignmentRoom, AssignmentRoomList, NotOpenedLearner, RosterPulled } from '@session-kit/core'
 import { SessionOpenRoomEvent } from '../events/assignment-events.js'
 import { okOrThrow } from '../internal/http.js'
-import { count } from '../internal/format.js'
+import { count, relativeTime } from '../internal/format.js'
 import { LoadController } from '../internal/load-controller.js'
 import { tokenExpiry } from '../internal/token-claims.js'
 import { formStyles } from '../shared-styles.js'
 import { SessionElement, toneStyles } from '../session-element.js'
-import { arrange, counts, FILTERS, SORTS, type Filter, type Sort } from './classroom-view.js'
+import { arrange, arrangeNotOpened, countsWithNotOpened, FILTERS, SORTS, type Filter, type Sort } from './classroom-view.js'
 import { spotlightInLecture } from './lecture-spotlight.js'
 import { sayInRooms } from './messages.js'
 import { RoomPeek } from './room-peek.js'
-import { tile } from './classroom-tile.js'
+import { notOpenedRow, tile } from './classroom-tile.js'
 import { styles } from './session-classroom.styles.js'
 
 /** How often the statuses are asked again while the overview is on screen. */
@@ -26,7 +26,11 @@ const FRESH_S = 90
 /**
  * The instructor's overview of an assignment: every learner's room as a tile with their name,
  * whether they are here, their last activity, a raised hand, the verified tests passed, whether
- * they submitted and why they may need help — and their code, live, as they type. Only tiles on
+ * they submitted, their grade on its way to the LMS (for an assignment launched from one) and why
+ * they may need help — and their code, live, as they type. Learners of the LMS course who have not
+ * opened the assignment yet are listed under the tiles, with no room to open; for an assignment
+ * launched from an LMS that offers its course roster, "Update roster from the LMS" pulls it (and
+ * the line beside it says when it last was). Only tiles on
  * screen stream (a light viewer each, no Automerge), so a class of 200 stays smooth.
  *
  * Arrow keys move between tiles, Enter opens one; opening fires `session-open-room` (cancel it to
@@ -37,11 +41,15 @@ const FRESH_S = 90
  *
  * @csspart toolbar - The filter, sort and search controls.
  * @csspart export - "Anonymize" and "Download analytics (CSV)": the assignment's analytics per learner.
+ * @csspart roster - "Update roster from the LMS", how the last pull went and when the roster was last pulled (an assignment launched from an LMS).
  * @csspart message - The form that sends a message to everyone or one learner.
  * @csspart grid - The list of tiles.
  * @csspart tile - One learner's tile (also `tile-hand`, `tile-attention` when those apply).
  * @csspart code - The live code in a tile.
  * @csspart open-button - A tile's "Open" button.
+ * @csspart grade - A tile's grade on its way to the LMS gradebook ("Grade sent 80/100", "Grade failed: … — retrying").
+ * @csspart not-opened - The list of the course's learners (from the LMS roster) who have not opened the assignment.
+ * @csspart not-opened-learner - One of them: name, "Not opened yet", their email when the LMS gave it.
  * @csspart dialog - The dialog holding an opened room.
  * @csspart error - Why the overview could not load.
  *
@@ -92,6 +100,10 @@ export class SessionClassroom extends SessionElement {
   @state() private _anonymize = false
   @state() private _exporting = false
   @state() private _exportError = ''
+  @state() private _pulling = false
+  /** How the last roster pull went ("Roster updated: …"), or that one is under way. */
+  @state() private _pulled = ''
+  @state() private _pullError = ''
 
   @query('dialog') private _dialog?: HTMLDialogElement
 
@@ -109,10 +121,12 @@ export class SessionClassroom extends SessionElement {
     isEmpty: () => false,
   })
 
-  #rooms = new LoadController<AssignmentRoom[], [string, string, string]>(this, {
+  #rooms = new LoadController<AssignmentRoomList, [string, string, string]>(this, {
     args: () => this.#args(),
     request: ([server, aid, token], signal) => this.#fetch(server, aid, token, '/rooms', { signal }),
-    parse: (json) => (json as { rooms: AssignmentRoom[] }).rooms,
+    parse: (json) => json as AssignmentRoomList,
+    // No room yet is "nobody opened it", even when the LMS roster lists learners who have not.
+    isEmpty: (list) => list.rooms.length === 0,
     failure: (e) => (e.name === 'TypeError' ? 'The server could not be reached.' : e.message),
     onLoad: () => this.updateComplete.then(() => this.#observeTiles()),
   })
@@ -130,7 +144,12 @@ export class SessionClassroom extends SessionElement {
 
   /** Every learner's room, as last loaded. */
   get rooms(): readonly AssignmentRoom[] {
-    return this.#rooms.value ?? []
+    return this.#rooms.value?.rooms ?? []
+  }
+
+  /** The learners of the LMS course who have not opened the assignment yet (no room to open), as last loaded. */
+  get notOpened(): readonly NotOpenedLearner[] {
+    return this.#rooms.value?.notOpened ?? []
   }
 
   /** Ask for the statuses again now (the overview also does every 10 s while visible). */
@@ -327,12 +346,15 @@ export class SessionClassroom extends SessionElement {
     const title = this.#info.value?.title
     const shown = arrange(rooms, { filter: this._filter, sort: this._sort, search: this._search })
     const active = shown.some((r) => r.userId === this._active) ? this._active : (shown[0]?.userId ?? '')
-    const n = counts(rooms)
+    const waiting = this.notOpened
+    const waitingShown = arrangeNotOpened(waiting, { filter: this._filter, search: this._search })
+    const n = countsWithNotOpened(rooms, waiting.length)
+    const roster = this.#rooms.value?.roster
     return html`
       <div class="head">
-        <h2>${title ? html`${title}: ` : nothing}${count(rooms.length, 'learner')}</h2>
+        <h2>${title ? html`${title}: ` : nothing}${count(rooms.length + waiting.length, 'learner')}</h2>
         <p class="summary note">
-          ${n.hands ? html`<span class="tone warning">${count(n.hands, 'hand')} raised</span> · ` : nothing}${n.submitted} submitted · ${n.failing} with failing tests · ${n['not-started']} not started
+          ${n.hands ? html`<span class="tone warning">${count(n.hands, 'hand')} raised</span> · ` : nothing}${n.submitted} submitted · ${n.failing} with failing tests · ${n['not-started'] - waiting.length} not started${waiting.length ? html` · ${waiting.length} not opened yet` : nothing}
         </p>
       </div>
       <div part="toolbar" class="toolbar" role="group" aria-label="Show">
@@ -349,15 +371,23 @@ export class SessionClassroom extends SessionElement {
               <button type="button" ?disabled=${this._exporting} @click=${() => void this.#export()}>${this._exporting ? 'Preparing…' : 'Download analytics (CSV)'}</button>
             </span>`
           : nothing}
+        ${roster?.available
+          ? html`<span part="roster" class="roster">
+              <button type="button" ?disabled=${this._pulling} @click=${() => void this.#pullRoster()}>Update roster from the LMS</button>
+              <span role="status">${this._pulled}</span>
+              ${roster.pulledAt ? html`<small class="note">Roster from the LMS, updated ${relativeTime(roster.pulledAt)}</small>` : nothing}
+            </span>`
+          : nothing}
       </div>
       ${this._exportError ? html`<p part="error" class="error" role="alert">${this._exportError}</p>` : nothing}
+      ${this._pullError ? html`<p part="error" class="error" role="alert">${this._pullError}</p>` : nothing}
       ${this.#messageForm(rooms)}
       ${this.lectureSession && this._announcement.startsWith('The spotlight could not') ? html`<p part="error" class="error" role="alert">${this._announcement}</p>` : nothing}
       ${status === 'loading' ? html`<p class="note" role="status">Loading the class…</p>` : nothing}
       ${status === 'error' ? html`<p part="error" class="error" role="alert">The class could not load: ${this.#rooms.error} <button type="button" @click=${() => void this.#rooms.reload()}>Try again</button></p>` : nothing}
       ${status === 'idle' && !this.#args() ? html`<p part="error" class="error" role="alert">This overview needs an assignment and an instructor's token.</p>` : nothing}
       ${status === 'empty' ? html`<p class="note">No learner has opened this assignment yet. Their rooms appear here as they do.</p>` : nothing}
-      ${status === 'ready' && !shown.length ? html`<p class="note">No learner matches. <button type="button" @click=${() => ((this._filter = 'all'), (this._search = ''))}>Show everyone</button></p>` : nothing}
+      ${status === 'ready' && !shown.length && !waitingShown.length ? html`<p class="note">No learner matches. <button type="button" @click=${() => ((this._filter = 'all'), (this._search = ''))}>Show everyone</button></p>` : nothing}
       ${shown.length
         ? html`<ul part="grid" class="grid" aria-label="Learners' rooms (arrow keys move, Enter opens)" @keydown=${(e: KeyboardEvent) => this.#onGridKey(e, shown)}>
             ${repeat(
@@ -374,6 +404,12 @@ export class SessionClassroom extends SessionElement {
             )}
           </ul>`
         : nothing}
+      ${waitingShown.length
+        ? html`<section part="not-opened" class="not-opened" aria-labelledby="not-opened-title">
+            <h3 id="not-opened-title">Not opened yet (${waitingShown.length})</h3>
+            <ul>${repeat(waitingShown, (m) => m.userId, notOpenedRow)}</ul>
+          </section>`
+        : nothing}
       ${this._opened
         ? html`<dialog part="dialog" aria-labelledby="dialog-title" @close=${this.#dialogClosed}>
             <div class="dialog-head">
@@ -389,6 +425,24 @@ export class SessionClassroom extends SessionElement {
         : nothing}
       <div class="visually-hidden" role="status" aria-live="polite">${this._announcement}</div>
     `
+  }
+
+  /** Pull the LMS course roster, then list again: its learners who have not opened the assignment show. */
+  async #pullRoster() {
+    const args = this.#args()
+    if (!args) return
+    this._pulling = true
+    this._pulled = 'Pulling the roster…'
+    this._pullError = ''
+    try {
+      const got = (await (await okOrThrow(await this.#fetch(...args, '/roster', { method: 'POST', body: '{}' }))).json()) as RosterPulled
+      this._pulled = `Roster updated: ${count(got.learners, 'learner')} (${count(got.members, 'person', 'people')}).`
+      await this.#rooms.reload()
+    } catch (e) {
+      this._pulled = ''
+      this._pullError = e instanceof TypeError ? 'The server could not be reached.' : (e as Error).message
+    }
+    this._pulling = false
   }
 
   /** The assignment's analytics as a spreadsheet: per learner, when they started, runs, their latest tests, when they submitted. */

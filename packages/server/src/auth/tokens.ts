@@ -121,6 +121,8 @@ export interface MintClaims {
   avatar?: string
   iss?: string
   epoch?: number
+  /** An LMS's student view: left out of analytics by default. */
+  test?: boolean
 }
 
 /** Parse a duration like `90s`, `15m`, `2h`, `7d` (or plain seconds) into seconds. */

@@ -5,6 +5,9 @@ import type { Database } from '../store/db.js'
 import type { Hub } from '../sync/hub.js'
 import type { Mailer } from '../mail/mailer.js'
 import type { VerifiedRuns } from '../runs/verified-runs.js'
+import type { ToolKeys } from '../lti/keys.js'
+import type { ServiceTokens } from '../lti/service-token.js'
+import type { GradeOutbox } from '../lti/grades.js'
 
 /** What every route can reach. */
 export interface Services {
@@ -15,6 +18,12 @@ export interface Services {
   mailer: Mailer
   /** Runs the server makes itself from the stored code, in its sandboxes. */
   runs: VerifiedRuns
+  /** Our LTI 1.3 signing keys (Deep Linking responses, service tokens), published at /lti/jwks. */
+  ltiKeys: ToolKeys
+  /** Access tokens for the LMSs' services (course rosters, gradebooks), cached per platform and scopes. */
+  ltiTokens: ServiceTokens
+  /** Scores on their way to LMS gradebooks (a durable outbox with its worker). */
+  ltiGrades: GradeOutbox
   /** The time, injectable for tests (invitation expiry and rate windows use it). */
   clock: () => Date
   log: (msg: string) => void

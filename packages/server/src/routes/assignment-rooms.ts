@@ -18,7 +18,10 @@ import type { AppEnv } from '../http/context.js'
 import { notFound } from '../http/errors.js'
 import { body, pathParam } from '../http/validate.js'
 import { getRoom, listRooms, listUpdates, markSubmitted, openRoom, recordStarterChange, roomStatuses, type AssignmentRoomRow } from '../store/assignments.js'
+import { assignmentTestUsers } from '../store/analytics.js'
 import { getSession, SERVER_USER, setEditingLocked } from '../store/sessions.js'
+import { gradesOf, learnersNotOpened, rosterState } from '../store/lti-services.js'
+import { gradeState } from '../lti/grades.js'
 import { pendingUpdates } from '../sync/starter-updates.js'
 import { assignmentMissing, loadAssignment } from './assignments.js'
 
@@ -35,13 +38,16 @@ const learnerClaims = (c: Context<AppEnv>): TokenClaims => {
   return caller.claims
 }
 
-/** A server-signed room token for `sid` in the assignment, refused to someone banned from that room. */
-async function roomToken(c: Context<AppEnv>, claims: Pick<TokenClaims, 'sub' | 'name' | 'role' | 'email' | 'avatar'>, aid: string, sid: string): Promise<string> {
+/**
+ * A server-signed room token for `sid` in the assignment, refused to someone banned from that room.
+ * A test user (an LMS's student view) stays one in the room, so its analytics can leave them out.
+ */
+async function roomToken(c: Context<AppEnv>, claims: Pick<TokenClaims, 'sub' | 'name' | 'role' | 'email' | 'avatar' | 'test'>, aid: string, sid: string): Promise<string> {
   const { db, config } = c.var.services
   const session = await getSession(db.sql, sid)
   if (!session) throw notFound('This learner’s room no longer exists.', 'session_not_found')
-  const { sub, name, role, email, avatar } = claims
-  const room = { sub, name, role, sid, assignment: aid, ...(email ? { email } : {}), ...(avatar ? { avatar } : {}) }
+  const { sub, name, role, email, avatar, test } = claims
+  const room = { sub, name, role, sid, assignment: aid, ...(email ? { email } : {}), ...(avatar ? { avatar } : {}), ...(test ? { test } : {}) }
   await admitCaller(db.sql, { ...room, exp: 0 }, sid)
   return mintGuestToken(room, session, config.secret)
 }
@@ -75,14 +81,21 @@ export function assignmentRoomRoutes() {
     return c.json({ sessionId: room.sessionId, token, role: 'learner', userId: claims.sub, created } satisfies AssignmentOpened, created ? 201 : 200)
   })
 
+  // Every room, a test user's too (marked): this is how an instructor finds and opens rooms, not a
+  // count. A student view is left out of "needs attention" only: it never needs help, and its
+  // activity must not make real learners look idle.
   r.get('/:aid/rooms', assignmentAuth('instructor'), async (c) => {
     const a = await loadAssignment(c)
     const sql = c.var.services.db.sql
-    const [rooms, statuses] = await Promise.all([listRooms(sql, a.id), roomStatuses(sql, a.id)])
+    const [rooms, statuses, testUsers] = await Promise.all([listRooms(sql, a.id), roomStatuses(sql, a.id), assignmentTestUsers(sql, a.id)])
     const status = new Map(statuses.map((s) => [s.userId, s]))
+    // From an LMS: each learner's grade on its way to the gradebook, the course's learners without a
+    // room yet, and whether (and when) its roster can be pulled.
+    const [grades, notOpened, roster] = await Promise.all([gradesOf(sql, a.id), learnersNotOpened(sql, a.id), rosterState(sql, a.id)])
+    const grade = new Map(grades.map((g) => [g.userId, gradeState(g)]))
     const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null)
     const attention = needsAttention(
-      rooms.map((room) => {
+      rooms.filter((room) => !testUsers.has(room.userId)).map((room) => {
         const s = status.get(room.userId)
         return { userId: room.userId, name: room.name, role: 'learner' as const, online: Boolean(s?.online), lastActivityAt: iso(s?.lastActivityAt), connectedSince: null, recentRuns: s?.recentRuns ?? [] }
       }),
@@ -105,8 +118,12 @@ export function assignmentRoomRoutes() {
           hand: s?.handRaisedAt ? { raisedAt: iso(s.handRaisedAt)!, question: s.handQuestion ?? '' } : null,
           attention: reasons.get(room.userId) ?? [],
           pendingUpdates: s?.pendingUpdates ?? 0,
+          ...(grade.has(room.userId) ? { grade: grade.get(room.userId)! } : {}),
+          ...(testUsers.has(room.userId) ? { testUser: true } : {}),
         }
       }),
+      notOpened: notOpened.map((m) => ({ userId: m.userId, name: m.name || m.email || 'LMS user', email: m.email })),
+      roster: { available: roster.available, pulledAt: iso(roster.pulledAt) },
     } satisfies AssignmentRoomList)
   })
 
@@ -135,6 +152,9 @@ export function assignmentRoomRoutes() {
       await setEditingLocked(db.sql, room.sessionId, true)
       await hub.sessionChanged(room.sessionId, 'Submitted: editing is locked.')
     }
+    // A learner from an LMS: the server tests what they submitted and sends the score to the gradebook.
+    // The submission stands whatever happens there (the outbox takes the grade up again).
+    await c.var.services.ltiGrades.submitted(a, submitted).catch((e: Error) => c.var.services.log(`lti grades: ${a.id}/${room.userId}: ${e.message}`))
     return c.json({ sessionId: room.sessionId, submittedAt: submitted.submittedAt!.toISOString(), locked } satisfies AssignmentSubmitted)
   })
 

@@ -360,6 +360,68 @@ for (const backend of backends()) {
       assert.equal((await s.api('GET', `/v1/assignments/${aid}/analytics`, lea)).status, 403)
     })
 
+    it('leaves a test user (an LMS’s student view) out of the analytics unless asked for; their room stays listed and openable', async () => {
+      const { aid, lea, ins } = await assignment()
+      const test = await mintToken({ sub: 'ada-sv', name: 'Ada Student', role: 'learner', assignment: aid, test: true }, TEST_SECRET, { ttl: '1h' })
+      await open(aid, lea)
+      const room = await open(aid, test)
+      const claims = JSON.parse(Buffer.from(room.token.split('.')[1]!, 'base64url').toString())
+      assert.equal(claims.test, true, 'the room token keeps the mark')
+      // The test user joins their room, edits and submits.
+      const c = await RawClient.connect(s.url, room.sessionId, room.token)
+      assert.ok(await c.waitFor(() => c.text('main.js') !== undefined), 'the test user synced')
+      c.type('main.js', 0, '// trying it out\n')
+      assert.ok(await c.waitFor(() => c.acked.size === 1), 'saved')
+      assert.equal((await s.api('POST', `/v1/assignments/${aid}/submit`, test)).status, 200)
+      c.close()
+
+      const stats = (q = '') => s.api('GET', `/v1/assignments/${aid}/analytics${q}`, ins)
+      const plain = await stats()
+      assert.equal(plain.status, 200, JSON.stringify(plain.json))
+      assert.deepEqual(plain.json.summary, { learners: 1, submitted: 0, ranTests: 0, allPassing: 0 })
+      assert.deepEqual(plain.json.learners.map((l: { userId: string }) => l.userId), ['grace'])
+      assert.ok(!JSON.stringify(plain.json).includes('ada-sv'))
+
+      const all = await stats('?includeTestUsers=true')
+      assert.deepEqual(all.json.summary, { learners: 2, submitted: 1, ranTests: 0, allPassing: 0 })
+      assert.deepEqual(
+        all.json.learners.map((l: { userId: string; testUser?: boolean; submittedAt: string | null }) => [l.userId, l.testUser, l.submittedAt !== null]),
+        [
+          ['grace', undefined, false],
+          ['ada-sv', true, true],
+        ],
+      )
+      assert.equal('testUser' in all.json.learners[0], false, 'only the test user’s row carries the mark')
+      // Pseudonyms number every room: Grace is Participant 1 either way.
+      assert.deepEqual((await stats('?anonymize=1')).json.learners.map((l: { name: string }) => l.name), ['Participant 1'])
+      assert.deepEqual((await stats('?anonymize=1&includeTestUsers=1')).json.learners.map((l: { name: string }) => l.name), ['Participant 1', 'Participant 2'])
+
+      const csv = async (q: string) => (await (await fetch(`${s.url}/v1/assignments/${aid}/analytics?format=csv${q}`, { headers: { authorization: `Bearer ${ins}` } })).text()).trim().split('\r\n')
+      const lines = await csv('')
+      assert.equal(lines[0], 'userId,name,startedAt,secondsToFirstRun,runs,testRuns,lastPassed,lastFailed,submittedAt')
+      assert.equal(lines.length, 2, 'a row for Grace only')
+      const withTest = await csv('&includeTestUsers=true')
+      assert.equal(withTest[0], 'userId,name,startedAt,secondsToFirstRun,runs,testRuns,lastPassed,lastFailed,submittedAt,testUser')
+      assert.deepEqual(withTest.slice(1).map((l) => [l.split(',')[0], l.split(',').at(-1)]), [
+        ['grace', 'false'],
+        ['ada-sv', 'true'],
+      ])
+      assert.equal((await stats('?includeTestUsers=yes')).status, 400)
+
+      // The rooms: every one listed (the test user's marked, never "needing attention"), and openable.
+      const listed = await s.api('GET', `/v1/assignments/${aid}/rooms`, ins)
+      assert.deepEqual(
+        listed.json.rooms.map((r: { userId: string; testUser?: boolean; attention: string[] }) => [r.userId, r.testUser, r.attention]),
+        [
+          ['grace', undefined, []],
+          ['ada-sv', true, []],
+        ],
+      )
+      const into = await s.api('POST', `/v1/assignments/${aid}/rooms/ada-sv/open`, ins)
+      assert.equal(into.status, 200, JSON.stringify(into.json))
+      assert.equal(into.json.sessionId, room.sessionId)
+    })
+
     it('deleting a learner’s room, or the whole assignment, leaves no rows behind', async () => {
       const { aid, lea, lea2, ins } = await assignment()
       const a = await open(aid, lea)

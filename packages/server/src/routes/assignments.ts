@@ -30,6 +30,7 @@ import {
   updateAssignment,
   type AssignmentRow,
 } from '../store/assignments.js'
+import { assignmentTestUsers } from '../store/analytics.js'
 import { pushStarter } from '../sync/starter-updates.js'
 import { hiddenNameProblem, MAX_HIDDEN_FILE_BYTES, MAX_HIDDEN_FILES } from './hidden-files.js'
 
@@ -66,7 +67,7 @@ const Tests = v.pipe(notList('tests must be an object {visible?, hidden?}'), v.o
 const DueAt = v.nullable(v.pipe(v.string('dueAt must be an ISO 8601 time or null'), v.isoTimestamp('dueAt must be an ISO 8601 time (2025-03-01T09:30:00Z)')))
 const SubmitPolicy = v.picklist(SUBMIT_POLICIES, `submitPolicy must be one of ${SUBMIT_POLICIES.join(', ')}`)
 
-const CreateAssignment = v.object({
+export const CreateAssignment = v.object({
   id: v.optional(AssignmentIdSchema),
   title: Title,
   instructions: Instructions,
@@ -98,6 +99,8 @@ const ListQuery = v.object({
 const AnalyticsQuery = v.object({
   anonymize: v.optional(v.picklist(['true', 'false', '1', '0', ''], 'anonymize must be true or false'), 'false'),
   format: v.optional(v.picklist(['json', 'csv'], 'format must be json or csv'), 'json'),
+  // Test users (an LMS's student view) are left out unless asked for.
+  includeTestUsers: v.optional(v.picklist(['true', 'false', '1', '0', ''], 'includeTestUsers must be true or false'), 'false'),
 })
 
 // ---- answers --------------------------------------------------------------------------------
@@ -149,7 +152,7 @@ export async function loadAssignment(c: Context<AppEnv>): Promise<AssignmentRow>
 }
 
 /** Starter files, visible and hidden tests: one name each, and the document limits of the rooms they make. */
-function checkFiles(c: Context<AppEnv>, files: Record<string, string>, visible: Record<string, string>, hidden: Record<string, string>) {
+export function checkFiles(c: Context<AppEnv>, files: Record<string, string>, visible: Record<string, string>, hidden: Record<string, string>) {
   const { maxFiles, maxDocumentChars } = c.var.services.config.limits
   const clash = Object.keys(visible).find((n) => n in files) ?? Object.keys(hidden).find((n) => n in files || n in visible)
   if (clash !== undefined) throw badRequest(`"${clash}" is named twice (starter files, visible and hidden tests each need their own names).`, 'validation_failed', { field: 'tests' })
@@ -267,20 +270,24 @@ export function assignmentRoutes() {
     const q = parse(AnalyticsQuery, c.req.query())
     const a = await loadAssignment(c)
     const sql = c.var.services.db.sql
-    const [rooms, runs] = await Promise.all([listRooms(sql, a.id), assignmentRuns(sql, a.id)])
+    const [rooms, runs, testUsers] = await Promise.all([listRooms(sql, a.id), assignmentRuns(sql, a.id), assignmentTestUsers(sql, a.id)])
     const anonymized = q.anonymize === 'true' || q.anonymize === '1'
-    const learners = rooms.map((room, i) => {
+    const withTestUsers = q.includeTestUsers === 'true' || q.includeTestUsers === '1'
+    // Pseudonyms number every room, so a learner's stays the same with test users counted or not.
+    const numbered = rooms.map((room, i) => ({ room, n: i + 1 })).filter(({ room }) => withTestUsers || !testUsers.has(room.userId))
+    const learners = numbered.map(({ room, n }) => {
       const mine = runs.filter((r) => r.sessionId === room.sessionId && r.userId === room.userId)
       const first = mine[0]
       const tests = mine.filter((r) => r.kind === 'tests' && r.finishedAt !== null).map((r) => ({ at: r.finishedAt!.toISOString(), passed: r.testsPassed, failed: r.testsFailed }))
       return {
-        ...(anonymized ? pseudonym(i + 1) : { userId: room.userId, name: room.name }),
+        ...(anonymized ? pseudonym(n) : { userId: room.userId, name: room.name }),
         startedAt: room.startedAt.toISOString(),
         firstRunAt: iso(first?.createdAt ?? null),
         secondsToFirstRun: first ? Math.max(0, Math.round((first.createdAt.getTime() - room.startedAt.getTime()) / 1000)) : null,
         runs: mine.length,
         submittedAt: iso(room.submittedAt),
         tests,
+        ...(testUsers.has(room.userId) ? { testUser: true } : {}),
       }
     })
     const res: AssignmentAnalytics = {
@@ -301,7 +308,7 @@ export function assignmentRoutes() {
     c.header('cache-control', 'no-store')
     if (q.format === 'csv') {
       c.header('content-disposition', `attachment; filename="assignment-${a.id}${anonymized ? '-anonymized' : ''}-${res.generatedAt.slice(0, 16).replace(/[:]/g, '')}.csv"`)
-      return c.body(assignmentAnalyticsCsv(res), 200, { 'content-type': 'text/csv; charset=utf-8' })
+      return c.body(assignmentAnalyticsCsv(res, { testUsers: withTestUsers }), 200, { 'content-type': 'text/csv; charset=utf-8' })
     }
     return c.json(res)
   })

@@ -22,8 +22,8 @@ export function tokenRoutes() {
     })
     if (!session) throw new AppError(410, 'token_session_gone', 'This session has ended.')
     await admitCaller(db.sql, claims)
-    const { sub, name, sid, role, email, avatar, assignment } = claims
-    const fresh = await mintGuestToken({ sub, name, sid, role, ...(email ? { email } : {}), ...(avatar ? { avatar } : {}), ...(assignment ? { assignment } : {}) }, session, config.secret)
+    const { sub, name, sid, role, email, avatar, assignment, test } = claims
+    const fresh = await mintGuestToken({ sub, name, sid, role, ...(email ? { email } : {}), ...(avatar ? { avatar } : {}), ...(assignment ? { assignment } : {}), ...(test ? { test } : {}) }, session, config.secret)
     return c.json({ token: fresh, sessionId: sid, role } satisfies TokenRefreshed)
   })
   return r

@@ -39,6 +39,11 @@ export interface VerifiedRunsDeps {
 export interface VerifiedRunRequest {
   kind: 'program' | 'tests'
   file?: string
+  /**
+   * Grading: the assignment's own visible tests, run in place of every test file in the room (a
+   * learner can edit or delete the copies in their document, so a grade never rests on them).
+   */
+  pinnedTests?: Record<string, string>
 }
 
 /** One sandbox run of a verified run: the hidden part holds the hidden test files. */
@@ -130,7 +135,8 @@ export class VerifiedRuns {
 
     const hiddenTexts = input.kind === 'tests' ? await hiddenFileTexts(sql, sid) : {}
     const hidden = testsFor(language, hiddenTexts)
-    const visible = input.kind === 'tests' ? testsFor(language, doc.files).filter((name) => !hidden.includes(name)) : []
+    const files = input.pinnedTests ? { ...Object.fromEntries(Object.entries(doc.files).filter(([name]) => !isTestFile(name))), ...input.pinnedTests } : doc.files
+    const visible = input.kind === 'tests' ? testsFor(language, files).filter((name) => !hidden.includes(name)) : []
     if (input.kind === 'tests' && !visible.length && !hidden.length) {
       throw new AppError(409, 'no_tests', `There are no test files for "${file}": add one (such as ${language === 'python' ? 'test_main.py' : 'main.test.js'}) to run its tests.`)
     }
@@ -147,10 +153,10 @@ export class VerifiedRuns {
     })
 
     const jobs: Part[] = []
-    if (input.kind === 'program') jobs.push({ job: { language, kind: 'program', entry: file, files: doc.files }, hidden: false })
-    if (visible.length) jobs.push({ job: { language: together(file, visible), kind: 'tests', entry: file, files: doc.files, testFiles: visible }, hidden: false })
+    if (input.kind === 'program') jobs.push({ job: { language, kind: 'program', entry: file, files }, hidden: false })
+    if (visible.length) jobs.push({ job: { language: together(file, visible), kind: 'tests', entry: file, files, testFiles: visible }, hidden: false })
     // The hidden files win over a document file of the same name: a learner cannot swap one out.
-    if (hidden.length) jobs.push({ job: { language: together(file, hidden), kind: 'tests', entry: file, files: { ...doc.files, ...hiddenTexts }, testFiles: hidden }, hidden: true })
+    if (hidden.length) jobs.push({ job: { language: together(file, hidden), kind: 'tests', entry: file, files: { ...files, ...hiddenTexts }, testFiles: hidden }, hidden: true })
 
     // The first sandbox run is queued now, so a queue that filled meanwhile is answered 429, not stored:
     // the engine refuses at once, before anything else the event loop has to do.

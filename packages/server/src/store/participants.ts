@@ -45,13 +45,14 @@ export async function recordJoin(sql: Sql, sessionId: string, claims: TokenClaim
       seq = s!.seq
     }
     const [row] = await tx<ParticipantRow[]>`
-      insert into participants (session_id, user_id, name, email, avatar, token_role, join_seq, first_joined_at, last_seen_at)
-      values (${sessionId}, ${claims.sub}, ${claims.name}, ${claims.email ?? null}, ${claims.avatar ?? null}, ${claims.role}, ${seq}, now(), now())
+      insert into participants (session_id, user_id, name, email, avatar, token_role, join_seq, first_joined_at, last_seen_at, test_user)
+      values (${sessionId}, ${claims.sub}, ${claims.name}, ${claims.email ?? null}, ${claims.avatar ?? null}, ${claims.role}, ${seq}, now(), now(), ${claims.test === true})
       on conflict (session_id, user_id) do update set
         name = excluded.name,
         email = coalesce(excluded.email, participants.email),
         avatar = coalesce(excluded.avatar, participants.avatar),
         token_role = excluded.token_role,
+        test_user = excluded.test_user,
         join_seq = coalesce(participants.join_seq, excluded.join_seq),
         first_joined_at = coalesce(participants.first_joined_at, excluded.first_joined_at),
         last_seen_at = now(),
