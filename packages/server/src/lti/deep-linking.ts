@@ -7,7 +7,7 @@ import { DEFAULT_FILE, LANGUAGES, type Language } from '@session-kit/core'
 import { AppError } from '../errors.js'
 import type { AppEnv } from '../http/context.js'
 import { parse } from '../http/validate.js'
-import { pageHead } from '../pages/page.js'
+import { page as basePage } from '../pages/page.js'
 import { pageHeaders } from '../pages/routes.js'
 import { checkFiles, CreateAssignment } from '../routes/assignments.js'
 import { createAssignment } from '../store/assignments.js'
@@ -87,12 +87,10 @@ function pickerHtml(request: string, ctx: PickerContext, problem?: { message: st
   const val = (k: string, d = '') => problem?.values[k] ?? d
   const lang = (val('language', 'python') as Language) in DEFAULT_FILE ? (val('language', 'python') as Language) : 'python'
   const checked = (k: string, want: string, d: string) => (val(k, d) === want ? raw('checked') : '')
-  return html`<!doctype html>
-<html lang="en">
-  ${pageHead('add an activity', false)}
-  <body>
-    <main class="lti lti-wide">
-      <h1 class="lti-heading">Add Session Kit to ${ctx.contextTitle ?? 'your course'}</h1>
+  return basePage(
+    'add an activity',
+    false,
+    html`<h1 class="lti-heading">Add Session Kit to ${ctx.contextTitle ?? 'your course'}</h1>
       ${problem ? html`<p class="warning" role="alert" id="picker-problem">${problem.message}</p>` : ''}
       <form method="post" action="/lti/deep-link" class="lti-picker" ${problem ? raw('aria-describedby="picker-problem"') : ''}>
         <input type="hidden" name="request" value="${request}" />
@@ -126,29 +124,24 @@ function pickerHtml(request: string, ctx: PickerContext, problem?: { message: st
           <button type="submit" name="action" value="add" class="lti-button">Add to course</button>
           <button type="submit" name="action" value="cancel" formnovalidate>Cancel</button>
         </p>
-      </form>
-    </main>
-  </body>
-</html>`
+      </form>`,
+    'lti lti-wide',
+  )
 }
 
 /** The signed answer to the LMS, posted by the browser to its deep_link_return_url. */
 function returnPage(returnUrl: string, jwt: string, added: string | null) {
-  const json = JSON.stringify({ mode: 'submit' }).replace(/</g, '\\u003c')
-  return html`<!doctype html>
-<html lang="en">
-  ${pageHead('returning to your course', false)}
-  <body>
-    <main class="lti">
-      <p class="lti-status" role="status">${added ? `Adding “${added}” to your course…` : 'Going back to your course…'}</p>
+  return basePage(
+    'returning to your course',
+    false,
+    html`<p class="lti-status" role="status">${added ? `Adding “${added}” to your course…` : 'Going back to your course…'}</p>
       <form method="post" action="${returnUrl}" id="session-kit-return">
         <input type="hidden" name="JWT" value="${jwt}" />
         <button type="submit" class="lti-button">Continue to your course</button>
       </form>
-    </main>
-    ${raw(`<script type="application/json" id="session-kit-lti">${json}</script><script type="module" src="/lti/assets/lti.js"></script>`)}
-  </body>
-</html>`
+      ${raw('<script type="application/json" id="session-kit-lti">{"mode":"submit"}</script><script type="module" src="/lti/assets/lti.js"></script>')}`,
+    'lti',
+  )
 }
 
 export function deepLinkingRoutes() {

@@ -1,5 +1,5 @@
 import { html, raw } from 'hono/html'
-import { pageHead } from '../pages/page.js'
+import { page as basePage } from '../pages/page.js'
 import type { ServerConfig } from '../config.js'
 import type { PlatformRow } from '../store/lti.js'
 import type { Opened } from './open.js'
@@ -32,15 +32,7 @@ function jsonBlock(data: unknown) {
 }
 
 function page(title: string, built: boolean, body: unknown, opts: { wide?: boolean } = {}) {
-  return html`<!doctype html>
-<html lang="en">
-  ${pageHead(title, built)}
-  <body>
-    <main class="${opts.wide ? 'lti lti-wide' : 'lti'}">
-      ${body}
-    </main>
-  </body>
-</html>`
+  return basePage(title, built, body, opts.wide ? 'lti lti-wide' : 'lti')
 }
 
 /** Login through the platform's storage: keep our secret there, then go to the LMS's sign-in. */

@@ -5,7 +5,7 @@ import { errors, jwtVerify, SignJWT } from 'jose'
 import { parseTtl } from '../auth/tokens.js'
 import { AppError } from '../errors.js'
 import type { AppEnv } from '../http/context.js'
-import { pageHead } from '../pages/page.js'
+import { page as basePage } from '../pages/page.js'
 import { pageHeaders } from '../pages/routes.js'
 import { upsertPlatform, type PlatformRow } from '../store/lti.js'
 import { toolOrigin } from './routes.js'
@@ -362,15 +362,7 @@ function describeRefusal(json: unknown): string {
 // ---- pages ------------------------------------------------------------------------------------
 
 function page(title: string, body: unknown) {
-  return html`<!doctype html>
-<html lang="en">
-  ${pageHead(title, false)}
-  <body>
-    <main class="lti">
-      ${body}
-    </main>
-  </body>
-</html>`
+  return basePage(title, false, body, 'lti')
 }
 
 /** The script tells the LMS that registration is done (org.imsglobal.lti.close): it closes its window or frame. */

@@ -13,13 +13,13 @@ export function pageHead(title: string, built: boolean) {
   </head>`
 }
 
-/** A production page: its head around `body`. */
-function page(title: string, built: boolean, body: unknown) {
+/** A production page: its head around `body`, in a `<main>` of the given class. */
+export function page(title: string, built: boolean, body: unknown, mainClass = 'invite') {
   return html`<!doctype html>
 <html lang="en">
   ${pageHead(title, built)}
   <body>
-    <main class="invite">
+    <main class="${mainClass}">
       ${body}
     </main>
   </body>
