@@ -82,6 +82,13 @@ for (const backend of backends()) {
       now = at(74)
       linus.close()
       assert.ok(await ada.waitFor(() => ada.events.some((e) => e.type === 'left' && e.userId === 'linus')), 'Linus left')
+      // Others hear of a leave before the server has put away the connection: wait for that too,
+      // before the clock moves on (a loaded machine would otherwise stamp it later, or count him online).
+      for (let i = 0; i < 100; i++) {
+        const [open] = await s.db.sql<{ n: number }[]>`select count(*)::int as n from connections where session_id = ${sid} and user_id = 'linus'`
+        if (open!.n === 0) break
+        await new Promise((r) => setTimeout(r, 20))
+      }
       now = at(119, 30)
       grace.send({ type: 'chat', text: 'got it' })
       assert.ok(await ada.waitFor(() => ada.events.filter((e) => e.type === 'chat').length === 3), 'chat stored')
