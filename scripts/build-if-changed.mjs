@@ -17,13 +17,14 @@ export const stampFile = (root) => join(root, 'node_modules', '.cache', 'session
 
 /** What the build reads: sources (not tests), configurations, the elements' assets and vendored code. */
 function inputs(root) {
-  const files = ['package.json', 'tsconfig.json', 'tsconfig.base.json', 'rollup.config.mjs', 'scripts/copy-wasm.mjs', 'packages/elements/custom-elements-manifest.config.mjs']
+  const files = ['package.json', 'tsconfig.json', 'tsconfig.base.json', 'rollup.config.mjs', 'scripts/copy-wasm.mjs', 'scripts/vendor-postgres.mjs', 'packages/elements/custom-elements-manifest.config.mjs']
   for (const p of PACKAGES) {
     files.push(`packages/${p}/package.json`, `packages/${p}/tsconfig.json`)
     walk(root, `packages/${p}/src`, files)
   }
   walk(root, 'packages/elements/assets', files)
   walk(root, 'packages/elements/vendor', files)
+  walk(root, 'patches', files)
   return files.filter((f) => !/\.test\.tsx?$/.test(f))
 }
 
@@ -42,7 +43,7 @@ function walk(root, dir, out) {
 }
 
 /** What `npm start` runs from the build: without any of them there is nothing to start. */
-const OUTPUTS = ['packages/core/dist/index.js', 'packages/server/dist/cli.js', 'packages/elements/dist/index.js', 'packages/elements/dist/cdn/session-kit.js', 'packages/react/dist/index.js']
+const OUTPUTS = ['packages/core/dist/index.js', 'packages/server/dist/cli.js', 'packages/server/vendor/postgres/src/index.js', 'packages/elements/dist/index.js', 'packages/elements/dist/cdn/session-kit.js', 'packages/react/dist/index.js']
 
 /**
  * Why the build must run, or undefined when its output is newer than everything it reads.

@@ -50,7 +50,7 @@ describe('the first run: npm install && npm start', () => {
     }
     const past = Date.now() - 60_000
     for (const f of ['packages/core/src/index.ts', 'packages/server/src/cli.ts', 'packages/elements/src/session-room/session-room.ts', 'rollup.config.mjs']) write(f, past)
-    for (const f of ['packages/core/dist/index.js', 'packages/server/dist/cli.js', 'packages/elements/dist/index.js', 'packages/elements/dist/cdn/session-kit.js', 'packages/react/dist/index.js']) write(f)
+    for (const f of ['packages/core/dist/index.js', 'packages/server/dist/cli.js', 'packages/server/vendor/postgres/src/index.js', 'packages/elements/dist/index.js', 'packages/elements/dist/cdn/session-kit.js', 'packages/react/dist/index.js']) write(f)
     assert.equal(buildNeeded(tree), 'no complete build yet')
     recordBuild(tree)
     assert.equal(buildNeeded(tree), undefined, 'nothing changed since the build')

@@ -31,8 +31,11 @@ const ROUTES: Record<string, api.ApiSchema> = {
   'GET …/hidden-files/:name': api.HiddenFileSchema,
   'PUT …/hidden-files/:name': api.HiddenFileInfoSchema,
   'GET …/recordings': api.RecordingListSchema,
+  'POST /v1/sessions/:sid/recording-consent': api.RecordingConsentSchema,
   'GET /v1/sessions/:sid/analytics?range=1h|24h|all&anonymize=': api.AnalyticsResponseSchema,
   'GET …/analytics/me?range=': api.OwnActivitySchema,
+  'GET /v1/sessions/:sid/audit?limit&before': api.AuditListSchema,
+  'GET /v1/audit?sessionId&assignmentId&actorId&targetId&action&from&to&limit&before': api.AuditListSchema,
   'POST /v1/tokens/refresh': api.TokenRefreshedSchema,
   'POST /v1/assignments': api.AssignmentSchema,
   'GET /v1/assignments?limit&after': api.AssignmentListSchema,
@@ -45,6 +48,11 @@ const ROUTES: Record<string, api.ApiSchema> = {
   'POST /v1/sessions/:sid/roster': api.RosterPulledSchema,
   'GET /v1/assignments/:aid/updates': api.AssignmentUpdateListSchema,
   'GET /v1/assignments/:aid/analytics?anonymize=': api.AssignmentAnalyticsSchema,
+  'POST /v1/webhooks': api.WebhookCreatedSchema,
+  'GET /v1/webhooks': api.WebhookListSchema,
+  'DELETE /v1/users/:userId?email=': api.UserErasedSchema,
+  'GET /v1/users/:userId/export?email=': api.UserExportSchema,
+  'GET /v1/retention': api.RetentionStatusSchema,
 }
 
 // ---- the page ---------------------------------------------------------------------------------
@@ -202,7 +210,7 @@ describe('docs/api.md agrees with the response schemas', () => {
       'role is in the schema but not on the page',
       'expiresAt is on the page but not in the schema',
     ])
-    assert.deepEqual(compare(api.RecordingListSchema as unknown as SchemaNode, parseFields('{recordings: [{id, title, description, isPublic, status, createdBy, creatorName, startedAt, stoppedAt, durationSeconds, durationMs, spans: [{from}], error}]}')), [
+    assert.deepEqual(compare(api.RecordingListSchema as unknown as SchemaNode, parseFields('{recordings: [{id, title, description, isPublic, status, createdBy, creatorName, startedAt, stoppedAt, durationSeconds, durationMs, spans: [{from}], error, policy, consented: [{userId, name}]}]}')), [
       'recordings.spans.to is in the schema but not on the page',
     ])
     assert.deepEqual(compare(api.BulkInvitationSchema as unknown as SchemaNode, parseFields('{results: [{email, result, message, invitation?}]}')), [

@@ -54,6 +54,8 @@ const recording = {
   durationMs: 41_870,
   spans: [{ from: '2025-03-01T09:30:00.000Z', to: '2025-03-01T09:30:41.870Z' }],
   error: null,
+  policy: 'consent',
+  consented: [{ userId: 'ins', name: 'Ada' }],
 }
 
 /** The sentence a malformed body is refused with. */

@@ -11,8 +11,8 @@ import { ANALYTICS_RANGES } from './analytics.js'
 import { SUBMIT_POLICIES } from './assignment.js'
 import { LANGUAGES } from './ids.js'
 import { Permission } from './permissions.js'
-import { VERIFIED_RUN_STATUSES } from './protocol.js'
-import { ROLES } from './roles.js'
+import { RECORDING_POLICIES, VERIFIED_RUN_STATUSES } from './protocol.js'
+import { ROLES, type Role } from './roles.js'
 
 /** A moment, as the API writes it: an ISO 8601 timestamp in UTC (`2025-03-01T09:30:00.000Z`). */
 const Instant = v.pipe(v.string('a time is text'), v.isoTimestamp('a time is an ISO 8601 timestamp'))
@@ -31,6 +31,34 @@ export type ErrorBody = v.InferOutput<typeof ErrorBodySchema>
 
 // ---- sessions -------------------------------------------------------------------------------
 
+/**
+ * What a retention period applies to: recordings (with their replays), chat messages, analytics
+ * events (and their per-minute rollups), snapshots, and the session itself, counted from its last
+ * activity (docs/guides/privacy.md).
+ */
+export const RETENTION_KINDS = ['recordings', 'chat', 'events', 'snapshots', 'session'] as const
+export type RetentionKind = (typeof RETENTION_KINDS)[number]
+
+/** The longest period a session may set, in days (a hundred years). */
+export const MAX_RETENTION_DAYS = 36_500
+
+const RetentionDays = v.pipe(
+  v.number('a retention period is a number of days'),
+  v.integer('a retention period is a whole number of days'),
+  v.minValue(1, 'a retention period is at least 1 day'),
+  v.maxValue(MAX_RETENTION_DAYS, `a retention period is at most ${MAX_RETENTION_DAYS} days`),
+)
+
+/** A session's own retention periods in days, set by its owner; a kind left out follows the deployment's period. */
+export const SessionRetentionSchema = v.object({
+  recordings: v.optional(RetentionDays),
+  chat: v.optional(RetentionDays),
+  events: v.optional(RetentionDays),
+  snapshots: v.optional(RetentionDays),
+  session: v.optional(RetentionDays),
+})
+export type SessionRetention = v.InferOutput<typeof SessionRetentionSchema>
+
 /** A session as the host routes return it (`POST /v1/sessions`, `PATCH`, `lock`, `unlock`, the list). */
 export const SessionEntrySchema = v.object({
   id: v.string(),
@@ -38,8 +66,14 @@ export const SessionEntrySchema = v.object({
   language: v.picklist(LANGUAGES),
   ownerId: v.string(),
   editingLocked: v.boolean(),
+  /** How recordings treat the people in it: `notice` or `consent` (see `RecordingPolicy`). */
+  recordingPolicy: v.picklist(RECORDING_POLICIES),
+  /** Instructors see "Participant N" instead of names everywhere in the session's analytics. */
+  pseudonymize: v.boolean(),
   createdAt: Instant,
   updatedAt: Instant,
+  /** The session's own retention periods (the deployment's apply to every kind left out). */
+  retention: SessionRetentionSchema,
 })
 export type SessionEntry = v.InferOutput<typeof SessionEntrySchema>
 
@@ -300,8 +334,19 @@ export const RecordingEntrySchema = v.object({
   spans: v.array(v.object({ from: Instant, to: v.nullable(Instant) })),
   /** Why the replay could not be built, once `failed`. */
   error: v.nullable(v.string()),
+  /** The session's recording policy when it started; null for recordings made before policies existed. */
+  policy: v.nullable(v.picklist(RECORDING_POLICIES)),
+  /**
+   * Under `consent`: everyone who allowed recording at some moment of it (only they appear by name
+   * in the replay), as of now while it runs, fixed once its replay is built. Null under `notice`.
+   */
+  consented: v.nullable(v.array(v.object({ userId: v.string(), name: v.string() }))),
 })
 export type RecordingEntry = v.InferOutput<typeof RecordingEntrySchema>
+
+/** `POST …/recording-consent`: the caller's choice as stored now. */
+export const RecordingConsentSchema = v.object({ consent: v.boolean(), decidedAt: Instant })
+export type RecordingConsent = v.InferOutput<typeof RecordingConsentSchema>
 
 export const RecordingListSchema = v.object({ recordings: v.array(RecordingEntrySchema) })
 export type RecordingList = v.InferOutput<typeof RecordingListSchema>
@@ -537,6 +582,244 @@ export const AssignmentAnalyticsSchema = v.object({
   ),
 })
 export type AssignmentAnalytics = v.InferOutput<typeof AssignmentAnalyticsSchema>
+
+// ---- audit log ------------------------------------------------------------------------------
+
+/**
+ * What the audit log records: every moderation, permission, deletion, erasure and retention action.
+ * `participant.*` and `chat.message_deleted` name the person acted on as the target; the others
+ * name the resource (a recording, an invitation's invitee, a platform, a key) or none (the session).
+ */
+export const AUDIT_ACTIONS = [
+  'participant.role_changed',
+  'participant.muted',
+  'participant.unmuted',
+  'participant.removed',
+  'participant.unbanned',
+  'participant.hidden',
+  'participant.shown',
+  'session.editing_locked',
+  'session.editing_unlocked',
+  'session.deleted',
+  'chat.message_deleted',
+  'snapshot.deleted',
+  'recording.started',
+  'recording.stopped',
+  'recording.deleted',
+  'invitation.sent',
+  'invitation.revoked',
+  'lecture.hand_lowered',
+  'lecture.hands_cleared',
+  'lecture.spotlight_started',
+  'assignment.closed',
+  'assignment.reopened',
+  'assignment.deleted',
+  'lti.platform_added',
+  'lti.platform_removed',
+  'lti.keys_rotated',
+  'user.erased',
+  'user.exported',
+  'retention.run',
+] as const
+export type AuditAction = (typeof AUDIT_ACTIONS)[number]
+
+/** Who acts, as the audit log says it: their role in the room then, the host (API key, command line) or the server itself (a job). */
+export const AUDIT_ACTOR_ROLES = [...ROLES, 'host', 'system'] as const
+export type AuditActorRole = (typeof AUDIT_ACTOR_ROLES)[number]
+
+/** How an action reached the server. */
+export const AUDIT_VIAS = ['http', 'socket', 'cli', 'job'] as const
+export type AuditVia = (typeof AUDIT_VIAS)[number]
+
+/** One audit entry: `actorId` null for the host and the server; `ip` as the server resolved it (the TCP peer, or X-Forwarded-For behind a trusted proxy). */
+export const AuditEntrySchema = v.object({
+  id: Count,
+  at: Instant,
+  action: v.picklist(AUDIT_ACTIONS),
+  actorId: v.nullable(v.string()),
+  actorRole: v.picklist(AUDIT_ACTOR_ROLES),
+  targetId: v.nullable(v.string()),
+  sessionId: v.nullable(v.string()),
+  assignmentId: v.nullable(v.string()),
+  /** What else the action says (`{from, to}` of a role change, `{all: true}` of mute-all…): ids, roles, flags and counts only. */
+  details: v.record(v.string(), v.unknown()),
+  origin: v.object({ ip: v.nullable(v.string()), userAgent: v.nullable(v.string()), via: v.picklist(AUDIT_VIAS) }),
+})
+export type AuditEntry = v.InferOutput<typeof AuditEntrySchema>
+
+/** `GET /v1/sessions/:sid/audit` and `GET /v1/audit`: newest first; `next` is the `before` of the next page (null on the last). */
+export const AuditListSchema = v.object({ entries: v.array(AuditEntrySchema), next: v.nullable(Count) })
+export type AuditList = v.InferOutput<typeof AuditListSchema>
+
+// ---- webhooks -------------------------------------------------------------------------------
+
+/** Everything a host can be told of: `POST /v1/webhooks` `events`, and the `type` of each delivery. */
+export const WEBHOOK_EVENT_TYPES = [
+  'session.created',
+  'session.deleted',
+  'participant.joined',
+  'participant.left',
+  'participant.role_changed',
+  'participant.kicked',
+  'recording.started',
+  'recording.stopped',
+  'recording.ready',
+  'snapshot.created',
+  'snapshot.restored',
+  'run.finished',
+  'invitation.accepted',
+  'hand.raised',
+  'assignment.submitted',
+] as const
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
+
+/**
+ * What each event says, in its `data`: ids, and names and roles only where the host already knows
+ * them (never a document's contents). Every event names its `sessionId` (an assignment's, the
+ * learner's room). `by` is the user id of whoever acted.
+ */
+export interface WebhookEventData {
+  'session.created': { sessionId: string; title: string; language: string; ownerId: string }
+  'session.deleted': { sessionId: string }
+  /** A person's first connection to the room opened (another tab of theirs is not news). */
+  'participant.joined': { sessionId: string; userId: string; name: string; role: Role }
+  /** A person's last connection to the room closed. */
+  'participant.left': { sessionId: string; userId: string }
+  'participant.role_changed': { sessionId: string; userId: string; role: Role; previousRole: Role; by: string }
+  'participant.kicked': { sessionId: string; userId: string; by: string }
+  'recording.started': { sessionId: string; recordingId: string; title: string; by: string }
+  'recording.stopped': { sessionId: string; recordingId: string; title: string; by: string; durationMs: number }
+  /** The replay is built and can be played. */
+  'recording.ready': { sessionId: string; recordingId: string; title: string; durationMs: number }
+  'snapshot.created': { sessionId: string; snapshotId: string; title: string; by: string }
+  'snapshot.restored': { sessionId: string; snapshotId: string; title: string; by: string }
+  /** A verified run (the server's own, of the stored code) ended. */
+  'run.finished': { sessionId: string; runId: string; userId: string; kind: 'program' | 'tests'; status: string; testsPassed: number; testsFailed: number; durationMs: number | null }
+  'invitation.accepted': { sessionId: string; invitationId: string; userId: string; role: Role }
+  'hand.raised': { sessionId: string; userId: string; name: string }
+  'assignment.submitted': { assignmentId: string; sessionId: string; userId: string; submittedAt: string; locked: boolean }
+}
+
+/** One delivery's body (Standard Webhooks' shape): `timestamp` is when it happened, ISO 8601. */
+export type WebhookEvent<T extends WebhookEventType = WebhookEventType> = { [K in T]: { type: K; timestamp: string; data: WebhookEventData[K] } }[T]
+
+export const WEBHOOK_STATUSES = ['active', 'failing'] as const
+export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number]
+
+/**
+ * An endpoint as `GET /v1/webhooks` lists it: `events` and `sessionIds` empty mean all; `failing`
+ * since a delivery was given up after a day of retries (`lastError` says why), until one succeeds.
+ */
+export const WebhookSchema = v.object({
+  id: v.string(),
+  url: v.string(),
+  events: v.array(v.picklist(WEBHOOK_EVENT_TYPES)),
+  sessionIds: v.array(v.string()),
+  status: v.picklist(WEBHOOK_STATUSES),
+  failingSince: v.nullable(Instant),
+  lastError: v.nullable(v.string()),
+  /** Deliveries still to be made (retries included). */
+  pending: Count,
+  createdAt: Instant,
+})
+export type Webhook = v.InferOutput<typeof WebhookSchema>
+
+/** `POST /v1/webhooks`: the endpoint and its signing secret, shown this once. */
+export const WebhookCreatedSchema = v.object({ ...WebhookSchema.entries, secret: v.string() })
+export type WebhookCreated = v.InferOutput<typeof WebhookCreatedSchema>
+
+export const WebhookListSchema = v.object({ webhooks: v.array(WebhookSchema) })
+export type WebhookList = v.InferOutput<typeof WebhookListSchema>
+
+// ---- privacy: retention, erasure and export of one person -----------------------------------
+
+const RetentionPeriods = v.object({
+  recordings: v.nullable(v.number()),
+  chat: v.nullable(v.number()),
+  events: v.nullable(v.number()),
+  snapshots: v.nullable(v.number()),
+  session: v.nullable(v.number()),
+})
+
+/**
+ * `GET /v1/retention`: the deployment's periods in days (null: kept), how often the job runs, the
+ * run in progress (the step it is at) and the last finished one, with what each deleted per kind.
+ */
+export const RetentionStatusSchema = v.object({
+  periods: RetentionPeriods,
+  intervalSeconds: Count,
+  running: v.nullable(v.object({ startedAt: Instant, step: v.string(), deleted: v.record(v.string(), Count) })),
+  lastRun: v.nullable(v.object({ startedAt: Instant, finishedAt: Instant, deleted: v.record(v.string(), Count) })),
+})
+export type RetentionStatus = v.InferOutput<typeof RetentionStatusSchema>
+
+/**
+ * `DELETE /v1/users/:userId`: what the erasure did, as rows per table — `deleted` (the person's own
+ * rows, and every row of their assignment rooms) and `anonymised` (kept, naming a former
+ * participant instead: the code they typed, snapshots and recordings they made, their part in others'
+ * records).
+ */
+export const UserErasedSchema = v.object({
+  userId: v.string(),
+  erasedAt: Instant,
+  deleted: v.record(v.string(), Count),
+  anonymised: v.record(v.string(), Count),
+})
+export type UserErased = v.InferOutput<typeof UserErasedSchema>
+
+const Nullable = <S extends v.GenericSchema>(s: S) => v.nullable(s)
+
+/**
+ * `GET /v1/users/:userId/export`: everything this server holds about one person (a subject access
+ * request). Other people's personal data stays out: invitations they sent show no invitee address.
+ */
+export const UserExportSchema = v.object({
+  userId: v.string(),
+  exportedAt: Instant,
+  /** Addresses the server knows for them (their tokens, invitations, their LMS). */
+  emails: v.array(v.string()),
+  sessions: v.array(
+    v.object({
+      id: v.string(),
+      title: v.string(),
+      ownedByYou: v.boolean(),
+      banned: v.boolean(),
+      participant: Nullable(
+        v.object({
+          name: v.string(),
+          email: Nullable(v.string()),
+          avatar: Nullable(v.string()),
+          role: RoleSchema,
+          roleOverride: Nullable(RoleSchema),
+          muted: v.boolean(),
+          hidden: v.boolean(),
+          testUser: v.boolean(),
+          firstJoinedAt: Nullable(Instant),
+          lastSeenAt: Nullable(Instant),
+        }),
+      ),
+    }),
+  ),
+  chat: v.array(v.object({ sessionId: v.string(), id: Count, body: v.string(), createdAt: Instant, deleted: v.boolean() })),
+  events: v.array(v.object({ sessionId: v.string(), kind: v.string(), at: Instant, inserted: Count, deleted: Count, data: Nullable(v.record(v.string(), v.unknown())) })),
+  invitations: v.object({
+    received: v.array(v.object({ id: v.string(), sessionId: v.string(), email: v.string(), name: Nullable(v.string()), role: RoleSchema, status: v.string(), inviterName: v.string(), createdAt: Instant, expiresAt: Instant, respondedAt: Nullable(Instant) })),
+    sent: v.array(v.object({ id: v.string(), sessionId: v.string(), role: RoleSchema, status: v.string(), createdAt: Instant })),
+  }),
+  runs: v.array(v.object({ id: v.string(), sessionId: v.string(), kind: v.string(), file: v.string(), language: v.string(), status: v.string(), testsPassed: Count, testsFailed: Count, createdAt: Instant, finishedAt: Nullable(Instant) })),
+  recordings: v.array(v.object({ id: v.string(), sessionId: v.string(), title: v.string(), status: v.string(), startedAt: Instant, stoppedAt: Nullable(Instant), createdByYou: v.boolean(), youAppear: v.boolean() })),
+  snapshots: v.array(v.object({ id: v.string(), sessionId: v.string(), title: v.string(), createdAt: Instant })),
+  raisedHands: v.array(v.object({ sessionId: v.string(), question: v.string(), raisedAt: Instant })),
+  assignmentRooms: v.array(v.object({ assignmentId: v.string(), assignmentTitle: v.string(), sessionId: v.string(), startedAt: Instant, submittedAt: Nullable(Instant), files: Files })),
+  assignmentsOwned: v.array(v.object({ id: v.string(), title: v.string(), createdAt: Instant })),
+  lti: v.object({
+    memberships: v.array(v.object({ platformId: v.string(), contextId: v.string(), ltiSub: v.string(), name: v.string(), email: Nullable(v.string()), role: v.string(), status: v.string(), source: v.string(), updatedAt: Instant })),
+    grades: v.array(v.object({ assignmentId: v.string(), platformId: v.string(), status: v.string(), scoreGiven: Nullable(v.number()), scoreMaximum: Nullable(v.number()), submittedAt: Instant, sentAt: Nullable(Instant) })),
+  }),
+  /** Audit entries naming them, as actor or target. */
+  audit: v.array(AuditEntrySchema),
+})
+export type UserExport = v.InferOutput<typeof UserExportSchema>
 
 // ---- reading a response ---------------------------------------------------------------------
 

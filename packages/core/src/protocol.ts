@@ -149,15 +149,32 @@ export interface ParticipantInfo {
   hidden?: boolean
 }
 
+/**
+ * How a session's recordings treat the people in it: `notice` — everyone is told the session is
+ * being recorded (on joining, or when it starts) and is recorded from then on; `consent` — each
+ * person is asked, and only those who allowed it are recorded by name (everyone else's edits
+ * appear anonymously; their chat, runs and name are left out).
+ */
+export const RECORDING_POLICIES = ['notice', 'consent'] as const
+export type RecordingPolicy = (typeof RECORDING_POLICIES)[number]
+
 export interface SessionInfo {
   id: string
   title: string
   language: string
   editingLocked: boolean
-  /** The session is being recorded right now (everyone sees a "Recording" indicator). */
+  /** The session is being recorded right now (everyone sees "This session is being recorded"). */
   recording: boolean
   /** off, recording or paused. */
   recordingState: 'off' | 'recording' | 'paused'
+  /** How recordings treat the people here (absent from older servers: `notice`). */
+  recordingPolicy?: RecordingPolicy
+  /**
+   * Under `consent`: this participant's own choice — true (recorded by name), false (left out), null
+   * (not decided yet: left out until they allow it). Sent to each connection as its own; absent
+   * under `notice`. A change comes as a `session` event without a reason.
+   */
+  recordingConsent?: boolean | null
 }
 
 export interface Welcome {

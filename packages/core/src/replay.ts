@@ -32,8 +32,17 @@ export interface Replay {
   events: ReplayEvent[]
   /** The files just before `events[index]`, every few hundred edits (the first at index 0). */
   keyframes: { index: number; t: number; files: Record<string, string> }[]
-  participants: Record<string, { name: string; color: string }>
+  /**
+   * Who appears in the events, by the `userId` they carry. A recording made under a policy
+   * (`notice`, `consent`) shows people only while they may be recorded: the edits of anyone else
+   * carry one shared id whose entry is `anonymous: true` ("A participant who did not consent"),
+   * with no name, id or cursor of theirs; their chat, runs, joins and hands are left out.
+   */
+  participants: Record<string, { name: string; color: string; anonymous?: true }>
 }
+
+/** The name a replay gives the edits of people who may not be recorded by name, per policy. */
+export const ANONYMOUS_AUTHOR = { consent: 'A participant who did not consent', notice: 'A participant not yet told of the recording' } as const
 
 export function applySplices(files: Record<string, string>, splices: readonly Splice[]): Record<string, string> {
   for (const s of splices) {

@@ -12,6 +12,7 @@ import { ltiPlatformRoutes } from './routes/lti-platforms.js'
 import { analyticsRoutes } from './routes/analytics.js'
 import { assignmentRoomRoutes } from './routes/assignment-rooms.js'
 import { assignmentRoutes } from './routes/assignments.js'
+import { auditRoutes } from './routes/audit.js'
 import { ltiServiceRoutes } from './routes/lti-services.js'
 import { chatRoutes } from './routes/chat.js'
 import { invitationRoutes } from './routes/invitations.js'
@@ -22,6 +23,8 @@ import { snapshotRoutes } from './routes/snapshots.js'
 import { participantRoutes } from './routes/participants.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { tokenRoutes } from './routes/tokens.js'
+import { userRoutes } from './routes/users.js'
+import { webhookRoutes } from './routes/webhooks.js'
 import { isDatabaseUnavailable } from './store/db.js'
 import type { Connection } from './sync/hub.js'
 import { ConnectionCounter, LimitError } from './sync/limits.js'
@@ -105,7 +108,7 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
           onOpen: (_evt, ws) => {
             open = true
             sockets.open(address)
-            conn = services.hub.connect(sid, ws.raw!)
+            conn = services.hub.connect(sid, ws.raw!, { ip: address, userAgent: c.req.header('user-agent') ?? null })
           },
           onMessage: (evt) => conn?.message(evt.data as string | ArrayBuffer),
           onClose: gone,
@@ -119,6 +122,8 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.route('/v1/sessions', chatRoutes())
   app.route('/v1/tokens', tokenRoutes())
   app.route('/v1', invitationRoutes())
+  app.route('/v1', auditRoutes())
+  app.route('/v1', userRoutes())
   app.route('/v1/sessions', snapshotRoutes())
   app.route('/v1/sessions', analyticsRoutes())
   app.route('/v1', recordingRoutes())
@@ -128,6 +133,7 @@ export function createApp(services: Services, upgradeWebSocket?: UpgradeWebSocke
   app.route('/v1/assignments', assignmentRoomRoutes())
   app.route('/v1', ltiServiceRoutes())
   app.route('/v1/lti', ltiPlatformRoutes())
+  app.route('/v1/webhooks', webhookRoutes())
   app.route('/lti', ltiRoutes())
   app.route('/', pageRoutes(services))
   if (config.demo) app.route('/', demoRoutes(services))

@@ -65,6 +65,7 @@ const CONTRACT: Record<string, string> = {
   'GET /v1/sessions/:sid/analytics': 'VIEW_ANALYTICS',
   'GET /v1/sessions/:sid/analytics/export': 'EXPORT_DATA',
   'GET /v1/sessions/:sid/analytics/me': 'VIEW_OWN_ACTIVITY',
+  'GET /v1/sessions/:sid/audit': 'EXPORT_DATA',
   'POST /v1/sessions/:sid/recordings': 'CREATE_RECORDING',
   'POST /v1/sessions/:sid/recordings/:id/pause': 'MANAGE_RECORDINGS',
   'POST /v1/sessions/:sid/recordings/:id/resume': 'MANAGE_RECORDINGS',
@@ -75,6 +76,7 @@ const CONTRACT: Record<string, string> = {
   'DELETE /v1/sessions/:sid/recordings/:id': 'MANAGE_RECORDINGS',
   'GET /v1/sessions/:sid/recordings/:id/events': 'VIEW_CODE',
   'GET /v1/sessions/:sid/recordings/:id/download': 'VIEW_CODE',
+  'POST /v1/sessions/:sid/recording-consent': 'VIEW_CODE',
   'POST /v1/sessions/:sid/runs': 'EXECUTE_CODE',
   'GET /v1/sessions/:sid/runs': 'VIEW_CODE',
   'GET /v1/sessions/:sid/runs/:id': 'VIEW_CODE',
@@ -108,6 +110,17 @@ describe('authorization sweep (PGlite)', () => {
       if (p.setup === 'mute') assert.equal((await s.api('POST', `/v1/sessions/${sid}/participants/${p.user}/mute`, owner)).status, 200)
     }
     return tokens
+  }
+
+  /** The audit log's newest entry id now (the host's view of it). */
+  async function auditMark(): Promise<number> {
+    const { json } = await s.api('GET', '/v1/audit?limit=1', TEST_API_KEY)
+    return json.entries[0]?.id ?? 0
+  }
+  /** The audit entries of session `sid` after `mark`, oldest first. */
+  async function auditSince(sid: string, mark: number): Promise<{ action: string; actorId: string | null; targetId: string | null; sessionId: string }[]> {
+    const { json } = await s.api('GET', `/v1/audit?sessionId=${sid}&limit=200`, TEST_API_KEY)
+    return json.entries.filter((e: { id: number }) => e.id > mark).reverse()
   }
 
   /** What the room holds about someone now, as core's context. */
@@ -157,12 +170,12 @@ describe('authorization sweep (PGlite)', () => {
     const owner = tokens.get('owner')!
     const base = `/v1/sessions/${sid}/participants`
     // Before the fix another instructor could demote or remove instructors and hide the owner.
-    const ACTS: { label: string; action: ParticipantAction; permission: Permission; newRole?: Role; run: (u: string) => [string, string, unknown?]; undo: (u: string, role: Role) => [string, string, unknown?] }[] = [
-      { label: 'mute', action: 'mute', permission: Permission.MUTE_PARTICIPANT, run: (u) => ['POST', `${base}/${u}/mute`], undo: (u) => ['POST', `${base}/${u}/unmute`] },
-      { label: 'hide', action: 'hide', permission: Permission.REMOVE_PARTICIPANTS, run: (u) => ['PATCH', `${base}/${u}`, { hidden: true }], undo: (u) => ['PATCH', `${base}/${u}`, { hidden: false }] },
-      { label: 'make an observer', action: 'change-role', newRole: Role.Observer, permission: Permission.REMOVE_PARTICIPANTS, run: (u) => ['PATCH', `${base}/${u}`, { role: 'observer' }], undo: (u, role) => ['PATCH', `${base}/${u}`, { role }] },
-      { label: 'make an instructor', action: 'change-role', newRole: Role.Instructor, permission: Permission.REMOVE_PARTICIPANTS, run: (u) => ['PATCH', `${base}/${u}`, { role: 'instructor' }], undo: (u, role) => ['PATCH', `${base}/${u}`, { role }] },
-      { label: 'remove', action: 'remove', permission: Permission.KICK_PARTICIPANT, run: (u) => ['POST', `${base}/${u}/kick`], undo: (u) => ['POST', `${base}/${u}/unban`] },
+    const ACTS: { label: string; action: ParticipantAction; permission: Permission; audit: string; newRole?: Role; run: (u: string) => [string, string, unknown?]; undo: (u: string, role: Role) => [string, string, unknown?] }[] = [
+      { label: 'mute', action: 'mute', audit: 'participant.muted', permission: Permission.MUTE_PARTICIPANT, run: (u) => ['POST', `${base}/${u}/mute`], undo: (u) => ['POST', `${base}/${u}/unmute`] },
+      { label: 'hide', action: 'hide', audit: 'participant.hidden', permission: Permission.REMOVE_PARTICIPANTS, run: (u) => ['PATCH', `${base}/${u}`, { hidden: true }], undo: (u) => ['PATCH', `${base}/${u}`, { hidden: false }] },
+      { label: 'make an observer', action: 'change-role', audit: 'participant.role_changed', newRole: Role.Observer, permission: Permission.REMOVE_PARTICIPANTS, run: (u) => ['PATCH', `${base}/${u}`, { role: 'observer' }], undo: (u, role) => ['PATCH', `${base}/${u}`, { role }] },
+      { label: 'make an instructor', action: 'change-role', audit: 'participant.role_changed', newRole: Role.Instructor, permission: Permission.REMOVE_PARTICIPANTS, run: (u) => ['PATCH', `${base}/${u}`, { role: 'instructor' }], undo: (u, role) => ['PATCH', `${base}/${u}`, { role }] },
+      { label: 'remove', action: 'remove', audit: 'participant.removed', permission: Permission.KICK_PARTICIPANT, run: (u) => ['POST', `${base}/${u}/kick`], undo: (u) => ['POST', `${base}/${u}/unban`] },
     ]
     const TARGETS = ['owner', 'ins2', 'promoted', 'lea', 'obs']
     let cases = 0
@@ -175,8 +188,12 @@ describe('authorization sweep (PGlite)', () => {
           const self = target === actor.user
           const expected = can(ctx, act.permission) && mayActOn(ctx, { userId: target, role: them.role, owner: Boolean(them.owner) }, act.action, act.newRole) && !(act.action === 'remove' && self)
           const [method, path, body] = act.run(target)
+          const mark = await auditMark()
           const res = await s.api(method, path, token, body)
           const what = `${actor.label} → ${act.label} ${target} (${res.status} ${JSON.stringify(res.json?.error ?? '')})`
+          // Done: exactly one audit entry saying who did it to whom; refused: none.
+          const audited = await auditSince(sid, mark)
+          assert.deepEqual(audited.map((e) => ({ action: e.action, actorId: e.actorId, targetId: e.targetId })), expected ? [{ action: act.audit, actorId: actor.user, targetId: target }] : [], `audit log: ${what}`)
           if (expected) {
             assert.equal(res.status, 200, what)
             const [um, up, ub] = act.undo(target, them.role)
@@ -234,10 +251,14 @@ describe('authorization sweep (PGlite)', () => {
       await answered('lower one’s own hand', { type: 'hand', raised: false }, () => lectureEvents().some((e) => e.change?.kind === 'hand-lowered' && e.change.userId === p.user), Rule.RAISE_HAND)
       c.send({ type: 'hand', raised: true })
       assert.ok(await c.waitFor(handUp), `${p.label}: hand up again`)
+      let mark = await auditMark()
       await answered('lower every hand', { type: 'hand', raised: false, all: true }, () => lectureEvents().some((e) => e.change?.kind === 'hands-cleared'), Rule.LEAD_LECTURE)
+      assert.deepEqual((await auditSince(sid, mark)).map((e) => [e.action, e.actorId]), can(ctx, Rule.LEAD_LECTURE) ? [['lecture.hands_cleared', p.user]] : [], `${p.label}: lowering every hand is audited when done`)
       c.send({ type: 'hand', raised: false })
       assert.ok(await c.waitFor(() => lastLecture()?.handCount === 0), `${p.label}: every hand down`)
+      mark = await auditMark()
       await answered('spotlight someone', { type: 'spotlight', userId: 'lea' }, () => lastLecture()?.spotlight?.userId === 'lea', Rule.LEAD_LECTURE)
+      assert.deepEqual((await auditSince(sid, mark)).map((e) => [e.action, e.actorId, e.targetId]), can(ctx, Rule.LEAD_LECTURE) ? [['lecture.spotlight_started', p.user, 'lea']] : [], `${p.label}: a spotlight is audited when done`)
       await answered('end the spotlight', { type: 'spotlight', userId: null }, () => lectureEvents().some((e) => e.change?.kind === 'spotlight-stopped'), Rule.LEAD_LECTURE)
       // Spotlighting a learner's assignment room also needs to instruct that assignment: here, the owner's.
       const roomShown = () => lastLecture()?.spotlight?.sessionId === learnerRoom
@@ -400,5 +421,79 @@ describe('authorization sweep: LTI administration (PGlite)', () => {
       assert.ok(host.status !== 401 && host.status !== 403, `${key} by the host → ${host.status}`)
     }
     console.log(`authorization sweep: ${admin.length} LTI administration routes × ${callers.length + 1} kinds of caller = ${cases + admin.length} cases`)
+  })
+})
+
+describe('authorization sweep: webhooks (PGlite)', () => {
+  let s: TestServer
+  before(async () => {
+    s = await startTestServer('pglite')
+  })
+  after(() => s.stop())
+
+  it('every /v1/webhooks route is the host’s alone: no room or assignment token registers, lists or deletes an endpoint', async () => {
+    const routes = [...new Set(s.app.routes.filter((r) => r.method !== 'ALL' && r.path.startsWith('/v1/webhooks')).map((r) => `${r.method} ${r.path}`))]
+    assert.deepEqual(routes.sort(), ['DELETE /v1/webhooks/:id', 'GET /v1/webhooks', 'POST /v1/webhooks'])
+    const callers = [
+      { label: 'nobody', token: undefined },
+      { label: 'a wrong key', token: 'not-the-key' },
+      { label: 'an instructor’s room token', token: await mintToken({ sub: 'ins', name: 'Ins', role: 'instructor', sid: 'any' }, TEST_SECRET, { ttl: '1h' }) },
+      { label: 'an instructor’s assignment token', token: await mintToken({ sub: 'ins', name: 'Ins', role: 'instructor', assignment: 'any' }, TEST_SECRET, { ttl: '1h' }) },
+    ]
+    for (const key of routes) {
+      const [method, pattern] = key.split(' ') as [string, string]
+      const path = pattern.replace(':id', 'wh_0000000000000000')
+      // A body the host could send: what is refused is the caller, not the request.
+      const body = method === 'POST' ? { url: 'https://93.184.215.14/hook' } : undefined
+      for (const who of callers) {
+        const res = await s.api(method, path, who.token, body)
+        assert.equal(res.status, 401, `${key} by ${who.label} → ${res.status} ${JSON.stringify(res.json?.error ?? '')}`)
+      }
+      const host = await s.api(method, path, TEST_API_KEY, body)
+      assert.ok(host.status !== 401 && host.status !== 403, `${key} by the host → ${host.status}`)
+    }
+    const [kept] = await s.db.sql<{ n: number }[]>`select count(*)::int as n from webhook_endpoints`
+    assert.equal(kept!.n, 1, 'only the host’s registration was kept')
+  })
+})
+
+describe('authorization sweep: erasure, export and retention (PGlite)', () => {
+  let s: TestServer
+  before(async () => {
+    s = await startTestServer('pglite')
+  })
+  after(() => s.stop())
+
+  it('erasing or exporting a person and reading the retention job are the host’s alone: no room or assignment token does any', async () => {
+    const routes = [...new Set(s.app.routes.filter((r) => r.method !== 'ALL' && (r.path.startsWith('/v1/users') || r.path === '/v1/retention')).map((r) => `${r.method} ${r.path}`))]
+    assert.deepEqual(routes.sort(), ['DELETE /v1/users/:userId', 'GET /v1/retention', 'GET /v1/users/:userId/export'])
+    assert.equal((await s.api('POST', '/v1/sessions', TEST_API_KEY, { id: 'authz-erase', title: 'Erase', ownerId: 'owner' })).status, 201)
+    const victim = await s.token('authz-erase', 'learner', 'victim', { name: 'Vic' })
+    const inRoom = await RawClient.connect(s.url, 'authz-erase', victim)
+    assert.ok(inRoom.welcome)
+    inRoom.close()
+    await inRoom.waitClosed()
+    const callers = [
+      { label: 'nobody', token: undefined },
+      { label: 'a wrong key', token: 'not-the-key' },
+      { label: 'the owner’s room token', token: await s.token('authz-erase', 'instructor', 'owner') },
+      { label: 'the person’s own room token', token: victim },
+      { label: 'an instructor’s assignment token', token: await mintToken({ sub: 'ins', name: 'Ins', role: 'instructor', assignment: 'any' }, TEST_SECRET, { ttl: '1h' }) },
+    ]
+    for (const key of routes) {
+      const [method, pattern] = key.split(' ') as [string, string]
+      const path = pattern.replace(':userId', 'victim')
+      for (const who of callers) {
+        const res = await s.api(method, path, who.token)
+        assert.equal(res.status, 401, `${key} by ${who.label} → ${res.status} ${JSON.stringify(res.json?.error ?? '')}`)
+      }
+    }
+    const [still] = await s.db.sql<{ n: number }[]>`select count(*)::int as n from participants where user_id = 'victim'`
+    assert.equal(still!.n, 1, 'nothing was erased')
+    for (const key of routes) {
+      const [method, pattern] = key.split(' ') as [string, string]
+      const host = await s.api(method, pattern.replace(':userId', 'victim'), TEST_API_KEY)
+      assert.equal(host.status, 200, `${key} by the host → ${host.status}`)
+    }
   })
 })

@@ -8,10 +8,11 @@ import { ConfigError, isEveryInterface, isLoopback, loadConfig, readOrCreateDevS
 import { tryListen } from './http/listen.js'
 import { ToolKeys } from './lti/keys.js'
 import { REGISTRATION_TTL_DEFAULT, registrationLink, registrationTtlSeconds, toolConfiguration } from './lti/registration.js'
-import { PlatformInputSchema, platformJson, registerPlatform, type PlatformJson } from './routes/lti-platforms.js'
+import { PlatformInputSchema, platformJson, registerPlatform, removePlatform, type PlatformJson } from './routes/lti-platforms.js'
+import { CLI_ORIGIN, HOST_ACTOR, recordAction } from './audit/record.js'
 import { createServer } from './server.js'
 import { isDatabaseUnavailable, openDatabase, type Sql } from './store/db.js'
-import { deletePlatform, listPlatforms } from './store/lti.js'
+import { listPlatforms } from './store/lti.js'
 import { migrate } from './store/migrate.js'
 
 const USAGE = `Usage:
@@ -51,6 +52,9 @@ Environment:
   SESSION_KIT_INVITE_URL       the page invitation links open (default SESSION_KIT_PUBLIC_URL/invite)
   SMTP_URL, SESSION_KIT_MAIL_FROM
                                invitation mail (without SMTP_URL it waits in the outbox and the log)
+  SESSION_KIT_WEBHOOK_ALLOW_PRIVATE
+                               1: webhooks may be posted to loopback and private-network addresses (development
+                               and tests only; docs/guides/webhooks.md)
   NODE_ENV                     production: a secret is required and the demo refused
 
 Limits (docs/guides/security.md): SESSION_KIT_MAX_EDIT_CHARS, SESSION_KIT_MAX_DOCUMENT_CHARS, SESSION_KIT_EDIT_RATE,
@@ -184,6 +188,9 @@ async function ltiCommand(args: string[]): Promise<number> {
   throw new ConfigError(sub && !sub.startsWith('-') ? `unknown lti command "${sub}": use ${LTI_COMMANDS}.` : `lti needs a command: ${LTI_COMMANDS}.`)
 }
 
+/** What the operator does at the command line is the host's doing on the audit log. */
+const BY_OPERATOR = { actor: HOST_ACTOR, origin: CLI_ORIGIN }
+
 async function ltiAddPlatform(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -217,7 +224,7 @@ async function ltiAddPlatform(args: string[]): Promise<number> {
     const field = String(issue.path?.[0]?.key ?? '')
     throw new ConfigError(`${PLATFORM_FLAGS[field] ?? field} ${issue.message}.`)
   }
-  const { row, created } = await withDatabase(values, 'POST /v1/lti/platforms', (sql) => registerPlatform(sql, parsed.output))
+  const { row, created } = await withDatabase(values, 'POST /v1/lti/platforms', (sql) => registerPlatform(sql, parsed.output, BY_OPERATOR))
   const p = platformJson(row)
   if (values.json) console.log(JSON.stringify(p, null, 2))
   else console.log(`${created ? 'Registered' : 'Updated'} the LMS ${p.name || p.issuer} as ${p.id}: issuer ${p.issuer}, client id ${p.clientId}, deployments ${p.deploymentIds.join(', ')}.`)
@@ -242,7 +249,7 @@ async function ltiRemovePlatform(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { id: { type: 'string' }, ...DATABASE_OPTIONS }, strict: true })
   if (!values.id) throw new ConfigError('lti remove-platform needs --id (session-kit-server lti list-platforms shows the ids).')
   const id = values.id
-  const removed = await withDatabase(values, 'DELETE /v1/lti/platforms/:id', (sql) => deletePlatform(sql, id))
+  const removed = await withDatabase(values, 'DELETE /v1/lti/platforms/:id', (sql) => removePlatform(sql, id, BY_OPERATOR))
   if (!removed) throw new CommandFailed(`no LMS is registered with id "${id}" (session-kit-server lti list-platforms shows the ids).`)
   if (values.json) console.log(JSON.stringify({ id, removed: true }))
   else console.log(`Removed the LMS ${id}; its course links, members and pending grades went with it.`)
@@ -251,7 +258,11 @@ async function ltiRemovePlatform(args: string[]): Promise<number> {
 
 async function ltiRotateKeys(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: DATABASE_OPTIONS, strict: true })
-  const kid = await withDatabase(values, undefined, (sql) => new ToolKeys(sql).rotate())
+  const kid = await withDatabase(values, undefined, async (sql) => {
+    const kid = await new ToolKeys(sql).rotate()
+    await recordAction(sql, { ...BY_OPERATOR, action: 'lti.keys_rotated', targetId: kid })
+    return kid
+  })
   if (values.json) console.log(JSON.stringify({ kid }))
   else console.log(`New LTI signing key ${kid}: it signs from now on (running servers take it up within a minute); the previous keys stay published at /lti/jwks for a day.`)
   return 0

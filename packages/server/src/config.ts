@@ -48,6 +48,10 @@ export interface ServerConfig {
   trustProxy: boolean
   /** Verified runs (docs/guides/security.md lists them). */
   runs: RunConfig
+  /** How long data is kept, and how often the job deleting what expired runs (docs/guides/privacy.md). */
+  retention: RetentionConfig
+  /** Webhook deliveries (docs/guides/webhooks.md). */
+  webhooks: WebhookConfig
 }
 
 /** How the server runs stored code itself: its sandboxes, their limits and who may ask how often. */
@@ -61,6 +65,40 @@ export interface RunConfig {
   /** Runs one person may start in a minute, and one room. */
   perUserPerMinute: number
   perRoomPerMinute: number
+}
+
+/** How the server posts events to the hosts' webhook endpoints. */
+export interface WebhookConfig {
+  /**
+   * Post to loopback, private-network, link-local and other internal addresses too
+   * (SESSION_KIT_WEBHOOK_ALLOW_PRIVATE=1: development and tests). Off, such targets are refused
+   * when an endpoint is registered and again after each DNS lookup, so an endpoint cannot be
+   * turned against the server's own network.
+   */
+  allowPrivate: boolean
+  /** How long one delivery may take, connection to answer (default 10 s). */
+  timeoutMs: number
+}
+
+/**
+ * The deployment's retention periods in seconds (undefined: kept until someone deletes it). A
+ * session's owner may set shorter ones for their session (`PATCH /v1/sessions/:sid`).
+ */
+export interface RetentionConfig {
+  /** Stopped recordings and their replays, from when they stopped (SESSION_KIT_RETAIN_RECORDINGS). */
+  recordings?: number
+  /** Chat messages (SESSION_KIT_RETAIN_CHAT). */
+  chat?: number
+  /** Analytics events and their per-minute rollups (SESSION_KIT_RETAIN_EVENTS). */
+  events?: number
+  /** Snapshots (SESSION_KIT_RETAIN_SNAPSHOTS). */
+  snapshots?: number
+  /** Whole sessions, from their last activity, nobody connected (SESSION_KIT_RETAIN_CLOSED_SESSIONS). */
+  session?: number
+  /** Audit log entries (SESSION_KIT_RETAIN_AUDIT): the deployment's only, never a session's. */
+  audit?: number
+  /** How often the job looks for what expired (SESSION_KIT_RETENTION_INTERVAL, default 1 h). */
+  intervalSeconds: number
 }
 
 export interface ConfigOverrides {
@@ -106,6 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   if (production && !allowedOrigins.length) {
     warn('SESSION_KIT_ALLOWED_ORIGINS is not set: any site may frame the pages this server serves (frame-ancestors *) and call its API from a browser (Access-Control-Allow-Origin: *). List your course sites there.')
   }
+  if (production && (env.SESSION_KIT_WEBHOOK_ALLOW_PRIVATE === '1' || env.SESSION_KIT_WEBHOOK_ALLOW_PRIVATE === 'true')) {
+    warn('SESSION_KIT_WEBHOOK_ALLOW_PRIVATE is set: webhook endpoints may point at this server’s own network (loopback, private and cloud metadata addresses). Use it in development only.')
+  }
   if (production && !env.SESSION_KIT_PUBLIC_URL) warn(`SESSION_KIT_PUBLIC_URL is not set: invitation links and the demo will point at ${publicUrl}.`)
   return {
     port,
@@ -135,6 +176,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     maxConnectionsPerIp: count(env, 'SESSION_KIT_MAX_CONNECTIONS_PER_IP', 1000, 0),
     newConnectionsPerIpPerSecond: count(env, 'SESSION_KIT_NEW_CONNECTIONS_PER_IP', 10, 0),
     trustProxy: env.SESSION_KIT_TRUST_PROXY === '1' || env.SESSION_KIT_TRUST_PROXY === 'true',
+    retention: {
+      recordings: period(env, 'SESSION_KIT_RETAIN_RECORDINGS'),
+      chat: period(env, 'SESSION_KIT_RETAIN_CHAT'),
+      events: period(env, 'SESSION_KIT_RETAIN_EVENTS'),
+      snapshots: period(env, 'SESSION_KIT_RETAIN_SNAPSHOTS'),
+      session: period(env, 'SESSION_KIT_RETAIN_CLOSED_SESSIONS'),
+      audit: period(env, 'SESSION_KIT_RETAIN_AUDIT'),
+      intervalSeconds: duration(env, 'SESSION_KIT_RETENTION_INTERVAL', 3600),
+    },
     runs: {
       workers: count(env, 'SESSION_KIT_RUN_WORKERS', 1, 1),
       queue: count(env, 'SESSION_KIT_RUN_QUEUE', 20, 0),
@@ -142,6 +192,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       memoryMb: count(env, 'SESSION_KIT_RUN_MEMORY_MB', 128, 16),
       perUserPerMinute: count(env, 'SESSION_KIT_RUNS_PER_USER', 10, 1),
       perRoomPerMinute: count(env, 'SESSION_KIT_RUNS_PER_ROOM', 60, 1),
+    },
+    webhooks: {
+      allowPrivate: env.SESSION_KIT_WEBHOOK_ALLOW_PRIVATE === '1' || env.SESSION_KIT_WEBHOOK_ALLOW_PRIVATE === 'true',
+      timeoutMs: count(env, 'SESSION_KIT_WEBHOOK_TIMEOUT_MS', 10_000, 100),
     },
   }
 }
@@ -167,6 +221,12 @@ function duration(env: NodeJS.ProcessEnv, name: string, fallbackSeconds: number)
   }
   if (seconds <= 0) throw new ConfigError(`${name} must be a duration such as 90s, 10m, 24h or 7d, not "${raw}".`)
   return seconds
+}
+
+/** A retention period (180d, 12h…) from the environment, in seconds; unset or empty: kept. */
+function period(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name]
+  return raw === undefined || raw === '' ? undefined : duration(env, name, 0)
 }
 
 function inviteUrl(configured: string | undefined, publicUrl: string): string {

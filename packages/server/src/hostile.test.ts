@@ -557,8 +557,99 @@ describe('hostile input (PGlite)', () => {
     }
     const huge = await fetch(s.url + '/lti/launch', form({ id_token: 'x'.repeat(300 * 1024), state: 'y' }))
     assert.equal(huge.status, 413, 'a body over 256 kB')
+    // The server stops reading and closes that connection: a throwaway request takes the pool's dead socket.
+    await fetch(s.url + '/healthz').catch(() => {})
     const [kept] = await s.db.sql<{ n: number }[]>`select count(*)::int as n from lti_logins`
     assert.equal(kept!.n, 0, 'no login was kept')
+    const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error'))
+    assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
+  })
+
+  it('recording consent: bad bodies are refused as documented; a flood of decisions stores ten a minute and is answered 429', async () => {
+    const mallory = await token()
+    const logged = s.logs.length
+    // The case before may leave a kept-alive socket the server closed (an answer before a huge body
+    // was read): spent here, on a request whose answer does not matter.
+    await fetch(`${s.url}/healthz`).catch(() => {})
+    const bodies: [unknown, number, string][] = [
+      [{}, 400, 'validation_failed'],
+      [{ consent: 'yes' }, 400, 'validation_failed'],
+      [{ consent: 1 }, 400, 'validation_failed'],
+      [{ consent: null }, 400, 'validation_failed'],
+      ['{"consent":', 400, 'invalid_json'],
+      ['[true]', 400, 'validation_failed'],
+    ]
+    for (const [body, status, code] of bodies) {
+      const res = await s.api('POST', `/v1/sessions/${sid}/recording-consent`, mallory, body)
+      assert.equal(res.status, status, `${JSON.stringify(body)}: ${res.status} ${JSON.stringify(res.json)}`)
+      assert.equal(res.json.error.code, code)
+    }
+    // Fifty at once, alternating: the per-person lock and count let exactly ten through.
+    const flood = await Promise.all(Array.from({ length: 50 }, (_, i) => s.api('POST', `/v1/sessions/${sid}/recording-consent`, mallory, { consent: i % 2 === 0 })))
+    assert.equal(flood.filter((r) => r.status === 200).length, 10)
+    assert.ok(flood.filter((r) => r.status !== 200).every((r) => r.status === 429 && r.json.error.code === 'rate_limited' && Number(r.headers.get('retry-after')) >= 1))
+    const [stored] = await s.db.sql<{ n: number }[]>`select count(*)::int as n from recording_consents where session_id = ${sid} and user_id = ${'attacker-' + counter}`
+    assert.equal(stored!.n, 10, 'no more than ten decisions were stored')
+    const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error'))
+    assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
+  })
+
+  it('webhooks: an endpoint on the server’s own network is refused when registered, however its address is spelled', async () => {
+    const logged = s.logs.length
+    const urls = [
+      'http://127.0.0.1/hook', 'http://localhost:8080/hook', 'http://LOCALHOST/hook', 'http://127.1/', 'http://0x7f000001/', 'http://2130706433/', 'http://0177.0.0.1/',
+      'http://0.0.0.0/', 'http://[::1]/', 'http://[0:0:0:0:0:0:0:1]/', 'http://[::]/', 'http://[::ffff:127.0.0.1]/', 'http://[::ffff:169.254.169.254]/',
+      'http://169.254.169.254/latest/meta-data/iam/', 'http://100.100.100.200/', 'http://10.0.0.1/', 'http://172.16.5.4/', 'http://192.168.1.1/',
+      'http://100.64.0.1/', 'http://[fe80::1]/', 'https://[fd00:ec2::254]/', 'http://[fc00::1]/', 'http://[64:ff9b::7f00:1]/', 'http://[2002:a9fe:a9fe::]/',
+    ]
+    for (const url of urls) {
+      const r = await s.api('POST', '/v1/webhooks', TEST_API_KEY, { url })
+      assert.equal(r.status, 400, `${url}: ${JSON.stringify(r.json)}`)
+      assert.equal(r.json.error.code, 'webhook_url_private', url)
+      assert.equal(r.json.error.field, 'url')
+    }
+    const [kept] = await s.db.sql<{ n: number }[]>`select count(*)::int as n from webhook_endpoints`
+    assert.equal(kept!.n, 0, 'none was registered')
+    const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error'))
+    assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
+  })
+
+  it('erasure: a token issued before someone was erased brings nothing of them back, over HTTP or the socket; odd ids and periods are answered as documented', async () => {
+    const logged = s.logs.length
+    const old = await s.token(sid, 'learner', 'erase-me', { name: 'Erin Erased' })
+    const before = await RawClient.connect(s.url, sid, old)
+    assert.ok(before.welcome, 'in the room before')
+    before.close()
+    await before.waitClosed()
+    assert.equal((await s.api('DELETE', '/v1/users/erase-me', TEST_API_KEY)).status, 200)
+    const http = await s.api('GET', `/v1/sessions/${sid}`, old)
+    assert.deepEqual([http.status, http.json.error.code], [401, 'token_user_erased'])
+    const socket = await RawClient.connect(s.url, sid, old)
+    assert.equal(socket.welcome, null, 'the hello is refused')
+    assert.equal((await socket.waitClosed())?.code, 4401)
+    await new Promise((r) => setTimeout(r, 200))
+    const [left] = await s.db.sql<{ n: number }[]>`select (select count(*) from participants where user_id = 'erase-me') + (select count(*) from events where user_id = 'erase-me') + (select count(*) from connections where user_id = 'erase-me') as n`
+    assert.equal(Number(left!.n), 0, 'nothing of them was written again')
+
+    for (const id of ['%00', 'a%0Ab', 'x'.repeat(201)]) {
+      assert.equal((await s.api('DELETE', `/v1/users/${id}`, TEST_API_KEY)).status, 404, id)
+      assert.equal((await s.api('GET', `/v1/users/${id}/export`, TEST_API_KEY)).status, 404, id)
+    }
+    for (const id of ['lti:plat:sub/../x', "o'brien; drop table sessions", 'ユーザー']) {
+      assert.equal((await s.api('DELETE', `/v1/users/${encodeURIComponent(id)}`, TEST_API_KEY)).status, 200, id)
+      assert.equal((await s.api('GET', `/v1/users/${encodeURIComponent(id)}/export`, TEST_API_KEY)).json.userId, id)
+    }
+    assert.equal((await s.api('DELETE', `/v1/users/u?email=${'a'.repeat(400)}@x.org`, TEST_API_KEY)).status, 400)
+    assert.equal((await s.api('DELETE', `/v1/users/u?${Array.from({ length: 21 }, (_, i) => `email=a${i}@x.org`).join('&')}`, TEST_API_KEY)).status, 400)
+
+    const owner = await s.token(sid, 'instructor', 'owner')
+    for (const retention of ['"7"', '[]', 'null', '{"chat": "7"}', '{"chat": 1e309}', '{"chat": -1}', '{"chat": 36501}', '{"chat": 2.5}', '{"everything": 1}', '{"constructor": 1}', '{"__proto__": {"chat": 1}}']) {
+      const r = await s.api('PATCH', `/v1/sessions/${sid}`, owner, `{"retention": ${retention}}`)
+      assert.equal(r.status, 400, `${retention} → ${r.status}`)
+      assert.equal(r.json.error.code, 'validation_failed')
+    }
+    const [kept] = await s.db.sql<{ retention: object }[]>`select retention from sessions where id = ${sid}`
+    assert.deepEqual(kept!.retention, {}, 'nothing was stored')
     const unexpected = s.logs.slice(logged).filter((l) => l.includes('unexpected error'))
     assert.deepEqual(unexpected.map((l) => l.split('\n')[0]), [], 'no unexpected error in the server log')
   })

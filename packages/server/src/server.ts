@@ -23,6 +23,8 @@ import { VerifiedRuns } from './runs/verified-runs.js'
 import { ToolKeys } from './lti/keys.js'
 import { ServiceTokens } from './lti/service-token.js'
 import { GradeOutbox } from './lti/grades.js'
+import { RetentionJob } from './retention/job.js'
+import { WebhookWorker } from './webhooks/worker.js'
 
 export interface SessionKitServer {
   services: Services
@@ -97,7 +99,13 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
   // Scores for LMS gradebooks: every instance works the same outbox (rows are claimed, never shared).
   const ltiGrades = new GradeOutbox({ sql: db.sql, runs, tokens: ltiTokens, clock, log })
   ltiGrades.start()
-  const services: Services = { config, db, hub, verifier, mailer, runs, ltiKeys, ltiTokens, ltiGrades, clock, log }
+  // Events for the hosts' webhooks: every instance works the same outbox too.
+  const webhooks = new WebhookWorker({ sql: db.sql, config: config.webhooks, clock, log })
+  webhooks.start()
+  // What outlived its retention period goes, in batches, on whichever instance holds the job's lease.
+  const retention = new RetentionJob({ sql: db.sql, config: config.retention, maxTokenTtlSeconds: config.maxTokenTtlSeconds, clock, log, owner: instanceId, sessionDeleted: (sid) => hub.endSession(sid) })
+  retention.start()
+  const services: Services = { config, db, hub, verifier, mailer, runs, ltiKeys, ltiTokens, ltiGrades, webhooks, retention, clock, log }
   if (config.demo) await seedDemo(db.sql)
   // Replays whose build was cut short (a crash after stop) are built again.
   for (const rec of await processingRecordingIds(db.sql)) {
@@ -125,6 +133,8 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
       })
     } catch (e) {
       // The port is taken (EADDRINUSE) or not ours to bind: leave nothing open behind us.
+      await retention.close()
+      await webhooks.close()
       await ltiGrades.close()
       await runs.close()
       await hub.close()
@@ -163,7 +173,10 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Sess
     async close() {
       if (closed) return
       closed = true
-      // The outbox first: it asks for runs. Rows it held are taken up again when their lease ends.
+      // The retention job finishes its batch and lets its lease go (another instance carries on).
+      await retention.close()
+      // The outboxes first: the grades one asks for runs. Rows they held are taken up again when their lease ends.
+      await webhooks.close()
       await ltiGrades.close()
       // Runs still in the sandboxes cannot finish: they are ended (and the rooms told) while the hub still listens.
       await runs.close()

@@ -5,7 +5,7 @@ import '../define/session-analytics.js'
 import '../define/session-editor.js'
 import type { SessionRoom } from '../session-room/session-room.js'
 import type { SessionAnalytics } from './session-analytics.js'
-import { createSession, freshSid, live, testServer, token, typeAt, waitFor } from '../test-support/room.js'
+import { api, createSession, freshSid, live, testServer, token, typeAt, waitFor } from '../test-support/room.js'
 
 /** Every analytics request this page makes. */
 const requests: string[] = []
@@ -168,6 +168,46 @@ describe('<session-analytics>', () => {
     } finally {
       await setViewport(before)
     }
+  })
+
+  it('a session with pseudonyms on: instructors see only pseudonyms, the box says so; a learner downloads their own data', async () => {
+    const sid = freshSid('stats-pseudo')
+    await createSession(sid, { 'main.js': '' }, 'ins')
+    expect((await api('PATCH', `/v1/sessions/${sid}`, await token(sid, 'instructor', 'ins', 'Ada'), { pseudonymize: true })).status).to.equal(200)
+    const lea = await analytics(sid, 'learner', 'lea', 'Grace')
+    typeAt(await live(lea.editor), 0, 'x')
+    const ins = await analytics(sid, 'instructor', 'ins', 'Ada')
+    ins.el.scrollIntoView()
+    await waitFor(() => names(ins.root).length === 2, 8000, 'figures loaded')
+    expect(names(ins.root)).to.have.members(['Participant 1', 'Participant 2'])
+    expect(ins.root.textContent).to.not.contain('Grace')
+    const box = ins.root.querySelector('input[type=checkbox]') as HTMLInputElement
+    expect(box.checked && box.disabled, 'checked and locked').to.equal(true)
+    expect(box.parentElement!.textContent).to.contain('always on in this session')
+    await expect(ins.el).to.be.accessible()
+
+    // The learner's own data, as a file: what the server named it, and theirs only.
+    lea.el.scrollIntoView()
+    await waitFor(() => button(lea.root, /^Download my data$/) !== undefined, 8000, 'own activity')
+    const saved: { name: string; href: string }[] = []
+    lea.root.addEventListener('click', (e) => {
+      const a = e.target as HTMLAnchorElement
+      if (a.localName !== 'a' || !a.download) return
+      saved.push({ name: a.download, href: a.href })
+      e.preventDefault()
+    })
+    button(lea.root, /^Download my data$/)!.click()
+    await waitFor(() => saved.length === 1, 5000, 'a JSON file')
+    expect(saved[0]!.name).to.match(/^my-activity-stats-pseudo-[\w-]+\.json$/)
+    const mine = await (await fetch(saved[0]!.href)).json()
+    expect(mine.format).to.equal('session-kit-own-activity')
+    expect(mine.userId).to.equal('lea')
+    expect(mine.name).to.equal('Grace', 'their own data is never pseudonymised for them')
+    button(lea.root, /^CSV$/)!.click()
+    await waitFor(() => saved.length === 2, 5000, 'a CSV file')
+    expect(saved[1]!.name).to.match(/\.csv$/)
+    expect(await (await fetch(saved[1]!.href)).text()).to.match(/^userId,name,role,/)
+    await expect(lea.el).to.be.accessible()
   })
 
   it('an observer sees their own activity; with show-denied, an explanation', async () => {

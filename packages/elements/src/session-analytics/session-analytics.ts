@@ -35,9 +35,11 @@ const sortValue = (p: ParticipantAnalytics, key: SortKey) => (key === 'chars' ? 
  * How the session is going, for instructors: summary cards, a sortable table per participant, a
  * trend of code changes and runs per minute (with its data table), and a "needs attention" list —
  * learners whose runs keep failing or who have gone quiet while the room is busy (a prompt to help,
- * never a grade). Range (last hour, 24 hours, whole session), pseudonyms, CSV/JSON export. Learners
- * and observers see their own activity instead. Fetches nothing until it is on screen; refreshes
- * live while the session runs, at most once every 5 s.
+ * never a grade). Range (last hour, 24 hours, whole session), pseudonyms, CSV/JSON export. A session
+ * whose owner turned on `pseudonymize` shows pseudonyms everywhere, whatever is asked. Learners and
+ * observers see their own activity instead, and can download it ("Download my data": JSON, or
+ * CSV). Fetches nothing until it is on screen; refreshes live while the session runs, at most once
+ * every 5 s.
  *
  * @tag session-analytics
  * @summary Session analytics: engagement, contribution, trend, needs attention, export.
@@ -46,6 +48,7 @@ const sortValue = (p: ParticipantAnalytics, key: SortKey) => (key === 'chars' ? 
  * @csspart table - The per-participant table.
  * @csspart chart - The trend chart.
  * @csspart attention - The "needs attention" list.
+ * @csspart download-own - Learners and observers: the "Download my data" buttons (JSON, CSV).
  *
  * @cssprop --session-analytics-chart-height - Height of the trend chart (default 10rem).
  * @cssprop --session-analytics-changes-color - The code-changes line (default the accent colour).
@@ -88,11 +91,21 @@ export class SessionAnalytics extends SessionElement {
       return [full ? `/analytics?range=${this.range}&anonymize=${this.anonymize}` : `/analytics/me?range=${this.range}`]
     },
     manual: true,
-    request: ([path], signal) => this.#room.state!.client.api('GET', path, undefined, signal),
+    request: ([path], signal) => {
+      this.#asked = path.includes('anonymize=true')
+      return this.#room.state!.client.api('GET', path, undefined, signal)
+    },
     failure: (e) => `The analytics could not be loaded: ${e.message}`,
     isEmpty: () => false,
-    onLoad: () => (this._error = ''),
+    onLoad: (value) => {
+      this._error = ''
+      // Pseudonyms nobody asked for: the session's own setting.
+      this.#enforced = 'session' in value && value.anonymized && !this.#asked
+    },
   })
+  /** Whether the last request asked for pseudonyms, and whether the answer had them regardless. */
+  #asked = false
+  #enforced = false
 
   #room = new RoomController(this, {
     onChange: (state, previous) => {
@@ -191,13 +204,25 @@ export class SessionAnalytics extends SessionElement {
     const data = value && 'session' in value ? value : null
     const error = this._error || this.#figures.error
     return html`
-      ${this.#renderBar(state.can(Permission.EXPORT_DATA))}
+      ${this.#renderBar(state.can(Permission.EXPORT_DATA), this.#enforced)}
       ${error ? html`<p class="error" role="alert">${error} <button @click=${() => this.#refresh(true)}>Try again</button></p>` : nothing}
       ${!data ? html`<p class="empty" role="status">${this._visible ? 'Loading analytics…' : 'Analytics load when they are on screen.'}</p>` : this.#renderData(data)}
     `
   }
 
-  #renderBar(canExport: boolean) {
+  /** Learners and observers: their own activity as a file (the server names it). */
+  async #downloadOwn(format: 'csv' | 'json') {
+    const state = this.#room.state!
+    const res = await state.client.api('GET', `/analytics/me?format=${format}&range=${this.range}`)
+    if (!res.ok) {
+      this._error = `The download failed: ${await errorMessage(res)}`
+      return
+    }
+    this._error = ''
+    await downloadResponse(res, `my-activity.${format}`, this)
+  }
+
+  #renderBar(canExport: boolean, enforced: boolean) {
     return html`<div class="bar">
       <fieldset>
         <legend class="visually-hidden">Range</legend>
@@ -218,12 +243,13 @@ export class SessionAnalytics extends SessionElement {
       <label
         ><input
           type="checkbox"
-          .checked=${this.anonymize}
+          .checked=${this.anonymize || enforced}
+          ?disabled=${enforced}
           @change=${(e: Event) => {
             this.anonymize = (e.target as HTMLInputElement).checked
           }}
         />
-        Pseudonyms</label
+        Pseudonyms${enforced ? html` <small>(always on in this session)</small>` : nothing}</label
       >
       <span class="spacer"></span>
       ${canExport
@@ -366,7 +392,13 @@ export class SessionAnalytics extends SessionElement {
     const error = this._error || this.#figures.error
     if (error) return html`<p class="error" role="alert">${error} <button @click=${() => this.#refresh(true)}>Try again</button></p>`
     if (!o) return html`<p class="empty" role="status">${this._visible ? 'Loading your activity…' : 'Your activity loads when it is on screen.'}</p>`
-    return html`<h3 id="own">Your activity in this session</h3>
+    return html`<div class="bar">
+        <h3 id="own">Your activity in this session</h3>
+        <span class="spacer"></span>
+        <span class="exports" part="download-own"
+          ><button @click=${() => this.#downloadOwn('json')}>Download my data</button><button @click=${() => this.#downloadOwn('csv')} aria-label="Download my data as CSV">CSV</button></span
+        >
+      </div>
       <dl class="cards" part="cards" aria-labelledby="own">
         ${this.#card('Code changes', String(o.codeChanges), `${count(o.charsInserted, 'character')} added, ${o.charsDeleted.toLocaleString()} removed`)}
         ${this.#card('Runs', String(o.executions))}

@@ -35,7 +35,7 @@ describe('<session-recording> and <session-player>', () => {
     await expect(ins.el).to.be.accessible()
     ;(ins.root.querySelector('input[name=title]') as HTMLInputElement).value = 'Loops'
     ins.root.querySelector('form')!.requestSubmit()
-    await waitFor(() => roomBadge(lea.room) === 'Recording', 6000, 'the learner sees the Recording indicator')
+    await waitFor(() => roomBadge(lea.room) === 'This session is being recorded', 6000, 'the learner sees the Recording indicator')
     expect(lea.room.shadowRoot!.querySelector('[role=status]')!.textContent).to.contain('Ada started recording')
     expect(button(lea.root, /^Pause$/)).to.equal(undefined, 'learners cannot control the recording')
     const view = await live(lea.editor)
@@ -49,7 +49,7 @@ describe('<session-recording> and <session-player>', () => {
     expect(button(obs.root, /^(Pause|Resume|Stop)$/)).to.equal(undefined, 'observers cannot control the recording')
     await expect(obs.el).to.be.accessible()
     await press(ins.root, /^Resume$/)
-    await waitFor(() => roomBadge(lea.room) === 'Recording', 6000, 'resumed')
+    await waitFor(() => roomBadge(lea.room) === 'This session is being recorded', 6000, 'resumed')
     typeAt(view, view.state.doc.length, ' // done')
     await new Promise((r) => setTimeout(r, 200))
     await press(ins.root, /^Stop$/)

@@ -39,8 +39,9 @@ const STATUS_WORDS: Record<RecordingEntry['status'], string> = {
 /**
  * Record the session (no video: the code as typed, chat, runs, who came and went) and manage the
  * recordings. Start with a title, description and public/private; pause, resume and stop, with a
- * duration that leaves pauses out. Everyone in the room sees a "Recording" indicator while it
- * runs. The list plays a recording inline, downloads it as JSON, copies the share link of public
+ * duration that leaves pauses out. Everyone in the room sees "This session is being recorded" in
+ * the room's bar while it runs (and, under the session's `consent` policy, chooses whether they are
+ * recorded by name). The list plays a recording inline, downloads it as JSON, copies the share link of public
  * ones, and (for those who manage recordings) switches public/private, edits and deletes.
  *
  * @tag session-recording

@@ -13,6 +13,7 @@ import { colorIndex } from '../session-element.js'
 import { forgetGuestToken, GUEST_EXPIRED, lastGuestSession, readGuestToken, writeGuestToken } from './guest-tokens.js'
 import type { InvitationFlow } from './invitation.js'
 import type { RoomLecture } from './lecture.js'
+import type { RecordingNotice } from './recording-notice.js'
 import { PermissionNotices } from './permission-notices.js'
 import { styles } from './session-room.styles.js'
 
@@ -27,6 +28,9 @@ const STATUS_TEXT: Record<RoomStatus, string> = {
 }
 
 /** Said when a guest's kept token has expired: reloading cannot help, a new invitation can. */
+
+/** The notice everyone sees (and hears, on joining or when it starts) while the session is recorded. */
+const RECORDING_NOTICE = 'This session is being recorded'
 
 /** What the room bar says: the status, or — held back over the edit allowance — that edits wait. */
 function statusText(status: RoomStatus, error: { code: string } | null | undefined): string {
@@ -51,7 +55,12 @@ function statusText(status: RoomStatus, error: { code: string } | null | undefin
  * @csspart error - The message shown when the room cannot connect.
  * @csspart notice - Why your permissions changed, in the bar: a lock or a mute ("You were muted by Ada.") for as long as it lasts, anything else ("Editing unlocked by Ada.") for a few seconds.
  * @csspart invitation - The accept/decline card shown for an invitation link.
- * @csspart recording - The "Recording" badge everyone sees while the session is recorded.
+ * @csspart recording - The notice everyone sees while the session is recorded: "This session is being recorded" (or "Recording paused"). It stays while the recording lasts, also with `hide-status`, and is announced to screen readers when the recording starts and to anyone who joins during one.
+ * @csspart consent - Under the session's `consent` recording policy, while it is recorded: your own choice and the buttons to change it, at any time.
+ * @csspart consent-choice - Your choice in words ("Record you by name?", "You are recorded by name.", "You are not recorded.").
+ * @csspart consent-allow - "Allow": record you by name (pressed while that is your choice).
+ * @csspart consent-decline - "Don't record me": your edits appear without your name, your chat and name are left out (pressed while that is your choice).
+ * @csspart consent-error - Why your choice could not be saved.
  * @csspart lecture - Lecture mode in the bar, in a room holding a `<session-editor>` or `<session-runner>`: "Raise hand" / "Lower hand", or for instructors "Follow me" and how many hands are raised.
  * @csspart hand-button - "Raise hand" (it opens a line for an optional question) or "Lower hand".
  * @csspart hand-form - The optional question and the button that raises the hand.
@@ -111,6 +120,12 @@ export class SessionRoom extends SessionElement {
   /** Lecture mode (raise hand, follow me, the spotlight): its code loads once a room showing code is live. */
   @state() private _lecture: RoomLecture | null = null
   #lectureFor: RoomClient | null = null
+  /**
+   * What a recorded room says and asks (recording-notice.ts): its code loads once a room is
+   * recorded, and shows nothing for another client than the room's (a new one loads with it).
+   */
+  #recording: RecordingNotice | null = null
+  #recordingFor: RoomClient | null = null
   #inviting: string | null = null
   /**
    * Why permissions last changed, in the server's words: a lock or a mute is explained for exactly
@@ -170,6 +185,7 @@ export class SessionRoom extends SessionElement {
     this.#client = null
     this._lecture?.stop()
     this._lecture = this.#lectureFor = null
+    this.#recording = this.#recordingFor = null
   }
 
   protected override willUpdate(changed: PropertyValues<this>) {
@@ -302,6 +318,12 @@ export class SessionRoom extends SessionElement {
     const { status, error } = next
     this._state = next
     this.#loadLecture()
+    // Once recorded: what is said of it (on joining, when it starts) and, under `consent`, the prompt.
+    if (next.session && next.session.recordingState !== 'off' && this.#recordingFor !== client) {
+      this.#recordingFor = client
+      const why = this.#last.permissions && client.lastReason
+      void import('./recording-notice.js').then(({ RecordingNotice }) => (this.#recording = new RecordingNotice(this, client, (text) => (this._announcement = text), why)))
+    }
     this.#provider.setValue(next, true)
     const locked = Boolean(client.session?.editingLocked)
     const muted = Boolean(client.participant?.muted)
@@ -402,14 +424,18 @@ export class SessionRoom extends SessionElement {
     const status = st?.status ?? 'idle'
     const people = st?.participants ?? []
     const notice = this.#notices.text
+    const recordingState = st?.session?.recordingState ?? 'off'
+    // Persistent while recorded, whatever the page hides: the notice, and the consent prompt where one is asked.
+    const recording =
+      recordingState === 'off'
+        ? nothing
+        : html`<span part="recording" class="recording ${recordingState}">${recordingState === 'recording' ? RECORDING_NOTICE : 'Recording paused'}</span>${this.#recording?.render(st)}`
     return html`
       ${this.hideStatus
-        ? nothing
+        ? recording
         : html`<div part="status" class="status ${status}">
             <span part="indicator" class="dot" aria-hidden="true"></span>
-            ${st?.session?.recordingState && st.session.recordingState !== 'off'
-              ? html`<span part="recording" class="recording ${st.session.recordingState}">${st.session.recordingState === 'recording' ? 'Recording' : 'Recording paused'}</span>`
-              : nothing}
+            ${recording}
             <span part="status-text" class="status-text">${st?.session?.title ? html`<strong>${st.session.title}</strong> · ` : nothing}${statusText(status, st?.error)}${notice ? html` · <span part="notice" class="notice">${notice}</span>` : nothing}</span>
             ${people.length
               ? html`<ul part="presence" class="presence" aria-label="In the room">

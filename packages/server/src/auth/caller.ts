@@ -77,8 +77,12 @@ export async function callerSession(sql: Sql, claims: RoomClaims, sid = claims.s
  * Returns the cool-down after repeated refused writes, which only the socket holds people to.
  */
 export async function admitCaller(sql: Sql, claims: RoomClaims, sid = claims.sid): Promise<{ writesBlockedUntil: Date | null }> {
-  const { banned, writesBlockedUntil } = await admission(sql, sid, claims.sub, claims.email)
+  const { banned, writesBlockedUntil, erasedAt } = await admission(sql, sid, claims.sub, claims.email)
   if (banned) throw removedError()
+  // A token issued before its holder was erased (DELETE /v1/users/:userId) would bring them back.
+  if (erasedAt && (claims.iat ?? 0) <= Math.floor(erasedAt.getTime() / 1000)) {
+    throw new TokenError('token_user_erased', 'This token was issued before its holder’s data was erased from this server; ask for a new one.')
+  }
   return { writesBlockedUntil }
 }
 

@@ -8,6 +8,8 @@ import type { VerifiedRuns } from '../runs/verified-runs.js'
 import type { ToolKeys } from '../lti/keys.js'
 import type { ServiceTokens } from '../lti/service-token.js'
 import type { GradeOutbox } from '../lti/grades.js'
+import type { RetentionJob } from '../retention/job.js'
+import type { WebhookWorker } from '../webhooks/worker.js'
 
 /** What every route can reach. */
 export interface Services {
@@ -24,6 +26,10 @@ export interface Services {
   ltiTokens: ServiceTokens
   /** Scores on their way to LMS gradebooks (a durable outbox with its worker). */
   ltiGrades: GradeOutbox
+  /** Posts the webhook outbox to the hosts' endpoints (a durable outbox with its worker). */
+  webhooks: WebhookWorker
+  /** Deletes what outlived its retention period (one instance at a time runs it). */
+  retention: RetentionJob
   /** The time, injectable for tests (invitation expiry and rate windows use it). */
   clock: () => Date
   log: (msg: string) => void

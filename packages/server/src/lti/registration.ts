@@ -8,6 +8,7 @@ import type { AppEnv } from '../http/context.js'
 import { page as basePage } from '../pages/page.js'
 import { pageHeaders } from '../pages/routes.js'
 import { upsertPlatform, type PlatformRow } from '../store/lti.js'
+import { hostAudit, recordAction } from '../audit/record.js'
 import { toolOrigin } from './routes.js'
 
 /*
@@ -198,6 +199,8 @@ export function registrationRoutes() {
         deploymentIds: deploymentId ? [deploymentId] : [],
         registeredBy: 'dynamic',
       })
+      // The host's doing: the registration URL is the administrator's signed consent.
+      await recordAction(db.sql, { ...hostAudit(c), action: 'lti.platform_added', targetId: row.id, details: { created, registeredBy: 'dynamic', deployments: row.deploymentIds.length } })
       log(`lti: ${created ? 'registered' : 'updated'} platform ${row.id} (${row.issuer}, client id ${row.clientId}) by dynamic registration${deploymentId ? `, deployment ${deploymentId}` : ', without a deployment'}`)
       framed(c, configUrl)
       return c.html(registeredPage(row, deploymentId))

@@ -1,13 +1,15 @@
 import { gzipSync } from 'node:zlib'
 import * as A from '@automerge/automerge'
-import { applyReplayEvent, colorFor, type LectureChange, type Replay, type ReplayEvent } from '@session-kit/core'
+import { ANONYMOUS_AUTHOR, applyReplayEvent, colorFor, type LectureChange, type Replay, type ReplayEvent } from '@session-kit/core'
 import { chatBodiesSince } from '../store/chat.js'
+import { consentHistory, recordingNotices } from '../store/consents.js'
 import type { Sql } from '../store/db.js'
 import { activityEventsBetween, changeEventsSince, type RunRow } from '../store/events.js'
 import { participantNames } from '../store/participants.js'
 import { durationMs as recordedMs, type RecordingRow } from '../store/recordings.js'
 import type { Room } from '../sync/room.js'
 import { TextIndex } from '../sync/text-index.js'
+import { anonymousId, Attribution } from './consent.js'
 
 export type { Replay, ReplayEvent }
 
@@ -32,19 +34,40 @@ export function recordingTime(spans: readonly [number, number | null][], at: num
 
 const nextTick = () => new Promise((r) => setImmediate(r))
 
+/** Who may be named in a recording when, from what the store holds (see consent.ts). */
+export async function attributionOf(sql: Sql, rec: Pick<RecordingRow, 'id' | 'sessionId' | 'policy'>, until: Date): Promise<Attribution> {
+  if (rec.policy === null) return new Attribution(null, new Map(), [])
+  const [told, history] = await Promise.all([recordingNotices(sql, rec.id), consentHistory(sql, rec.sessionId, until)])
+  return new Attribution(rec.policy, told, history)
+}
+
+/** Under `consent`: who allowed recording at some moment from `from` to `to`, with their names; null otherwise. */
+export async function consentedPeople(sql: Sql, sessionId: string, who: Attribution, from: number, to: number): Promise<RecordingRow['consented']> {
+  const ids = who.consentedBetween(from, to)
+  if (!ids) return null
+  const names = await allNames(sql, sessionId, ids)
+  return ids.map((userId) => ({ userId, name: names.get(userId) ?? 'Someone' }))
+}
+
 /**
  * Build a recording's replay from what the server already has: the Automerge changes (turned into
  * plain-index splices by a mirror of the document, in the order the server accepted them), chat
  * messages, runs, joins, leaves and lecture events (hands, follow, spotlight) between start and
  * stop. Linear in the document's history; runs in the background after a recording stops, yielding
  * to the event loop as it goes.
+ *
+ * People appear by name only while the recording's policy allows it (`Attribution`): anyone else's
+ * edits are still applied (later edits build on them) under one anonymous author, and their chat,
+ * runs, joins, leaves and hands are left out. `consented` lists, under `consent`, who allowed it.
  */
-export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, sessionTitle: string): Promise<{ replay: Replay; changes: number }> {
+export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, sessionTitle: string): Promise<{ replay: Replay; changes: number; consented: RecordingRow['consented'] }> {
   const start = new Date(rec.startedAt).getTime()
   const stop = rec.stoppedAt ? new Date(rec.stoppedAt).getTime() : Date.now()
   const changeEvents = await changeEventsSince(sql, rec.sessionId, new Date(start))
   const others = await activityEventsBetween(sql, rec.sessionId, new Date(start), new Date(stop))
   const chats = new Map((await chatBodiesSince(sql, rec.sessionId, new Date(start))).map((c) => [String(c.id), c.body]))
+  const who = await attributionOf(sql, rec, new Date(stop))
+  const anonymous = anonymousId([...changeEvents, ...others].map((e) => e.userId ?? ''))
 
   // The document up to the start: every change not accepted after it, in causal order.
   const all = await room.allChanges()
@@ -68,15 +91,19 @@ export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, ses
     if (at > stop) continue
     const change = byHash.get(e.ref)
     if (!change) continue
+    const userId = who.named(e.userId ?? '', at) ? (e.userId ?? '') : anonymous
     timeline.push({ id: e.id, at, edit: true, make: (t) => {
       const r = mirror.apply(change)
       if (!r.splices.length && !r.created.length && !r.removed.length) return null
-      return { t, type: 'edit', userId: e.userId ?? '', splices: r.splices, ...(r.created.length ? { created: r.created } : {}), ...(r.removed.length ? { removed: r.removed } : {}) }
+      return { t, type: 'edit', userId, splices: r.splices, ...(r.created.length ? { created: r.created } : {}), ...(r.removed.length ? { removed: r.removed } : {}) }
     } })
   }
+  const names = await allNames(sql, rec.sessionId, [...changeEvents, ...others].map((e) => e.userId ?? ''))
   for (const e of others) {
     const at = new Date(e.at).getTime()
     const userId = e.userId ?? ''
+    // Not theirs to be named in: left out (nothing else depends on it, unlike an edit).
+    if (!(e.kind === 'join' || e.kind === 'leave' ? who.presence(userId, at) : who.named(userId, at))) continue
     timeline.push({ id: e.id, at, edit: false, make: (t) => {
       if (e.kind === 'chat') return chats.has(e.ref ?? '') ? { t, type: 'chat', userId, text: chats.get(e.ref!)! } : null
       if (e.kind === 'run') {
@@ -87,7 +114,7 @@ export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, ses
       if (e.kind === 'lecture') {
         // The change as the room heard it; a hand's question and the cleared count stay out.
         const { count: _, ...change } = e.data as LectureChange & { count?: number }
-        return { t, type: 'lecture', userId, change }
+        return { t, type: 'lecture', userId, change: withoutUnnamed(change, at, who, names) }
       }
       return { t, type: e.kind as 'join' | 'leave', userId }
     } })
@@ -112,10 +139,10 @@ export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, ses
     if (events.length % YIELD_EVERY === 0) await nextTick()
   }
 
-  const ids = [...new Set(events.map((e) => e.userId).filter(Boolean))]
-  const people = ids.length ? await participantNames(sql, rec.sessionId, ids) : []
+  const ids = [...new Set(events.map((e) => e.userId).filter((id) => id && id !== anonymous))]
   const participants: Replay['participants'] = {}
-  for (const id of ids) participants[id] = { name: people.find((p) => p.userId === id)?.name ?? 'Someone', color: colorFor(id) }
+  for (const id of ids) participants[id] = { name: names.get(id) ?? 'Someone', color: colorFor(id) }
+  if (events.some((e) => e.userId === anonymous)) participants[anonymous] = { name: ANONYMOUS_AUTHOR[who.policy ?? 'notice'], color: ANONYMOUS_COLOR, anonymous: true }
 
   const durationMs = recordedMs(rec, stop)
   return {
@@ -128,7 +155,29 @@ export async function compileReplay(sql: Sql, room: Room, rec: RecordingRow, ses
       participants,
     },
     changes: edits,
+    consented: await consentedPeople(sql, rec.sessionId, who, start, stop),
   }
+}
+
+/** A neutral grey: an anonymous author is nobody's colour. */
+const ANONYMOUS_COLOR = '#6b7280'
+
+/** Every named person's name (the participants table), by id. */
+async function allNames(sql: Sql, sessionId: string, userIds: string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(userIds.filter(Boolean))]
+  return new Map((ids.length ? await participantNames(sql, sessionId, ids) : []).map((p) => [p.userId, p.name]))
+}
+
+/**
+ * A lecture change may name a second person (`by`: the instructor who lowered a hand or started a
+ * spotlight): their name stays only if they may be named then (a name we cannot place goes too).
+ * Clearing every hand is the instructor's own event, already checked as theirs.
+ */
+function withoutUnnamed(change: LectureChange, at: number, who: Attribution, names: Map<string, string>): LectureChange {
+  if (change.kind === 'hands-cleared' || !('by' in change) || !change.by || who.policy === null) return change
+  if ([...names].some(([id, name]) => name === change.by && who.named(id, at))) return change
+  const { by: _, ...rest } = change
+  return rest as LectureChange
 }
 
 export function packReplay(replay: Replay): Uint8Array {

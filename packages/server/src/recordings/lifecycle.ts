@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Sql } from '../store/db.js'
-import { activeRecording, getRecording, insertRecording, transitionRecording, type RecordingRow, type RecordingStatus } from '../store/recordings.js'
+import { activeRecording, durationMs, getRecording, insertRecording, transitionRecording, type RecordingRow, type RecordingStatus } from '../store/recordings.js'
+import { writeWithEvent } from '../webhooks/events.js'
 
 /** What may be done to a recording once started. */
 export type RecordingAction = 'pause' | 'resume' | 'stop'
@@ -25,17 +26,25 @@ export async function startRecording(
   sql: Sql,
   input: { sessionId: string; title: string; description: string | null; isPublic: boolean; createdBy: string; creatorName: string },
 ): Promise<Started> {
-  const row = await insertRecording(sql, { id: randomUUID(), ...input })
+  const row = await writeWithEvent(
+    sql,
+    (tx) => insertRecording(tx, { id: randomUUID(), ...input }),
+    (r) => r && { type: 'recording.started', data: { sessionId: r.sessionId, recordingId: r.id, title: r.title, by: r.createdBy } },
+  )
   if (row) return { ok: true, recording: row }
   return { ok: false, active: await activeRecording(sql, input.sessionId) }
 }
 
 export type Transitioned = { ok: true; recording: RecordingRow } | { ok: false; reason: 'missing' } | { ok: false; reason: 'state'; status: RecordingStatus }
 
-/** Pause, resume or stop a session's recording, if its state allows it. */
-export async function changeRecording(sql: Sql, sessionId: string, id: string, action: RecordingAction): Promise<Transitioned> {
+/** Pause, resume or stop a session's recording, if its state allows it (`by`: who asked). */
+export async function changeRecording(sql: Sql, sessionId: string, id: string, action: RecordingAction, by = ''): Promise<Transitioned> {
   const t = TRANSITIONS[action]
-  const row = await transitionRecording(sql, { id, sessionId, from: t.from, to: t.to, span: t.span, stop: action === 'stop' })
+  const row = await writeWithEvent(
+    sql,
+    (tx) => transitionRecording(tx, { id, sessionId, from: t.from, to: t.to, span: t.span, stop: action === 'stop' }),
+    (r) => r && action === 'stop' && { type: 'recording.stopped', data: { sessionId, recordingId: r.id, title: r.title, by, durationMs: durationMs(r, r.asOf) } },
+  )
   if (row) return { ok: true, recording: row }
   // Not moved: say why, as the recording is now.
   const now = await getRecording(sql, id, sessionId)

@@ -1,10 +1,10 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
-import { activityCounts, ANALYTICS_RANGES, analyticsCsv, anonymize, computeAnalytics, Permission, Rule, type AnalyticsResponse, type OwnActivity } from '@session-kit/core'
+import { activityCounts, ANALYTICS_RANGES, analyticsCsv, anonymize, computeAnalytics, csvField, Permission, Rule, type AnalyticsResponse, type OwnActivity } from '@session-kit/core'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv } from '../http/context.js'
 import { parse } from '../http/validate.js'
-import { gatherAnalytics } from '../store/analytics.js'
+import { gatherAnalytics, ownMinutes } from '../store/analytics.js'
 
 const Query = v.object({
   range: v.optional(v.picklist(ANALYTICS_RANGES, 'range must be 1h, 24h or all'), 'all'),
@@ -22,9 +22,13 @@ async function analytics(c: Context<AppEnv>): Promise<{ res: AnalyticsResponse; 
   const now = services.clock()
   const { facts, joinSeq } = await gatherAnalytics(services.db.sql, caller.session.id, query.range, now, { includeTestUsers: yes(query.includeTestUsers) })
   let res = computeAnalytics(facts, now.getTime())
-  if (yes(query.anonymize)) res = anonymize(res, (id) => joinSeq.get(id) ?? 0)
+  // The session's switch pseudonymises everything instructors see of it, whatever they ask for.
+  if (yes(query.anonymize) || caller.session.pseudonymize) res = anonymize(res, (id) => joinSeq.get(id) ?? 0)
   return { res, query }
 }
+
+/** The columns of someone's own activity as CSV (`…/analytics/me?format=csv`): one row, theirs. */
+const OWN_CSV_COLUMNS = ['userId', 'name', 'role', 'range', 'from', 'to', 'codeChanges', 'charsInserted', 'charsDeleted', 'executions', 'chatMessages', 'verifiedRuns', 'testsPassed', 'testsFailed', 'handsRaised', 'activeSeconds', 'connectedSeconds', 'lastActivityAt'] as const satisfies readonly (keyof OwnActivity)[]
 
 /** A file name people can sort: analytics-intro-101-all-2026-11-28T1030.csv */
 function fileName(sid: string, res: AnalyticsResponse, ext: string) {
@@ -71,7 +75,17 @@ export function analyticsRoutes() {
       connectedSeconds: p?.connectedSeconds ?? 0,
       lastActivityAt: p?.lastActivityAt ?? null,
     }
-    return c.json(own)
+    // Asked for a format: a download of their own data (a learner may always take it with them).
+    if (c.req.query('format') === undefined) return c.json(own)
+    const sid = caller.session.id
+    const stamp = now.toISOString().slice(0, 16).replace(':', '')
+    c.header('content-disposition', `attachment; filename="my-activity-${sid.replace(/[^\w.-]+/g, '-').slice(0, 60)}-${own.range}-${stamp}.${query.format}"`)
+    if (query.format === 'csv') {
+      const csv = [OWN_CSV_COLUMNS.join(','), OWN_CSV_COLUMNS.map((k) => csvField(own[k])).join(',')].join('\r\n') + '\r\n'
+      return c.body(csv, 200, { 'content-type': 'text/csv; charset=utf-8' })
+    }
+    const minutes = await ownMinutes(services.db.sql, sid, caller.claims.sub, new Date(own.from), new Date(own.to))
+    return c.json({ format: 'session-kit-own-activity', version: 1, sessionId: sid, sessionTitle: caller.session.title, ...own, minutes })
   })
 
   return r

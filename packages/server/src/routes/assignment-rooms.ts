@@ -24,6 +24,7 @@ import { gradesOf, learnersNotOpened, rosterState } from '../store/lti-services.
 import { gradeState } from '../lti/grades.js'
 import { pendingUpdates } from '../sync/starter-updates.js'
 import { assignmentMissing, loadAssignment } from './assignments.js'
+import { writeWithEvent } from '../webhooks/events.js'
 
 const AcceptUpdate = v.object({ file: FileNameSchema })
 const UserIdParam = v.pipe(v.string(), v.regex(/^[^\u0000-\u001f\u007f]{1,200}$/))
@@ -145,9 +146,13 @@ export function assignmentRoomRoutes() {
     const room = await ownRoom(c, a.id)
     if (a.closedAt) throw closedError('it takes no more submissions')
     const { db, hub } = c.var.services
-    const submitted = await markSubmitted(db.sql, a.id, room.userId)
-    if (!submitted) throw assignmentMissing(a.id)
     const locked = a.submitPolicy === 'lock'
+    const submitted = await writeWithEvent(
+      db.sql,
+      (tx) => markSubmitted(tx, a.id, room.userId),
+      (s) => s && { type: 'assignment.submitted', data: { assignmentId: a.id, sessionId: s.sessionId, userId: s.userId, submittedAt: s.submittedAt!.toISOString(), locked } },
+    )
+    if (!submitted) throw assignmentMissing(a.id)
     if (locked) {
       await setEditingLocked(db.sql, room.sessionId, true)
       await hub.sessionChanged(room.sessionId, 'Submitted: editing is locked.')

@@ -13,6 +13,7 @@ import {
 } from '@session-kit/core'
 import { assignmentClaims, type AssignmentCaller } from '../auth/caller.js'
 import { AppError } from '../errors.js'
+import { HOST_ACTOR, httpOrigin, recordAction, type AuditRecord } from '../audit/record.js'
 import { assignmentAuth, bearer, isApiKey } from '../http/auth.js'
 import type { AppEnv } from '../http/context.js'
 import { badRequest, conflict, notFound } from '../http/errors.js'
@@ -162,6 +163,12 @@ export function checkFiles(c: Context<AppEnv>, files: Record<string, string>, vi
   if (chars > maxDocumentChars) throw new AppError(413, 'too_large', `The starter files and visible tests hold ${chars} characters; a room holds at most ${maxDocumentChars}.`)
 }
 
+/** Who acts on an assignment route (after `assignmentAuth`), and from where, for the audit log. */
+function assignmentAudit(c: Context<AppEnv>): Pick<AuditRecord, 'actor' | 'origin'> {
+  const caller = c.var.assignmentCaller
+  return { actor: caller.host ? HOST_ACTOR : { id: caller.claims.sub, role: caller.claims.role }, origin: httpOrigin(c) }
+}
+
 /**
  * Assignments: a template and one room per learner. The host (API key) and the assignment's
  * instructors manage it; its learners read it (without hidden tests) and work in their own room
@@ -246,6 +253,7 @@ export function assignmentRoutes() {
       closed: p.closed,
     })
     if (!after) throw assignmentMissing(before.id)
+    if (p.closed !== undefined) await recordAction(services.db.sql, { ...assignmentAudit(c), action: p.closed ? 'assignment.closed' : 'assignment.reopened', assignmentId: after.id })
     if (p.files || p.tests?.visible) await pushStarter(services, after.id, starterOf(after))
     return c.json(await assignmentJson(c, after, c.var.assignmentCaller))
   })
@@ -254,6 +262,7 @@ export function assignmentRoutes() {
     const a = await loadAssignment(c)
     const after = await updateAssignment(c.var.services.db.sql, a.id, { closed: true })
     if (!after) throw assignmentMissing(a.id)
+    await recordAction(c.var.services.db.sql, { ...assignmentAudit(c), action: 'assignment.closed', assignmentId: a.id })
     return c.json(await assignmentJson(c, after, c.var.assignmentCaller))
   })
 
@@ -262,6 +271,7 @@ export function assignmentRoutes() {
     const { db, hub } = c.var.services
     const sessions = await deleteAssignment(db.sql, aid)
     if (!sessions) throw assignmentMissing(aid)
+    await recordAction(db.sql, { ...assignmentAudit(c), action: 'assignment.deleted', assignmentId: aid, details: { rooms: sessions.length } })
     for (const sid of sessions) hub.endSession(sid)
     return c.body(null, 204)
   })

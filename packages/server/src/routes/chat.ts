@@ -1,11 +1,12 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import { Permission, type ChatPage } from '@session-kit/core'
+import { recordAction, roomAudit } from '../audit/record.js'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv } from '../http/context.js'
 import { notFound } from '../http/errors.js'
 import { parse, pathParam, RowIdSchema, wholeNumber } from '../http/validate.js'
-import { deleteChat, listChat } from '../store/chat.js'
+import { deleteChat, getChat, listChat } from '../store/chat.js'
 import { chatMessage } from '../sync/activity.js'
 
 const Page = v.object({
@@ -29,6 +30,9 @@ export function chatRoutes() {
     const id = pathParam(c, 'id', RowIdSchema, missing)
     const sid = c.var.caller.session.id
     if (!(await deleteChat(c.var.services.db.sql, sid, id, c.var.caller.claims.sub))) throw missing()
+    // On the record against the message's author (whose words were taken down), not its text.
+    const author = (await getChat(c.var.services.db.sql, sid, id))?.userId ?? null
+    await recordAction(c.var.services.db.sql, { ...roomAudit(c), action: 'chat.message_deleted', targetId: author, details: { messageId: id } })
     c.var.services.hub.chatDeleted(sid, id)
     return c.body(null, 204)
   })

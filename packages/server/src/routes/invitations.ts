@@ -3,7 +3,9 @@ import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { Permission, PersonNameSchema, ROLE_RANK, ROLES, type BulkInvitationResult, type InvitationAccepted, type InvitationDeclined, type InvitationEntry, type InvitationInfo, type InvitationList, type Role } from '@session-kit/core'
 import { mintGuestToken } from '../auth/tokens.js'
+import { recordAction, roomAudit } from '../audit/record.js'
 import { requirePermission, roomAuth } from '../http/auth.js'
+import { emitEvent } from '../webhooks/events.js'
 import type { AppEnv, RoomCaller, Services } from '../http/context.js'
 import { AppError } from '../errors.js'
 import { badRequest, conflict, notFound } from '../http/errors.js'
@@ -113,6 +115,8 @@ export function invitationRoutes() {
         const token = newToken()
         const id = randomUUID()
         await insertInvitation(tx, { id, sessionId: session.id, email, name: bulk ? null : (input.name ?? null), role: input.role, tokenHash: hashToken(token), invitedBy: caller.claims.sub, inviterName: caller.claims.name, expiresInHours: input.expiresInHours, now })
+        // The invitee as the user id they will have (never their address: the log keeps no addresses).
+        await recordAction(tx, { ...roomAudit(c), action: 'invitation.sent', targetId: guestUserId(email), details: { invitationId: id, role: input.role } })
         created.push({ row: (await getInvitation(tx, session.id, id, now))!, link: inviteLink(services, token) })
       }
       await recordSends(tx, session.id, caller.claims.sub, created.length, now)
@@ -154,6 +158,7 @@ export function invitationRoutes() {
       retryAfter = retryAfterSeconds
       if (!allowed) return false
       await reissue(tx, existing.id, hashToken(token), hours, now)
+      await recordAction(tx, { ...roomAudit(c), action: 'invitation.sent', targetId: guestUserId(existing.email), details: { invitationId: existing.id, role: existing.role, resent: true, mailed: input.notify } })
       await recordSends(tx, caller.session.id, caller.claims.sub, 1, now)
       return true
     })
@@ -175,6 +180,7 @@ export function invitationRoutes() {
     if (!existing) throw invitationMissing()
     if (existing.status !== 'pending' && existing.status !== 'expired') throw conflict(`This invitation was already ${existing.status}.`, `invitation_${existing.status}`)
     await setStatus(services.db.sql, existing.id, 'revoked', now)
+    await recordAction(services.db.sql, { ...roomAudit(c), action: 'invitation.revoked', targetId: guestUserId(existing.email), details: { invitationId: existing.id } })
     services.hub.invitationChanged(caller.session.id, existing.id, 'revoked')
     return c.json(invitationJson((await getInvitation(services.db.sql, caller.session.id, existing.id, now))!))
   })
@@ -211,6 +217,7 @@ export function invitationRoutes() {
           throw new AppError(403, 'removed', 'You were removed from this session, so this invitation cannot be used.')
         }
         await setStatus(tx, row.id, action === 'accept' ? 'accepted' : 'declined', now, action === 'accept' ? userId : null)
+        if (action === 'accept') await emitEvent(tx, { type: 'invitation.accepted', data: { sessionId: row.sessionId, invitationId: row.id, userId, role: row.role }, at: now })
         return { row, userId }
       })
       const { row, userId } = outcome as { row: InvitationRow; userId: string }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
+import { hostAudit, recordAction, type AuditRecord } from '../audit/record.js'
 import { requireApiKey } from '../http/auth.js'
 import type { AppEnv } from '../http/context.js'
 import { notFound } from '../http/errors.js'
@@ -58,9 +59,21 @@ export function platformJson(p: PlatformRow): PlatformJson {
   return { id: p.id, issuer: p.issuer, clientId: p.clientId, name: p.name, authUrl: p.authUrl, tokenUrl: p.tokenUrl, jwksUrl: p.jwksUrl, deploymentIds: p.deploymentIds, registeredBy: p.registeredBy, createdAt: p.createdAt.toISOString() }
 }
 
-/** Register a platform, or update the one with the same issuer and client id (its deployments are added to). */
-export function registerPlatform(sql: Sql, input: PlatformInput): Promise<{ row: PlatformRow; created: boolean }> {
-  return upsertPlatform(sql, { id: newPlatformId(), ...input, registeredBy: 'admin' })
+/**
+ * Register a platform, or update the one with the same issuer and client id (its deployments are
+ * added to); on the audit log as `by` (the host, over HTTP or at the command line).
+ */
+export async function registerPlatform(sql: Sql, input: PlatformInput, by: Pick<AuditRecord, 'actor' | 'origin'>): Promise<{ row: PlatformRow; created: boolean }> {
+  const done = await upsertPlatform(sql, { id: newPlatformId(), ...input, registeredBy: 'admin' })
+  await recordAction(sql, { ...by, action: 'lti.platform_added', targetId: done.row.id, details: { created: done.created, registeredBy: 'admin', deployments: done.row.deploymentIds.length } })
+  return done
+}
+
+/** Remove a platform (its course links, members and pending grades go with it); on the audit log as `by`. */
+export async function removePlatform(sql: Sql, id: string, by: Pick<AuditRecord, 'actor' | 'origin'>): Promise<boolean> {
+  if (!(await deletePlatform(sql, id))) return false
+  await recordAction(sql, { ...by, action: 'lti.platform_removed', targetId: id })
+  return true
 }
 
 const PlatformId = v.pipe(v.string(), v.regex(/^p[0-9a-f]{10}$/))
@@ -89,7 +102,7 @@ export function ltiPlatformRoutes() {
 
   r.post('/platforms', requireApiKey, async (c) => {
     const input = await body(c, PlatformInputSchema)
-    const { row, created } = await registerPlatform(c.var.services.db.sql, input)
+    const { row, created } = await registerPlatform(c.var.services.db.sql, input, hostAudit(c))
     return c.json(platformJson(row), created ? 201 : 200)
   })
 
@@ -107,7 +120,7 @@ export function ltiPlatformRoutes() {
   // Its course links, members and grades waiting to be sent go with it (the tables cascade).
   r.delete('/platforms/:id', requireApiKey, async (c) => {
     const id = pathParam(c, 'id', PlatformId, missing(c.req.param('id')))
-    if (!(await deletePlatform(c.var.services.db.sql, id))) throw missing(id)()
+    if (!(await removePlatform(c.var.services.db.sql, id, hostAudit(c)))) throw missing(id)()
     return c.body(null, 204)
   })
 

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { colorFor, effectiveRole, mayActOn, Permission, ROLES, Role, Rule, type ParticipantAction, type ParticipantEntry, type ParticipantList, type Role as RoleT } from '@session-kit/core'
+import { recordAction, recordActions, roomAudit } from '../audit/record.js'
 import { requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller } from '../http/context.js'
 import { AppError } from '../errors.js'
@@ -9,6 +10,7 @@ import { body, KeySchema, pathParam } from '../http/validate.js'
 import type { Sql } from '../store/db.js'
 import { ban, bannedUserIds, getParticipant, listParticipants, setMutedForAll, unban, updateParticipant, type ParticipantRow } from '../store/participants.js'
 import { onlineUsers } from '../store/presence.js'
+import { writeWithEvent } from '../webhooks/events.js'
 
 const PatchParticipant = v.pipe(
   v.object({ role: v.optional(v.picklist(ROLES, `role must be one of ${ROLES.join(', ')}`)), hidden: v.optional(v.boolean('hidden must be true or false')) }),
@@ -78,6 +80,7 @@ export function participantRoutes() {
       const { db, hub } = c.var.services
       const row = await target(c, caller, db.sql, 'mute')
       const updated = await updateParticipant(db.sql, caller.session.id, row.userId, { muted })
+      await recordAction(db.sql, { ...roomAudit(c), action: muted ? 'participant.muted' : 'participant.unmuted', targetId: row.userId })
       await hub.participantChanged(caller.session.id, row.userId, muted ? `You were muted by ${caller.claims.name}.` : `You were unmuted by ${caller.claims.name}.`)
       return c.json(await present(db.sql, caller, updated!))
     })
@@ -87,7 +90,8 @@ export function participantRoutes() {
     const { caller } = c.var
     const { db, hub } = c.var.services
     const row = await target(c, caller, db.sql, 'remove')
-    await ban(db.sql, caller.session.id, row.userId, row.email, caller.claims.sub)
+    await writeWithEvent(db.sql, (tx) => ban(tx, caller.session.id, row.userId, row.email, caller.claims.sub), () => ({ type: 'participant.kicked', data: { sessionId: caller.session.id, userId: row.userId, by: caller.claims.sub } }))
+    await recordAction(db.sql, { ...roomAudit(c), action: 'participant.removed', targetId: row.userId })
     await hub.kick(caller.session.id, row.userId, `You were removed from this session by ${caller.claims.name}.`)
     return c.json({ userId: row.userId, banned: true })
   })
@@ -97,6 +101,7 @@ export function participantRoutes() {
     const notBanned = () => notFound(`"${c.req.param('uid')}" is not banned from this session.`, 'not_banned')
     const uid = pathParam(c, 'uid', KeySchema, notBanned)
     if (!(await unban(c.var.services.db.sql, caller.session.id, uid))) throw notBanned()
+    await recordAction(c.var.services.db.sql, { ...roomAudit(c), action: 'participant.unbanned', targetId: uid })
     return c.json({ userId: uid, banned: false })
   })
 
@@ -114,7 +119,18 @@ export function participantRoutes() {
     if (patch.hidden !== undefined && patch.hidden !== row.hidden) {
       reasons.push(patch.hidden ? `${caller.claims.name} hid you from learners and observers.` : `${caller.claims.name} made you visible to everyone.`)
     }
-    const updated = await updateParticipant(db.sql, caller.session.id, row.userId, { hidden: patch.hidden, roleOverride })
+    const previousRole = effectiveRole(row.tokenRole, row.roleOverride)
+    const updated = await writeWithEvent(
+      db.sql,
+      (tx) => updateParticipant(tx, caller.session.id, row.userId, { hidden: patch.hidden, roleOverride }),
+      () => roleOverride !== undefined && { type: 'participant.role_changed', data: { sessionId: caller.session.id, userId: row.userId, role: patch.role!, previousRole, by: caller.claims.sub } },
+    )
+    // Each thing asked is on the record, even when it was so already (`from` equals `to`).
+    const audit = roomAudit(c)
+    await recordActions(db.sql, [
+      ...(patch.role !== undefined ? [{ ...audit, action: 'participant.role_changed' as const, targetId: row.userId, details: { from: effectiveRole(row.tokenRole, row.roleOverride), to: patch.role } }] : []),
+      ...(patch.hidden !== undefined ? [{ ...audit, action: patch.hidden ? ('participant.hidden' as const) : ('participant.shown' as const), targetId: row.userId }] : []),
+    ])
     if (reasons.length) await hub.participantChanged(caller.session.id, row.userId, reasons.join(' '))
     return c.json(await present(db.sql, caller, updated!))
   })
@@ -126,6 +142,8 @@ export function participantRoutes() {
       const sid = caller.session.id
       // Everyone but instructors (by effective role) and the owner.
       const rows = await setMutedForAll(db.sql, sid, caller.session.ownerId, muted)
+      const audit = roomAudit(c)
+      await recordActions(db.sql, rows.map(({ userId }) => ({ ...audit, action: muted ? ('participant.muted' as const) : ('participant.unmuted' as const), targetId: userId, details: { all: true } })))
       const reason = muted ? `You were muted by ${caller.claims.name}.` : `You were unmuted by ${caller.claims.name}.`
       for (const { userId } of rows) await hub.participantChanged(sid, userId, reason)
       return c.json({ changed: rows.map((r) => r.userId) })

@@ -1,28 +1,39 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { FileNameSchema, LanguageSchema, Permission, permissionsFor, Rule, SessionIdSchema, type DocumentText, type SessionEntry, type SessionList, type SessionView } from '@session-kit/core'
+import { FileNameSchema, LanguageSchema, Permission, permissionsFor, RECORDING_POLICIES, Rule, SessionIdSchema, type DocumentText, type SessionEntry, type SessionList, type SessionView } from '@session-kit/core'
+import { hostAudit, recordAction, roomAudit } from '../audit/record.js'
 import { requireApiKey, requirePermission, roomAuth } from '../http/auth.js'
 import type { AppEnv, RoomCaller } from '../http/context.js'
 import { AppError } from '../errors.js'
 import { conflict, notFound } from '../http/errors.js'
 import { body, parse, pathParam, wholeNumber } from '../http/validate.js'
+import { activeRecordingStatus } from '../store/recordings.js'
 import { createSession, deleteSession, listSessions, setEditingLocked, updateSession, type SessionRow } from '../store/sessions.js'
 import type { Room } from '../sync/room.js'
+import { assertShorterThanDeployment, RetentionPatchSchema } from '../retention/periods.js'
 
 const Title = v.pipe(v.string('title must be a string'), v.trim(), v.minLength(1, 'title must not be empty'), v.maxLength(200, 'title is at most 200 characters'))
 const UserId = v.pipe(v.string('ownerId must be a string'), v.minLength(1, 'ownerId must not be empty'), v.maxLength(200))
 const FileText = v.pipe(v.string('file contents must be text'), v.maxLength(1_000_000, 'a file is at most 1,000,000 characters'))
 
+const RecordingPolicy = v.picklist(RECORDING_POLICIES, 'recordingPolicy must be "notice" or "consent"')
+const Pseudonymize = v.boolean('pseudonymize must be true or false')
+
 const CreateSession = v.object({
   id: v.optional(SessionIdSchema),
+  recordingPolicy: v.optional(RecordingPolicy),
+  pseudonymize: v.optional(Pseudonymize),
   title: Title,
   language: v.optional(LanguageSchema, 'javascript'),
   ownerId: UserId,
   files: v.optional(v.pipe(v.record(FileNameSchema, FileText), v.check((f) => Object.keys(f).length <= 100, 'a session starts with at most 100 files'))),
 })
 const PatchSession = v.pipe(
-  v.object({ title: v.optional(Title), language: v.optional(LanguageSchema) }),
-  v.check((p) => p.title !== undefined || p.language !== undefined, 'send a title or a language to change'),
+  v.object({ title: v.optional(Title), language: v.optional(LanguageSchema), recordingPolicy: v.optional(RecordingPolicy), pseudonymize: v.optional(Pseudonymize), retention: v.optional(RetentionPatchSchema) }),
+  v.check(
+    (p) => p.title !== undefined || p.language !== undefined || p.recordingPolicy !== undefined || p.pseudonymize !== undefined || p.retention !== undefined,
+    'send a title, language, recordingPolicy, pseudonymize or retention to change',
+  ),
 )
 const ListQuery = v.object({
   limit: v.optional(wholeNumber('limit', { min: 1, max: 200 }), '50'),
@@ -32,7 +43,7 @@ const NewFile = v.object({ name: FileNameSchema, content: v.optional(FileText, '
 const RenameFile = v.object({ name: FileNameSchema })
 
 export function sessionJson(s: SessionRow): SessionEntry {
-  return { id: s.id, title: s.title, language: s.language, ownerId: s.ownerId, editingLocked: s.editingLocked, createdAt: s.createdAt.toISOString(), updatedAt: s.updatedAt.toISOString() }
+  return { id: s.id, title: s.title, language: s.language, ownerId: s.ownerId, editingLocked: s.editingLocked, recordingPolicy: s.recordingPolicy, pseudonymize: s.pseudonymize, createdAt: s.createdAt.toISOString(), updatedAt: s.updatedAt.toISOString(), retention: s.retention }
 }
 
 function you(caller: RoomCaller): SessionView['you'] {
@@ -47,7 +58,7 @@ export function sessionRoutes() {
     const input = await body(c, CreateSession)
     const { db, hub } = c.var.services
     const id = input.id ?? crypto.randomUUID()
-    const { session, created } = await createSession(db.sql, { id, title: input.title, language: input.language, ownerId: input.ownerId, files: input.files })
+    const { session, created } = await createSession(db.sql, { id, title: input.title, language: input.language, ownerId: input.ownerId, files: input.files, recordingPolicy: input.recordingPolicy, pseudonymize: input.pseudonymize })
     if (!created) throw conflict(`A session with id "${id}" already exists.`, 'session_exists')
     hub.rooms.delete(id)
     return c.json(sessionJson(session), 201)
@@ -65,6 +76,7 @@ export function sessionRoutes() {
     const { db, hub } = c.var.services
     hub.endSession(sid)
     if (!(await deleteSession(db.sql, sid))) throw notFound(`Session "${sid}" does not exist.`, 'session_not_found')
+    await recordAction(db.sql, { ...hostAudit(c), action: 'session.deleted', sessionId: sid })
     return c.body(null, 204)
   })
 
@@ -77,6 +89,11 @@ export function sessionRoutes() {
   r.patch('/:sid', roomAuth, requirePermission(Permission.MANAGE_SESSION), async (c) => {
     const patch = await body(c, PatchSession)
     const { db, hub } = c.var.services
+    if (patch.retention) assertShorterThanDeployment(patch.retention, c.var.services.config.retention)
+    // A recording keeps the policy it started under (its replay applies it): change it between recordings.
+    if (patch.recordingPolicy && patch.recordingPolicy !== c.var.caller.session.recordingPolicy && (await activeRecordingStatus(db.sql, c.var.caller.session.id))) {
+      throw conflict('The session is being recorded: stop the recording before changing its recording policy.', 'recording_in_progress')
+    }
     const session = await updateSession(db.sql, c.var.caller.session.id, patch)
     await hub.sessionChanged(session!.id, 'The session settings changed.')
     return c.json(sessionJson(session!))
@@ -87,6 +104,7 @@ export function sessionRoutes() {
       const { db, hub } = c.var.services
       const { caller } = c.var
       const session = await setEditingLocked(db.sql, caller.session.id, locked)
+      await recordAction(db.sql, { ...roomAudit(c), action: locked ? 'session.editing_locked' : 'session.editing_unlocked' })
       const reason = locked ? `Editing locked by ${caller.claims.name}.` : `Editing unlocked by ${caller.claims.name}.`
       await hub.sessionChanged(session!.id, reason)
       return c.json(sessionJson(session!))

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { maySeeSnapshot, Permission, Role, Rule, type SnapshotEntry, type SnapshotList, type SnapshotRestored } from '@session-kit/core'
+import { recordAction, roomAudit } from '../audit/record.js'
 import { assertCan, requirePermission, roomAuth } from '../http/auth.js'
+import { emitEvent, writeWithEvent } from '../webhooks/events.js'
 import type { AppEnv, RoomCaller } from '../http/context.js'
 import { notFound } from '../http/errors.js'
 import { body, KeySchema, pathParam } from '../http/validate.js'
@@ -50,7 +52,7 @@ export function snapshotRoutes() {
     const { caller, services } = c.var
     const room = await openRoom(services.hub, caller.session.id)
     const { files, heads } = room.currentText()
-    const row = await insertSnapshot(services.db.sql, {
+    const row = await writeWithEvent(services.db.sql, (tx) => insertSnapshot(tx, {
       id: randomUUID(),
       sessionId: caller.session.id,
       title: input.title,
@@ -60,7 +62,7 @@ export function snapshotRoutes() {
       creatorRole: caller.ctx.role,
       files,
       heads,
-    })
+    }), (row) => ({ type: 'snapshot.created', data: { sessionId: row.sessionId, snapshotId: row.id, title: row.title, by: row.createdBy } }))
     await services.hub.snapshotChanged(caller.session.id, 'created', row, by(caller))
     return c.json(snapshotJson(row), 201)
   })
@@ -86,6 +88,8 @@ export function snapshotRoutes() {
     const s = await visible(c)
     const room = await openRoom(services.hub, caller.session.id)
     const heads = await room.setFiles(s.files, caller.claims.sub)
+    // After the document's change is stored (the room's own commit, not a transaction of ours).
+    await emitEvent(services.db.sql, { type: 'snapshot.restored', data: { sessionId: caller.session.id, snapshotId: s.id, title: s.title, by: caller.claims.sub } })
     await services.hub.snapshotChanged(caller.session.id, 'restored', s, by(caller))
     return c.json({ restored: s.id, heads, files: room.currentText().files } satisfies SnapshotRestored)
   })
@@ -95,6 +99,7 @@ export function snapshotRoutes() {
     const s = await visible(c)
     assertCan(caller, Rule.DELETE_SNAPSHOT, { createdBy: s.createdBy })
     await deleteSnapshot(services.db.sql, s.id)
+    await recordAction(services.db.sql, { ...roomAudit(c), action: 'snapshot.deleted', targetId: s.id, details: { creatorRole: s.creatorRole, own: s.createdBy === caller.claims.sub } })
     await services.hub.snapshotChanged(caller.session.id, 'deleted', s, by(caller))
     return c.body(null, 204)
   })

@@ -20,6 +20,7 @@ import {
   type VerifiedRunRow,
 } from '../store/verified-runs.js'
 import type { Hub } from '../sync/hub.js'
+import { emitEvent } from '../webhooks/events.js'
 // The engine (worker threads, wasm) is loaded with the first run: a server nobody runs code on pays nothing for it.
 import type { QueueFullError, RunEngine, RunJob, RunLanguage, RunOutcome } from './engine.js'
 
@@ -228,6 +229,10 @@ export class VerifiedRuns {
       hub.now(),
     )
     await hub.emit({ t: 'run', sid: run.sessionId, o: hub.instanceId, id: event.id }, { run: event })
+    await emitEvent(sql, {
+      type: 'run.finished',
+      data: { sessionId: run.sessionId, runId: run.id, userId: run.userId, kind: run.kind, status: run.status, testsPassed: passed, testsFailed: failed, durationMs: run.durationMs },
+    })
   }
 
   /** Roughly how long until the queue has room: the runs ahead, a time limit each, shared by the sandboxes. */

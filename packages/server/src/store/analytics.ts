@@ -150,3 +150,18 @@ export async function assignmentTestUsers(sql: Sql, assignmentId: string): Promi
     where r.assignment_id = ${assignmentId} and p.test_user`
   return new Set(rows.map((r) => r.userId))
 }
+
+/** Someone's own activity minute by minute (`…/analytics/me?format=json`): the minutes they did something in. */
+export async function ownMinutes(
+  sql: Sql,
+  sessionId: string,
+  userId: string,
+  from: Date,
+  to: Date,
+): Promise<{ minute: string; codeChanges: number; charsInserted: number; charsDeleted: number; executions: number; chatMessages: number }[]> {
+  const rows = await sql<{ minute: Date; codeChanges: number; charsInserted: number; charsDeleted: number; executions: number; chatMessages: number }[]>`
+    select minute, code_changes as "codeChanges", chars_inserted::int as "charsInserted", chars_deleted::int as "charsDeleted", executions, chat_messages as "chatMessages"
+    from activity_minutes where session_id = ${sessionId} and user_id = ${userId} and minute >= date_trunc('minute', ${from}::timestamptz) and minute <= ${to}
+    order by minute`
+  return rows.map((r) => ({ ...r, minute: r.minute.toISOString() }))
+}

@@ -1,7 +1,7 @@
 import type { Language, SubmitPolicy, VerifiedRunStatus } from '@session-kit/core'
 import type { Sql, Tx } from './db.js'
 import { INSTANCE_TIMEOUT_S } from './presence.js'
-import { insertSession, type SessionRow } from './sessions.js'
+import { deleteSessions, insertSession, type SessionRow } from './sessions.js'
 
 /**
  * Assignments: a template and one room (a session) per learner. The template's hidden tests are
@@ -98,11 +98,8 @@ export async function deleteAssignment(sql: Sql, id: string): Promise<string[] |
     const ids = rooms.map((r) => r.sessionId)
     const gone = await tx`delete from assignments where id = ${id} returning id`
     if (!gone.length) return undefined
-    if (ids.length) {
-      await tx`delete from sessions where id = any(${ids})`
-      // Remembered as deleted sessions are (see `sessionRefusal`): old tokens cannot reopen them.
-      await tx`insert into deleted_sessions (id) select unnest(${ids}::text[]) on conflict (id) do update set deleted_at = now()`
-    }
+    // Deleted as any session is (and remembered: old tokens cannot reopen them).
+    await deleteSessions(tx, ids)
     return ids
   }) as Promise<string[] | undefined>
 }

@@ -1,7 +1,10 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import postgres from 'postgres'
+// postgres.js as patched in this repository and shipped inside the package (package.json
+// "imports"; scripts/vendor-postgres.mjs says why): the release crashes the process when
+// PostgreSQL restarts under load. Import it as '#postgres' everywhere, never as 'postgres'.
+import postgres from '#postgres'
 
 export type Sql = postgres.Sql<{ bigint: number }>
 export type Tx = postgres.TransactionSql<{ bigint: number }>

@@ -1,6 +1,7 @@
 import type { LectureChange, LectureState, RaisedHand, Spotlight } from '@session-kit/core'
 import type { Sql, Tx } from './db.js'
 import { insertEvents } from './events.js'
+import { emitEvent } from '../webhooks/events.js'
 
 /** A room's lecture state as stored: every hand (the per-viewer view is made in sync/lecture.ts). */
 export interface LectureRecord {
@@ -66,6 +67,8 @@ export async function raiseHand(sql: Sql, h: { sessionId: string; userId: string
       return false
     }
     await lectureEvent(tx, h.sessionId, h.userId, { kind: 'hand-raised', userId: h.userId, name: h.name }, h.at)
+    // The question stays in the room: the host hears who, not what.
+    await emitEvent(tx, { type: 'hand.raised', data: { sessionId: h.sessionId, userId: h.userId, name: h.name }, at: h.at })
     return true
   }) as Promise<boolean>
 }

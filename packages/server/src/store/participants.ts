@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Role, TokenClaims } from '@session-kit/core'
 import type { Sql } from './db.js'
 
@@ -95,16 +96,20 @@ export async function isBanned(sql: Sql, sessionId: string, userId: string, emai
 
 /**
  * What a hello must know before it lets someone in: a ban (by user id, or by email where known),
- * and a cool-down after repeated refused writes.
+ * a cool-down after repeated refused writes, and when they were erased (if they were, lately).
  */
-export async function admission(sql: Sql, sessionId: string, userId: string, email?: string | null): Promise<{ banned: boolean; writesBlockedUntil: Date | null }> {
-  const [row] = await sql<{ banned: boolean; writesBlockedUntil: Date | null }[]>`
+export async function admission(sql: Sql, sessionId: string, userId: string, email?: string | null): Promise<{ banned: boolean; writesBlockedUntil: Date | null; erasedAt: Date | null }> {
+  const [row] = await sql<{ banned: boolean; writesBlockedUntil: Date | null; erasedAt: Date | null }[]>`
     select
       exists(select 1 from bans where session_id = ${sessionId}
         and (user_id = ${userId} or (${email ?? null}::text is not null and lower(email) = lower(${email ?? null}::text)))) as banned,
-      (select writes_blocked_until from participants where session_id = ${sessionId} and user_id = ${userId}) as "writesBlockedUntil"`
+      (select writes_blocked_until from participants where session_id = ${sessionId} and user_id = ${userId}) as "writesBlockedUntil",
+      (select erased_at from erased_users where user_key = ${erasedUserKey(userId)}) as "erasedAt"`
   return row!
 }
+
+/** How `erased_users` names an erased person: a hash of their user id, never the id itself. */
+export const erasedUserKey = (userId: string) => createHash('sha256').update(userId).digest('hex')
 
 /** Keep someone out of a room until `until` (after repeated refused writes). */
 export async function blockWrites(sql: Sql, sessionId: string, userId: string, until: Date): Promise<void> {

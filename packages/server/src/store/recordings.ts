@@ -1,3 +1,4 @@
+import type { RecordingPolicy } from '@session-kit/core'
 import type { Sql } from './db.js'
 
 export type RecordingStatus = 'recording' | 'paused' | 'processing' | 'ready' | 'failed'
@@ -16,13 +17,17 @@ export interface RecordingRow {
   /** Recorded spans in epoch ms; the last one is open (to = null) while recording. */
   spans: [number, number | null][]
   error: string | null
+  /** The session's recording policy when it started; null for recordings made before policies. */
+  policy: RecordingPolicy | null
+  /** Under `consent`: who consented to it, fixed when its replay was built (null before, and under `notice`). */
+  consented: { userId: string; name: string }[] | null
   /** The database's time when the row was read (epoch ms): "now" for a span still open. */
   asOf: number
 }
 
 // Every instance reads and stamps recording times on the database's clock (`now()`), so two
 // instances whose clocks differ still agree on a recording's spans and its running duration.
-const columns = (sql: Sql) => sql`id, session_id as "sessionId", title, description, is_public as "isPublic", status, created_by as "createdBy", creator_name as "creatorName", started_at as "startedAt", stopped_at as "stoppedAt", spans, error, ${nowMs(sql)} as "asOf"`
+const columns = (sql: Sql) => sql`id, session_id as "sessionId", title, description, is_public as "isPublic", status, created_by as "createdBy", creator_name as "creatorName", started_at as "startedAt", stopped_at as "stoppedAt", spans, error, policy, consented, ${nowMs(sql)} as "asOf"`
 /** The database's `now()` in whole epoch milliseconds, as spans hold it. */
 const nowMs = (sql: Sql) => sql`floor(extract(epoch from now()) * 1000)::float8`
 
@@ -32,14 +37,24 @@ export function durationMs(r: Pick<RecordingRow, 'spans'>, now: number): number 
   return r.spans.reduce((n, [from, to]) => n + ((to ?? now) - from), 0)
 }
 
-/** Start recording now (the database's time); undefined when the session already has one going. */
+/**
+ * Start recording now (the database's time), under the session's recording policy as it is now;
+ * undefined when the session already has one going. Whoever started it knows it is recording:
+ * they are told from its first moment (see store/consents.ts).
+ */
 export async function insertRecording(sql: Sql, r: { id: string; sessionId: string; title: string; description: string | null; isPublic: boolean; createdBy: string; creatorName: string }): Promise<RecordingRow | undefined> {
   const [row] = await sql<RecordingRow[]>`
-    insert into recordings (id, session_id, title, description, is_public, status, created_by, creator_name, started_at, spans)
-    select ${r.id}, ${r.sessionId}, ${r.title}, ${r.description}, ${r.isPublic}, 'recording', ${r.createdBy}, ${r.creatorName}, to_timestamp(t.ms / 1000), jsonb_build_array(jsonb_build_array(t.ms, null))
-    from (select ${nowMs(sql)} as ms) t
-    on conflict do nothing
-    returning ${columns(sql)}`
+    with made as (
+      insert into recordings (id, session_id, title, description, is_public, status, created_by, creator_name, started_at, spans, policy)
+      select ${r.id}, ${r.sessionId}, ${r.title}, ${r.description}, ${r.isPublic}, 'recording', ${r.createdBy}, ${r.creatorName}, to_timestamp(t.ms / 1000), jsonb_build_array(jsonb_build_array(t.ms, null)),
+        (select recording_policy from sessions where id = ${r.sessionId})
+      from (select ${nowMs(sql)} as ms) t
+      on conflict do nothing
+      returning *
+    ), told as (
+      insert into recording_notices (recording_id, user_id, told_at) select id, created_by, started_at from made
+    )
+    select ${columns(sql)} from made`
   return row
 }
 
@@ -81,6 +96,13 @@ export async function activeRecording(sql: Sql, sessionId: string): Promise<Reco
   return row
 }
 
+/** The session's recording in progress (recording or paused), as a room shows it. */
+export async function activeRecordingInfo(sql: Sql, sessionId: string): Promise<{ id: string; status: 'recording' | 'paused'; policy: RecordingPolicy | null } | undefined> {
+  const [active] = await sql<{ id: string; status: 'recording' | 'paused'; policy: RecordingPolicy | null }[]>`
+    select id, status, policy from recordings where session_id = ${sessionId} and status in ('recording', 'paused')`
+  return active
+}
+
 /** The state of the session's recording in progress, if one is recording or paused. */
 export async function activeRecordingStatus(sql: Sql, sessionId: string): Promise<'recording' | 'paused' | undefined> {
   const [active] = await sql<{ status: 'recording' | 'paused' }[]>`select status from recordings where session_id = ${sessionId} and status in ('recording', 'paused')`
@@ -104,10 +126,14 @@ export async function deleteRecording(sql: Sql, id: string): Promise<void> {
   await sql`delete from recordings where id = ${id}`
 }
 
-export async function saveReplay(sql: Sql, recordingId: string, data: Uint8Array, changes: number): Promise<void> {
-  await sql`
-    insert into recording_replays (recording_id, data, changes) values (${recordingId}, ${Buffer.from(data)}, ${changes})
-    on conflict (recording_id) do update set data = excluded.data, changes = excluded.changes, built_at = now()`
+/** Store a built replay, and (under `consent`) who consented to the recording, together. */
+export async function saveReplay(sql: Sql, recordingId: string, data: Uint8Array, changes: number, consented: RecordingRow['consented'] = null): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`
+      insert into recording_replays (recording_id, data, changes) values (${recordingId}, ${Buffer.from(data)}, ${changes})
+      on conflict (recording_id) do update set data = excluded.data, changes = excluded.changes, built_at = now()`
+    await tx`update recordings set consented = ${consented === null ? null : tx.json(consented as never)} where id = ${recordingId}`
+  })
 }
 
 export async function getReplay(sql: Sql, recordingId: string): Promise<Uint8Array | undefined> {

@@ -1,4 +1,4 @@
-import type { LectureChange, Role } from '@session-kit/core'
+import type { LectureChange, RecordingPolicy, Role } from '@session-kit/core'
 import type { Sql } from '../store/db.js'
 import { BUS_CHANNEL } from './committer.js'
 import type { RemotePresence } from './presence.js'
@@ -16,7 +16,10 @@ export type BusMessage =
   | { t: 'chat-deleted'; sid: string; o: string; id: number }
   | { t: 'run'; sid: string; o: string; id: number }
   | { t: 'invitation'; sid: string; o: string; id: string; status: string }
-  | { t: 'recording'; sid: string; o: string; state: 'off' | 'recording' | 'paused'; reason: string }
+  /** `id` and `policy`: the recording now going (absent with `off`). */
+  | { t: 'recording'; sid: string; o: string; state: 'off' | 'recording' | 'paused'; reason: string; id?: string; policy?: RecordingPolicy | null }
+  /** Someone's recording consent changed: their own connections are told. */
+  | { t: 'consent'; sid: string; o: string; userId: string; consent: boolean }
   /** Lecture mode changed (follow, hands, spotlight): each instance reads the small state again. */
   | { t: 'lecture'; sid: string; o: string; change?: LectureChange }
   /** Who may see the snapshot travels with it: a deleted one cannot be read back. */

@@ -5,6 +5,7 @@ import { can, ClientEventSchema, CloseCode, HelloSchema, MAX_FRAME_BYTES, Permis
 import { admitCaller, callerClaims, callerSession, closeCodeFor, isCallerRefusal } from '../auth/caller.js'
 import { TokenError } from '../auth/tokens.js'
 import { insertEvents } from '../store/events.js'
+import { latestConsents } from '../store/consents.js'
 import { addConnection, removeConnection } from '../store/presence.js'
 import { recordJoin, touchParticipant } from '../store/participants.js'
 import { createSession } from '../store/sessions.js'
@@ -47,6 +48,8 @@ export class Connection {
     private readonly hub: Hub,
     private readonly sid: string,
     private readonly ws: WebSocket,
+    /** The upgrade request's address and user agent (what the audit log says of socket actions). */
+    private readonly origin: { ip: string | null; userAgent: string | null } = { ip: null, userAgent: null },
   ) {
     const ms = hub.deps.helloTimeoutMs ?? 10_000
     this.#helloTimer = setTimeout(() => this.#fail(CloseCode.HelloTimeout, `No hello within ${ms / 1000} seconds.`), ms)
@@ -164,6 +167,9 @@ export class Connection {
     }
     const participant = await recordJoin(sql, this.sid, claims)
     if (this.#isClosed()) return
+    // Under `consent`, the welcome says what this person decided (nothing yet: not recorded by name).
+    const consent = session.recordingPolicy === 'consent' ? ((await latestConsents(sql, this.sid, [claims.sub])).get(claims.sub) ?? null) : undefined
+    if (this.#isClosed()) return
     // The room last, and the peer added in the same turn: an empty room may unload (and its
     // document leave the document thread) at any await, never between these two steps.
     const room = await this.hub.room(this.sid)
@@ -174,26 +180,35 @@ export class Connection {
     const peer = new Peer(this.ws, { kind: asked, protocol: hello.protocol, allowView }, claims, participant, room.session, this.hub.instanceId)
     // A page that accepts a view gets one while its person cannot edit: no Automerge for it.
     if (allowView && !can(peer.ctx, Permission.EDIT_CODE)) peer.kind = 'view'
+    peer.origin = { ...this.origin, via: 'socket' }
     this.peer = peer
     this.room = room
     room.peers.add(peer)
     clearTimeout(room.idleTimer)
     this.#armExpiry(claims)
+    if (consent !== undefined) room.consents.set(claims.sub, consent)
     peer.send({
       type: 'welcome',
       protocol: Math.min(hello.protocol, PROTOCOL_VERSION),
       ...(hello.protocol >= 2 ? { mode: peer.kind } : {}),
       participant: peer.info,
       permissions: peer.permissions,
-      session: room.sessionInfo(),
+      session: room.sessionInfo(claims.sub),
       participants: peer.kind === 'view' ? room.presenceList(peer.ctx.role).map((p) => room.presence.forViewer(p)) : room.presenceList(peer.ctx.role),
       lecture: lectureView(room.lecture, peer),
     })
     this.hub.spotlights.joined(room, peer)
     this.hub.joined(room, peer)
     this.hub.track(insertEvents(sql, [{ sessionId: room.id, kind: 'join', userId: claims.sub, at: this.hub.now(), data: { conn: peer.connId, role: peer.ctx.role } }]))
-    this.#listed = addConnection(sql, { connId: peer.connId, sessionId: room.id, userId: claims.sub, instanceId: this.hub.instanceId })
+    this.#listed = addConnection(sql, { connId: peer.connId, sessionId: room.id, userId: claims.sub, instanceId: this.hub.instanceId, name: claims.name, role: peer.ctx.role })
     this.hub.track(this.#listed)
+    // The welcome told them of a recording going on: that is stored before any frame of this
+    // connection is read (they queue meanwhile), so nothing it sends can be attributed to them in
+    // the recording before their page was told, and everything after is (recordings/consent.ts).
+    if (room.recordingState !== 'off') {
+      await this.hub.tellRecording(room, claims.sub)
+      if (this.#isClosed()) return
+    }
     this.#state = 'ready'
     room.relay.join(peer)
     this.#drain()
@@ -284,7 +299,8 @@ export class Connection {
 
   #events: Promise<unknown> = Promise.resolve()
   #inOrder(task: () => Promise<unknown>) {
-    this.#events = this.#events.then(task)
+    // Held like edits while the room holds what people send (see Room#hold).
+    this.#events = this.#events.then(() => this.room?.held).then(task)
   }
 
   #eventFailed(peer: Peer, what: string, e: Error) {
@@ -319,9 +335,10 @@ export class Connection {
     }
     if (!msg.changes.length) return room.relay.syncMessage(peer, msg, bytes, Promise.resolve())
     const receivedAt = peer.frameAt
-    const indexed = room.whenIndexed()
+    const indexed = room.whenWritable()
     if (indexed) {
-      // The room has just opened and is still indexing its document: this connection's frames wait.
+      // The room has just opened and is still indexing its document (or holds writes for a moment,
+      // a recording's notice being stored): this connection's frames wait.
       return this.#wait(indexed.then(() => this.#binaryChanges(peer, room, msg, bytes, receivedAt)))
     }
     this.#binaryChanges(peer, room, msg, bytes, receivedAt)

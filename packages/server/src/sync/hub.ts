@@ -1,9 +1,10 @@
 import type { WebSocket } from 'ws'
-import { CloseCode, type SnapshotEvent } from '@session-kit/core'
+import { CloseCode, type RecordingPolicy, type SnapshotEvent } from '@session-kit/core'
 import type { TokenVerifier } from '../auth/tokens.js'
 import type { Sql } from '../store/db.js'
 import { clearConnections, heartbeat, removeInstanceConnections, sweepInstances } from '../store/presence.js'
 import { blockWrites } from '../store/participants.js'
+import { recordNotices } from '../store/consents.js'
 import { getSession } from '../store/sessions.js'
 import type { SnapshotRow } from '../store/snapshots.js'
 import { chunkIndex, storedText } from '../store/documents.js'
@@ -176,9 +177,39 @@ export class Hub {
     }
   }
 
-  /** A recording started, paused, resumed or stopped: everyone in the room is told, with the reason. */
-  async recordingChanged(sid: string, state: 'off' | 'recording' | 'paused', reason: string) {
-    this.emit({ t: 'recording', sid, o: this.instanceId, state, reason })
+  /**
+   * A recording started, paused, resumed or stopped: everyone in the room is told, with the reason.
+   * Resolves once this instance told its people (it stores that it did meanwhile: `tellRecording`).
+   */
+  async recordingChanged(sid: string, state: 'off' | 'recording' | 'paused', reason: string, recording?: { id: string; policy: RecordingPolicy | null }) {
+    await this.emit({ t: 'recording', sid, o: this.instanceId, state, reason, ...(recording && state !== 'off' ? { id: recording.id, policy: recording.policy } : {}) })
+  }
+
+  /** Someone changed their recording consent: their connections, here and elsewhere, are told. */
+  async consentChanged(sid: string, userId: string, consent: boolean) {
+    await this.emit({ t: 'consent', sid, o: this.instanceId, userId, consent })
+  }
+
+  /**
+   * Everyone here was just told of the room's recording (`only`: one person, by their welcome):
+   * store that they were, after the changes they made before are stored — those stay unattributed
+   * in its replay — and, for a room event, holding what they send meanwhile, so everything they do
+   * once told is stored after it and is theirs (recordings/consent.ts). Called in the turn that
+   * told them. A failure is logged: they then stay anonymous, never named too early.
+   */
+  tellRecording(room: Room, only?: string): Promise<void> {
+    const recording = room.recording
+    if (!recording || room.recordingState === 'off') return Promise.resolve()
+    const users = [...new Set([...room.peers].map((p) => p.userId))].filter((u) => (only === undefined || u === only) && !room.told.has(u))
+    if (!users.length) return Promise.resolve()
+    const work = (async () => {
+      await room.settled()
+      await recordNotices(this.deps.sql, recording.id, users, this.now())
+      if (room.recording?.id === recording.id) for (const u of users) room.told.add(u)
+    })().catch((e: Error) => this.deps.log(`could not store that ${users.length} people were told of recording ${recording.id}: ${e.message}`))
+    // A joiner's own frames already wait for it (connection.ts); a room event holds the room.
+    if (only === undefined) room.hold(work)
+    return work
   }
 
   /** An invitation changed (accepted, declined, revoked, resent): tell those who manage invitations. */
@@ -268,9 +299,9 @@ export class Hub {
     return undefined
   }
 
-  /** Accept a new socket for a session; the returned handlers receive its frames. */
-  connect(sid: string, ws: WebSocket): Connection {
-    return new Connection(this, sid, ws)
+  /** Accept a new socket for a session; the returned handlers receive its frames. `origin`: where it came from, for the audit log. */
+  connect(sid: string, ws: WebSocket, origin: { ip: string | null; userAgent: string | null } = { ip: null, userAgent: null }): Connection {
+    return new Connection(this, sid, ws, origin)
   }
 
   // ---- changes made through HTTP routes, applied to open connections at once ----------------
@@ -333,6 +364,8 @@ export class Hub {
     if (!room) return
     await applyToRoom(this.deps.sql, room, msg, local)
     if (msg.t === 'lecture') this.spotlights.sync(room)
+    // Stored in the background: what people here send meanwhile waits for it (Room#hold).
+    if (msg.t === 'recording') void this.tellRecording(room)
   }
 
   /** A peer joined this instance's room: everyone here and on other instances hears it. */

@@ -1,4 +1,5 @@
 import { effectiveRole, Role, Rule, whyNot, type LectureChange, type LectureState } from '@session-kit/core'
+import { recordAction, roomActor } from '../audit/record.js'
 import type { Sql } from '../store/db.js'
 import { lowerAllHands, lowerHand, raiseHand, readLecture, setFollow, setSpotlight, type LectureRecord } from '../store/lecture.js'
 import { roomOfSession } from '../store/assignments.js'
@@ -47,6 +48,8 @@ export class Lecture {
       const change = e.all
         ? await lowerAllHands(this.sql, room.id, { userId: peer.userId, name: peer.claims.name }, this.now())
         : await lowerHand(this.sql, room.id, target, peer.claims.name, this.now())
+      // An instructor acting on others' hands is on the record (a hand that was not up: nothing happened).
+      if (change) await recordAction(this.sql, { action: e.all ? 'lecture.hands_cleared' : 'lecture.hand_lowered', actor: roomActor(peer), origin: peer.origin, sessionId: room.id, targetId: e.all ? null : target })
       return this.#announceOrRepeat(room, peer, change)
     }
     if (refused(peer, Rule.RAISE_HAND)) return
@@ -79,7 +82,12 @@ export class Lecture {
       if (row.hidden) return peer.send({ type: 'error', code: 'participant_hidden', message: `${row.name} is hidden from learners and observers; make them visible before spotlighting them.` })
       target = { userId, name: row.name, by: peer.claims.name }
     }
-    await this.#announceOrRepeat(room, peer, await setSpotlight(this.sql, room.id, target, this.now()))
+    const change = await setSpotlight(this.sql, room.id, target, this.now())
+    // Showing someone's code to the whole room is on the record.
+    if (change && target) {
+      await recordAction(this.sql, { action: 'lecture.spotlight_started', actor: roomActor(peer), origin: peer.origin, sessionId: room.id, targetId: target.userId, details: target.sessionId ? { roomSessionId: target.sessionId } : {} })
+    }
+    await this.#announceOrRepeat(room, peer, change)
   }
 
   /**

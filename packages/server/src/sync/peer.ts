@@ -5,6 +5,7 @@ import type { ParticipantRow } from '../store/participants.js'
 import type { SessionRow } from '../store/sessions.js'
 import type { IncomingChange } from './changes.js'
 import { FRAME_RATE, TokenBucket } from './limits.js'
+import type { AuditOrigin } from '../audit/record.js'
 
 let nextPeerId = 1
 
@@ -59,6 +60,8 @@ export class Peer {
   closed = false
   /** When the frame being read arrived (performance time), for the trace. */
   frameAt = 0
+  /** Where the socket came from, for the audit log's entries of what this peer does. */
+  origin: AuditOrigin = { ip: null, userAgent: null, via: 'socket' }
 
   constructor(
     readonly ws: WebSocket,

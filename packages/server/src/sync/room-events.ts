@@ -2,6 +2,7 @@ import { can, CloseCode, maySeeSnapshot, Permission, permissionsFor, Role, type 
 import { callerContext } from '../auth/caller.js'
 import type { Sql } from '../store/db.js'
 import { getChat, type ChatRow } from '../store/chat.js'
+import { latestConsents } from '../store/consents.js'
 import { getRun, type RunRow } from '../store/events.js'
 import { getParticipant } from '../store/participants.js'
 import { getSession } from '../store/sessions.js'
@@ -31,6 +32,8 @@ export async function applyToRoom(sql: Sql, room: Room, msg: Exclude<BusMessage,
     case 'session': {
       const session = await getSession(sql, msg.sid)
       if (!session) return
+      // Asked from now on: each person hears their own standing choice with the new settings (most have none yet).
+      if (session.recordingPolicy === 'consent' && room.session.recordingPolicy !== 'consent') await readConsents(sql, room)
       room.session = session
       for (const peer of [...room.peers]) updatePermissions(room, peer, msg.reason)
       return
@@ -58,9 +61,20 @@ export async function applyToRoom(sql: Sql, room: Room, msg: Exclude<BusMessage,
       const event: SnapshotEvent = { type: 'snapshot', change: msg.change, id: msg.id, title: msg.title, by: msg.by, ...(row ? { snapshot: snapshotInfo(row) } : {}) }
       return broadcast(room, event, (p) => maySeeSnapshot(p.ctx, msg))
     }
-    case 'recording':
+    case 'recording': {
+      const id = msg.state === 'off' ? null : (msg.id ?? room.recording?.id ?? null)
+      if (id !== room.recording?.id) room.told = new Set()
       room.recordingState = msg.state
-      return broadcast(room, { type: 'session', session: room.sessionInfo(), reason: msg.reason })
+      room.recording = id ? { id, policy: msg.policy !== undefined ? msg.policy : (room.recording?.policy ?? null) } : null
+      // A recording under `consent` that started while the session's policy is `notice` (a race of the two).
+      if (room.recording?.policy === 'consent' && room.session.recordingPolicy !== 'consent') await readConsents(sql, room)
+      for (const peer of room.peers) peer.send({ type: 'session', session: room.sessionInfo(peer.userId), reason: msg.reason })
+      return
+    }
+    case 'consent':
+      room.consents.set(msg.userId, msg.consent)
+      // Their own connections see their choice (a `session` event without a reason: nothing to announce).
+      return broadcast(room, { type: 'session', session: room.sessionInfo(msg.userId) }, (p) => p.userId === msg.userId)
     case 'lecture':
       return lectureChanged(sql, room, msg.change)
     case 'run': {
@@ -102,13 +116,20 @@ async function participantChanged(sql: Sql, room: Room, userId: string, reason?:
   }
 }
 
+/** Everyone here's standing recording consent, read into the room (they are asked from now on). */
+async function readConsents(sql: Sql, room: Room) {
+  const users = [...new Set([...room.peers].map((p) => p.userId))]
+  const consents = await latestConsents(sql, room.id, users)
+  for (const u of users) room.consents.set(u, consents.get(u) ?? null)
+}
+
 /** Re-evaluate a peer's permissions after a role, mute, lock or session change, and tell it. */
 export function updatePermissions(room: Room, peer: Peer, reason?: string) {
   const hadEdit = can(peer.ctx, Permission.EDIT_CODE)
   const hadRole = peer.ctx.role
   peer.ctx = callerContext(peer.claims, peer.participant, room.session)
   peer.permissions = permissionsFor(peer.ctx)
-  peer.send({ type: 'permissions', participant: peer.info, permissions: peer.permissions, session: room.sessionInfo(), reason })
+  peer.send({ type: 'permissions', participant: peer.info, permissions: peer.permissions, session: room.sessionInfo(peer.userId), reason })
   // Instructors see every raised hand, others only their own: a new role sees the queue as it may.
   if (peer.ctx.role !== hadRole) peer.send({ type: 'lecture', lecture: lectureView(room.lecture, peer) })
   if (peer.kind === 'full' && hadEdit && !can(peer.ctx, Permission.EDIT_CODE)) {

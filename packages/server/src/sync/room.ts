@@ -1,9 +1,9 @@
 import * as A from '@automerge/automerge'
-import { can, Permission, type PresenceInfo, type Role, type ServerError } from '@session-kit/core'
+import { can, Permission, type PresenceInfo, type RecordingPolicy, type Role, type ServerError, type SessionInfo } from '@session-kit/core'
 import type { Sql } from '../store/db.js'
 import { compactDocument, getChunk, loadDocument } from '../store/documents.js'
 import type { ActorState } from '../store/events.js'
-import { activeRecordingStatus } from '../store/recordings.js'
+import { activeRecordingInfo } from '../store/recordings.js'
 import { EMPTY_LECTURE, readLecture, type LectureRecord } from '../store/lecture.js'
 import type { SessionRow } from '../store/sessions.js'
 import { causalOrder, countEdits, missingDeps, skipsOwnChanges, splitChunks, type IncomingChange } from './changes.js'
@@ -79,6 +79,12 @@ export class Room implements DocIndex {
   idleTimer?: NodeJS.Timeout
   /** Whether a recording is running (shown to everyone in the room). */
   recordingState: 'off' | 'recording' | 'paused' = 'off'
+  /** The recording going now, and the policy it was started under (null: none going). */
+  recording: { id: string; policy: RecordingPolicy | null } | null = null
+  /** Who on this instance is known to have been told of `recording` (its notice is stored). */
+  told = new Set<string>()
+  /** Under `consent`: the latest choice of people who joined here (read on joining, kept current by the bus). */
+  readonly consents = new Map<string, boolean | null>()
   /** Lecture mode: who leads, the spotlight, every raised hand (each peer sees its share: sync/lecture.ts). */
   lecture: LectureRecord = EMPTY_LECTURE
   /** Changes accepted from peers (for the benchmarks and health). */
@@ -133,7 +139,9 @@ export class Room implements DocIndex {
       deps.log(`room ${session.id}: could not index the document (${e.message}); closing it so it loads again`)
       room.#fail()
     })
-    room.recordingState = (await activeRecordingStatus(deps.sql, session.id)) ?? 'off'
+    const active = await activeRecordingInfo(deps.sql, session.id)
+    room.recordingState = active?.status ?? 'off'
+    room.recording = active ? { id: active.id, policy: active.policy } : null
     room.lecture = await readLecture(deps.sql, session.id)
     return room
   }
@@ -141,6 +149,36 @@ export class Room implements DocIndex {
   /** Resolves once writes can be verified (the index is built); null when they already can. */
   whenIndexed(): Promise<void> | null {
     return this.#index ? null : this.#indexed
+  }
+
+  #held: Promise<void> | null = null
+
+  /**
+   * Hold what people here send (edits, chat, runs, hands) until `work` is done: while a recording's
+   * notice is being stored, so what they send once told is stored after it (recordings/consent.ts).
+   */
+  hold(work: Promise<unknown>) {
+    const held = work.then(
+      () => {},
+      () => {},
+    )
+    this.#held = held
+    void held.then(() => {
+      if (this.#held === held) this.#held = null
+    })
+  }
+
+  /** While the room holds what people send (see `hold`): when it stops; else null. */
+  get held(): Promise<void> | null {
+    return this.#held
+  }
+
+  /** Resolves once writes may be taken (indexed, nothing held); null when they may now. */
+  whenWritable(): Promise<void> | null {
+    const indexed = this.whenIndexed()
+    const held = this.#held
+    if (indexed && held) return Promise.all([indexed, held]).then(() => {})
+    return indexed ?? held
   }
 
   // ---- DocIndex: what the verifier may ask -------------------------------------------------
@@ -301,6 +339,14 @@ export class Room implements DocIndex {
     return { files: Object.fromEntries(this.#text), heads: [...this.heads] }
   }
 
+  /**
+   * Resolves once every change accepted so far is stored (or failed): anything accepted later is
+   * stored after it, on the database's clock too.
+   */
+  settled(): Promise<unknown> {
+    return this.#lastCommit
+  }
+
   /** Every change of the document, in causal order (for recordings). */
   allChanges(): Promise<Uint8Array[]> {
     return this.deps.docs.all(this.id)
@@ -418,15 +464,20 @@ export class Room implements DocIndex {
 
   // ---- the people in it ---------------------------------------------------------------------
 
-  sessionInfo() {
-    return {
+  /** The session as a room event shows it; to `userId`, with their own recording consent where they are asked. */
+  sessionInfo(userId?: string): SessionInfo {
+    const info: SessionInfo = {
       id: this.session.id,
       title: this.session.title,
       language: this.session.language,
       editingLocked: this.session.editingLocked,
       recording: this.recordingState === 'recording',
       recordingState: this.recordingState,
+      // The running recording keeps the policy it started under; between recordings, the session's.
+      recordingPolicy: (this.recordingState !== 'off' && this.recording?.policy) || this.session.recordingPolicy,
     }
+    if (info.recordingPolicy === 'consent' && userId !== undefined) info.recordingConsent = this.consents.get(userId) ?? null
+    return info
   }
 
   /** Who is here now, as a viewer with `role` may see it (hidden people only for instructors). */

@@ -28,10 +28,10 @@ export class RawClient {
     base: string,
     sid: string,
     token: string | null,
-    opts: { sync?: boolean; protocol?: number; mode?: 'full' | 'view' | 'events'; allowView?: boolean; actor?: string; autoReply?: boolean; hello?: boolean } = {},
+    opts: { sync?: boolean; protocol?: number; mode?: 'full' | 'view' | 'events'; allowView?: boolean; actor?: string; autoReply?: boolean; hello?: boolean; headers?: Record<string, string> } = {},
   ) {
     this.doc = A.init<DocShape>(opts.actor ? { actor: opts.actor } : undefined)
-    this.ws = new WebSocket(base.replace(/^http/, 'ws') + `/v1/sessions/${sid}/sync`)
+    this.ws = new WebSocket(base.replace(/^http/, 'ws') + `/v1/sessions/${sid}/sync`, opts.headers ? { headers: opts.headers } : undefined)
     this.ws.binaryType = 'nodebuffer'
     this.opened = new Promise((resolve) => {
       this.ws.on('open', () => {

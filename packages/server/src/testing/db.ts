@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } fro
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import postgres from 'postgres'
+import postgres from '#postgres'
 import { tightenDataFolder } from '../store/db.js'
 
 export type Backend = 'pglite' | 'postgres'
