@@ -85,7 +85,7 @@ export class SessionElement extends LitElement {
     button.primary {
       background: var(--_accent);
       border-color: var(--_accent);
-      color: var(--session-color-on-accent, #fff);
+      color: var(--session-color-on-accent, light-dark(#fff, #0d1117));
       font-weight: 600;
     }
     button.danger {

@@ -29,7 +29,7 @@ export const styles = css`
   }
   fieldset label:has(input:checked) {
     background: var(--_accent);
-    color: var(--session-color-on-accent, #fff);
+    color: var(--session-color-on-accent, light-dark(#fff, #0d1117));
   }
   fieldset label:has(input:focus-visible) {
     outline: 2px solid var(--_accent);

@@ -1,10 +1,11 @@
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands'
-import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language'
+import { bracketMatching, indentOnInput, syntaxHighlighting } from '@codemirror/language'
 import { ChangeSet, Compartment, EditorState, StateEffect, StateField, Transaction, type Extension } from '@codemirror/state'
 import { Decoration, drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers, WidgetType, type DecorationSet } from '@codemirror/view'
 import { PARTICIPANT_COLORS, type Language, type LocalEdit, type TextEdit } from '@session-kit/core'
 import type { TextSplice } from '../text-source.js'
 import { loadLanguage } from './languages.js'
+import { codeHighlight } from './highlight.js'
 import { keyboardMode } from './keyboard-mode.js'
 import { colorIndex } from '../session-element.js'
 
@@ -185,7 +186,7 @@ export class CodeEditor {
       indentOnInput(),
       bracketMatching(),
       highlightActiveLine(),
-      syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+      syntaxHighlighting(codeHighlight, { fallback: true }),
       keymap.of([{ key: 'Mod-Enter', run: () => (opts.onRun(), true) }, ...defaultKeymap, ...historyKeymap, indentWithTab]),
       // Tab indents only once one has chosen to edit: see keyboard-mode.ts.
       keyboardMode(),

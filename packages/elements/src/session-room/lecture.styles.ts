@@ -15,7 +15,7 @@ export const lectureStyles = css`
   .lecture button[aria-pressed='true'] {
     background: var(--_accent);
     border-color: var(--_accent);
-    color: var(--session-color-on-accent, #fff);
+    color: var(--session-color-on-accent, light-dark(#fff, #0d1117));
   }
   .hand-form {
     display: flex;

@@ -1,9 +1,10 @@
 import { MergeView } from '@codemirror/merge'
 import { EditorState } from '@codemirror/state'
 import { EditorView, lineNumbers } from '@codemirror/view'
-import { syntaxHighlighting, defaultHighlightStyle } from '@codemirror/language'
+import { syntaxHighlighting } from '@codemirror/language'
 import type { Language } from '@session-kit/core'
 import { loadLanguage } from '../session-editor/languages.js'
+import { codeHighlight } from '../session-editor/highlight.js'
 
 /** The page's colours (light or dark), as the editor has them: CodeMirror's own gutters are light. */
 const theme = EditorView.theme({
@@ -17,7 +18,7 @@ export async function createDiff(opts: { parent: HTMLElement; root: ShadowRoot; 
   const extensions = (label: string) => [
     lineNumbers(),
     theme,
-    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+    syntaxHighlighting(codeHighlight, { fallback: true }),
     lang,
     EditorState.readOnly.of(true),
     EditorView.editable.of(false),
