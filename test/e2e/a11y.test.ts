@@ -1,67 +1,110 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { startTestServer, type TestServer } from '@session-kit/server/testing'
-import { axeViolations } from './axe.js'
+import { checkViews, editorsReady } from './axe.js'
 import { launch, watch } from './browser.js'
 
-// The demo page (three panes: instructor, learner, observer) with every panel open, checked by
-// axe-core at a desktop and a phone width, light and dark: no serious or critical violation
-// (contrast of the code's colours and of buttons, keyboard access to scrolling code, …).
-const VIEWS = [
-  { scheme: 'light', width: 1400 },
-  { scheme: 'dark', width: 1400 },
-  { scheme: 'light', width: 390 },
-  { scheme: 'dark', width: 390 },
-] as const
+// Whole pages checked by axe-core: the demo page (instructor, learner and observer side by side)
+// and every example, in each role it has, with every panel open, at a desktop and a phone width,
+// light and dark. Any serious or critical violation fails (contrast of the code's colours and of
+// buttons, keyboard access to scrolling code, names of controls, …).
 
-// (Page scripts are strings: the test runner's compiler would wrap named functions in a helper
-// that does not exist in the page.)
-const openEveryPanel = (page: Page) =>
-  page.evaluate(`(() => {
-    const walk = (root) => {
-      for (const el of root.querySelectorAll('*')) {
-        if (el.localName === 'details') el.open = true
-        if (el.shadowRoot) walk(el.shadowRoot)
-      }
-    }
-    walk(document)
-  })()`)
-
-describe('accessibility of the demo page (axe-core)', () => {
-  let server: TestServer
+describe('accessibility of whole pages (axe-core, every panel open, 1400 and 390 px, light and dark)', () => {
   let browser: Browser
   before(async () => {
-    server = await startTestServer('pglite', { demo: true })
     browser = await launch()
   })
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
+  after(() => browser?.close())
+
+  it('the demo page: instructor, learner and observer side by side', { timeout: 90_000 }, async () => {
+    const server: TestServer = await startTestServer('pglite', { demo: true })
+    const page = await browser.newPage()
+    try {
+      const problems = await watch(page)
+      await page.goto(server.url + '/')
+      for (const role of ['instructor', 'learner', 'observer']) await page.locator(`session-room[data-role="${role}"] session-editor .editor.live`).first().waitFor({ timeout: 30_000 })
+      await editorsReady(page)
+      await checkViews(page, 'the demo page')
+      assert.deepEqual(problems, [])
+    } finally {
+      await page.close()
+      await server.stop()
+    }
   })
 
-  for (const view of VIEWS) {
-    it(`has no serious or critical violations at ${view.width} px, ${view.scheme}, every panel open`, { timeout: 60_000 }, async () => {
-      const context = await browser.newContext({ viewport: { width: view.width, height: 900 }, colorScheme: view.scheme })
-      try {
+  it('plain-html: a learner in a room on a host page', { timeout: 90_000 }, async () => {
+    const { start } = await import('../../examples/plain-html/start.mjs')
+    const ex = await start({ port: 0, serverPort: 0 })
+    const page = await browser.newPage()
+    try {
+      await page.goto(ex.url + '/')
+      await page.locator('session-editor .editor.live').waitFor({ timeout: 20_000 })
+      await editorsReady(page)
+      await checkViews(page, 'plain-html')
+    } finally {
+      await page.close().catch(() => {})
+      await ex.close()
+    }
+  })
+
+  it('docs-playground: three playgrounds without a server, one run', { timeout: 90_000 }, async () => {
+    const { start } = await import('../../examples/docs-playground/start.mjs')
+    const ex = await start({ port: 0 })
+    const page = await browser.newPage()
+    try {
+      await page.goto(ex.url + '/')
+      await page.locator('session-runner').first().getByRole('button', { name: /^Run / }).waitFor({ timeout: 15_000 })
+      await editorsReady(page)
+      // A run's output is on the page too.
+      await page.locator('session-runner').nth(2).getByRole('button', { name: /^Run / }).click()
+      await page.locator('session-runner').nth(2).locator('[part~=output]', { hasText: '10' }).waitFor({ timeout: 10_000 })
+      await checkViews(page, 'docs-playground')
+    } finally {
+      await page.close()
+      await ex.close()
+    }
+  })
+
+  it('react-app: the elements through the React wrappers', { timeout: 90_000 }, async () => {
+    const { start } = await import('../../examples/react-app/start.mjs')
+    const ex = await start({ port: 0 })
+    const page = await browser.newPage()
+    try {
+      await page.goto(ex.url + '/')
+      await page.locator('session-editor .cm-content', { hasText: '6 * 7' }).waitFor({ timeout: 15_000 })
+      await editorsReady(page)
+      await checkViews(page, 'react-app')
+    } finally {
+      await page.close()
+      await ex.close()
+    }
+  })
+
+  it('lms-course-page: the course page as instructor, learner and observer; the assignment and the class overview', { timeout: 180_000 }, async () => {
+    const { start } = await import('../../examples/lms-course-page/start.mjs')
+    const ex = await start({ port: 0, serverPort: 0 })
+    const context = await browser.newContext()
+    try {
+      for (const [path, name, ready] of [
+        ['/course?as=ada', 'the course page, instructor', 'session-editor .editor.live'],
+        ['/course?as=grace', 'the course page, learner', 'session-editor .editor.live'],
+        ['/course?as=linus', 'the course page, observer', 'session-editor .editor.live'],
+        ['/assignment?as=grace', 'the assignment, learner', 'session-assignment session-editor .editor.live'],
+        ['/classroom?as=ada', 'the class overview, instructor', 'session-classroom [part~=grid], session-classroom .empty, session-classroom table'],
+      ] as const) {
         const page = await context.newPage()
         const problems = await watch(page)
-        await page.goto(server.url + '/')
-        // Each pane's editors live, with the code highlighted (the languages load on demand).
-        for (const role of ['instructor', 'learner', 'observer']) {
-          const editors = page.locator(`session-room[data-role="${role}"] session-editor`)
-          await editors.first().locator('.editor.live').waitFor({ timeout: 15_000 })
-          await editors.first().locator('.cm-line span[class]').first().waitFor({ timeout: 15_000 })
-        }
-        await openEveryPanel(page)
-        // What the open panels load (lists, the analytics chart) has a moment to arrive.
-        await page.waitForTimeout(1500)
-        const violations = await axeViolations(page)
-        assert.deepEqual(violations, [], `axe-core at ${view.width} px, ${view.scheme}:\n${violations.join('\n')}`)
+        await page.goto(ex.url + path)
+        await page.locator(ready).first().waitFor({ timeout: 20_000 })
+        await editorsReady(page)
+        await checkViews(page, name)
         assert.deepEqual(problems, [])
-      } finally {
-        await context.close()
+        await page.close()
       }
-    })
-  }
+    } finally {
+      await context.close().catch(() => {})
+      await ex.close()
+    }
+  })
 })

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Frame, Page } from 'playwright-core'
@@ -18,3 +19,56 @@ export async function axeViolations(where: Page | Frame): Promise<string[]> {
   })
   return violations
 }
+
+/** The views every whole page is checked in: a desktop and a phone width, light and dark. */
+export const VIEWS = [
+  { scheme: 'light', width: 1400 },
+  { scheme: 'dark', width: 1400 },
+  { scheme: 'light', width: 390 },
+  { scheme: 'dark', width: 390 },
+] as const
+
+/** Opens every `<details>` on the page, in shadow roots too. */
+// (Page scripts are strings: the test runner's compiler would wrap named functions in a helper
+// that does not exist in the page.)
+export const openEveryPanel = (where: Page | Frame) =>
+  where.evaluate(`(() => {
+    const walk = (root) => {
+      for (const el of root.querySelectorAll('*')) {
+        if (el.localName === 'details') el.open = true
+        if (el.shadowRoot) walk(el.shadowRoot)
+      }
+    }
+    walk(document)
+  })()`)
+
+/** Every shown editor on the page (or frame) is live with its code highlighted (languages load on demand). */
+export async function editorsReady(where: Page | Frame) {
+  const editors = where.locator('session-editor')
+  const count = await editors.count()
+  for (let i = 0; i < count; i++) {
+    if (!(await editors.nth(i).isVisible())) continue
+    await editors.nth(i).locator('.cm-editor').first().waitFor({ timeout: 30_000 })
+    const text = (await editors.nth(i).locator('.cm-content').first().textContent()) ?? ''
+    if (text.trim()) await editors.nth(i).locator('.cm-line span[class]').first().waitFor({ timeout: 15_000 })
+  }
+}
+
+/**
+ * axe over one page in each view (the same page resized and recoloured, so the room stays joined),
+ * with every panel open; the failures name the view.
+ */
+export async function checkViews(page: Page, name: string, where: () => Page | Frame = () => page) {
+  const failures: string[] = []
+  for (const view of VIEWS) {
+    await page.setViewportSize({ width: view.width, height: 900 })
+    await page.emulateMedia({ colorScheme: view.scheme })
+    await openEveryPanel(where())
+    // What the open panels load (lists, the analytics chart) has a moment to arrive.
+    await page.waitForTimeout(800)
+    const violations = await axeViolations(where())
+    if (violations.length) failures.push(`${name} at ${view.width} px, ${view.scheme}:\n  ${violations.join('\n  ')}`)
+  }
+  assert.deepEqual(failures, [], failures.join('\n'))
+}
+

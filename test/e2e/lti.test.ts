@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { chromium, type BrowserContext, type FrameLocator, type Page } from 'playwright-core'
 import { CHROME_ARGS, distinctPixelBytes, watch } from './browser.js'
-import { axeViolations } from './axe.js'
+import { axeViolations, checkViews, editorsReady } from './axe.js'
 
 // The whole LTI launch in Chromium: a simulated LMS (localhost) frames Session Kit (127.0.0.1,
 // another site), with third-party cookies allowed and blocked.
@@ -85,6 +85,18 @@ describe('LTI 1.3 launch in a cross-site LMS frame', () => {
     await shoot(learner, 'lti-learner-storage')
     await learner.close()
     await page.close()
+  })
+
+  it('the room in the LMS frame has no serious or critical axe violation as instructor, learner and mentor (1400 and 390 px, light and dark)', { timeout: 240_000 }, async () => {
+    for (const [who, role] of [['ada', 'instructor'], ['grace', 'learner'], ['mo', 'mentor (observer)']] as const) {
+      const page = await newPage(context, 'blocked')
+      await page.goto(ex.launchUrl(who))
+      await live(tool(page))
+      const frame = () => page.frames().find((f) => f.name() === 'tool')!
+      await editorsReady(frame())
+      await checkViews(page, `the LTI room, ${role}`, frame)
+      await page.close()
+    }
   })
 
   it('third-party cookies blocked and no platform storage: the frame says so and the new window opens the room', { timeout: 90_000 }, async () => {

@@ -100,6 +100,15 @@ export class SessionElement extends LitElement {
       outline: 2px solid var(--_accent);
       outline-offset: 2px;
     }
+    /* Forced colours drop a pressed toggle's fill: the system's selected colours instead (over any
+       element's own colours for it). */
+    @media (forced-colors: active) {
+      button[aria-pressed='true'] {
+        forced-color-adjust: none;
+        background: Highlight !important;
+        color: HighlightText !important;
+      }
+    }
     .visually-hidden {
       position: absolute;
       width: 1px;

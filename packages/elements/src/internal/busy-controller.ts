@@ -19,9 +19,14 @@ export class BusyController implements ReactiveController {
   }
 
   set busy(key: string) {
+    // A pressed button is disabled while its action runs, which drops its focus to the page: it
+    // gets it back after (unless the person moved on meanwhile).
+    if (key) this.#pressed = (this.host as unknown as Element).shadowRoot?.activeElement as HTMLElement | undefined
     this.#busy = key
     this.host.requestUpdate()
+    if (!key) void this.host.updateComplete.then(() => document.activeElement === document.body && this.#pressed?.focus())
   }
+  #pressed?: HTMLElement
 
   /** Whether the action `key` is under way. */
   is(key: string): boolean {
@@ -43,9 +48,10 @@ export class BusyController implements ReactiveController {
     return this.#said
   }
 
-  /** Say `text` politely (after what is being read). */
+  /** Say `text` politely (after what is being read), also the same words again. */
   announce(text: string) {
-    this.#said = text
+    // A region reads only a change: the same words again differ invisibly.
+    this.#said = text === this.#said ? text + '\u200b' : text
     this.host.requestUpdate()
   }
 

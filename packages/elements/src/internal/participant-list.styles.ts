@@ -105,6 +105,17 @@ export const participantListStyles = css`
   .error {
     margin: 0.5rem 0;
   }
+  /* Forced colours drop the presence dot's fill: online filled, offline hollow. */
+  @media (forced-colors: active) {
+    .presence-dot {
+      forced-color-adjust: none;
+      border-color: CanvasText;
+      background: Canvas;
+    }
+    .online .presence-dot {
+      background: CanvasText;
+    }
+  }
 `
 
 /** The raised hands, above the list (instructors). */

@@ -214,4 +214,33 @@ export const styles = css`
     color: var(--_muted);
     font-size: 0.78rem;
   }
+  /* More contrast when asked for: muted text as strong as the text, borders nearly so. */
+  @media (prefers-contrast: more) {
+    :host {
+      --_muted: var(--_fg);
+      --_border: color-mix(in srgb, var(--_fg) 75%, var(--_bg));
+    }
+  }
+  /* Forced colours: the chosen range keeps a fill (the system's selected colours), and the chart is
+     drawn in system colours (its two lines told apart by their dashes, as their swatches are). */
+  @media (forced-colors: active) {
+    fieldset label:has(input:checked) {
+      forced-color-adjust: none;
+      background: Highlight;
+      color: HighlightText;
+    }
+    .chart svg {
+      forced-color-adjust: none;
+    }
+    .grid {
+      stroke: GrayText;
+    }
+    .axis {
+      fill: CanvasText;
+    }
+    .changes,
+    .runs {
+      stroke: CanvasText;
+    }
+  }
 `

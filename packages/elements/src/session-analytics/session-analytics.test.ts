@@ -95,6 +95,10 @@ describe('<session-analytics>', () => {
     expect(lines[0]!.getAttribute('points')!.split(' ').length).to.be.greaterThan(0)
     expect(ins.root.querySelector('svg desc')!.textContent).to.match(/code changes and 3 runs/)
     expect(ins.root.querySelectorAll('details tbody tr').length).to.be.greaterThan(0)
+    // The chart's description leads to its table, and the table has a row for every point above zero.
+    expect(ins.root.querySelector('svg desc')!.textContent).to.match(/The data table below lists the \d+ minutes? with activity\.$/)
+    const raised = new Set([...lines].flatMap((l) => l.getAttribute('points')!.split(' ').flatMap((xy, i) => (Number(xy.split(',')[1]) < 160 ? [i] : []))))
+    expect(ins.root.querySelectorAll('details tbody tr').length, 'a row for each point above zero').to.be.at.least(raised.size)
     await expect(ins.el).to.be.accessible()
 
     // Range switch and pseudonyms refetch at once.

@@ -300,7 +300,7 @@ export class SessionAnalytics extends SessionElement {
       const y = sortValue(b, key)
       return (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) * dir
     })
-    return html`<div class="table-wrap">
+    return html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="people">
       <table part="table" aria-labelledby="people">
         <thead>
           <tr>
@@ -349,9 +349,10 @@ export class SessionAnalytics extends SessionElement {
       ? `From ${time(points[0]!.minute)} to ${time(points.at(-1)!.minute)}: ${d.session.codeChanges} code changes and ${d.session.executions} runs${busiest.codeChanges ? `; busiest at ${time(busiest.minute)} with ${busiest.codeChanges} changes` : ''}.`
       : 'No activity yet.'
     const active = points.filter((p) => p.codeChanges || p.executions || p.activeParticipants)
+    const rows = `${step > 1 ? count(active.length, `stretch of ${step} minutes`, `stretches of ${step} minutes`) : count(active.length, 'minute')} with activity`
     return html`<div class="chart" part="chart">
       <svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-labelledby="trend chart-desc">
-        <desc id="chart-desc">${summary}</desc>
+        <desc id="chart-desc">${summary}${active.length ? ` The data table below lists the ${rows}.` : ''}</desc>
         ${[0, 0.5, 1].map((f) => svg`<line class="grid" x1="0" x2=${W} y1=${y(max * f)} y2=${y(max * f)}></line>`)}
         ${svg`<text class="axis" x="2" y="10">${max}${step > 1 ? ` per ${step} min` : ''}</text>`}
         ${points.length ? svg`<polyline class="line changes" points=${line((p) => p.codeChanges)}></polyline><polyline class="line runs" points=${line((p) => p.executions)}></polyline>` : nothing}
@@ -361,8 +362,8 @@ export class SessionAnalytics extends SessionElement {
         <span>${points.length ? `${time(points[0]!.minute)} – ${time(points.at(-1)!.minute)}` : ''}</span>
       </div>
       <details>
-        <summary>Data table (${step > 1 ? count(active.length, `stretch of ${step} minutes`, `stretches of ${step} minutes`) : count(active.length, 'minute')} with activity)</summary>
-        <div class="table-wrap"><table>
+        <summary>Data table (${rows})</summary>
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Activity by minute"><table>
           <thead>
             <tr>
               <th scope="col">${step > 1 ? `${step} minutes from` : 'Minute'}</th>

@@ -160,7 +160,8 @@ export class SessionChat extends SessionElement {
         )}
       </div>
       ${whyNot
-        ? html`<p part="notice" class="notice" role="status">${whyNot}</p>`
+        ? // Not a live region: the room says why (a mute, "Offline"), once.
+          html`<p part="notice" class="notice">${whyNot}</p>`
         : html`<form part="composer" @submit=${(e: Event) => this.#send(e)}>
             <label class="visually-hidden" for="message">Message</label>
             <textarea id="message" rows="1" maxlength=${MAX_CHAT_LENGTH} placeholder="Write a message…" .value=${this._draft} @input=${(e: Event) => (this._draft = (e.target as HTMLTextAreaElement).value)} @keydown=${this.#keydown}></textarea>

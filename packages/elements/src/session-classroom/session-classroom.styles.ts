@@ -271,4 +271,32 @@ export const styles = css`
       max-width: none;
     }
   }
+  /* More contrast when asked for: muted text as strong as the text, borders nearly so. */
+  @media (prefers-contrast: more) {
+    :host {
+      --_muted: var(--_fg);
+      --_border: color-mix(in srgb, var(--_fg) 75%, var(--_bg));
+    }
+  }
+  /* Forced colours drop fills and shadows: a raised hand keeps its wide edge as a border, the online
+     dot a fill, the edited line an outline. */
+  @media (forced-colors: active) {
+    .tile.hand {
+      border-inline-start-width: 5px;
+    }
+    .dot {
+      forced-color-adjust: none;
+      box-sizing: border-box;
+      border: 1px solid CanvasText;
+      background: Canvas;
+      opacity: 1;
+    }
+    .dot.on {
+      background: CanvasText;
+    }
+    .code .line.edited {
+      outline: 1px solid CanvasText;
+      outline-offset: -1px;
+    }
+  }
 `

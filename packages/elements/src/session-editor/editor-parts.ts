@@ -80,16 +80,16 @@ export function saveState({ room, phase, pending, showingReplica }: EditorState)
   return html`<span part="save-state" class="save tone">${pending ? 'Saving…' : 'All changes saved'}</span>`
 }
 
-/** Offline, waiting, or muted: said above the code. */
+/** Offline, waiting, or muted: shown above the code (not a live region: the room announces each). */
 export function banner({ room, phase, readonly, canEdit }: EditorState) {
   if (!room) return nothing
   if (room.status === 'offline' && room.error?.code === 'rate_limited') {
-    return html`<div part="banner" class="banner warn" role="status">${room.error.message}</div>`
+    return html`<div part="banner" class="banner warn">${room.error.message}</div>`
   }
   if (room.status === 'offline' || (room.status === 'connecting' && phase === 'live')) {
-    return html`<div part="banner" class="banner warn" role="status">Offline — reconnecting. ${canEdit ? 'Your edits are kept on this device and sent when the connection returns.' : 'The code below may be out of date.'}</div>`
+    return html`<div part="banner" class="banner warn">Offline — reconnecting. ${canEdit ? 'Your edits are kept on this device and sent when the connection returns.' : 'The code below may be out of date.'}</div>`
   }
-  if (room.status === 'waiting') return html`<div part="banner" class="banner" role="status">Waiting for the instructor to open this session…</div>`
+  if (room.status === 'waiting') return html`<div part="banner" class="banner">Waiting for the instructor to open this session…</div>`
   // Said where the code is, not only on the badge: the room announces the mute itself.
   const refused = !readonly && room.context ? whyNot(room.context, Permission.EDIT_CODE) : null
   if (refused?.code === 'muted') return html`<div part="banner" class="banner muted">${refused.message}</div>`

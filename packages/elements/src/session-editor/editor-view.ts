@@ -33,6 +33,12 @@ export interface EditorOptions {
 
 const setCursors = StateEffect.define<RemoteCursor[]>()
 
+/**
+ * The colour of a name on its caret, over that person's colour: every participant colour has at
+ * least 4.5:1 (WCAG AA) against it, light and dark alike (the palette is the same in both).
+ */
+export const CARET_LABEL_TEXT = '#ffffff'
+
 /** How long a caret's name shows after that person moved it (it also shows while hovered). */
 const LABEL_MS = 1500
 
@@ -145,7 +151,7 @@ const theme = EditorView.theme({
     lineHeight: '1.3',
     padding: '0 4px',
     borderRadius: '3px 3px 3px 0',
-    color: '#fff',
+    color: CARET_LABEL_TEXT,
     whiteSpace: 'nowrap',
     pointerEvents: 'none',
     fontFamily: 'var(--_font)',
@@ -157,6 +163,17 @@ const theme = EditorView.theme({
   '.sk-caret-label.sk-caret-moved': { animation: `sk-caret-moved ${LABEL_MS}ms linear` },
   '@keyframes sk-caret-moved': { '0%': { opacity: '1' }, '80%': { opacity: '1' }, '100%': { opacity: '0' } },
   ...Object.fromEntries(PARTICIPANT_COLORS.map((c, i) => [`.sk-sel-${i}`, { backgroundColor: `${c}40` }])),
+  // A name still shows after a move, and goes at once rather than fading.
+  '@media (prefers-reduced-motion: reduce)': {
+    '.sk-caret-label': { transition: 'none' },
+    '.sk-caret-label.sk-caret-moved': { animationTimingFunction: 'step-end' },
+  },
+  // Forced colours drop backgrounds: a name gets a box of its own, and someone's selection (a tint
+  // otherwise) a dashed outline.
+  '@media (forced-colors: active)': {
+    '.sk-caret-label': { border: '1px solid CanvasText' },
+    '.sk-sel': { outline: '1px dashed CanvasText' },
+  },
 })
 
 /**

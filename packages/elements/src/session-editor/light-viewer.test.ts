@@ -1,6 +1,7 @@
 import { EditorView } from '@codemirror/view'
 import { expect } from '@open-wc/testing'
 import { api, createSession, freshSid, live, mountRoom, shadowText, token, typeAt, waitFor } from '../test-support/room.js'
+import { listenToLiveRegions } from '../test-support/live-regions.js'
 
 // Protocol 2 end to end: who cannot edit is a light viewer (no Automerge on the page), and a
 // change of permissions moves a page between viewing and writing on the same socket.
@@ -132,6 +133,13 @@ describe('<session-editor> as a light viewer (protocol 2)', () => {
     await api('POST', `/v1/sessions/${sid}/lock`, await token(sid, 'instructor', 'ins', 'Ada'))
     await waitFor(() => editor.shadowRoot!.querySelector('[part=unsent]') !== null, 10000, 'the unsent panel')
     expect(shadowText(editor, '[part=unsent] pre')).to.equal('my draft shared')
+    // Copying twice is said twice (copied, or that copying was blocked): the same words, read again.
+    const heard = listenToLiveRegions(editor)
+    const copy = editor.shadowRoot!.querySelector<HTMLButtonElement>('[part=unsent] .unsent-head button')!
+    copy.click()
+    await waitFor(() => heard.take().length === 1, 5000, 'the first copy said')
+    copy.click()
+    await waitFor(() => heard.take().length === 1, 5000, 'the second copy said')
     await waitFor(() => client.mode === 'view' && client.source?.kind === 'view', 8000, 'viewing again')
     await live(editor)
     expect(editor.value).to.equal('shared\n')

@@ -98,7 +98,7 @@ export class SessionEditor extends SessionElement {
       this.requestUpdate()
       if (this.#source?.synced) void this.#showLive()
     },
-    say: (text) => (this._notice = text),
+    say: (text) => this.#say(text),
   }))
   #selectionRound = 0
   #playgroundTimer?: ReturnType<typeof setTimeout>
@@ -407,10 +407,15 @@ export class SessionEditor extends SessionElement {
   async #copy(text: string) {
     try {
       await navigator.clipboard.writeText(text)
-      this._notice = 'Copied to the clipboard.'
+      this.#say('Copied to the clipboard.')
     } catch {
-      this._notice = 'Copying was blocked: select the text and copy it by hand.'
+      this.#say('Copying was blocked: select the text and copy it by hand.')
     }
+  }
+
+  /** Say `text` politely: the same words again too (a region reads only a change, so they differ invisibly). */
+  #say(text: string) {
+    this._notice = text === this._notice ? text + '\u200b' : text
   }
 
   /** What the status line, banner and panels are rendered from. */

@@ -110,4 +110,31 @@ export const styles = css`
   .status.error {
     color: var(--_danger);
   }
+  /* More contrast when asked for: muted text as strong as the text, borders nearly so. */
+  @media (prefers-contrast: more) {
+    :host {
+      --_muted: var(--_fg);
+      --_border: color-mix(in srgb, var(--_fg) 75%, var(--_bg));
+    }
+  }
+  /* In forced colours the timeline's marks are drawn in system colours (a failed run hollow: told by more than red), keeping their contrast
+     with the system's background. */
+  @media (forced-colors: active) {
+    svg {
+      forced-color-adjust: none;
+    }
+    .mark-run,
+    .mark-lecture {
+      fill: CanvasText;
+    }
+    .mark-run.failed {
+      fill: Canvas;
+      stroke: CanvasText;
+      stroke-width: 2;
+      vector-effect: non-scaling-stroke;
+    }
+    .mark-chat {
+      fill: LinkText;
+    }
+  }
 `

@@ -45,6 +45,14 @@ describe('<session-player>', () => {
     expect(shown(player)).to.include('Grace: nice')
     expect(shown(player)).to.include('0:04 — Grace raised a hand')
     expect(player.shadowRoot!.querySelectorAll('.mark-lecture').length).to.equal(1)
+    // The timeline says in words where its marks are: each mark is a moment in the list.
+    const timeline = player.shadowRoot!.querySelector('[part=timeline]')!
+    expect(timeline.getAttribute('role')).to.equal('img')
+    expect(timeline.getAttribute('aria-label')).to.equal('Timeline marks: each is in the list “Runs, chat and lecture (3)” below')
+    const listed = [...player.shadowRoot!.querySelectorAll('[part=moments] li')].map((li) => li.textContent!.replace(/\s+/g, ' ').trim())
+    const marks = [...timeline.querySelectorAll('title')].map((t) => t.textContent!)
+    expect(marks).to.have.length(listed.length)
+    marks.forEach((mark, i) => expect(listed[i], 'the mark and the moment agree').to.contain(mark))
     await expect(player).to.be.accessible()
   })
 

@@ -275,6 +275,7 @@ export class SessionPlayer extends SessionElement {
     const duration = replay.recording.durationMs
     const moments = replay.events.filter((e): e is Moment => e.type === 'run' || e.type === 'chat' || e.type === 'lecture')
     const x = (t: number) => (duration ? (t / duration) * 1000 : 0)
+    const listed = `${moments.some((m) => m.type === 'lecture') ? 'Runs, chat and lecture' : 'Runs and chat'} (${moments.length})`
     return html`
       <header>
         <h2>${replay.recording.title}</h2>
@@ -301,7 +302,14 @@ export class SessionPlayer extends SessionElement {
             aria-valuetext="${clock(this._t)} of ${clock(duration)}"
             @input=${(e: Event) => this.seek(Number((e.target as HTMLInputElement).value))}
           />
-          <svg part="timeline" viewBox="0 0 1000 10" preserveAspectRatio="none" aria-hidden="true">
+          <svg
+            part="timeline"
+            viewBox="0 0 1000 10"
+            preserveAspectRatio="none"
+            role=${moments.length ? 'img' : nothing}
+            aria-label=${moments.length ? `Timeline marks: each is in the list “${listed}” below` : nothing}
+            aria-hidden=${moments.length ? nothing : 'true'}
+          >
             ${moments.map((m) =>
               m.type === 'run'
                 ? svg`<rect class="mark-run ${m.ok ? '' : 'failed'}" x=${x(m.t) - 3} y="0" width="6" height="10"><title>${this.#name(m.userId)} ran ${m.file}</title></rect>`
@@ -321,7 +329,7 @@ export class SessionPlayer extends SessionElement {
       <div part="author" class="author" aria-live="off">${this._author}</div>
       ${moments.length
         ? html`<details>
-            <summary>${moments.some((m) => m.type === 'lecture') ? 'Runs, chat and lecture' : 'Runs and chat'} (${moments.length})</summary>
+            <summary>${listed}</summary>
             <ul part="moments" class="moments">
               ${moments.map(
                 (m) => html`<li>

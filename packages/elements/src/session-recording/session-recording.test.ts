@@ -36,7 +36,8 @@ describe('<session-recording> and <session-player>', () => {
     ;(ins.root.querySelector('input[name=title]') as HTMLInputElement).value = 'Loops'
     ins.root.querySelector('form')!.requestSubmit()
     await waitFor(() => roomBadge(lea.room) === 'This session is being recorded', 6000, 'the learner sees the Recording indicator')
-    expect(lea.room.shadowRoot!.querySelector('[role=status]')!.textContent).to.contain('Ada started recording')
+    // Said once, with the notice (whose code loads with the first recording).
+    await waitFor(() => (lea.room.shadowRoot!.querySelector('[role=status]')!.textContent ?? '').includes('Ada started recording'), 4000, 'the learner hears who started it')
     expect(button(lea.root, /^Pause$/)).to.equal(undefined, 'learners cannot control the recording')
     const view = await live(lea.editor)
     typeAt(view, 0, 'for (;;) {}')

@@ -104,4 +104,11 @@ export const lectureStyles = css`
     margin-left: -1px;
     margin-right: -1px;
   }
+  /* Forced colours drop the tint of the line the spotlit person is on: an outline instead. */
+  @media (forced-colors: active) {
+    .spotlight .line.here {
+      outline: 1px solid CanvasText;
+      outline-offset: -1px;
+    }
+  }
 `

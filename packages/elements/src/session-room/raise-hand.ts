@@ -1,4 +1,4 @@
-import { html, type ReactiveControllerHost } from 'lit'
+import { html, nothing, type ReactiveControllerHost } from 'lit'
 import { MAX_QUESTION_LENGTH, type RaisedHand } from '@session-kit/core'
 
 /**
@@ -45,10 +45,16 @@ export class HandControl {
   }
 
   render(mine: RaisedHand | undefined) {
-    if (mine) {
-      return html`<button type="button" part="hand-button" title=${mine.question ? `Your question: ${mine.question}` : 'Your hand is raised'} @click=${this.#lower}>Lower hand</button>`
+    // One template for both: the same button stays (with its focus) when the hand goes up or down.
+    if (mine || !this.#asking) {
+      return html`<button
+        type="button"
+        part="hand-button"
+        title=${mine ? (mine.question ? `Your question: ${mine.question}` : 'Your hand is raised') : nothing}
+        aria-expanded=${mine ? nothing : 'false'}
+        @click=${mine ? this.#lower : this.#open}
+      >${mine ? 'Lower' : 'Raise'} hand</button>`
     }
-    if (!this.#asking) return html`<button type="button" part="hand-button" aria-expanded="false" @click=${this.#open}>Raise hand</button>`
     return html`<form part="hand-form" class="hand-form" @submit=${this.#raise} @keydown=${(e: KeyboardEvent) => e.key === 'Escape' && this.#close()}>
       <label
         >Question (optional)

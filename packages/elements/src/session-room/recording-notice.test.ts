@@ -92,7 +92,8 @@ describe('<session-room> recording notice', () => {
         await sendKeys({ press: 'Enter' })
         await waitFor(() => pressed(el, 'consent-allow') === 'true', 5000, `${role} allowed`)
         expect(part(el, 'consent-choice')?.textContent).to.equal('You are recorded by name.')
-        expect(said(el)).to.contain('You allowed recording')
+        // (Said once the server has the choice, which may be a moment after the button shows it.)
+        await waitFor(() => said(el).includes('You allowed recording'), 5000, `${role} hears the choice`)
         await expect(el).to.be.accessible()
         // Changed their mind: Tab to "Don't record me", Space.
         await sendKeys({ press: 'Tab' })
@@ -101,7 +102,7 @@ describe('<session-room> recording notice', () => {
         await waitFor(() => pressed(el, 'consent-decline') === 'true', 5000, `${role} declined`)
         expect(pressed(el, 'consent-allow')).to.equal('false')
         expect(part(el, 'consent-choice')?.textContent).to.equal('You are not recorded.')
-        expect(said(el)).to.contain('your chat and name are left out')
+        await waitFor(() => said(el).includes('your chat and name are left out'), 5000, `${role} hears the choice`)
         await expect(el).to.be.accessible()
       }
       // The learner allows it again; the server lists who consented (everyone did at a moment of it).

@@ -319,15 +319,17 @@ export class SessionRoom extends SessionElement {
     this._state = next
     this.#loadLecture()
     // Once recorded: what is said of it (on joining, when it starts) and, under `consent`, the prompt.
+    let why: string | null = null
     if (next.session && next.session.recordingState !== 'off' && this.#recordingFor !== client) {
       this.#recordingFor = client
-      const why = this.#last.permissions && client.lastReason
+      why = this.#last.permissions && client.lastReason
       void import('./recording-notice.js').then(({ RecordingNotice }) => (this.#recording = new RecordingNotice(this, client, (text) => (this._announcement = text), why)))
     }
     this.#provider.setValue(next, true)
     const locked = Boolean(client.session?.editingLocked)
     const muted = Boolean(client.participant?.muted)
-    const perms = client.permissions.join(',') + '|' + (locked ? 'L' : '') + (muted ? 'M' : '') + (client.participant?.role ?? '') + (client.session?.recordingState ?? '')
+    // A key for "what this person may do changed" (compared, never shown).
+    const perms = `${client.permissions}|${locked}${muted}${client.participant?.role}${client.session?.recordingState}`
     const reason = client.lastReason
     if (status !== this.#last.status) {
       this.dispatchEvent(new SessionStatusEvent(status, error?.message ?? null))
@@ -340,7 +342,8 @@ export class SessionRoom extends SessionElement {
     if (perms !== this.#last.permissions && client.participant) {
       if (this.#last.permissions) this.dispatchEvent(new SessionPermissionsChangedEvent(client.permissions, client.participant, reason))
       if (this.#last.permissions && reason) {
-        this._announcement = reason
+        // A recording that just started is said once, by its notice, with this reason.
+        if (!why) this._announcement = reason
         this.#notices.said(reason, { locked: locked && !this.#last.locked, muted: muted && !this.#last.muted })
       }
     }

@@ -28,7 +28,7 @@ export function consolePanel(
   o: { open: ((line: number) => void) | null; download: { omitted: boolean; save(): void } | null; running: boolean; input: TemplateResult | typeof nothing },
 ) {
   const open = o.open
-  return html`<div part="output" class="output" role="log" aria-label="Output">
+  return html`<div part="output" class="output" role="log" aria-label="Output" tabindex="0">
     ${!c.empty
       ? html`${guard([c.drawn, open !== null], () => c.shown.slice(0, c.drawn).map((l) => outputLine(l, open)))}${c.more
           ? html`<div part="more" class="more" aria-live="off">

@@ -10,6 +10,11 @@ import { codeHighlight } from '../session-editor/highlight.js'
 const theme = EditorView.theme({
   '&': { backgroundColor: 'var(--_bg)', color: 'var(--_fg)' },
   '.cm-gutters': { backgroundColor: 'var(--_surface)', color: 'var(--_muted)', borderRight: '1px solid var(--_border)' },
+  // Forced colours drop the tints and the underline (a gradient) that mark what changed.
+  '@media (forced-colors: active)': {
+    '.cm-changedText': { textDecoration: 'underline 2px' },
+    '.cm-changedLineGutter': { forcedColorAdjust: 'none', backgroundColor: 'CanvasText' },
+  },
 })
 
 /** A read-only side-by-side diff: the snapshot (left) against the current code (right). */

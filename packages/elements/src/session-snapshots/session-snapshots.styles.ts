@@ -15,6 +15,12 @@ export const styles = css`
   .snapshot.open {
     border-color: var(--_accent);
   }
+  /* Forced colours give every border one colour: the snapshot being previewed keeps a wider one. */
+  @media (forced-colors: active) {
+    .snapshot.open {
+      border-width: 3px;
+    }
+  }
   .meta,
   .desc {
     color: var(--_muted);
@@ -53,5 +59,12 @@ export const styles = css`
   .notice button {
     font-size: 0.8rem;
     padding: 0.1rem 0.5rem;
+  }
+  /* More contrast when asked for: muted text as strong as the text, borders nearly so. */
+  @media (prefers-contrast: more) {
+    :host {
+      --_muted: var(--_fg);
+      --_border: color-mix(in srgb, var(--_fg) 75%, var(--_bg));
+    }
   }
 `
