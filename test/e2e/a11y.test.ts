@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { startTestServer, type TestServer } from '@session-kit/server/testing'
-import { checkViews, editorsReady } from './axe.js'
+import { checkViews, editorsReady, openEveryPanel } from './axe.js'
 import { launch, watch } from './browser.js'
 
 // Whole pages checked by axe-core: the demo page (instructor, learner and observer side by side)
@@ -30,6 +30,34 @@ describe('accessibility of whole pages (axe-core, every panel open, 1400 and 390
     } finally {
       await page.close()
       await server.stop()
+    }
+  })
+
+  it('the demo page in its other states: editing locked, a learner muted, recording; then offline', { timeout: 120_000 }, async () => {
+    const server: TestServer = await startTestServer('pglite', { demo: true })
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+    const pane = (role: string) => page.locator(`session-room[data-role="${role}"]`)
+    try {
+      await page.goto(server.url + '/')
+      for (const role of ['instructor', 'learner', 'observer']) await pane(role).locator('session-editor .editor.live').first().waitFor({ timeout: 30_000 })
+      await editorsReady(page)
+      await openEveryPanel(page)
+      const moderation = pane('instructor').locator('session-moderation')
+      await moderation.getByRole('button', { name: /^Mute Grace/ }).click()
+      await moderation.getByRole('button', { name: 'Lock learner editing' }).click()
+      const recording = pane('instructor').locator('session-recording')
+      await recording.locator('input[name=title]').fill('Warm-up')
+      await recording.getByRole('button', { name: /^Start recording/ }).click()
+      await pane('learner').locator('session-chat [part=notice]', { hasText: 'muted' }).waitFor({ timeout: 10_000 })
+      await pane('learner').locator('[part~=recording]').first().waitFor({ timeout: 10_000 })
+      await checkViews(page, 'the demo page, locked, muted and recording')
+      // The server goes away: every pane says it is offline.
+      await server.stop()
+      await pane('learner').locator('session-editor [part=banner]', { hasText: 'Offline' }).first().waitFor({ timeout: 15_000 })
+      await checkViews(page, 'the demo page, offline')
+    } finally {
+      await page.close()
+      await server.stop().catch(() => {})
     }
   })
 

@@ -11,7 +11,7 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
  * scripts) stays as it is.
  */
 export async function axeViolations(where: Page | Frame): Promise<string[]> {
-  await where.evaluate(axeSource)
+  if (!(await where.evaluate('typeof axe === "object"'))) await where.evaluate(axeSource)
   const violations = await where.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe
     const r = await axe.run(document, { resultTypes: ['violations'] })
@@ -58,9 +58,9 @@ export async function editorsReady(where: Page | Frame) {
  * axe over one page in each view (the same page resized and recoloured, so the room stays joined),
  * with every panel open; the failures name the view.
  */
-export async function checkViews(page: Page, name: string, where: () => Page | Frame = () => page) {
+export async function checkViews(page: Page, name: string, where: () => Page | Frame = () => page, views: readonly { scheme: 'light' | 'dark'; width: number }[] = VIEWS) {
   const failures: string[] = []
-  for (const view of VIEWS) {
+  for (const view of views) {
     await page.setViewportSize({ width: view.width, height: 900 })
     await page.emulateMedia({ colorScheme: view.scheme })
     await openEveryPanel(where())

@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib'
 import { createServer, mintToken, type SessionKitServer } from '@session-kit/server'
 import { freshDataDir, removeDir, TEST_API_KEY, TEST_SECRET } from '@session-kit/server/testing'
 import type { Browser } from 'playwright-core'
+import { PAGE_BUDGETS } from '../../scripts/size.mjs'
 import { hostPageServer, launch, watch } from './browser.js'
 
 // The CDN's session-kit.js loads each element only when its tag is on the page.
@@ -36,7 +37,7 @@ describe('the CDN bundle (one script tag)', () => {
     removeDir(dataDir)
   })
 
-  it('a page with only <session-invitations> loads neither the editor nor Automerge, and stays under 25 kB of gzipped JS', async () => {
+  it('a page with only <session-invitations> loads neither the editor nor Automerge, and stays within its budget of gzipped JS (npm run size)', async () => {
     const page = await browser.newPage()
     const problems = await watch(page)
     const loaded: { url: string; gzip: number }[] = []
@@ -53,7 +54,8 @@ describe('the CDN bundle (one script tag)', () => {
     assert.ok(js.some((l) => /session-invitations-/.test(l.url)), 'the invitations chunk was loaded')
     assert.deepEqual(loaded.filter((l) => /\.wasm$|editor-view-|languages-|session-editor-/.test(l.url)).map((l) => l.url), [], 'no editor, CodeMirror or Automerge')
     const total = js.reduce((s, l) => s + l.gzip, 0)
-    assert.ok(total < 25 * 1024, `downloaded ${(total / 1024).toFixed(1)} kB of gzipped JS`)
+    const budget = PAGE_BUDGETS.find((p) => p.page.startsWith('only <session-invitations>'))!.budget
+    assert.ok(total < budget, `downloaded ${(total / 1024).toFixed(1)} kB of gzipped JS, over ${(budget / 1024).toFixed(1)} kB`)
     assert.deepEqual(problems, [])
     await page.close()
   })

@@ -100,6 +100,13 @@ export class SessionElement extends LitElement {
       outline: 2px solid var(--_accent);
       outline-offset: 2px;
     }
+    /* More contrast when asked for: muted text as strong as the text, borders nearly so. */
+    @media (prefers-contrast: more) {
+      :host {
+        --_muted: var(--_fg);
+        --_border: color-mix(in srgb, var(--_fg) 75%, var(--_bg));
+      }
+    }
     /* Forced colours drop a pressed toggle's fill: the system's selected colours instead (over any
        element's own colours for it). */
     @media (forced-colors: active) {

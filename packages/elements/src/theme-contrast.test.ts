@@ -8,7 +8,7 @@ import { contrast } from './test-support/contrast.js'
 // tells hosts to keep paired when they override a token.
 
 class ThemeProbe extends SessionElement {
-  static styles = [
+  static override styles = [
     SessionElement.baseStyles,
     css`
       span {
@@ -25,7 +25,7 @@ class ThemeProbe extends SessionElement {
       .on-accent { color: var(--session-color-on-accent, light-dark(#fff, #0d1117)); }
     `,
   ]
-  render() {
+  override render() {
     return litHtml`${['fg', 'muted', 'bg', 'surface', 'accent', 'danger', 'warning', 'ok', 'on-accent'].map((c) => litHtml`<span class=${c}></span>`)}`
   }
 }

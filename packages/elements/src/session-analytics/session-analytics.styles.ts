@@ -214,13 +214,6 @@ export const styles = css`
     color: var(--_muted);
     font-size: 0.78rem;
   }
-  /* More contrast when asked for: muted text as strong as the text, borders nearly so. */
-  @media (prefers-contrast: more) {
-    :host {
-      --_muted: var(--_fg);
-      --_border: color-mix(in srgb, var(--_fg) 75%, var(--_bg));
-    }
-  }
   /* Forced colours: the chosen range keeps a fill (the system's selected colours), and the chart is
      drawn in system colours (its two lines told apart by their dashes, as their swatches are). */
   @media (forced-colors: active) {

@@ -206,13 +206,6 @@ export const styles = css`
       justify-self: start;
     }
   }
-  /* More contrast when asked for: muted text as strong as the text, borders nearly so. */
-  @media (prefers-contrast: more) {
-    :host {
-      --_muted: var(--_fg);
-      --_border: color-mix(in srgb, var(--_fg) 75%, var(--_bg));
-    }
-  }
   /* Forced colours drop the tint of a changed line (its sign stays); the spinner's arc is recoloured
      like its ring. */
   @media (forced-colors: active) {

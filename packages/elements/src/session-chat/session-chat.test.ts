@@ -58,6 +58,24 @@ describe('<session-chat>', () => {
     expect(lea.root.querySelector('textarea')).to.equal(null)
   })
 
+  it('a learner typing when muted keeps their place: on the reason, then back in the box with the draft', async () => {
+    const sid = freshSid('chat-mute-focus')
+    await createSession(sid)
+    const lea = await chatAs(sid, 'learner', 'lea', 'Grace')
+    const box = lea.root.querySelector('textarea')!
+    box.focus()
+    box.value = 'half a thou'
+    box.dispatchEvent(new Event('input'))
+    const instructor = await token(sid, 'instructor', 'ins', 'Ada')
+    await api('POST', `/v1/sessions/${sid}/participants/lea/mute`, instructor)
+    await waitFor(() => lea.root.querySelector('textarea') === null, 6000, 'muted')
+    expect(lea.root.activeElement?.textContent).to.contain('muted')
+    await api('POST', `/v1/sessions/${sid}/participants/lea/unmute`, instructor)
+    await waitFor(() => lea.root.querySelector('textarea') !== null, 6000, 'unmuted')
+    expect(lea.root.activeElement).to.equal(lea.root.querySelector('textarea'))
+    expect(lea.root.querySelector('textarea')!.value).to.equal('half a thou')
+  })
+
   it('tells a fast typist to slow down instead of disconnecting', async () => {
     const sid = freshSid('chat-rate')
     await createSession(sid)

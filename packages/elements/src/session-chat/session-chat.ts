@@ -124,6 +124,14 @@ export class SessionChat extends SessionElement {
     }
   }
 
+  protected override update(changed: PropertyValues) {
+    // A mute (or going offline) replaces the message box with why: whoever was typing keeps their
+    // place on that sentence, and is back in the box (the draft kept) when they may post again.
+    const focused = this.shadowRoot?.activeElement
+    super.update(changed)
+    if (focused && !focused.isConnected) (this._input ?? this.renderRoot.querySelector<HTMLElement>('.why'))?.focus()
+  }
+
   protected override updated(changed: PropertyValues) {
     if (changed.has('_messages') && this.#stickToBottom && this._list) this._list.scrollTop = this._list.scrollHeight
   }
@@ -161,7 +169,7 @@ export class SessionChat extends SessionElement {
       </div>
       ${whyNot
         ? // Not a live region: the room says why (a mute, "Offline"), once.
-          html`<p part="notice" class="notice">${whyNot}</p>`
+          html`<p part="notice" class="notice why" tabindex="-1">${whyNot}</p>`
         : html`<form part="composer" @submit=${(e: Event) => this.#send(e)}>
             <label class="visually-hidden" for="message">Message</label>
             <textarea id="message" rows="1" maxlength=${MAX_CHAT_LENGTH} placeholder="Write a message…" .value=${this._draft} @input=${(e: Event) => (this._draft = (e.target as HTMLTextAreaElement).value)} @keydown=${this.#keydown}></textarea>

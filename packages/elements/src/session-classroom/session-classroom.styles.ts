@@ -271,13 +271,6 @@ export const styles = css`
       max-width: none;
     }
   }
-  /* More contrast when asked for: muted text as strong as the text, borders nearly so. */
-  @media (prefers-contrast: more) {
-    :host {
-      --_muted: var(--_fg);
-      --_border: color-mix(in srgb, var(--_fg) 75%, var(--_bg));
-    }
-  }
   /* Forced colours drop fills and shadows: a raised hand keeps its wide edge as a border, the online
      dot a fill, the edited line an outline. */
   @media (forced-colors: active) {

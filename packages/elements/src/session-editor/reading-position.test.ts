@@ -5,7 +5,7 @@ import type { SessionEditor } from './session-editor.js'
 import { createSession, freshSid, live, mountRoom, typeAt, waitFor } from '../test-support/room.js'
 import { listenToLiveRegions } from '../test-support/live-regions.js'
 
-const inCode = (editor: SessionEditor) => document.activeElement?.closest('session-room')?.contains(editor) && editor.shadowRoot!.activeElement?.classList.contains('cm-content') === true
+const inCode = (editor: SessionEditor) => document.activeElement?.closest('session-room')?.contains(editor) === true && editor.shadowRoot!.activeElement?.classList.contains('cm-content') === true
 
 /** The line the reader is on, as a screen reader finds it: the line holding the page's (DOM) caret. */
 function caretLine(editor: SessionEditor): string | null {

@@ -110,13 +110,6 @@ export const styles = css`
   .status.error {
     color: var(--_danger);
   }
-  /* More contrast when asked for: muted text as strong as the text, borders nearly so. */
-  @media (prefers-contrast: more) {
-    :host {
-      --_muted: var(--_fg);
-      --_border: color-mix(in srgb, var(--_fg) 75%, var(--_bg));
-    }
-  }
   /* In forced colours the timeline's marks are drawn in system colours (a failed run hollow: told by more than red), keeping their contrast
      with the system's background. */
   @media (forced-colors: active) {

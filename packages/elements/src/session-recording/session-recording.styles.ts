@@ -44,13 +44,6 @@ export const styles = css`
   session-player {
     margin-top: 0.6rem;
   }
-  /* More contrast when asked for: muted text as strong as the text, borders nearly so. */
-  @media (prefers-contrast: more) {
-    :host {
-      --_muted: var(--_fg);
-      --_border: color-mix(in srgb, var(--_fg) 75%, var(--_bg));
-    }
-  }
   /* Forced colours drop the recording dot's fill: the text colour instead. */
   @media (forced-colors: active) {
     .dot {

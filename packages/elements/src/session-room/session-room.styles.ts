@@ -56,6 +56,13 @@ export const styles = css`
     background: none;
     border: 1px solid var(--_warning);
   }
+  /* Forced colours drop fills: the status dot and the recording badge keep an edge (their words say the state). */
+  @media (forced-colors: active) {
+    .dot,
+    .recording {
+      border: 1px solid;
+    }
+  }
   .notice {
     color: var(--_warning);
   }

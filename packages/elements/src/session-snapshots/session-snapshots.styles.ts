@@ -60,11 +60,4 @@ export const styles = css`
     font-size: 0.8rem;
     padding: 0.1rem 0.5rem;
   }
-  /* More contrast when asked for: muted text as strong as the text, borders nearly so. */
-  @media (prefers-contrast: more) {
-    :host {
-      --_muted: var(--_fg);
-      --_border: color-mix(in srgb, var(--_fg) 75%, var(--_bg));
-    }
-  }
 `
