@@ -59,9 +59,11 @@ if (!only.length) {
 /*
  * Two test files run at once (this machine's two cores), except those that measure time or load
  * the machine on purpose — a deadline, a flood, an event loop's lag, ten thousand connections, a
- * browser timing a runaway program: they run afterwards, one at a time, with nothing beside them.
+ * browser timing a runaway program — and the LTI launch, a chain of cross-site frames, redirects
+ * and form posts that another browser beside it can stall: they run afterwards, one at a time,
+ * with nothing beside them.
  */
-const ALONE = [/sync\/memory\./, /sync\/flood\./, /runs\/engine\./, /routes\/runs\./, /e2e\/runner\./]
+const ALONE = [/sync\/memory\./, /sync\/flood\./, /runs\/engine\./, /routes\/runs\./, /e2e\/runner\./, /e2e\/lti\./]
 const alone = nodeFiles.filter((f) => ALONE.some((r) => r.test(f)))
 const shared = nodeFiles.filter((f) => !alone.includes(f))
 console.log(`\n== node:test — ${nodeFiles.length} files${process.env.DATABASE_URL ? ' (PGlite and PostgreSQL)' : ' (PGlite; set DATABASE_URL to also run against PostgreSQL)'}\n`)

@@ -36,7 +36,13 @@ async function newPage(context: BrowserContext, cookies: 'allowed' | 'blocked'):
 async function live(where: Page | FrameLocator) {
   await where.locator('session-editor .editor.live').waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
     const shown = await where.locator('body').innerText().catch(() => '(nothing)')
-    const room = await where.locator('session-room').evaluate((el) => JSON.stringify((el as unknown as { state?: unknown }).state ?? null)).catch(() => '(no room)')
+    const room = await where
+      .locator('session-room')
+      .evaluate((el) => {
+        const r = el as unknown as { status?: string; error?: unknown; token?: string }
+        return JSON.stringify({ status: r.status, error: r.error, token: Boolean(r.token), defined: Boolean(customElements.get('session-room')) })
+      })
+      .catch((e: Error) => `(no room: ${e.message.split('\n')[0]})`)
     throw new Error(`${e.message}\nthe page shows: ${shown.slice(0, 600)}\nroom: ${room.slice(0, 600)}`)
   })
 }
