@@ -1,4 +1,5 @@
 import { html, type ReactiveController, type ReactiveControllerHost } from 'lit'
+import { sayAgain } from './format.js'
 
 /**
  * What a panel is doing and what it last said: the key of the action under way (its buttons are
@@ -50,8 +51,7 @@ export class BusyController implements ReactiveController {
 
   /** Say `text` politely (after what is being read), also the same words again. */
   announce(text: string) {
-    // A region reads only a change: the same words again differ invisibly.
-    this.#said = text === this.#said ? text + '\u200b' : text
+    this.#said = sayAgain(this.#said, text)
     this.host.requestUpdate()
   }
 

@@ -74,3 +74,11 @@ export function clockTime(at: string | number | Date, now = new Date()): string 
   const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
   return d.toDateString() === now.toDateString() ? time : `${d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })}, ${time}`
 }
+
+/**
+ * What a live region is set to for `text` after `before`: a region reads only a change, so the
+ * same words again differ invisibly (a zero-width space) and are read again.
+ */
+export function sayAgain(before: string, text: string): string {
+  return text === before ? text + '\u200b' : text
+}

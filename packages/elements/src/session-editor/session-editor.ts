@@ -11,6 +11,7 @@ import type { CodeEditor } from './editor-view.js'
 import { FollowController } from './follow.js'
 import { RemoteCursors } from './remote-cursors.js'
 import { styles } from './session-editor.styles.js'
+import { sayAgain } from '../internal/format.js'
 
 /** The room's replica, which takes this page's edits (a light view has none to take). */
 interface WritableSource extends TextSource {
@@ -413,9 +414,9 @@ export class SessionEditor extends SessionElement {
     }
   }
 
-  /** Say `text` politely: the same words again too (a region reads only a change, so they differ invisibly). */
+  /** Say `text` politely: the same words again too. */
   #say(text: string) {
-    this._notice = text === this._notice ? text + '\u200b' : text
+    this._notice = sayAgain(this._notice, text)
   }
 
   /** What the status line, banner and panels are rendered from. */
