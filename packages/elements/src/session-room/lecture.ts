@@ -46,7 +46,6 @@ export function news(change: LectureChange, me: string | undefined, leads: boole
  */
 export class RoomLecture {
   #message = ''
-  #again = false
   #timer?: ReturnType<typeof setTimeout>
   #before: LectureState
   readonly #hand: HandControl
@@ -91,8 +90,7 @@ export class RoomLecture {
 
   #say(text: string, ms = MESSAGE_MS) {
     this.#message = text
-    // Told again in the same words (a second refusal), the live region's text must still change to be read.
-    this.announce((this.#again = !this.#again) ? text + '\u200b' : text)
+    this.announce(text)
     clearTimeout(this.#timer)
     this.#timer = setTimeout(() => {
       this.#message = ''

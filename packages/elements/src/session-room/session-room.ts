@@ -7,7 +7,7 @@ import { roomContext } from '../internal/context.js'
 import { RoomClient, type TokenSource } from '../internal/room-client.js'
 import { RoomState, type RoomStatus } from '../room-state.js'
 import { SessionElement } from '../session-element.js'
-import { initials } from '../internal/format.js'
+import { initials, sayAgain } from '../internal/format.js'
 import { tokenClaims } from '../internal/token-claims.js'
 import { colorIndex } from '../session-element.js'
 import { forgetGuestToken, GUEST_EXPIRED, lastGuestSession, readGuestToken, writeGuestToken } from './guest-tokens.js'
@@ -115,6 +115,8 @@ export class SessionRoom extends SessionElement {
 
   @state() private _state: RoomState | undefined
   @state() private _announcement = ''
+  /** What the lecture and the recording notice say, politely: their same words again too (a second refusal). */
+  readonly #announce = (text: string) => (this._announcement = sayAgain(this._announcement, text))
   /** An invitation being answered (its code loads only on pages that carry one). */
   @state() private _invitation: InvitationFlow | null = null
   /** Lecture mode (raise hand, follow me, the spotlight): its code loads once a room showing code is live. */
@@ -305,7 +307,7 @@ export class SessionRoom extends SessionElement {
     import('./lecture.js').then(({ RoomLecture }) => {
       if (client !== this.#client) return
       this._lecture?.stop()
-      this._lecture = new RoomLecture(this, client, (text) => (this._announcement = text))
+      this._lecture = new RoomLecture(this, client, this.#announce)
     }, () => (this.#lectureFor = null))
   }
 
@@ -323,7 +325,7 @@ export class SessionRoom extends SessionElement {
     if (next.session && next.session.recordingState !== 'off' && this.#recordingFor !== client) {
       this.#recordingFor = client
       why = this.#last.permissions && client.lastReason
-      void import('./recording-notice.js').then(({ RecordingNotice }) => (this.#recording = new RecordingNotice(this, client, (text) => (this._announcement = text), why)))
+      void import('./recording-notice.js').then(({ RecordingNotice }) => (this.#recording = new RecordingNotice(this, client, this.#announce, why)))
     }
     this.#provider.setValue(next, true)
     const locked = Boolean(client.session?.editingLocked)
