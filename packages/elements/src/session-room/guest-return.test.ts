@@ -81,4 +81,19 @@ describe('<session-room> for a guest who accepted an invitation', () => {
     expect(room.error?.code).to.equal('token_missing')
     expect(shadowText(room, '[part=error]')).to.contain('invitation link')
   })
+
+  it('a token the page sets after the room said it had none joins the room (an LMS launch page sets it once its script runs)', async () => {
+    const sid = freshSid('late-token')
+    await createSession(sid, { 'main.js': 'late()' })
+    const { url } = await testServer()
+    const room = await fixture<SessionRoom>(html`<session-room server=${url} session=${sid}><session-editor></session-editor></session-room>`)
+    await waitFor(() => room.status === 'error', 6000, 'the missing token said')
+    expect(room.error?.code).to.equal('token_missing')
+    room.tokenProvider = () => token(sid, 'learner', 'late', 'Late Comer')
+    room.token = await token(sid, 'learner', 'late', 'Late Comer')
+    await waitFor(() => room.status === 'live', 8000, 'joined with the late token')
+    expect(room.error).to.equal(null)
+    expect(room.participant?.name).to.equal('Late Comer')
+    expect(await live(room.querySelector('session-editor')!)).to.be.ok
+  })
 })

@@ -198,7 +198,8 @@ export class SessionRoom extends SessionElement {
       this.#schedule()
     } else if (changed.has('token') && this.token && this.#client.status === 'live') {
       this.#client.send({ type: 'token', token: this.token })
-    } else if (changed.has('token') && this.#client.status === 'error') {
+    } else if ((changed.has('token') || changed.has('tokenProvider')) && (this.#client.status === 'error' || this.#client.status === 'idle')) {
+      // Refused, or never started for want of a token (the page set it after the room connected): try again with it.
       this.#client.stop()
       this.#client = null
       this.#schedule()
