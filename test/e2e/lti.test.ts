@@ -20,7 +20,12 @@ async function browserProfile(): Promise<{ context: BrowserContext; dir: string 
   const dir = mkdtempSync(join(tmpdir(), 'session-kit-lti-profile-'))
   mkdirSync(join(dir, 'Default'), { recursive: true })
   writeFileSync(join(dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }))
-  const context = await chromium.launchPersistentContext(dir, { executablePath: process.env.CHROME_PATH || '/usr/bin/chromium', args: CHROME_ARGS, viewport: { width: 1200, height: 900 } })
+  // One renderer process for the LMS page and its tool frame. With a process per site, the
+  // frame's swap to the tool's process as its sign-in chain crosses sites sometimes goes unseen by
+  // Playwright on a loaded machine: Chromium shows the room, Playwright still holds the LMS's
+  // sign-in page and waits forever. Cookies and storage are partitioned by site either way.
+  const args = [...CHROME_ARGS, '--disable-site-isolation-trials', '--disable-features=IsolateOrigins,site-per-process']
+  const context = await chromium.launchPersistentContext(dir, { executablePath: process.env.CHROME_PATH || '/usr/bin/chromium', args, viewport: { width: 1200, height: 900 } })
   return { context, dir }
 }
 
@@ -43,7 +48,9 @@ async function live(where: Page | FrameLocator) {
         return JSON.stringify({ status: r.status, error: r.error, token: Boolean(r.token), defined: Boolean(customElements.get('session-room')) })
       })
       .catch((e: Error) => `(no room: ${e.message.split('\n')[0]})`)
-    throw new Error(`${e.message}\nthe page shows: ${shown.slice(0, 600)}\nroom: ${room.slice(0, 600)}`)
+    // Which documents the page's frames hold, as Playwright sees them.
+    const frames = 'owner' in where ? where.owner().page().frames().map((f) => `${f.name() || '(top)'}: ${f.url()}`).join('\n  ') : ''
+    throw new Error(`${e.message}\nthe page shows: ${shown.slice(0, 600)}\nroom: ${room.slice(0, 600)}\nframes:\n  ${frames}`)
   })
 }
 
