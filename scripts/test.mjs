@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs every test: the node:test suites (core, server on PGlite and — when DATABASE_URL is set —
-// PostgreSQL, end-to-end in Chromium) and the browser suite (web-test-runner in Chromium).
+// Runs every test: the node:test suites (core; server on PGlite, or on PostgreSQL when DATABASE_URL
+// is set, with the store's own tests on both; end-to-end in Chromium) and the browser suite
+// (web-test-runner in Chromium).
 // Prints a final "N passed, N failed" line and exits non-zero on any failure.
 import { spawn } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
@@ -59,14 +60,12 @@ if (!only.length) {
 /*
  * Two test files run at once (this machine's two cores), except those that measure time or load
  * the machine on purpose — a deadline, a flood, an event loop's lag, ten thousand connections, a
- * browser timing a runaway program — and the LTI launch, a chain of cross-site frames, redirects
- * and form posts that another browser beside it can stall: they run afterwards, one at a time,
- * with nothing beside them.
+ * browser timing a runaway program: they run afterwards, one at a time, with nothing beside them.
  */
-const ALONE = [/sync\/memory\./, /sync\/flood\./, /runs\/engine\./, /routes\/runs\./, /e2e\/runner\./, /e2e\/lti\./]
+const ALONE = [/sync\/memory\./, /sync\/flood\./, /runs\/engine\./, /routes\/runs\./, /e2e\/runner\./]
 const alone = nodeFiles.filter((f) => ALONE.some((r) => r.test(f)))
 const shared = nodeFiles.filter((f) => !alone.includes(f))
-console.log(`\n== node:test — ${nodeFiles.length} files${process.env.DATABASE_URL ? ' (PGlite and PostgreSQL)' : ' (PGlite; set DATABASE_URL to also run against PostgreSQL)'}\n`)
+console.log(`\n== node:test — ${nodeFiles.length} files${process.env.DATABASE_URL ? ' (server on PostgreSQL; the store\'s own tests on PGlite too)' : ' (PGlite; set DATABASE_URL to run the server on PostgreSQL)'}\n`)
 const nodeArgs = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000']
 for (const [files, concurrency] of [[shared, 2], [alone, 1]]) {
   if (!files.length) continue

@@ -4,7 +4,7 @@ import type { Role } from '@session-kit/core'
 import { mintToken } from '../auth/tokens.js'
 import { decideStarter } from '../sync/starter-updates.js'
 import { RawClient } from '../testing/client.js'
-import { backends } from '../testing/db.js'
+import { oneBackend } from '../testing/db.js'
 import { startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from '../testing/server.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -33,7 +33,7 @@ describe('starter updates decide per file', () => {
   })
 })
 
-for (const backend of backends()) {
+for (const backend of [oneBackend()]) {
   describe(`assignments on ${backend}`, () => {
     let s: TestServer
     before(async () => {

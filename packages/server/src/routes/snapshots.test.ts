@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { RawClient } from '../testing/client.js'
-import { backends } from '../testing/db.js'
+import { oneBackend } from '../testing/db.js'
 import { startTestServer, type TestServer } from '../testing/server.js'
 
-for (const backend of backends()) {
+for (const backend of [oneBackend()]) {
   describe(`snapshots on ${backend}`, () => {
     let s: TestServer
     before(async () => {

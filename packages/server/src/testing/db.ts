@@ -7,15 +7,19 @@ import { tightenDataFolder } from '../store/db.js'
 
 export type Backend = 'pglite' | 'postgres'
 
-/** Server tests run on embedded PGlite always, and on PostgreSQL too when DATABASE_URL is set. */
+/**
+ * Both backends, for the tests whose subject is the database itself: the store and its driver,
+ * migrations, the committer, durability and crashes, retention, erasure, the audit log and the
+ * outboxes. PGlite always, and PostgreSQL too when DATABASE_URL is set.
+ */
 export function backends(): Backend[] {
   return process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite']
 }
 
 /**
- * One backend, for the few long tests whose subject is the server's own work rather than the
- * database's (a run of thousands of connections): PostgreSQL when DATABASE_URL is set, as in
- * production and CI, else PGlite.
+ * One backend, for tests whose subject is the server's own behaviour over the store (the routes,
+ * the rooms, LTI): PostgreSQL when DATABASE_URL is set, as in production and CI, else PGlite. The
+ * SQL they run is the same on both; the end-to-end tests and examples run on PGlite.
  */
 export function oneBackend(): Backend {
   return process.env.DATABASE_URL ? 'postgres' : 'pglite'
