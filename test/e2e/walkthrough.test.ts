@@ -4,19 +4,16 @@ import { after, before, describe, it } from 'node:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { createServer, mintToken, type SessionKitServer } from '@session-kit/server'
 import { freshDataDir, removeDir, startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from '@session-kit/server/testing'
+import { axeViolations, editorsReady, openEveryPanel, VIEWS } from './axe.js'
 import { distinctPixelBytes, hostPageServer, launch, watch } from './browser.js'
 
 // The first hour, walked as a person would: the demo and each example in each role, light and
 // dark, wide and phone-sized, photographed (test-results/screenshots/walkthrough/) and checked for
 // what a newcomer notices; then the ways a room fails, each of which must show one truthful state.
+// Each of those pages is also checked whole by axe-core with every panel open: any serious or
+// critical violation fails (contrast of the code's colours and of buttons, keyboard access to
+// scrolling code, names of controls, …).
 const SHOTS = new URL('../../test-results/screenshots/walkthrough/', import.meta.url)
-const VIEWS = [
-  { scheme: 'light', width: 1280 },
-  { scheme: 'dark', width: 1280 },
-  { scheme: 'light', width: 390 },
-  { scheme: 'dark', width: 390 },
-] as const
-
 type View = (typeof VIEWS)[number]
 
 async function contextFor(browser: Browser, view: View): Promise<BrowserContext> {
@@ -57,6 +54,18 @@ const layoutProblems = (page: Page): Promise<string[]> =>
     }
     return problems
   })()`)
+
+/**
+ * axe over the whole page, every panel open (after the screenshot, which shows the page as it
+ * first appears): its serious and critical violations, named by where they are.
+ */
+async function accessibilityProblems(page: Page, where: string): Promise<string[]> {
+  await editorsReady(page)
+  await openEveryPanel(page)
+  // What the open panels load (lists, the analytics chart) has a moment to arrive.
+  await page.waitForTimeout(800)
+  return (await axeViolations(page)).map((v) => `${where}: ${v}`)
+}
 
 async function shoot(page: Page, name: string) {
   mkdirSync(SHOTS, { recursive: true })
@@ -102,7 +111,7 @@ describe('walk-through: the demo in three roles', () => {
   })
 
   for (const view of VIEWS) {
-    it(`the demo, ${view.scheme}, ${view.width} px: every pane live, nothing cut off, never "Playground" inside a room`, { timeout: 60_000 }, async () => {
+    it(`the demo, ${view.scheme}, ${view.width} px: every pane live, nothing cut off, never "Playground" inside a room, no serious axe violation`, { timeout: 60_000 }, async () => {
       const ctx = await contextFor(browser, view)
       try {
         const page = await ctx.newPage()
@@ -126,6 +135,7 @@ describe('walk-through: the demo in three roles', () => {
         assert.deepEqual(await layoutProblems(page), [])
         assert.deepEqual(problems, [])
         await shoot(page, `demo-${view.scheme}-${view.width}`)
+        assert.deepEqual(await accessibilityProblems(page, `the demo page, ${view.scheme}, ${view.width} px`), [])
       } finally {
         await ctx.close()
       }
@@ -162,9 +172,20 @@ describe('walk-through: the examples, in each role', () => {
   })
   after(() => browser?.close())
 
-  const examples: { name: string; module: string; paths: [string, string][]; ready: string }[] = [
+  /** Each example's pages: the role, the path, what shows it is ready, and what to do before axe looks. */
+  const examples: { name: string; module: string; paths: [role: string, path: string, ready?: string][]; ready: string; before?: (page: Page) => Promise<void> }[] = [
     { name: 'plain-html', module: '../../examples/plain-html/start.mjs', paths: [['learner', '/']], ready: 'session-editor .editor.live' },
-    { name: 'docs-playground', module: '../../examples/docs-playground/start.mjs', paths: [['playground', '/']], ready: 'session-runner [part=run-button]' },
+    {
+      name: 'docs-playground',
+      module: '../../examples/docs-playground/start.mjs',
+      paths: [['playground', '/']],
+      ready: 'session-runner [part=run-button]',
+      // A run's output is on the page too.
+      before: async (page) => {
+        await page.locator('session-runner').nth(2).getByRole('button', { name: /^Run / }).click()
+        await page.locator('session-runner').nth(2).locator('[part~=output]', { hasText: '10' }).waitFor({ timeout: 10_000 })
+      },
+    },
     { name: 'react-app', module: '../../examples/react-app/start.mjs', paths: [['playground', '/']], ready: 'session-runner [part=run-button]' },
     {
       name: 'lms-course-page',
@@ -173,33 +194,39 @@ describe('walk-through: the examples, in each role', () => {
         ['instructor', '/course?as=ada'],
         ['learner', '/course?as=grace'],
         ['observer', '/course?as=linus'],
+        ['learner-assignment', '/assignment?as=grace', 'session-assignment session-editor .editor.live'],
+        ['instructor-class-overview', '/classroom?as=ada', 'session-classroom [part~=grid], session-classroom .empty, session-classroom table'],
       ],
       ready: 'session-editor .editor.live',
     },
   ]
 
   for (const ex of examples) {
-    it(`${ex.name}: each role, light and dark, 1280 and 390 px`, { timeout: 180_000 }, async () => {
+    it(`${ex.name}: each role, light and dark, 1400 and 390 px, no serious axe violation`, { timeout: 240_000 }, async () => {
       const { start } = (await import(ex.module)) as { start(o: { port: number; serverPort?: number }): Promise<{ url: string; close(): Promise<void> }> }
       const site = await start({ port: 0, serverPort: 0 })
+      const inaccessible: string[] = []
       try {
-        for (const [role, path] of ex.paths) {
+        for (const [role, path, ready = ex.ready] of ex.paths) {
           for (const view of VIEWS) {
             const ctx = await contextFor(browser, view)
             try {
               const page = await ctx.newPage()
               const problems = await watch(page)
               await page.goto(site.url + path)
-              await page.locator(ex.ready).first().waitFor({ timeout: 20_000 })
+              await page.locator(ready).first().waitFor({ timeout: 20_000 })
               await page.waitForTimeout(300)
               assert.deepEqual(await layoutProblems(page), [], `${ex.name} as ${role}, ${view.scheme}, ${view.width} px`)
+              await ex.before?.(page)
               assert.deepEqual(problems, [])
               await shoot(page, `${ex.name}-${role}-${view.scheme}-${view.width}`)
+              inaccessible.push(...(await accessibilityProblems(page, `${ex.name} as ${role}, ${view.scheme}, ${view.width} px`)))
             } finally {
               await ctx.close()
             }
           }
         }
+        assert.deepEqual(inaccessible, [], inaccessible.join('\n'))
       } finally {
         await site.close()
       }
@@ -285,7 +312,7 @@ describe('walk-through: when a room fails, every element says the same true thin
         // The developer embedding the room reads why in the console too.
         assert.ok(warnings.some((w) => w.includes('<session-room session="first-hour">: not connected') && message.test(w)), `a console warning says why: ${JSON.stringify(warnings)}`)
         if (path === '/other-session') {
-          await shoot(page, 'failed-room-light-1280')
+          await shoot(page, 'failed-room-light-1400')
           await page.setViewportSize({ width: 390, height: 900 })
           await page.emulateMedia({ colorScheme: 'dark' })
           assert.deepEqual(await layoutProblems(page), [])
