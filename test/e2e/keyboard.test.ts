@@ -115,9 +115,13 @@ describe('keyboard only, on the demo page', () => {
     assert.equal(await editorValue(code('learner')), before, 'Enter only starts editing')
     await page.keyboard.press('Tab')
     assert.match((await focused())?.desc ?? '', LEARNER_CODE)
-    assert.notEqual(await editorValue(code('learner')), before, 'Tab indented')
+    const indented = await editorValue(code('learner'))
+    assert.notEqual(indented, before, 'Tab indented')
+    // Every pane shows the indent, then its undo, so the next test starts from the same code everywhere.
+    const everyPane = (value: string) => async () => (await Promise.all(['learner', 'observer', 'instructor'].map((r) => editorValue(code(r))))).every((v) => v === value)
+    await until(everyPane(indented), 'the indent in every pane')
     await page.keyboard.press('Control+z')
-    await until(async () => (await editorValue(code('learner'))) === before, 'the indent undone')
+    await until(everyPane(before), 'the indent undone in every pane')
     // …until Escape: then Tab moves on.
     await page.keyboard.press('Escape')
     assert.match((await tabTo(/./)).desc, /^learner: session-runner > button.*“Run main\.js”/, 'not a keyboard trap')
