@@ -42,6 +42,13 @@ export const openEveryPanel = (where: Page | Frame) =>
     walk(document)
   })()`)
 
+/** axe's serious and critical violations with every panel open, once what the panels load (lists, the analytics chart) has had a moment to arrive. */
+export async function openPanelViolations(where: Page | Frame): Promise<string[]> {
+  await openEveryPanel(where)
+  await where.waitForTimeout(800)
+  return axeViolations(where)
+}
+
 /** Every shown editor on the page (or frame) is live with its code highlighted (languages load on demand). */
 export async function editorsReady(where: Page | Frame) {
   const editors = where.locator('session-editor')
@@ -63,10 +70,7 @@ export async function checkViews(page: Page, name: string, where: () => Page | F
   for (const view of views) {
     await page.setViewportSize({ width: view.width, height: 900 })
     await page.emulateMedia({ colorScheme: view.scheme })
-    await openEveryPanel(where())
-    // What the open panels load (lists, the analytics chart) has a moment to arrive.
-    await page.waitForTimeout(800)
-    const violations = await axeViolations(where())
+    const violations = await openPanelViolations(where())
     if (violations.length) failures.push(`${name} at ${view.width} px, ${view.scheme}:\n  ${violations.join('\n  ')}`)
   }
   assert.deepEqual(failures, [], failures.join('\n'))

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { createServer, mintToken, type SessionKitServer } from '@session-kit/server'
 import { freshDataDir, removeDir, startTestServer, TEST_API_KEY, TEST_SECRET, type TestServer } from '@session-kit/server/testing'
-import { axeViolations, editorsReady, openEveryPanel, VIEWS } from './axe.js'
+import { editorsReady, openPanelViolations, VIEWS } from './axe.js'
 import { distinctPixelBytes, hostPageServer, launch, watch } from './browser.js'
 
 // The first hour, walked as a person would: the demo and each example in each role, light and
@@ -61,10 +61,7 @@ const layoutProblems = (page: Page): Promise<string[]> =>
  */
 async function accessibilityProblems(page: Page, where: string): Promise<string[]> {
   await editorsReady(page)
-  await openEveryPanel(page)
-  // What the open panels load (lists, the analytics chart) has a moment to arrive.
-  await page.waitForTimeout(800)
-  return (await axeViolations(page)).map((v) => `${where}: ${v}`)
+  return (await openPanelViolations(page)).map((v) => `${where}: ${v}`)
 }
 
 async function shoot(page: Page, name: string) {
